@@ -1,0 +1,408 @@
+"""index_labels: every photo + labelImg XML under a folder -> tag and background rows.
+
+Real collections are messy (see ``../shared/data/spatule-sample``): XML whose photo
+is gone, photos without XML, ``<path>`` from another machine, names with spaces
+and parentheses, boxes on the border. Each defect becomes a :class:`Problem`;
+what can be used becomes a :class:`LabelledObject`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Callable, Iterable
+
+from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
+from spatule.problems import Action, Problem, Severity, SpatuleError
+from spatule.voc import Box, VocAnnotation, VocObject, parse_voc
+
+DEFAULT_NAME_PATTERN = r"^(?P<class>[^:]+?)\s*(?::\s*(?P<identity>\S+))?$"
+"""VOC ``<name>`` pattern: ``tag`` or ``tag:AXFD`` (class, optional identity)."""
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """The ``labels.*`` config keys that govern reading."""
+
+    class_name: str = "tag"
+    name_pattern: str = DEFAULT_NAME_PATTERN
+    border_tolerance_px: int = 8
+    unlabelled_as_background: bool = False
+    exif_orientation: str = "auto"
+    verify_pixels: bool = True
+
+
+@dataclass(frozen=True)
+class LabelledObject:
+    """One row of ``objects.csv``: a tag, or a background (tag-free) photo.
+
+    Paths are relative to the labels folder, with ``/``. Boxes are integer
+    pixels in the labels' frame, ``xmax``/``ymax`` exclusive. For a background
+    the object and box fields are empty.
+    """
+
+    image: str
+    xml: str
+    kind: str
+    object: int | None
+    name: str
+    identity: str
+    identity_source: str
+    xmin: int | None
+    ymin: int | None
+    xmax: int | None
+    ymax: int | None
+    difficult: bool
+    truncated: bool
+    width: int
+    height: int
+    orientation: int
+    orientation_applied: bool
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """The tag box; raises for a background row."""
+        if self.xmin is None or self.ymin is None or self.xmax is None or self.ymax is None:
+            raise ValueError(f"{self.image}: a background row has no box")
+        return self.xmin, self.ymin, self.xmax, self.ymax
+
+
+OBJECT_COLUMNS = [f.name for f in fields(LabelledObject)]
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """Relative paths of the label files and photos found under a folder."""
+
+    xml_files: tuple[str, ...]
+    photos: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+def _problem(file: str, obj: int | None, code: str, severity: Severity, action: Action, detail: str) -> Problem:
+    return Problem(file, obj, code, severity, action, detail)
+
+
+def scan_folder(root: Path) -> FolderScan:
+    """List XML files and photos under ``root`` (nested too), sorted, never leaving it.
+
+    Hidden folders are skipped; links that point outside ``root`` and names that
+    are not valid UTF-8 are recorded as problems and not read.
+    """
+    if not root.is_dir():
+        raise SpatuleError(f"labels.dir {root}: no such folder")
+    top = root.resolve()
+    xml_files: list[str] = []
+    photos: list[str] = []
+    problems: list[Problem] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                problems.append(_problem(shown, None, "bad_file_name", Severity.ERROR, Action.SKIPPED,
+                                         "file name is not valid UTF-8; rename it"))
+                continue
+            if name.startswith("."):
+                continue
+            suffix = full.suffix.lower()
+            if suffix != ".xml" and suffix not in IMAGE_EXTENSIONS:
+                continue
+            if full.is_symlink() and not full.resolve().is_relative_to(top):
+                problems.append(_problem(rel, None, "link_outside", Severity.ERROR, Action.SKIPPED,
+                                         "symbolic link points outside labels.dir; not read"))
+                continue
+            (xml_files if suffix == ".xml" else photos).append(rel)
+    return FolderScan(tuple(xml_files), tuple(photos), tuple(problems))
+
+
+def _photo_lookup(photos: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+    """Per folder: lower-cased file name -> photos with that name."""
+    lookup: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for rel in photos:
+        path = PurePosixPath(rel)
+        lookup[str(path.parent)][path.name.lower()].append(rel)
+    return lookup
+
+
+def resolve_photo(xml_rel: str, annotation: VocAnnotation,
+                  lookup: dict[str, dict[str, list[str]]]) -> tuple[str | None, list[Problem]]:
+    """Find the photo an XML labels, in the XML's own folder only.
+
+    Tries ``<filename>`` (exactly, then ignoring case), then the XML's stem with
+    any image extension. ``<path>`` and ``<folder>`` are not used: they hold the
+    labeller's own machine's paths.
+    """
+    xml_path = PurePosixPath(xml_rel)
+    folder = lookup.get(str(xml_path.parent), {})
+    problems: list[Problem] = []
+    wanted = annotation.filename
+    if wanted:
+        base = PureWindowsPath(wanted).name  # drops both / and \ directory parts
+        if base != wanted:
+            problems.append(_problem(xml_rel, None, "filename_has_path", Severity.WARNING, Action.USED,
+                                     f"<filename> {wanted[:80]!r} carries a path; only {base!r} in the XML's folder is looked for"))
+        candidates = folder.get(base.lower(), [])
+        exact = [c for c in candidates if PurePosixPath(c).name == base]
+        if exact:
+            return exact[0], problems
+        if len(candidates) == 1:
+            return candidates[0], problems
+    stem_matches = sorted(
+        rel for ext in IMAGE_EXTENSIONS for rel in folder.get((xml_path.stem + ext).lower(), [])
+    )
+    if len(stem_matches) == 1:
+        if wanted:
+            problems.append(_problem(xml_rel, None, "filename_not_found", Severity.WARNING, Action.USED,
+                                     f"<filename> {wanted!r} not found; used {PurePosixPath(stem_matches[0]).name!r}, "
+                                     "the photo named like the XML"))
+        return stem_matches[0], problems
+    if len(stem_matches) > 1:
+        problems.append(_problem(xml_rel, None, "ambiguous_photo", Severity.ERROR, Action.SKIPPED,
+                                 f"<filename> {wanted!r} not found and several photos are named like the XML: "
+                                 + ", ".join(PurePosixPath(m).name for m in stem_matches)))
+        return None, problems
+    looked = f"{wanted!r} or " if wanted else ""
+    problems.append(_problem(xml_rel, None, "missing_photo", Severity.ERROR, Action.SKIPPED,
+                             f"photo not found: no {looked}{xml_path.stem}.<jpg|jpeg|png|tif|bmp> "
+                             f"in {str(xml_path.parent) if str(xml_path.parent) != '.' else 'the labels folder'}"))
+    return None, problems
+
+
+def parse_name(name: str, pattern: re.Pattern[str]) -> tuple[str, str]:
+    """Split a VOC ``<name>`` into (class, identity or '') with ``labels.name_pattern``.
+
+    Without a ``class`` group in the pattern, a matching name is of the tag class.
+    A name that does not match is its own class, with no identity.
+    """
+    match = pattern.fullmatch(name.strip())
+    if not match:
+        return name.strip(), ""
+    groups = match.groupdict()
+    identity = (groups.get("identity") or "").strip()
+    if "class" in pattern.groupindex:
+        return (groups.get("class") or "").strip(), identity
+    return "", identity
+
+
+def _px(value: float) -> int:
+    return int(math.floor(value + 0.5))
+
+
+def check_box(box: Box, width: int, height: int, tolerance_px: int) -> tuple[tuple[int, int, int, int] | None, str, str]:
+    """Validate a box against the image: ``(box, code, detail)``.
+
+    Returns the integer box (clipped when it overshoots the border by at most
+    ``tolerance_px``) with code ``ok`` or ``box_clipped``; or ``None`` with the
+    defect: ``inverted_box``, ``empty_box``, ``box_outside``.
+    """
+    x0, y0, x1, y1 = (_px(v) for v in box)
+    if x0 > x1 or y0 > y1:
+        return None, "inverted_box", f"inverted box: xmin {x0} > xmax {x1}" if x0 > x1 else f"inverted box: ymin {y0} > ymax {y1}"
+    if x0 == x1 or y0 == y1:
+        return None, "empty_box", f"zero-area box ({x1 - x0}x{y1 - y0} px)"
+    if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
+        return None, "box_outside", f"box ({x0},{y0},{x1},{y1}) lies outside the {width}x{height} photo"
+    overshoot = {"left": -x0, "top": -y0, "right": x1 - width, "bottom": y1 - height}
+    worst_side, worst = max(overshoot.items(), key=lambda kv: kv[1])
+    if worst > tolerance_px:
+        return None, "box_outside", (f"box ({x0},{y0},{x1},{y1}) extends {worst} px beyond the {worst_side} border of the "
+                                     f"{width}x{height} photo (more than labels.border_tolerance_px={tolerance_px})")
+    clipped = (max(x0, 0), max(y0, 0), min(x1, width), min(y1, height))
+    if clipped != (x0, y0, x1, y1):
+        return clipped, "box_clipped", f"box ({x0},{y0},{x1},{y1}) overshoots the border by {worst} px; clipped to {clipped}"
+    return clipped, "ok", ""
+
+
+def read_objects(xml_rel: str, photo_rel: str, annotation: VocAnnotation, info: PhotoInfo,
+                 settings: IndexSettings) -> tuple[list[LabelledObject], list[Problem]]:
+    """Turn one parsed XML + its photo into rows, and the problems met on the way."""
+    problems: list[Problem] = []
+    apply, reason = label_frame(info, (annotation.width, annotation.height), settings.exif_orientation)
+    width, height = oriented_size(info) if apply else (info.stored_width, info.stored_height)
+    if info.orientation != 1:
+        problems.append(_problem(photo_rel, None, "exif_orientation", Severity.WARNING, Action.USED, reason))
+    if annotation.width is None or annotation.height is None:
+        problems.append(_problem(xml_rel, None, "size_missing", Severity.WARNING, Action.USED,
+                                 f"<size> missing or invalid; the photo's real size {width}x{height} is used"))
+    elif (annotation.width, annotation.height) != (width, height):
+        problems.append(_problem(xml_rel, None, "size_mismatch", Severity.WARNING, Action.USED,
+                                 f"<size> says {annotation.width}x{annotation.height} but {photo_rel} is "
+                                 f"{width}x{height}; the real size is used"))
+    common = dict(image=photo_rel, xml=xml_rel, width=width, height=height,
+                  orientation=info.orientation, orientation_applied=apply)
+    if not annotation.objects:
+        return [LabelledObject(kind="background", object=None, name="", identity="", identity_source="",
+                               xmin=None, ymin=None, xmax=None, ymax=None, difficult=False, truncated=False,
+                               **common)], problems
+    pattern = re.compile(settings.name_pattern)
+    rows: list[LabelledObject] = []
+    seen: dict[tuple[int, int, int, int], int] = {}
+    for obj in annotation.objects:
+        row, problem = _object_row(obj, pattern, settings, width, height, seen, common)
+        if problem is not None:
+            problems.append(problem)
+        if row is not None:
+            seen[row.box] = obj.index
+            rows.append(row)
+    if not rows:
+        problems.append(_problem(photo_rel, None, "no_usable_tag", Severity.INFO, Action.SKIPPED,
+                                 f"none of the {len(annotation.objects)} object(s) in {xml_rel} is a usable "
+                                 f"'{settings.class_name}'; a photo with objects is not used as a tag-free background"))
+    return rows, problems
+
+
+def _object_row(obj: VocObject, pattern: re.Pattern[str], settings: IndexSettings, width: int, height: int,
+                seen: dict[tuple[int, int, int, int], int], common: dict) -> tuple[LabelledObject | None, Problem | None]:
+    xml_rel = common["xml"]
+    cls, identity = parse_name(obj.name, pattern)
+    if "class" in pattern.groupindex and cls != settings.class_name:
+        near = cls.casefold().strip() == settings.class_name.casefold()
+        return None, _problem(
+            xml_rel, obj.index, "class_near_miss" if near else "other_class",
+            Severity.ERROR if near else Severity.INFO, Action.SKIPPED,
+            f"class {cls!r} differs from labels.class_name {settings.class_name!r} only by case or spaces"
+            if near else f"class {cls!r} is not labels.class_name {settings.class_name!r}")
+    if obj.box is None:
+        return None, _problem(xml_rel, obj.index, "bad_box", Severity.ERROR, Action.SKIPPED, f"object {obj.defect}")
+    box, code, detail = check_box(obj.box, width, height, settings.border_tolerance_px)
+    if box is None:
+        return None, _problem(xml_rel, obj.index, code, Severity.ERROR, Action.SKIPPED, detail)
+    if box in seen:
+        return None, _problem(xml_rel, obj.index, "duplicate_object", Severity.WARNING, Action.SKIPPED,
+                              f"same box as object {seen[box]}; counted once")
+    row = LabelledObject(kind="tag", object=obj.index, name=obj.name, identity=identity,
+                         identity_source="name" if identity else "", xmin=box[0], ymin=box[1], xmax=box[2],
+                         ymax=box[3], difficult=obj.difficult, truncated=obj.truncated, **common)
+    problem = None
+    if code == "box_clipped":
+        problem = _problem(xml_rel, obj.index, code, Severity.WARNING, Action.CLIPPED, detail)
+    return row, problem
+
+
+def _pick_claims(claims: dict[str, list[str]]) -> tuple[dict[str, str], list[Problem]]:
+    """One XML per photo: the one named like the photo, else the first in order."""
+    chosen: dict[str, str] = {}
+    problems: list[Problem] = []
+    for photo, xmls in sorted(claims.items()):
+        same_stem = [x for x in xmls if PurePosixPath(x).stem == PurePosixPath(photo).stem]
+        winner = (same_stem or xmls)[0]
+        chosen[winner] = photo
+        for other in xmls:
+            if other != winner:
+                problems.append(_problem(other, None, "photo_claimed_twice", Severity.ERROR, Action.SKIPPED,
+                                         f"labels {photo}, which {winner} already labels; ignored"))
+    return chosen, problems
+
+
+def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
+                 probe: Callable[[Path, bool], PhotoInfo] = probe_photo) -> tuple[list[LabelledObject], list[Problem]]:
+    """Index a labels folder: rows for tags and background photos, plus problems.
+
+    Deterministic: rows and problems come out in path order whatever ``threads``.
+    """
+    scan = scan_folder(root)
+    problems = list(scan.problems)
+    lookup = _photo_lookup(scan.photos)
+    annotations: dict[str, VocAnnotation] = {}
+    claims: dict[str, list[str]] = defaultdict(list)
+    for xml_rel in scan.xml_files:
+        try:
+            annotation = parse_voc((root / xml_rel).read_bytes(), xml_rel)
+        except SpatuleError as exc:
+            problems.append(_problem(xml_rel, None, "bad_xml", Severity.ERROR, Action.SKIPPED,
+                                     str(exc).removeprefix(f"{xml_rel}: ")))
+            continue
+        except OSError as exc:
+            problems.append(_problem(xml_rel, None, "unreadable_xml", Severity.ERROR, Action.SKIPPED, str(exc)))
+            continue
+        photo, found = resolve_photo(xml_rel, annotation, lookup)
+        problems.extend(found)
+        if photo is not None:
+            annotations[xml_rel] = annotation
+            claims[photo].append(xml_rel)
+    chosen, claim_problems = _pick_claims(claims)
+    problems.extend(claim_problems)
+    labelled_photos = set(chosen.values())
+    unlabelled = [p for p in scan.photos if p not in labelled_photos]
+    to_probe = sorted(labelled_photos) + (unlabelled if settings.unlabelled_as_background else [])
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        probed = dict(zip(to_probe, pool.map(lambda rel: _safe_probe(root, rel, probe, settings.verify_pixels), to_probe)))
+    rows: list[LabelledObject] = []
+    for xml_rel, photo in sorted(chosen.items(), key=lambda kv: kv[1]):
+        info = probed[photo]
+        if isinstance(info, Problem):
+            problems.append(info)
+            continue
+        found_rows, found = read_objects(xml_rel, photo, annotations[xml_rel], info, settings)
+        rows.extend(found_rows)
+        problems.extend(found)
+    for photo in unlabelled:
+        if not settings.unlabelled_as_background:
+            problems.append(_problem(photo, None, "unlabelled_photo", Severity.INFO, Action.SKIPPED,
+                                     "no XML labels this photo; not used (set labels.unlabelled_as_background: "
+                                     "true to use unlabelled photos as tag-free backgrounds)"))
+            continue
+        info = probed[photo]
+        if isinstance(info, Problem):
+            problems.append(info)
+            continue
+        empty = VocAnnotation(None, None, None, None, None, ())
+        found_rows, found = read_objects("", photo, empty, info, settings)
+        rows.extend(found_rows)
+        problems.extend(p for p in found if p.code != "size_missing")
+    rows.sort(key=lambda r: (r.image, -1 if r.object is None else r.object))
+    return rows, problems
+
+
+def _safe_probe(root: Path, rel: str, probe: Callable[[Path, bool], PhotoInfo], verify: bool) -> PhotoInfo | Problem:
+    try:
+        return probe(root / rel, verify)
+    except SpatuleError as exc:
+        return _problem(rel, None, "unreadable_photo", Severity.ERROR, Action.SKIPPED,
+                        str(exc).split(": ", 1)[-1])
+
+
+def write_objects(path: Path, rows: Iterable[LabelledObject]) -> None:
+    """Write ``objects.csv`` (booleans as 0/1, empty cells for missing values)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(OBJECT_COLUMNS)
+        for row in rows:
+            writer.writerow(["" if v is None else int(v) if isinstance(v, bool) else v
+                             for v in (getattr(row, c) for c in OBJECT_COLUMNS)])
+
+
+def read_objects_csv(path: Path) -> list[LabelledObject]:
+    """Read ``objects.csv`` back into rows."""
+    def opt_int(text: str) -> int | None:
+        return int(text) if text != "" else None
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [
+            LabelledObject(
+                image=r["image"], xml=r["xml"], kind=r["kind"], object=opt_int(r["object"]), name=r["name"],
+                identity=r["identity"], identity_source=r["identity_source"], xmin=opt_int(r["xmin"]),
+                ymin=opt_int(r["ymin"]), xmax=opt_int(r["xmax"]), ymax=opt_int(r["ymax"]),
+                difficult=r["difficult"] == "1", truncated=r["truncated"] == "1", width=int(r["width"]),
+                height=int(r["height"]), orientation=int(r["orientation"]),
+                orientation_applied=r["orientation_applied"] == "1",
+            )
+            for r in csv.DictReader(handle)
+        ]
+
+
+def with_identity(row: LabelledObject, identity: str, source: str) -> LabelledObject:
+    """A copy of a tag row with its identity set."""
+    return replace(row, identity=identity, identity_source=source)
