@@ -1,0 +1,28 @@
+# spatule: hand-labelled camera-trap photos -> a spoonbill leg-tag detector.
+#
+#   snakemake --cores all                          # the embedded demo (config.yaml)
+#   snakemake --cores all --configfile mine.yaml   # your photos
+#
+# One rule file per stage under rules/; the logic lives in the spatule package.
+
+import os
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/demo_data.smk"
+include: "rules/index_labels.smk"
+include: "rules/extract_tags.smk"
+include: "rules/split.smk"
+
+
+rule all:
+    input:
+        rules.split.output,
+    default_target: True
