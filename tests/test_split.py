@@ -1,0 +1,95 @@
+"""Split by identity: disjoint by construction, reproducible, clear about too few groups."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spatule.labels import LabelledObject, write_objects
+from spatule.pipeline import split_stage
+from spatule.problems import SpatuleError
+from spatule.split import SPLITS, SplitPlan, assign_groups, photo_splits, seeded_order
+from spatule.tags import TagCrop, write_tags
+
+weights_strategy = st.dictionaries(st.text("ABCDFHJLNPSTVXYZ123569", min_size=4, max_size=4),
+                                   st.integers(1, 9), min_size=3, max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(weights=weights_strategy, seed=st.integers(0, 10**6),
+       val=st.sampled_from([0.0, 0.1, 0.15, 0.3]), test=st.sampled_from([0.0, 0.1, 0.15, 0.3]))
+def test_every_group_lands_in_exactly_one_split_and_every_asked_split_is_filled(weights, seed, val, test):
+    plan = SplitPlan(val, test, seed)
+    assignment = assign_groups(weights, plan, "identities")
+    assert set(assignment) == set(weights)
+    present = Counter(assignment.values())
+    assert present["train"] >= 1
+    assert (present["val"] >= 1) == (val > 0) and (present["test"] >= 1) == (test > 0)
+
+
+def test_same_seed_same_split_other_seed_other_split():
+    weights = {f"ID{i:02d}": 1 + i % 3 for i in range(40)}
+    a = assign_groups(weights, SplitPlan(0.15, 0.15, 3), "identities")
+    assert a == assign_groups(dict(reversed(list(weights.items()))), SplitPlan(0.15, 0.15, 3), "identities")
+    assert a != assign_groups(weights, SplitPlan(0.15, 0.15, 4), "identities")
+
+
+def test_held_out_splits_get_about_their_share_of_tags():
+    weights = {f"ID{i:03d}": 1 + i % 4 for i in range(200)}
+    assignment = assign_groups(weights, SplitPlan(0.15, 0.2, 11), "identities")
+    total = sum(weights.values())
+    share = {s: sum(w for k, w in weights.items() if assignment[k] == s) / total for s in SPLITS}
+    assert share["val"] == pytest.approx(0.15, abs=0.02)
+    assert share["test"] == pytest.approx(0.2, abs=0.02)
+
+
+def test_too_few_identities_says_how_many_there_are_and_are_needed():
+    with pytest.raises(SpatuleError, match=r"only 2 tag identities \(AXFD, ABL5\).*at least 3"):
+        assign_groups({"AXFD": 1, "ABL5": 1}, SplitPlan(0.15, 0.15, 1), "tag identities")
+    assert set(assign_groups({"AXFD": 1, "ABL5": 1}, SplitPlan(0.0, 0.3, 1), "tag identities").values()) == {
+        "train", "test"}
+
+
+@pytest.mark.parametrize("val,test", [(-0.1, 0.1), (0.5, 0.5), (1.0, 0.0)])
+def test_impossible_fractions_are_refused_by_name(val, test):
+    with pytest.raises(SpatuleError, match="fraction"):
+        SplitPlan(val, test, 0)
+
+
+def test_order_is_a_function_of_seed_and_name_only():
+    assert seeded_order(["a", "b", "c"], 5) == seeded_order(["c", "a", "b"], 5)
+    grown = seeded_order(["a", "b", "c", "d"], 5)
+    assert [n for n in grown if n != "d"] == seeded_order(["a", "b", "c"], 5)
+
+
+def test_a_photo_with_tags_of_two_splits_is_mixed():
+    splits = photo_splits([("p1", "A"), ("p1", "B"), ("p2", "A")], {"A": "train", "B": "test"})
+    assert splits == {"p1": "mixed", "p2": "train"}
+
+
+def _background(image: str) -> LabelledObject:
+    return LabelledObject(image=image, xml=image + ".xml", kind="background", object=None, name="", identity="",
+                          identity_source="", xmin=None, ymin=None, xmax=None, ymax=None, difficult=False,
+                          truncated=False, width=800, height=600, orientation=1, orientation_applied=False)
+
+
+def test_split_stage_writes_disjoint_identities_and_backgrounds(tmp_path: Path):
+    crops = [TagCrop(f"p{i}-t{j}", f"p{i}-t{j}.png", f"p{i}.JPG", j, f"ID{(i + j) % 9}", "csv", 0, 0, 50, 80,
+                     8, 8, 42, 72, False) for i in range(20) for j in (1, 2)]
+    write_tags(tmp_path / "tags.csv", crops)
+    write_objects(tmp_path / "objects.csv", [_background(f"bg{i}.JPG") for i in range(10)])
+    out = {k: tmp_path / f"{k}.csv" for k in ("identities", "backgrounds", "photos")}
+    summary = split_stage(tmp_path / "objects.csv", tmp_path / "tags.csv",
+                          {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 1}, out["identities"],
+                          out["backgrounds"], out["photos"], tmp_path / "summary.json")
+    identities = [line.split(",") for line in out["identities"].read_text().splitlines()[1:]]
+    assert sorted(i[0] for i in identities) == [f"ID{k}" for k in range(9)]  # each exactly once
+    assert {i[1] for i in identities} == set(SPLITS)
+    backgrounds = [line.split(",") for line in out["backgrounds"].read_text().splitlines()[1:]]
+    assert len({b[0] for b in backgrounds}) == 10 and {b[1] for b in backgrounds} == set(SPLITS)
+    assert sum(int(i[2]) for i in identities) == len(crops)
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    assert summary["identities_known"] is True
