@@ -47,7 +47,7 @@ def test_held_out_splits_get_about_their_share_of_tags():
 
 
 def test_too_few_identities_says_how_many_there_are_and_are_needed():
-    with pytest.raises(SpatuleError, match=r"only 2 tag identities \(AXFD, ABL5\).*at least 3"):
+    with pytest.raises(SpatuleError, match=r"only 2 tag identities \(ABL5, AXFD\).*at least 3"):
         assign_groups({"AXFD": 1, "ABL5": 1}, SplitPlan(0.15, 0.15, 1), "tag identities")
     assert set(assign_groups({"AXFD": 1, "ABL5": 1}, SplitPlan(0.0, 0.3, 1), "tag identities").values()) == {
         "train", "test"}
