@@ -1,4 +1,4 @@
-# Shared by every rule file: config validation and small helpers.
+# Shared helpers: config validation and input paths, used by the stage files.
 
 from snakemake.utils import validate
 

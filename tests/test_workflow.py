@@ -1,0 +1,150 @@
+"""The workflow as users run it: dry runs, lint, config validation, first stages end to end."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def rules_defined() -> set[str]:
+    return {m for path in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]
+            for m in re.findall(r"^rule (\w+):", path.read_text(), flags=re.M)}
+
+
+def planned_jobs(dry_run_output: str) -> set[str]:
+    table = dry_run_output.split("Job stats:", 1)[1]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, flags=re.M)} - {"total"}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_dry_run_of_the_default_config_plans_every_rule(tmp_path: Path):
+    result = snakemake(tmp_path / "w", "-n", "--cores", "2")
+    defined = rules_defined()
+    assert {"demo_data", "index_labels", "extract_tags", "split", "all"} <= defined
+    assert planned_jobs(result.stdout + result.stderr) == defined
+
+
+def test_lint_is_clean():
+    result = snakemake(REPO, "--lint")
+    output = result.stdout + result.stderr
+    assert "Lints for" not in output, output
+    assert "good condition" in output
+
+
+@pytest.mark.parametrize("override,key", [
+    ({"split": {"val_fraction": 2}}, "val_fraction"),
+    ({"labels": {"on_problem": "ignore"}}, "on_problem"),
+    ({"labels": {"colour": "red"}}, "colour"),
+    ({"tags": {"margin_px": "wide"}}, "margin_px"),
+])
+def test_a_bad_config_value_is_rejected_naming_its_key(tmp_path: Path, override: dict, key: str):
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml.safe_dump(override))
+    result = snakemake(tmp_path / "w", "-n", configfile=config, check=False)
+    assert result.returncode != 0
+    assert key in result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("demo") / "w"
+    snakemake(workdir, "--cores", "2", "results/split/identities.csv")
+    return workdir
+
+
+def test_demo_first_stages_make_disjoint_splits(demo_run: Path):
+    identities = read_csv(demo_run / "results/split/identities.csv")
+    names = [r["identity"] for r in identities]
+    assert len(names) == len(set(names)) >= 12
+    assert {r["split"] for r in identities} == {"train", "val", "test"}
+    assert all(r["source"] == "csv" for r in identities)
+    backgrounds = read_csv(demo_run / "results/split/backgrounds.csv")
+    assert len(backgrounds) == len({r["image"] for r in backgrounds}) > 0
+    by_identity = {r["identity"]: r["split"] for r in identities}
+    tags = read_csv(demo_run / "results/tags/tags.csv")
+    objects = read_csv(demo_run / "results/labels/objects.csv")
+    assert len(tags) == sum(1 for o in objects if o["kind"] == "tag")
+    assert {t["identity"] for t in tags} == set(by_identity)
+    for photo in read_csv(demo_run / "results/split/photos.csv"):
+        splits = {by_identity[t["identity"]] for t in tags if t["image"] == photo["image"]}
+        assert photo["split"] == (splits.pop() if len(splits) == 1 else "mixed")
+    assert {o["image"] for o in objects if o["kind"] == "background"} == {b["image"] for b in backgrounds}
+    assert len(list((demo_run / "results/tags/crops").glob("*.png"))) == len(tags)
+    problems = read_csv(demo_run / "results/labels/problems.csv")
+    assert [p for p in problems if p["severity"] == "error"] == []
+
+
+def test_demo_identities_match_their_csv_rows(demo_run: Path):
+    expected = {(r["image"], int(r["xmin"]), int(r["ymin"])): r["identity"]
+                for r in read_csv(demo_run / "resources/demo/identities.csv")}
+    objects = [o for o in read_csv(demo_run / "results/labels/objects.csv") if o["kind"] == "tag"]
+    assert {(o["image"], int(o["xmin"]), int(o["ymin"])): o["identity"] for o in objects} == expected
+
+
+def test_rerun_from_scratch_gives_byte_identical_outputs(demo_run: Path, tmp_path: Path):
+    again = tmp_path / "w"
+    snakemake(again, "--cores", "1", "results/split/identities.csv")
+    for folder in ("resources/demo", "results"):
+        assert tree_hashes(again / folder) == tree_hashes(demo_run / folder)
+
+
+def sample_config(tmp_path: Path, sample_dir: Path, **labels: object) -> Path:
+    config = tmp_path / "sample.yaml"
+    config.write_text(yaml.safe_dump({"labels": {"dir": str(sample_dir),
+                                                 "identities": str(sample_dir / "identities.csv"), **labels}}))
+    return config
+
+
+@pytest.mark.sample
+def test_real_sample_first_stages(tmp_path: Path, sample_dir: Path):
+    workdir = tmp_path / "w"
+    snakemake(workdir, "--cores", "2", "results/split/identities.csv",
+              configfile=sample_config(tmp_path, sample_dir))
+    problems = read_csv(workdir / "results/labels/problems.csv")
+    orphans = sorted(p.stem for p in sample_dir.glob("*.xml")
+                     if not any(sample_dir.glob(f"{p.stem}.[jJ][pP][gG]")))
+    assert len(orphans) == 10
+    missing = sorted(p["file"].removesuffix(".xml") for p in problems if p["code"] == "missing_photo")
+    assert missing == orphans
+    assert all("photo not found" in p["detail"] for p in problems if p["code"] == "missing_photo")
+    identities = {r["identity"]: r["split"] for r in read_csv(workdir / "results/split/identities.csv")}
+    assert set(identities) == {"AXFD", "ABL5", "unread-1"}
+    assert sorted(identities.values()) == ["test", "train", "val"]
+    backgrounds = read_csv(workdir / "results/split/backgrounds.csv")
+    assert len(backgrounds) == 13 and len({b["image"] for b in backgrounds}) == 13
+    assert not any(b["image"] in {"7mai2018 (6).JPG", "IMAG0328.JPG"} for b in backgrounds)
+    tags = read_csv(workdir / "results/tags/tags.csv")
+    first = next(t for t in tags if t["identity"] == "AXFD")
+    assert (int(first["crop_x0"]) + int(first["box_x0"]), int(first["crop_y0"]) + int(first["box_y0"])) == (4, 1132)
+
+
+@pytest.mark.sample
+def test_real_sample_with_on_problem_error_fails_naming_every_orphan(tmp_path: Path, sample_dir: Path):
+    workdir = tmp_path / "w"
+    result = snakemake(workdir, "--cores", "1", "results/labels/objects.csv", check=False,
+                       configfile=sample_config(tmp_path, sample_dir, on_problem="error"))
+    assert result.returncode != 0
+    log = (workdir / "logs/index_labels.log").read_text()
+    assert "10 defect(s)" in log
+    for stem in ("IMAG0488", "IMAG0489", "IMAG0490", "IMAG0491", "IMAG0492", "IMAG0493", "IMAG0495", "IMAG0496",
+                 "IMAG0498", "IMAG0499"):
+        assert f"{stem}.xml: photo not found" in log
+    assert "Traceback" not in log
