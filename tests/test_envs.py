@@ -1,0 +1,39 @@
+"""The conda environments carry the same pins as requirements.txt."""
+
+import re
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+
+def requirement_pins() -> dict[str, str]:
+    pins = {}
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+        if match:
+            pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return pins
+
+
+@pytest.mark.parametrize("env", sorted(p.name for p in (REPO / "envs").glob("*.yaml")))
+def test_env_pins_equal_requirements(env: str):
+    spec = yaml.safe_load((REPO / "envs" / env).read_text())
+    pip = next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict) and "pip" in d)
+    pins = requirement_pins()
+    assert pip, env
+    for entry in pip:
+        name, version = entry.split("==")
+        assert pins.get(name.lower().replace("_", "-")) == version, f"{env}: {entry} vs requirements.txt"
+
+
+def test_every_rule_names_an_existing_env():
+    for smk in sorted((REPO / "rules").glob("*.smk")):
+        text = smk.read_text()
+        for rule in re.findall(r"^rule (\w+):", text, flags=re.M):
+            block = text.split(f"rule {rule}:", 1)[1].split("\nrule ", 1)[0]
+            assert "conda:" in block, f"{smk.name}: rule {rule} has no conda env"
+    common = (REPO / "rules" / "common.smk").read_text()
+    for env in re.findall(r'"\.\./(envs/[\w.]+)"', common):
+        assert (REPO / env).is_file(), env
