@@ -265,13 +265,25 @@ def read_objects(xml_rel: str, photo_rel: str, annotation: VocAnnotation, info: 
 def _object_row(obj: VocObject, pattern: re.Pattern[str], settings: IndexSettings, width: int, height: int,
                 seen: dict[tuple[int, int, int, int], int], common: dict) -> tuple[LabelledObject | None, Problem | None]:
     xml_rel = common["xml"]
+    name = obj.name.strip()
+    if not name:
+        return None, _problem(xml_rel, obj.index, "bad_name", Severity.ERROR, Action.SKIPPED, "empty <name>")
+    if not pattern.fullmatch(name) and name.casefold().startswith(settings.class_name.casefold()) \
+            and name.casefold() != settings.class_name.casefold():
+        return None, _problem(xml_rel, obj.index, "bad_name", Severity.ERROR, Action.SKIPPED,
+                              f"<name> {name!r} looks like a {settings.class_name!r} but does not match "
+                              f"labels.name_pattern {pattern.pattern!r}")
     cls, identity = parse_name(obj.name, pattern)
-    if "class" in pattern.groupindex and cls != settings.class_name:
-        near = cls.casefold().strip() == settings.class_name.casefold()
+    if "class" not in pattern.groupindex:  # no class group: a matching name is of the tag class (see parse_name)
+        cls = settings.class_name if pattern.fullmatch(obj.name.strip()) else cls
+    if cls != settings.class_name:
+        near = cls.casefold().strip() == settings.class_name.casefold() or bool(
+            re.match(rf"{re.escape(settings.class_name)}\W", cls, flags=re.IGNORECASE))
         return None, _problem(
             xml_rel, obj.index, "class_near_miss" if near else "other_class",
             Severity.ERROR if near else Severity.INFO, Action.SKIPPED,
-            f"class {cls!r} differs from labels.class_name {settings.class_name!r} only by case or spaces"
+            f"class {cls!r} looks like labels.class_name {settings.class_name!r} but differs (case, spaces or "
+            "a code not in labels.name_pattern's form)"
             if near else f"class {cls!r} is not labels.class_name {settings.class_name!r}")
     if obj.box is None:
         return None, _problem(xml_rel, obj.index, "bad_box", Severity.ERROR, Action.SKIPPED, f"object {obj.defect}")
@@ -334,7 +346,9 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
     chosen, claim_problems = _pick_claims(claims)
     problems.extend(claim_problems)
     labelled_photos = set(chosen.values())
-    unlabelled = [p for p in scan.photos if p not in labelled_photos]
+    # A photo named like an XML that could not be used (bad XML, ambiguous) is not "without XML": never a background.
+    unusable = {_folder_stem(x) for x in scan.xml_files if x not in annotations}
+    unlabelled = [p for p in scan.photos if p not in labelled_photos and _folder_stem(p) not in unusable]
     to_probe = sorted(labelled_photos) + (unlabelled if settings.unlabelled_as_background else [])
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         probed = dict(zip(to_probe, pool.map(lambda rel: _safe_probe(root, rel, probe, settings.verify_pixels), to_probe)))
@@ -365,12 +379,17 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
     return rows, problems
 
 
+def _folder_stem(rel: str) -> tuple[str, str]:
+    path = PurePosixPath(rel)
+    return str(path.parent), path.stem.lower()
+
+
 def _safe_probe(root: Path, rel: str, probe: Callable[[Path, bool], PhotoInfo], verify: bool) -> PhotoInfo | Problem:
     try:
         return probe(root / rel, verify)
     except SpatuleError as exc:
         return _problem(rel, None, "unreadable_photo", Severity.ERROR, Action.SKIPPED,
-                        str(exc).split(": ", 1)[-1])
+                        str(exc).removeprefix(f"{root / rel}: "))
 
 
 def write_objects(path: Path, rows: Iterable[LabelledObject]) -> None:

@@ -72,7 +72,7 @@ def _size(root: etree._Element, tag: str) -> int | None:
     raw = _text(root.find("size"), tag)
     try:
         value = int(float(raw)) if raw is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):  # "nan" -> ValueError, "inf" -> OverflowError
         return None
     return value if value and value > 0 else None
 

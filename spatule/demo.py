@@ -1,0 +1,859 @@
+"""A synthetic field campaign: camera-trap photos of a spoonbill colony with tagged legs.
+
+This is the workflow's default demo input. It is generated deterministically from a
+seed and mimics the structure of the real photos: dry grass ground full of thin
+bright and dark lines, white fluffy birds partly out of focus, dark legs, and on
+some legs a white plastic band (the tag) taller than wide, carrying a 4-character
+code written vertically (bottom-to-top) in black bold sans-serif, often visible twice
+side by side because the band wraps around the leg; a camera info bar is burned into
+the bottom rows. Each photo gets a labelImg-style Pascal VOC XML beside it, and
+``identities.csv`` says which bird (code) each box shows.
+
+Box convention everywhere: ``(xmin, ymin, xmax, ymax)`` integer pixels, ``xmax`` and
+``ymax`` exclusive; the box is the tight axis-aligned box of the visible band.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Sequence
+from xml.sax.saxutils import escape
+
+import cv2
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+TAG_ALPHABET = "ABCDFHJLNPSTVXYZ123569"
+"""Characters printed on the tags (no easily confused ones such as O/0, I/1 pairs)."""
+
+CODE_LENGTH = 4
+"""Characters per tag code."""
+
+FONT_PATH = Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans-Bold.ttf"
+"""The TrueType font of the codes and the info bar (shipped by matplotlib)."""
+
+REFERENCE_SIZE = (1600, 1200)
+"""Photo size at which tag sizes are specified; other sizes scale them."""
+
+FOREIGN_ROOT = PurePosixPath("/home/fieldwork/camera-trap")
+"""Where the photos lay on the labeller's machine (``<path>`` in the XML, as labelImg writes)."""
+
+CAMPAIGN_START = datetime(2018, 5, 7, 6, 0, 0)
+"""Date and time of the first photo; photo ``i`` is taken ``i * PHOTO_INTERVAL`` later."""
+
+PHOTO_INTERVAL = timedelta(minutes=10)
+
+Box = tuple[int, int, int, int]
+"""``(xmin, ymin, xmax, ymax)`` integer pixels, ``xmax``/``ymax`` exclusive."""
+
+Point = tuple[float, float]
+
+_SUPERSAMPLE = 4
+_SUB_FOLDER = "camera2"
+
+
+@dataclass(frozen=True)
+class DemoParams:
+    """What to generate. Field names match the workflow config ``demo:`` section."""
+
+    seed: int = 2018
+    photos: int = 30
+    """Total number of photos."""
+    identities: int = 14
+    """Distinct tag codes (birds); each appears in at least 2 photos."""
+    width: int = 1600
+    height: int = 1200
+    background_fraction: float = 0.25
+    """Share of photos with no tag at all (they may still show untagged birds)."""
+    info_bar_px: int = 40
+    """Height of the camera info bar burned into the bottom rows (0: none)."""
+    jpeg_quality: int = 90
+
+    def __post_init__(self) -> None:
+        if self.photos < 1:
+            raise ValueError(f"demo photos must be >= 1, got {self.photos}")
+        if self.identities < 0:
+            raise ValueError(f"demo identities must be >= 0, got {self.identities}")
+        if not 0.0 <= self.background_fraction <= 1.0:
+            raise ValueError(f"demo background_fraction must be in [0, 1], got {self.background_fraction}")
+        if self.width < 320 or self.height < 240:
+            raise ValueError(f"demo photos must be at least 320x240, got {self.width}x{self.height}")
+        if not 0 <= self.info_bar_px <= self.height // 4:
+            raise ValueError(f"demo info_bar_px must be in [0, height/4], got {self.info_bar_px}")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"demo jpeg_quality must be in [1, 100], got {self.jpeg_quality}")
+        tag_photos = self.tag_photos
+        if self.identities == 0 and tag_photos > 0:
+            raise ValueError("demo identities is 0 but some photos must show tags; "
+                             "set background_fraction to 1 or identities >= 1")
+        if self.identities > 0:
+            if tag_photos < 2:
+                raise ValueError(f"demo: {tag_photos} photo(s) with tags cannot show each identity twice; "
+                                 "add photos or lower background_fraction")
+            if 2 * self.identities > 3 * tag_photos:
+                raise ValueError(f"demo: {self.identities} identities seen twice each need "
+                                 f"{2 * self.identities} tags, more than {tag_photos} photos x 3 tags")
+            if len(TAG_ALPHABET) ** CODE_LENGTH < self.identities:
+                raise ValueError("demo: more identities than distinct codes")
+
+    @property
+    def background_photos(self) -> int:
+        """Number of tag-free photos: ``background_fraction`` of the photos, rounded half up."""
+        return int(math.floor(self.photos * self.background_fraction + 0.5))
+
+    @property
+    def tag_photos(self) -> int:
+        """Number of photos showing at least one tag."""
+        return self.photos - self.background_photos
+
+    @property
+    def scale(self) -> float:
+        """Size of the scene relative to a 1600x1200 photo."""
+        return min(self.width / REFERENCE_SIZE[0], self.height / REFERENCE_SIZE[1])
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What :func:`generate_campaign` wrote."""
+
+    photos: int
+    tag_photos: int
+    background_photos: int
+    tags: int
+    identities: int
+
+
+@dataclass(frozen=True)
+class PlannedPhoto:
+    """One photo of the campaign before rendering: its name and which codes it shows."""
+
+    index: int
+    image: str
+    """Path relative to the photos folder, forward slashes."""
+    codes: tuple[str, ...]
+    camera: str
+
+
+@dataclass(frozen=True)
+class Bird:
+    """Geometry of one standing spoonbill, in photo pixels.
+
+    ``legs`` holds (hip, knee, foot) per visible leg, the first one being the leg
+    that may carry the tag. ``facing`` is +1 (head to the right) or -1.
+    """
+
+    body_center: Point
+    body_axes: Point
+    body_angle: float
+    legs: tuple[tuple[Point, Point, Point], ...]
+    unit: float
+    """Size scale: the height of a tag on this bird's leg."""
+    leg_width: float
+    facing: int
+    head: Point
+    head_radius: float
+    neck: tuple[Point, ...]
+    bill_tip: Point | None
+    blur: float
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        """A box holding everything :func:`draw_bird` may change (shadow, blur halo included)."""
+        a, b = self.body_axes
+        t = math.radians(self.body_angle)
+        hw = math.sqrt((a * math.cos(t)) ** 2 + (b * math.sin(t)) ** 2) * 1.15
+        hh = math.sqrt((a * math.sin(t)) ** 2 + (b * math.cos(t)) ** 2) * 1.15
+        cx, cy = self.body_center
+        xs = [cx - hw - 0.5 * a, cx + hw + 0.5 * a]  # tail and fluff
+        ys = [cy - hh - 0.4 * b, cy + hh]
+        reach = self.head_radius * 1.2
+        for x, y in (*self.neck, self.head):
+            xs += [x - reach, x + reach]
+            ys += [y - reach, y + reach]
+        if self.bill_tip is not None:
+            xs += [self.bill_tip[0] - 0.3 * b, self.bill_tip[0] + 0.3 * b]
+            ys += [self.bill_tip[1] - 0.3 * b, self.bill_tip[1] + 0.3 * b]
+        toe = 1.1 * self.unit
+        for leg in self.legs:
+            for x, y in leg:
+                xs += [x - self.leg_width - toe, x + self.leg_width + toe]
+                ys += [y - self.leg_width, y + self.leg_width + 0.5 * toe]
+        pad = 3.0 * self.blur + 4.0
+        return min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad
+
+    @property
+    def ground_y(self) -> float:
+        """Image row of the lowest foot: larger is closer to the camera."""
+        return max(leg[2][1] for leg in self.legs)
+
+
+# --------------------------------------------------------------------------- codes and plan
+
+
+def random_code(rng: np.random.Generator) -> str:
+    """A random tag code: :data:`CODE_LENGTH` characters of :data:`TAG_ALPHABET`."""
+    picks = rng.integers(0, len(TAG_ALPHABET), size=CODE_LENGTH)
+    return "".join(TAG_ALPHABET[int(i)] for i in picks)
+
+
+def distinct_codes(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` different random codes, in drawing order."""
+    codes: list[str] = []
+    seen: set[str] = set()
+    while len(codes) < count:
+        code = random_code(rng)
+        if code not in seen:
+            seen.add(code)
+            codes.append(code)
+    return codes
+
+
+def photo_names(count: int) -> list[str]:
+    """File names as in a real collection, relative to the photos folder.
+
+    Mostly ``IMAG0001.JPG``; from 6 photos on some are named like ``7mai2018 (3).JPG``
+    (spaces and parentheses), and from 5 photos on a fifth lie in ``camera2/``.
+    """
+    sub = count // 5 if count >= 5 else 0
+    spaced = count // 6 if count >= 6 else 0
+    plain = count - sub - spaced
+    names = [f"IMAG{i + 1:04d}.JPG" for i in range(plain)]
+    names += [f"7mai2018 ({k + 1}).JPG" for k in range(spaced)]
+    names += [f"{_SUB_FOLDER}/IMAG{k + 107:04d}.JPG" for k in range(sub)]
+    return names
+
+
+def plan_campaign(params: DemoParams, rng: np.random.Generator) -> list[PlannedPhoto]:
+    """Decide names, which photos are tag-free and which codes each photo shows.
+
+    Each identity appears in 2-4 different photos (more only when needed to give
+    every tag photo a tag); a tag photo shows 1-3 distinct codes.
+    """
+    n_tag = params.tag_photos
+    codes = distinct_codes(rng, params.identities)
+    assignment: list[list[str]] = [[] for _ in range(n_tag)]
+    if codes:
+        counts = np.minimum(rng.integers(2, 5, size=len(codes)), n_tag)
+        while counts.sum() > 3 * n_tag:
+            reducible = np.flatnonzero(counts > 2)
+            counts[reducible[rng.integers(len(reducible))]] -= 1
+        while counts.sum() < n_tag:
+            growable = np.flatnonzero(counts < n_tag)
+            counts[growable[rng.integers(len(growable))]] += 1
+        extra = int(counts.sum()) - n_tag
+        chosen = rng.choice(2 * n_tag, size=extra, replace=False) if extra else np.zeros(0, dtype=np.int64)
+        capacity = 1 + np.bincount(chosen % n_tag, minlength=n_tag)
+        # Gale-Ryser greedy: biggest identities first, into the photos with most room left.
+        order = sorted(range(len(codes)), key=lambda i: (-int(counts[i]), i))
+        for i in order:
+            ties = rng.random(n_tag)
+            photos = sorted(range(n_tag), key=lambda p: (-int(capacity[p]), ties[p]))[: int(counts[i])]
+            if any(capacity[p] <= 0 for p in photos):
+                raise ValueError(f"demo: cannot spread {int(counts.sum())} tags over {n_tag} photos")
+            for p in photos:
+                assignment[p].append(codes[i])
+                capacity[p] -= 1
+    names = photo_names(params.photos)
+    background = set(int(i) for i in rng.choice(params.photos, size=params.background_photos, replace=False))
+    tag_order = rng.permutation(n_tag)
+    planned: list[PlannedPhoto] = []
+    k = 0
+    for index, name in enumerate(names):
+        shown: tuple[str, ...] = ()
+        if index not in background:
+            shown = tuple(assignment[int(tag_order[k])][j] for j in rng.permutation(len(assignment[int(tag_order[k])])))
+            k += 1
+        camera = "CAM-2" if name.startswith(_SUB_FOLDER + "/") else "CAM-1"
+        planned.append(PlannedPhoto(index, name, shown, camera))
+    return planned
+
+
+# --------------------------------------------------------------------------- the tag
+
+
+@lru_cache(maxsize=256)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_PATH), size)
+
+
+def _text_column(code: str, length: float, max_width: float) -> np.ndarray:
+    """The code rendered horizontally then turned 90 degrees (reads bottom-to-top).
+
+    Returns ink coverage in [0, 1], about ``length`` tall and at most ``max_width`` wide.
+    """
+    size = max(6, int(round(100 * length / _font(100).getlength(code))))
+    for _ in range(40):
+        font = _font(size)
+        left, top, right, bottom = font.getbbox(code)
+        if bottom - top <= max_width or size <= 6:
+            break
+        size = max(6, int(size * 0.93))
+    canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+    ImageDraw.Draw(canvas).text((2 - left, 2 - top), code, fill=255, font=font)
+    column = canvas.rotate(90, expand=True)
+    ink = np.asarray(column, dtype=np.float32) / 255.0
+    rows = np.flatnonzero(ink.max(axis=1) > 0)
+    cols = np.flatnonzero(ink.max(axis=0) > 0)
+    return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+
+
+def render_tag(code: str, rng: np.random.Generator, band_height: float, band_width: float,
+               angle_deg: float = 0.0, shear: float = 0.0, blur_sigma: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+    """Render a white band carrying ``code`` as seen around a leg.
+
+    The code is printed vertically (reading bottom-to-top) 3 or 4 times around the
+    band, so one or two copies face the camera; the band is shaded as a cylinder,
+    slightly dirty, with a faint seam. It is then turned by ``angle_deg`` (the leg
+    direction: positive moves the bottom to the right), slanted by a vertical
+    ``shear`` and blurred by ``blur_sigma`` pixels.
+
+    Returns ``(bgr, mask)``: a uint8 BGR image and a float32 coverage mask in [0, 1]
+    of the same size, the band centred; composite as ``img*(1-mask) + bgr*mask``.
+    """
+    s = _SUPERSAMPLE
+    hs = max(8, int(round(band_height * s)))
+    ws = max(6, int(round(band_width * s)))
+    radius = ws / 2.0
+    circumference = int(round(math.pi * ws))
+    copies = int(rng.choice([3, 4]))
+    spacing = circumference / copies
+    # Ink texture of the unrolled band: the code column repeated around it.
+    column = _text_column(code, hs * rng.uniform(0.78, 0.88), min(0.42 * ws, 0.8 * spacing))
+    ch, cw = column.shape
+    base = np.zeros((hs, circumference), dtype=np.float32)
+    top = int(round((hs - ch) / 2 + rng.uniform(-0.03, 0.03) * hs))
+    top = min(max(top, 0), hs - ch)
+    left = circumference // 2 - cw // 2
+    base[top: top + ch, left: left + cw] = column[: hs - top]
+    ink = base.copy()
+    for k in range(1, copies):
+        ink = np.maximum(ink, np.roll(base, int(round(k * spacing)), axis=1))
+    seam_u = int(round(circumference / 2 + spacing / 2 + rng.uniform(-0.15, 0.15) * spacing)) % circumference
+    seam_w = max(1, s // 2)
+    ink[:, seam_u: seam_u + seam_w] = np.maximum(ink[:, seam_u: seam_u + seam_w], rng.uniform(0.2, 0.4))
+    # Albedo: dirt (low-frequency) and darker rims at the top and bottom edges.
+    dirt_grid = rng.uniform(1.0 - rng.uniform(0.05, 0.2), 1.0, size=(4, 8)).astype(np.float32)
+    dirt = cv2.resize(dirt_grid, (circumference, hs), interpolation=cv2.INTER_CUBIC)
+    rows = np.arange(hs, dtype=np.float32)
+    edge = np.minimum(rows, hs - 1 - rows) / max(1.0, 0.05 * hs)
+    rim = (0.78 + 0.22 * np.clip(edge, 0.0, 1.0))[:, None]
+    albedo = dirt * rim * (1.0 - ink * rng.uniform(0.82, 0.93))
+    albedo = np.concatenate([albedo, albedo[:, :4]], axis=1)
+    coverage_tex = np.ones_like(albedo)
+    # Project the cylinder: x_out = R sin(theta), arc u = R theta; the front bulges down.
+    bulge = rng.uniform(0.0, 0.07) * hs
+    out_h = hs + int(math.ceil(bulge)) + 2
+    xs = (np.arange(ws, dtype=np.float32) + 0.5 - radius) / radius
+    theta = np.arcsin(np.clip(xs, -0.999, 0.999))
+    front_offset = rng.uniform(-0.15, 0.15) * ws
+    u = np.mod(circumference / 2 + radius * theta - front_offset, circumference).astype(np.float32)
+    ys = np.arange(out_h, dtype=np.float32)[:, None]
+    map_x = np.broadcast_to(u[None, :], (out_h, ws)).astype(np.float32)
+    map_y = (ys - 1.0 - bulge * np.cos(theta)[None, :]).astype(np.float32)
+    albedo_img = cv2.remap(albedo, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    coverage = cv2.remap(coverage_tex, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    light = rng.uniform(-0.6, 0.6)
+    ambient = rng.uniform(0.45, 0.6)
+    shade = ambient + (1.0 - ambient) * np.maximum(0.0, np.cos(theta - light))
+    shade += rng.uniform(0.0, 0.12) * np.exp(-(((theta - light / 2) / 0.18) ** 2))
+    white = rng.uniform(195.0, 248.0)
+    tint = rng.uniform(0.0, 1.0)
+    colour = white * np.array([1.0 - 0.12 * tint, 1.0 - 0.04 * tint, 1.0], dtype=np.float32)
+    premult = albedo_img[:, :, None] * shade[None, :, None].astype(np.float32) * colour[None, None, :]
+    # Turn and slant around the band centre, into a canvas that holds it whole.
+    a = math.radians(angle_deg)
+    rot = np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])
+    lin = rot @ np.array([[1.0, 0.0], [shear, 1.0]])
+    centre = np.array([ws / 2.0, out_h / 2.0])
+    corners = (np.array([[0, 0], [ws, 0], [0, out_h], [ws, out_h]], dtype=np.float64) - centre) @ lin.T
+    pad = (3.0 * blur_sigma + 2.0) * s
+    half_w = np.abs(corners[:, 0]).max() + pad
+    half_h = np.abs(corners[:, 1]).max() + pad
+    canvas_w = int(math.ceil(2 * half_w / s)) * s
+    canvas_h = int(math.ceil(2 * half_h / s)) * s
+    matrix = np.hstack([lin, (np.array([canvas_w / 2.0, canvas_h / 2.0]) - lin @ centre)[:, None]])
+    warp = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    premult = cv2.warpAffine(premult, matrix, (canvas_w, canvas_h), **warp)
+    coverage = cv2.warpAffine(coverage, matrix, (canvas_w, canvas_h), **warp)
+    small = (canvas_w // s, canvas_h // s)
+    premult = cv2.resize(premult, small, interpolation=cv2.INTER_AREA)
+    coverage = cv2.resize(coverage, small, interpolation=cv2.INTER_AREA)
+    if blur_sigma > 0:
+        premult = cv2.GaussianBlur(premult, (0, 0), blur_sigma)
+        coverage = cv2.GaussianBlur(coverage, (0, 0), blur_sigma)
+    coverage = np.clip(coverage, 0.0, 1.0)
+    bgr = premult / np.maximum(coverage, 1e-3)[:, :, None]
+    bgr = np.clip(bgr + 0.5, 0, 255).astype(np.uint8)
+    return bgr, coverage.astype(np.float32)
+
+
+def mask_box(mask: np.ndarray, threshold: float = 0.5) -> Box:
+    """Tight box ``(x0, y0, x1, y1)`` (exclusive ends) of ``mask > threshold``."""
+    inside = mask > threshold
+    cols = np.flatnonzero(inside.any(axis=0))
+    rows = np.flatnonzero(inside.any(axis=1))
+    if cols.size == 0:
+        raise ValueError("empty mask")
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def composite(image: np.ndarray, bgr: np.ndarray, mask: np.ndarray, x: int, y: int) -> None:
+    """Blend ``bgr`` with coverage ``mask`` into ``image`` (in place), top-left at ``(x, y)``."""
+    h, w = mask.shape
+    roi = image[y: y + h, x: x + w].astype(np.float32)
+    m = mask[:, :, None]
+    image[y: y + h, x: x + w] = np.clip(roi * (1.0 - m) + bgr.astype(np.float32) * m + 0.5, 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- the scene
+
+
+def _lines(rng: np.random.Generator, count: int, width: int, height: int, length: tuple[float, float],
+           bend: float, points: int = 3) -> list[np.ndarray]:
+    """Random gently curved polylines (grass blades, twigs) as int32 point arrays (shift 2)."""
+    start = rng.uniform([-40, -40], [width + 40, height + 40], size=(count, 2))
+    angle = rng.uniform(0, math.pi, size=count)
+    size = np.exp(rng.uniform(math.log(length[0]), math.log(length[1]), size=count))
+    direction = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    normal = np.stack([-direction[:, 1], direction[:, 0]], axis=1)
+    curve = rng.normal(0.0, bend, size=count)
+    t = np.linspace(0.0, 1.0, points)
+    pts = (start[:, None, :] + direction[:, None, :] * (size[:, None, None] * t[None, :, None])
+           + normal[:, None, :] * (curve[:, None, None] * size[:, None, None] * (t * (1 - t))[None, :, None]))
+    return list(np.round(pts * 4).astype(np.int32))
+
+
+def draw_ground(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """Dry grass and twigs: grey-brown, patchy, full of thin bright and dark lines. uint8 BGR."""
+    s = max(0.4, min(width / REFERENCE_SIZE[0], height / REFERENCE_SIZE[1]))
+    base = np.array([104.0, 118.0, 132.0]) + rng.normal(0.0, 6.0, size=3)
+    low = cv2.resize(rng.standard_normal((4, 5)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    mid = cv2.resize(rng.standard_normal((max(2, height // 24), max(2, width // 24))).astype(np.float32),
+                     (width, height), interpolation=cv2.INTER_CUBIC)
+    grain = cv2.resize(rng.standard_normal((height // 2, width // 2)).astype(np.float32),
+                       (width, height), interpolation=cv2.INTER_LINEAR)
+    warmth = cv2.resize(rng.standard_normal((3, 4)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    luma = 10.0 * low + 9.0 * mid + 7.0 * grain
+    ground = np.empty((height, width, 3), dtype=np.float32)
+    for c, tilt in enumerate((-4.0, 0.0, 4.0)):
+        ground[:, :, c] = base[c] + luma + tilt * warmth
+    img = np.clip(ground, 0, 255).astype(np.uint8)
+    area = width * height / 1e6
+    # Fine litter: many short blades, dark ones under bright ones.
+    palettes = [((50, 58, 66), 1), ((62, 72, 84), 1), ((78, 90, 104), 2), ((142, 160, 176), 1),
+                ((168, 186, 200), 1), ((190, 205, 216), 1), ((120, 140, 160), 2), ((205, 215, 222), 1)]
+    blades = int(2600 * area)
+    for colour, thick in palettes:
+        jitter = rng.normal(0.0, 8.0, size=3)
+        bgr = tuple(float(np.clip(v + j, 0, 255)) for v, j in zip(colour, jitter))
+        lines = _lines(rng, blades // len(palettes), width, height, (14 * s, 110 * s), 0.25)
+        cv2.polylines(img, lines, False, bgr, max(1, int(round(thick * s))), cv2.LINE_AA, shift=2)
+    # Twigs: fewer, longer, thicker, dark grey-brown.
+    twigs = _lines(rng, int(40 * area) + 3, width, height, (80 * s, 320 * s), 0.15, points=5)
+    for i, twig in enumerate(twigs):
+        shade = float(rng.uniform(40, 85))
+        colour = (shade * 0.85, shade * 0.95, shade * 1.05)
+        cv2.polylines(img, [twig], False, colour, int(rng.integers(2, 5) * max(s, 0.5)), cv2.LINE_AA, shift=2)
+    # Guano splashes and pale pebbles: small whitish blobs.
+    for _ in range(int(rng.integers(4, 12) * area) + 1):
+        centre = (int(rng.uniform(0, width) * 4), int(rng.uniform(0, height) * 4))
+        axes = (int(rng.uniform(2, 9) * s * 4), int(rng.uniform(2, 6) * s * 4))
+        tone = float(rng.uniform(175, 230))
+        cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, (tone, tone, tone + 5), -1, cv2.LINE_AA, 2)
+    # Depth of field: the far ground (top) is softer.
+    soft = cv2.GaussianBlur(img, (0, 0), 2.2 * s)
+    weight = np.clip(1.0 - np.arange(height, dtype=np.float32) / (0.45 * height), 0.0, 1.0)[:, None, None]
+    img = (img * (1.0 - weight) + soft * weight + 0.5).astype(np.uint8)
+    return img
+
+
+def _ellipse_pts(center: Point, axes: Point, angle: float, shift: int = 2) -> tuple[tuple[int, int], tuple[int, int], float]:
+    f = 1 << shift
+    return ((int(round(center[0] * f)), int(round(center[1] * f))),
+            (max(1, int(round(axes[0] * f))), max(1, int(round(axes[1] * f)))), angle)
+
+
+def _pt(p: Point, origin: Point, shift: int = 2) -> tuple[int, int]:
+    f = 1 << shift
+    return int(round((p[0] - origin[0]) * f)), int(round((p[1] - origin[1]) * f))
+
+
+def make_bird(rng: np.random.Generator, anchor: Point, unit: float, angle: float, band: float | None = None) -> Bird:
+    """A standing bird whose first leg passes through ``anchor`` in direction ``angle``.
+
+    ``unit`` is the size scale (the height of a tag on that leg); ``angle`` in radians,
+    0 is straight down, positive puts the foot to the right. ``band`` (the tag height)
+    keeps the leg straight and bare over the tag and the body clear above it.
+    """
+    half = 0.5 * (band if band is not None else unit)
+    d = np.array([math.sin(angle), math.cos(angle)])
+    c = np.array(anchor, dtype=np.float64)
+    if rng.random() < 0.7:  # tag on the tarsus, the joint above it
+        knee = c - d * (half + unit * rng.uniform(0.35, 1.0))
+        foot = c + d * (half + unit * rng.uniform(0.4, 1.1))
+        a1 = angle + rng.uniform(-0.35, 0.35)
+        hip = knee - np.array([math.sin(a1), math.cos(a1)]) * unit * rng.uniform(0.9, 1.5)
+    else:  # on the tibia, the joint below it
+        hip = c - d * (half + unit * rng.uniform(0.55, 0.9))
+        knee = c + d * (half + unit * rng.uniform(0.35, 0.8))
+        a2 = angle + rng.uniform(-0.3, 0.3)
+        foot = knee + np.array([math.sin(a2), math.cos(a2)]) * unit * rng.uniform(1.0, 1.7)
+    a_axis = unit * rng.uniform(1.9, 2.7)
+    b_axis = a_axis * rng.uniform(0.42, 0.58)
+    facing = 1 if rng.random() < 0.5 else -1
+    body = (float(hip[0] + rng.uniform(-0.3, 0.3) * a_axis), float(hip[1] - b_axis * rng.uniform(0.8, 0.92)))
+    body_angle = float(rng.uniform(-12, 12))
+    legs = [(tuple(hip), tuple(knee), tuple(foot))]
+    if rng.random() < 0.75:  # the other leg (spoonbills often rest on one)
+        hip2 = hip + np.array([-facing * rng.uniform(0.2, 0.45) * a_axis, rng.uniform(-0.1, 0.1) * b_axis])
+        t1 = rng.uniform(-0.35, 0.35)
+        knee2 = hip2 + np.array([math.sin(t1), math.cos(t1)]) * float(np.linalg.norm(knee - hip))
+        t2 = rng.uniform(-0.3, 0.3)
+        foot2 = knee2 + np.array([math.sin(t2), math.cos(t2)]) * float(np.linalg.norm(foot - knee)) * rng.uniform(0.9, 1.1)
+        legs.append((tuple(hip2), tuple(knee2), tuple(foot2)))
+    cx, cy = body
+    if rng.random() < 0.45:  # asleep: head tucked on the back
+        head = (cx + facing * 0.45 * a_axis, cy - 0.8 * b_axis)
+        neck: tuple[Point, ...] = ()
+        bill = None
+        head_radius = 0.42 * b_axis
+    else:
+        base = np.array([cx + facing * 0.7 * a_axis, cy - 0.35 * b_axis])
+        head_arr = base + np.array([facing * rng.uniform(0.1, 0.6) * a_axis, -rng.uniform(0.8, 1.4) * a_axis])
+        ctrl = base + np.array([-facing * 0.2 * a_axis, -0.6 * a_axis])
+        t = np.linspace(0.0, 1.0, 9)[:, None]
+        curve = (1 - t) ** 2 * base + 2 * t * (1 - t) * ctrl + t ** 2 * head_arr
+        neck = tuple((float(x), float(y)) for x, y in curve)
+        head = (float(head_arr[0]), float(head_arr[1]))
+        beta = rng.uniform(-0.3, 1.3)
+        bill_len = a_axis * rng.uniform(0.7, 1.0)
+        bill = (head[0] + facing * math.cos(beta) * bill_len, head[1] + math.sin(beta) * bill_len)
+        head_radius = 0.3 * b_axis
+    legs_t = tuple((tuple(map(float, h)), tuple(map(float, k)), tuple(map(float, f))) for h, k, f in legs)
+    return Bird(body, (a_axis, b_axis), body_angle, legs_t, unit, unit * rng.uniform(0.2, 0.27), facing,
+                head, head_radius, neck, bill, float(rng.uniform(1.2, 4.5) * unit / 60.0 + 0.6))
+
+
+def draw_bird(image: np.ndarray, bird: Bird, rng: np.random.Generator) -> None:
+    """Paint ``bird`` into ``image`` (uint8 BGR, in place): shadow, dark legs, white fluffy body."""
+    height, width = image.shape[:2]
+    bx0, by0, bx1, by1 = bird.bbox()
+    x0, y0 = max(0, int(bx0)), max(0, int(by0))
+    x1, y1 = min(width, int(math.ceil(bx1))), min(height, int(math.ceil(by1)))
+    if x1 <= x0 or y1 <= y0:
+        return
+    origin = (float(x0), float(y0))
+    roi = image[y0:y1, x0:x1].astype(np.float32)
+    h, w = roi.shape[:2]
+    a_axis, b_axis = bird.body_axes
+    unit = bird.unit
+    # Soft shadow on the ground around the feet.
+    feet = np.array([leg[2] for leg in bird.legs])
+    sx, sy = float(feet[:, 0].mean()) - x0, float(feet[:, 1].max()) - y0
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xx - sx) / (1.1 * a_axis)) ** 2 + ((yy - sy) / (0.22 * a_axis)) ** 2
+    roi *= (1.0 - rng.uniform(0.25, 0.45) * np.exp(-2.5 * r2))[:, :, None]
+    # Legs: dark, a faint highlight along them, toes.
+    legs = np.zeros((h, w, 2), dtype=np.uint8)
+    lw = max(2, int(round(bird.leg_width)))
+    for hip, knee, foot in bird.legs:
+        pts = np.array([_pt(hip, origin), _pt(knee, origin), _pt(foot, origin)], dtype=np.int32)
+        layer = np.ascontiguousarray(legs[:, :, 0])
+        cv2.polylines(layer, [pts], False, 255, lw, cv2.LINE_AA, 2)
+        cv2.circle(layer, _pt(knee, origin), int(0.62 * lw * 4), 255, -1, cv2.LINE_AA, 2)
+        for toe in (-0.8, 0.0, 0.8):
+            end = (foot[0] + bird.facing * math.cos(toe) * 0.7 * unit, foot[1] + math.sin(toe) * 0.18 * unit)
+            cv2.line(layer, _pt(foot, origin), _pt(end, origin), 255, max(1, int(0.6 * lw)), cv2.LINE_AA, 2)
+        hind = (foot[0] - bird.facing * 0.3 * unit, foot[1] - 0.03 * unit)
+        cv2.line(layer, _pt(foot, origin), _pt(hind, origin), 255, max(1, int(0.5 * lw)), cv2.LINE_AA, 2)
+        legs[:, :, 0] = layer
+        shine = np.ascontiguousarray(legs[:, :, 1])
+        off = (bird.leg_width * 0.22, 0.0)
+        shine_pts = np.array([_pt((p[0] - off[0], p[1]), origin) for p in (hip, knee, foot)], dtype=np.int32)
+        cv2.polylines(shine, [shine_pts], False, 255, max(1, lw // 4), cv2.LINE_AA, 2)
+        legs[:, :, 1] = shine
+    legs_f = cv2.GaussianBlur(legs, (0, 0), 0.7).astype(np.float32) / 255.0
+    leg_tone = rng.uniform(30, 55)
+    leg_colour = np.array([leg_tone, leg_tone * 1.02, leg_tone * 1.06], dtype=np.float32)
+    alpha = legs_f[:, :, 0:1]
+    roi = roi * (1.0 - alpha) + leg_colour * alpha
+    shine_a = (legs_f[:, :, 1:2] * alpha) * 0.35
+    roi = roi * (1.0 - shine_a) + (leg_colour + 60.0) * shine_a
+    # Body: union of ellipses, fluffy outline, feather lines, soft shading, out of focus.
+    layers = np.zeros((h, w, 3), dtype=np.uint8)  # 0: body mask, 1: feather lines, 2: breast tint
+    body = np.ascontiguousarray(layers[:, :, 0])
+    cx, cy = bird.body_center
+    c_local = (cx - x0, cy - y0)
+    cv2.ellipse(body, *_ellipse_pts(c_local, (a_axis, b_axis), bird.body_angle), 0, 360, 255, -1, cv2.LINE_AA, 2)
+    tail = (c_local[0] - bird.facing * 0.85 * a_axis, c_local[1] - 0.05 * b_axis)
+    cv2.ellipse(body, *_ellipse_pts(tail, (0.45 * a_axis, 0.3 * b_axis), bird.body_angle + bird.facing * 15),
+                0, 360, 255, -1, cv2.LINE_AA, 2)
+    for _ in range(7):
+        t = rng.uniform(0, 2 * math.pi)
+        p = (c_local[0] + 0.9 * a_axis * math.cos(t), c_local[1] + 0.9 * b_axis * math.sin(t))
+        r = rng.uniform(0.15, 0.32) * b_axis
+        cv2.ellipse(body, *_ellipse_pts(p, (r * 1.4, r), float(rng.uniform(0, 180))), 0, 360, 255, -1, cv2.LINE_AA, 2)
+    for i, p in enumerate(bird.neck):
+        r = (0.32 - 0.14 * i / max(1, len(bird.neck) - 1)) * b_axis
+        cv2.circle(body, _pt(p, origin), int(r * 4), 255, -1, cv2.LINE_AA, 2)
+    cv2.circle(body, _pt(bird.head, origin), int(bird.head_radius * 4), 255, -1, cv2.LINE_AA, 2)
+    layers[:, :, 0] = body
+    feathers = np.ascontiguousarray(layers[:, :, 1])
+    for _ in range(int(rng.integers(6, 12))):
+        p = (c_local[0] + rng.uniform(-0.8, 0.5) * a_axis * bird.facing, c_local[1] + rng.uniform(-0.6, 0.5) * b_axis)
+        axes = (rng.uniform(0.2, 0.5) * a_axis, rng.uniform(0.1, 0.25) * b_axis)
+        start = float(rng.uniform(0, 180))
+        cv2.ellipse(feathers, *_ellipse_pts(p, axes, bird.body_angle + float(rng.uniform(-20, 20))),
+                    start, start + 120, 255, max(1, int(unit / 40)), cv2.LINE_AA, 2)
+    layers[:, :, 1] = feathers
+    if rng.random() < 0.35:
+        tint = np.ascontiguousarray(layers[:, :, 2])
+        p = (c_local[0] + bird.facing * 0.55 * a_axis, c_local[1] - 0.2 * b_axis)
+        cv2.ellipse(tint, *_ellipse_pts(p, (0.35 * a_axis, 0.45 * b_axis), 0.0), 0, 360, 255, -1, cv2.LINE_AA, 2)
+        layers[:, :, 2] = tint
+    soft = cv2.GaussianBlur(layers, (0, 0), bird.blur).astype(np.float32) / 255.0
+    alpha = soft[:, :, 0:1]
+    under = np.clip((yy - (c_local[1] - 0.3 * b_axis)) / (1.4 * b_axis), 0.0, 1.0)[:, :, None]
+    white = rng.uniform(222, 246)
+    colour = np.array([white * 0.99, white, white * 1.01], dtype=np.float32) * (1.0 - 0.28 * under)
+    colour = colour * (1.0 - 0.16 * soft[:, :, 1:2])
+    colour = colour * (1.0 - soft[:, :, 2:3]) + np.array([150, 210, 232], dtype=np.float32) * soft[:, :, 2:3] * 0.3 \
+        + colour * soft[:, :, 2:3] * 0.7
+    roi = roi * (1.0 - alpha) + colour * alpha
+    # Bill: dark, spoon-shaped, yellow tip on adults.
+    if bird.bill_tip is not None:
+        bill = np.zeros((h, w, 2), dtype=np.uint8)
+        shaft = np.ascontiguousarray(bill[:, :, 0])
+        cv2.line(shaft, _pt(bird.head, origin), _pt(bird.bill_tip, origin), 255,
+                 max(2, int(0.12 * b_axis)), cv2.LINE_AA, 2)
+        direction = math.degrees(math.atan2(bird.bill_tip[1] - bird.head[1], bird.bill_tip[0] - bird.head[0]))
+        tip_local = (bird.bill_tip[0] - x0, bird.bill_tip[1] - y0)
+        cv2.ellipse(shaft, *_ellipse_pts(tip_local, (0.2 * b_axis, 0.11 * b_axis), direction), 0, 360, 255, -1,
+                    cv2.LINE_AA, 2)
+        bill[:, :, 0] = shaft
+        if rng.random() < 0.5:
+            tip = np.ascontiguousarray(bill[:, :, 1])
+            cv2.ellipse(tip, *_ellipse_pts(tip_local, (0.2 * b_axis, 0.11 * b_axis), direction), 0, 360, 255, -1,
+                        cv2.LINE_AA, 2)
+            bill[:, :, 1] = tip
+        bill_f = cv2.GaussianBlur(bill, (0, 0), max(0.6, 0.6 * bird.blur)).astype(np.float32) / 255.0
+        a = bill_f[:, :, 0:1]
+        roi = roi * (1.0 - a) + np.array([48, 50, 56], dtype=np.float32) * a
+        a = bill_f[:, :, 1:2] * 0.8
+        roi = roi * (1.0 - a) + np.array([70, 165, 200], dtype=np.float32) * a
+        eye = np.zeros((h, w), dtype=np.uint8)
+        cv2.circle(eye, _pt((bird.head[0] + bird.facing * 0.3 * bird.head_radius, bird.head[1] - 0.2 * bird.head_radius),
+                            origin), max(4, int(0.18 * bird.head_radius * 4)), 255, -1, cv2.LINE_AA, 2)
+        a = cv2.GaussianBlur(eye, (0, 0), 0.8).astype(np.float32)[:, :, None] / 255.0
+        roi = roi * (1.0 - a) + np.array([40, 40, 150], dtype=np.float32) * a
+    image[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+
+
+def draw_feather(image: np.ndarray, rng: np.random.Generator, center: Point, length: float) -> None:
+    """A white feather lying on the ground (a distractor), in place."""
+    angle = float(rng.uniform(0, 180))
+    pad = int(length) + 4
+    x0, y0 = max(0, int(center[0]) - pad), max(0, int(center[1]) - pad)
+    x1, y1 = min(image.shape[1], int(center[0]) + pad), min(image.shape[0], int(center[1]) + pad)
+    if x1 <= x0 or y1 <= y0:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    local = (center[0] - x0, center[1] - y0)
+    cv2.ellipse(mask, *_ellipse_pts(local, (length / 2, length / 7), angle), 0, 360, 255, -1, cv2.LINE_AA, 2)
+    a = cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32)[:, :, None] / 255.0
+    roi = image[y0:y1, x0:x1].astype(np.float32)
+    tone = float(rng.uniform(200, 240))
+    roi = roi * (1.0 - a) + tone * a
+    image[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+
+
+def info_bar(width: int, height: int, when: datetime, temperature_c: int, camera: str) -> np.ndarray:
+    """The camera's burned-in bar: black, with temperature, date, time and camera name in white.
+
+    Returns a ``height`` x ``width`` uint8 BGR image.
+    """
+    bar = Image.new("L", (width, height), 0)
+    if height >= 6:
+        draw = ImageDraw.Draw(bar)
+        font = _font(max(6, int(height * 0.55)))
+        mid = height / 2
+        fahrenheit = int(round(temperature_c * 9 / 5 + 32))
+        margin = max(4, width // 80)
+        draw.text((margin, mid), f"{temperature_c}\u00b0C  {fahrenheit}\u00b0F", fill=255, font=font, anchor="lm")
+        draw.text((width / 2, mid), when.strftime("%d/%m/%Y  %H:%M:%S"), fill=255, font=font, anchor="mm")
+        draw.text((width - margin, mid), camera, fill=255, font=font, anchor="rm")
+    grey = np.asarray(bar, dtype=np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+@lru_cache(maxsize=4)
+def _vignette(width: int, height: int) -> np.ndarray:
+    yy = (np.arange(height, dtype=np.float32) - height / 2) / (height / 2)
+    xx = (np.arange(width, dtype=np.float32) - width / 2) / (width / 2)
+    r2 = (xx[None, :] ** 2 * 0.6 + yy[:, None] ** 2 * 0.4)
+    v = (1.0 - 0.14 * r2).astype(np.float32)
+    v.setflags(write=False)
+    return v
+
+
+def _overlaps(a: Sequence[float], b: Sequence[float], margin: float = 0.0) -> bool:
+    return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1])
+
+
+def render_photo(photo: PlannedPhoto, params: DemoParams, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[Box, str]]]:
+    """Render one photo; returns the uint8 BGR image and its ``(box, code)`` tags (boxes disjoint)."""
+    width, height = params.width, params.height
+    s = params.scale
+    usable_bottom = height - params.info_bar_px - max(4, int(6 * s))
+    image = draw_ground(rng, width, height)
+    for _ in range(int(rng.integers(0, 5))):
+        draw_feather(image, rng, (rng.uniform(0, width), rng.uniform(0, usable_bottom)), rng.uniform(20, 60) * s)
+    tags: list[tuple[Box, str, np.ndarray, np.ndarray, int, int]] = []
+    birds: list[Bird] = []
+    tag_birds: list[Bird] = []
+    gap = 14.0 * s + 4.0
+    for code in photo.codes:
+        for attempt in range(400):
+            shrink = 0.85 ** (attempt // 100)
+            band_h = max(30.0, rng.uniform(46.0, 92.0) * s * shrink)
+            band_w = band_h * rng.uniform(0.55, 0.72)
+            angle = float(np.clip(rng.normal(0.0, 7.0), -15.0, 15.0))
+            if attempt % 25 == 0:
+                bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)),
+                                       float(rng.uniform(0.45, 1.0) * max(s, 0.6)))
+                local = mask_box(mask)
+            mh, mw = mask.shape
+            if mw + 8 > width or mh + 8 > usable_bottom:
+                continue
+            ox = int(rng.integers(4, width - mw - 4))
+            oy = int(rng.integers(4, usable_bottom - mh))
+            box = (local[0] + ox, local[1] + oy, local[2] + ox, local[3] + oy)
+            centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            bird = make_bird(rng, centre, band_h * rng.uniform(0.9, 1.1), math.radians(angle), band=band_h)
+            bb = bird.bbox()
+            if any(_overlaps(box, t[0], gap) for t in tags):
+                continue
+            if any(_overlaps(box, other.bbox()) for other in tag_birds):
+                continue
+            if any(_overlaps(bb, t[0]) for t in tags):
+                continue
+            tags.append((box, code, bgr, mask, ox, oy))
+            tag_birds.append(bird)
+            break
+        else:
+            raise RuntimeError(f"demo: could not place tag {code} in {photo.image}")
+    birds.extend(tag_birds)
+    # Untagged birds, anywhere (also partly out of frame), never over a tag.
+    for _ in range(int(rng.integers(0, 4)) + (1 if not photo.codes else 0)):
+        for _attempt in range(30):
+            unit = rng.uniform(46.0, 92.0) * s
+            anchor = (rng.uniform(-0.05, 1.05) * width, rng.uniform(0.15, 0.95) * height)
+            bird = make_bird(rng, anchor, unit, math.radians(float(rng.normal(0.0, 8.0))))
+            if any(_overlaps(bird.bbox(), t[0], gap) for t in tags):
+                continue
+            birds.append(bird)
+            break
+    for bird in sorted(birds, key=lambda b: b.ground_y):
+        draw_bird(image, bird, rng)
+    for box, code, bgr, mask, ox, oy in tags:
+        composite(image, bgr, mask, ox, oy)
+    # Exposure, vignetting and sensor noise, then the burned-in bar.
+    gain = _vignette(width, height) * np.float32(rng.uniform(0.9, 1.06))
+    noise = rng.standard_normal((height, width), dtype=np.float32) * np.float32(rng.uniform(1.5, 3.0))
+    out = image.astype(np.float32)
+    out *= gain[:, :, None]
+    out += noise[:, :, None] + 0.5
+    np.clip(out, 0, 255, out=out)
+    image = out.astype(np.uint8)
+    if params.info_bar_px > 0:
+        when = CAMPAIGN_START + photo.index * PHOTO_INTERVAL
+        temperature = 12 + (photo.index * 7) % 13
+        image[height - params.info_bar_px:] = info_bar(width, params.info_bar_px, when, temperature, photo.camera)
+    found = sorted(((t[0], t[1]) for t in tags), key=lambda t: t[0][0])
+    return image, found
+
+
+# --------------------------------------------------------------------------- files
+
+
+def voc_xml(filename: str, folder: str, path: str, width: int, height: int, boxes: Sequence[Box],
+            name: str = "tag") -> str:
+    """A Pascal VOC annotation as labelImg writes it (tab-indented, no XML declaration)."""
+    lines = [
+        "<annotation>",
+        f"\t<folder>{escape(folder)}</folder>",
+        f"\t<filename>{escape(filename)}</filename>",
+        f"\t<path>{escape(path)}</path>",
+        "\t<source>",
+        "\t\t<database>Unknown</database>",
+        "\t</source>",
+        "\t<size>",
+        f"\t\t<width>{int(width)}</width>",
+        f"\t\t<height>{int(height)}</height>",
+        "\t\t<depth>3</depth>",
+        "\t</size>",
+        "\t<segmented>0</segmented>",
+    ]
+    for x0, y0, x1, y1 in boxes:
+        lines += [
+            "\t<object>",
+            f"\t\t<name>{escape(name)}</name>",
+            "\t\t<pose>Unspecified</pose>",
+            "\t\t<truncated>0</truncated>",
+            "\t\t<difficult>0</difficult>",
+            "\t\t<bndbox>",
+            f"\t\t\t<xmin>{int(x0)}</xmin>",
+            f"\t\t\t<ymin>{int(y0)}</ymin>",
+            f"\t\t\t<xmax>{int(x1)}</xmax>",
+            f"\t\t\t<ymax>{int(y1)}</ymax>",
+            "\t\t</bndbox>",
+            "\t</object>",
+        ]
+    lines.append("</annotation>")
+    return "\n".join(lines) + "\n"
+
+
+def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams) -> DemoSummary:
+    """Write the demo campaign: photos with VOC XML beside them, and ``identities_csv``.
+
+    ``photos_dir`` is created; it must not hold anything yet (nothing stale is left
+    behind). The output is byte-identical for equal ``params``.
+    """
+    photos_dir = Path(photos_dir)
+    identities_csv = Path(identities_csv)
+    photos_dir.mkdir(parents=True, exist_ok=True)
+    if any(photos_dir.iterdir()):
+        raise FileExistsError(f"demo photos folder {photos_dir} is not empty; remove it first")
+    seeds = np.random.SeedSequence(params.seed)
+    plan_seed, *photo_seeds = seeds.spawn(params.photos + 1)
+    planned = plan_campaign(params, np.random.default_rng(plan_seed))
+    rows: list[tuple[str, int, int, int, int, str]] = []
+    for photo, seed in zip(planned, photo_seeds):
+        image, tags = render_photo(photo, params, np.random.default_rng(seed))
+        target = photos_dir / photo.image
+        target.parent.mkdir(parents=True, exist_ok=True)
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(params.jpeg_quality)])
+        if not ok:
+            raise RuntimeError(f"demo: JPEG encoding failed for {photo.image}")
+        target.write_bytes(encoded.tobytes())
+        rel = PurePosixPath(photo.image)
+        folder = rel.parent.name if rel.parent.name else FOREIGN_ROOT.name
+        xml = voc_xml(rel.name, folder, str(FOREIGN_ROOT / rel), params.width, params.height, [box for box, _ in tags])
+        target.with_suffix(".xml").write_text(xml, encoding="utf-8")
+        rows += [(photo.image, *box, code) for box, code in tags]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    identities_csv.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["image", "xmin", "ymin", "xmax", "ymax", "identity"])
+    writer.writerows(rows)
+    identities_csv.write_text(buffer.getvalue(), encoding="utf-8")
+    tag_photos = sum(1 for p in planned if p.codes)
+    return DemoSummary(photos=len(planned), tag_photos=tag_photos, background_photos=len(planned) - tag_photos,
+                       tags=len(rows), identities=len({r[5] for r in rows}))
