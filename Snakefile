@@ -20,9 +20,12 @@ include: "rules/demo_data.smk"
 include: "rules/index_labels.smk"
 include: "rules/extract_tags.smk"
 include: "rules/split.smk"
+include: "rules/synthesize.smk"
+include: "rules/coco.smk"
 
 
 rule all:
     input:
         rules.split.output,
+        expand("results/tiles/{split}.json", split=SPLITS),
     default_target: True

@@ -17,3 +17,16 @@ def identities_input():
     """The optional identities CSV, as an input list (empty when not configured)."""
     path = config["labels"].get("identities")
     return [path] if path else []
+
+
+SPLITS = ["train", "val", "test"]
+
+
+def shard_names():
+    """Shard folder names: shard-0 .. shard-(N-1)."""
+    return [f"shard-{k}" for k in range(int(config["synth"]["shards"]))]
+
+
+def split_shards(wildcards):
+    """The shard folders of one split, for the gather."""
+    return expand("results/tiles/{split}/{shard}", split=wildcards.split, shard=shard_names())

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from spatule.identities import assign_identities, describe_sources, identity_sources, read_identities_csv
 from spatule.labels import IndexSettings, index_labels, read_objects_csv, write_objects
-from spatule.problems import Severity, enforce_policy, write_problems
+from spatule.problems import Severity, SpatuleError, enforce_policy, write_problems
 from spatule.split import SPLITS, SplitPlan, assign_groups, check_disjoint, photo_splits, write_table
 from spatule.tags import extract_tags, read_tags, write_tags
 
@@ -138,3 +138,146 @@ def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, An
     if not backgrounds:
         log.warning("no background (tag-free) photo at all: synthesis will have no ground to paste tags on")
     return summary
+
+
+# --- synthesis --------------------------------------------------------------------------------
+
+
+def synth_settings(synth: Mapping[str, Any]) -> "SynthSettings":
+    """The synthesis settings from the ``synth`` config section."""
+    from spatule.synth import Jitter, SynthSettings
+
+    jitter = dict(synth.get("jitter") or {})
+    if "scale" in jitter:
+        jitter["scale"] = tuple(float(v) for v in jitter["scale"])
+    defaults = SynthSettings()
+    return SynthSettings(
+        tile_size=int(synth.get("tile_size", defaults.tile_size)),
+        bottom_margin_px=int(synth.get("bottom_margin_px", defaults.bottom_margin_px)),
+        use_labelled_regions=bool(synth.get("use_labelled_regions", defaults.use_labelled_regions)),
+        tags_per_tile=tuple(float(v) for v in synth.get("tags_per_tile", defaults.tags_per_tile)),
+        blend=str(synth.get("blend", defaults.blend)),
+        blend_mix=dict(synth.get("blend_mix", defaults.blend_mix)),
+        clone_pad_px=int(synth.get("clone_pad_px", defaults.clone_pad_px)),
+        gap_px=int(synth.get("gap_px", defaults.gap_px)),
+        jitter=Jitter(**jitter),
+        jpeg_quality=int(synth.get("jpeg_quality", defaults.jpeg_quality)),
+    )
+
+
+def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds_csv: Path, photos_csv: Path,
+                  identities_csv: Path, tags_csv: Path, use_labelled_regions: bool,
+                  log: logging.Logger = _log) -> tuple[list["Ground"], list["TagSource"]]:
+    """The ground photos and tag crops of one split.
+
+    Ground: the split's background photos, plus (``use_labelled_regions``) the
+    split's labelled photos, keeping clear of their tags; a labelled photo that
+    had any object skipped is not used (a skipped box may still be a tag).
+    """
+    import csv as _csv
+
+    from spatule.problems import Action, read_problems
+    from spatule.synth import Ground, TagSource
+
+    def table(path: Path) -> list[dict[str, str]]:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(_csv.DictReader(handle))
+
+    rows = read_objects_csv(objects_csv)
+    first = {}
+    for row in rows:
+        first.setdefault(row.image, row)
+    boxes: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for row in rows:
+        if row.kind == "tag":
+            boxes[row.image].append(row.box)
+    grounds = [Ground(r["image"], first[r["image"]].width, first[r["image"]].height, first[r["image"]].orientation,
+                      first[r["image"]].orientation_applied)
+               for r in table(backgrounds_csv) if r["split"] == split]
+    if use_labelled_regions:
+        doubtful_xml = {p.file for p in read_problems(problems_csv) if p.object is not None and p.action is Action.SKIPPED}
+        for r in table(photos_csv):
+            row = first[r["image"]]
+            if r["split"] != split:
+                continue
+            if row.xml in doubtful_xml:
+                log.info("%s: not used as ground (an object of %s was skipped and may be a tag)", row.image, row.xml)
+                continue
+            grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,
+                                  tuple(boxes[row.image])))
+    identity_split = {r["identity"]: r["split"] for r in table(identities_csv)}
+    tags = [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
+                      c.difficult)
+            for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]
+    return grounds, tags
+
+
+def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int, synth: Mapping[str, Any],
+                     class_name: str, labels_dir: Path, crops_dir: Path, tables: Mapping[str, Path], out_dir: Path,
+                     threads: int = 1, log: logging.Logger = _log) -> int:
+    """Plan the split's tiles and render shard ``shard`` of ``shards`` into ``out_dir``."""
+    import cv2
+
+    from spatule.images import read_photo
+    from spatule.synth import plan_digest, plan_split, render_shard, shard_tiles
+    from spatule.tiles import record_rows, write_records
+
+    settings = synth_settings(synth)
+    grounds, tags = synth_sources(split, tables["objects"], tables["problems"], tables["backgrounds"],
+                                  tables["photos"], tables["identities"], tables["tags"],
+                                  settings.use_labelled_regions, log)
+    for ground in grounds:
+        if ground.width < settings.tile_size or ground.height - settings.bottom_margin_px < settings.tile_size:
+            log.warning("%s: %dx%d photo (less the %d px bottom margin) is smaller than a %d px tile; not used",
+                        ground.image, ground.width, ground.height, settings.bottom_margin_px, settings.tile_size)
+    plan = plan_split(split, count, seed, grounds, tags, settings)
+    part = shard_tiles(plan, shards)[shard]
+    by_image = {g.image: g for g in grounds}
+    by_tag = {t.tag_id: t for t in tags}
+
+    def read_ground(image: str):
+        ground = by_image[image]
+        return read_photo(labels_dir / image, ground.orientation, ground.orientation_applied)
+
+    def read_crop(tag_id: str):
+        path = crops_dir / by_tag[tag_id].file
+        pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if pixels is None:
+            raise SpatuleError(f"{path}: cannot read the tag crop")
+        return pixels
+
+    render_shard(part, out_dir, read_ground, read_crop, by_tag, settings, class_name, threads)
+    write_records(out_dir / "tiles.csv", record_rows(part, f"{split}/{out_dir.name}"))
+    log.info("%s shard %d/%d: %d of %d tiles from %d photo(s), %d tag(s); %d ground photo(s), %d tag crop(s) in "
+             "the split; plan %s", split, shard + 1, shards, len(part), len(plan), len({s.image for s in part}),
+             sum(len(s.pastes) for s in part), len(grounds), len(tags), plan_digest(plan))
+    return len(part)
+
+
+def coco_stage(split: str, shard_dirs: list[Path], tile_size: int, class_name: str, json_out: Path, csv_out: Path,
+               sheet_out: Path, sheet_tiles: int = 12, log: logging.Logger = _log) -> dict:
+    """Gather a split's shards: COCO JSON, the joined record table and a contact sheet."""
+    import cv2
+
+    from spatule.tiles import coco_dataset, contact_sheet, read_records, write_json, write_records, RECORD_COLUMNS
+
+    records = [r for d in sorted(shard_dirs) for r in read_records(d / "tiles.csv")]
+    records.sort(key=lambda r: (r["tile"], int(r["paste"])))
+    dataset = coco_dataset(records, tile_size, class_name)
+    write_json(json_out, dataset)
+    write_records(csv_out, [[r[c] for c in RECORD_COLUMNS] for r in records])
+    root = json_out.parent
+    boxes: dict[int, list] = defaultdict(list)
+    for a in dataset["annotations"]:
+        x, y, w, h = a["bbox"]
+        boxes[a["image_id"]].append((x, y, x + w, y + h))
+    with_tags = [im for im in dataset["images"] if boxes[im["id"]]]
+    without = [im for im in dataset["images"] if not boxes[im["id"]]]
+    chosen = (with_tags[: sheet_tiles - min(2, len(without))] + without[:2])[:sheet_tiles]
+    cells = [(cv2.imread(str(root / im["file_name"])), boxes[im["id"]], Path(im["file_name"]).stem) for im in chosen]
+    sheet = contact_sheet(cells)
+    if not cv2.imwrite(str(sheet_out), sheet, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+        raise OSError(f"could not write {sheet_out}")
+    log.info("%s: %d tiles, %d tags, %d tag-free tiles -> %s", split, len(dataset["images"]),
+             len(dataset["annotations"]), len(without), json_out)
+    return {"tiles": len(dataset["images"]), "tags": len(dataset["annotations"])}

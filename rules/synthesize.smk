@@ -1,0 +1,30 @@
+# synthesize (scatter): each shard of each split renders its share of the planned tiles.
+
+
+rule synthesize:
+    input:
+        labels=labels_dir(),
+        crops=rules.extract_tags.output.crops,
+        tags=rules.extract_tags.output.tags,
+        objects=rules.index_labels.output.objects,
+        problems=rules.index_labels.output.problems,
+        identities=rules.split.output.identities,
+        backgrounds=rules.split.output.backgrounds,
+        photos=rules.split.output.photos,
+    output:
+        directory("results/tiles/{split}/shard-{shard}"),
+    wildcard_constraints:
+        split="train|val|test",
+        shard=r"\d+",
+    params:
+        synth=config["synth"],
+        class_name=config["labels"]["class_name"],
+    threads: 2
+    log:
+        "logs/synthesize/{split}-{shard}.log",
+    benchmark:
+        "benchmarks/synthesize/{split}-{shard}.tsv"
+    conda:
+        DATA_ENV
+    script:
+        "../scripts/synthesize.py"

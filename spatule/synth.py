@@ -1,0 +1,423 @@
+"""synthesize: 640x640 tiles made by pasting real tags onto tag-free ground.
+
+Two halves. :func:`plan_split` decides everything from CSV tables and the seed,
+without touching a pixel: which background window each tile uses, which tags go
+where, with which jitter and blend. :func:`render_shard` then follows the plan
+for the tiles of one shard, decoding each background photo once for all its
+tiles. Every tile draws from its own random stream (seed, split, tile index),
+so the bytes of a tile do not depend on the shard count, ``--cores`` or the
+order shards run in.
+
+Labels are the exact pasted tag box (not the crop with its margin), computed
+from the real placement. OpenCV's ``seamlessClone`` puts the bounding box of
+the mask's non-zero pixels with its top-left at ``p - size // 2``; the mask is
+the tag box grown by ``clone_pad_px`` and is made fresh for every call (OpenCV
+4.11+ writes into it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from spatule.problems import SpatuleError
+
+Rect = tuple[int, int, int, int]
+BLENDS = ("normal", "mixed", "alpha", "feather")
+SPLIT_CODES = {"train": 1, "val": 2, "test": 3}
+
+
+@dataclass(frozen=True)
+class Jitter:
+    """Ranges of the optional per-paste jitter; the defaults change nothing."""
+
+    scale: tuple[float, float] = (1.0, 1.0)
+    rotation_deg: float = 0.0
+    flip: bool = False
+    brightness: float = 0.0
+    contrast: float = 0.0
+    blur_sigma: float = 0.0
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """The ``synth.*`` config keys."""
+
+    tile_size: int = 640
+    bottom_margin_px: int = 80
+    use_labelled_regions: bool = True
+    tags_per_tile: tuple[float, ...] = (0.15, 0.45, 0.25, 0.15)
+    blend: str = "normal"
+    blend_mix: Mapping[str, float] = field(default_factory=lambda: {"normal": 0.5, "mixed": 0.1, "alpha": 0.1,
+                                                                    "feather": 0.3})
+    clone_pad_px: int = 4
+    gap_px: int = 8
+    jitter: Jitter = Jitter()
+    jpeg_quality: int = 92
+    tries: int = 30
+
+    def __post_init__(self) -> None:
+        if self.blend not in (*BLENDS, "mix"):
+            raise SpatuleError(f"synth.blend must be one of {', '.join(BLENDS)}, mix; not {self.blend!r}")
+        if not self.tags_per_tile or min(self.tags_per_tile) < 0 or sum(self.tags_per_tile) <= 0:
+            raise SpatuleError("synth.tags_per_tile must list non-negative weights for 0, 1, 2, ... tags per tile")
+        unknown = set(self.blend_mix) - set(BLENDS)
+        if unknown or sum(self.blend_mix.values()) <= 0:
+            raise SpatuleError(f"synth.blend_mix needs positive weights over {', '.join(BLENDS)}; got {dict(self.blend_mix)}")
+
+
+@dataclass(frozen=True)
+class Ground:
+    """A photo that can lend tag-free ground: its size, pixel frame, and boxes to keep away from."""
+
+    image: str
+    width: int
+    height: int
+    orientation: int
+    orientation_applied: bool
+    avoid: tuple[Rect, ...] = ()
+
+
+@dataclass(frozen=True)
+class TagSource:
+    """A tag crop of the split: the file, its size, the exact tag box inside it."""
+
+    tag_id: str
+    file: str
+    identity: str
+    image: str
+    width: int
+    height: int
+    box: Rect
+    difficult: bool = False
+
+
+@dataclass(frozen=True)
+class Paste:
+    """One tag on a tile: its source, the jitter drawn, the blend, where the mask box goes, the label."""
+
+    tag_id: str
+    identity: str
+    source_image: str
+    scale: float
+    rotation_deg: float
+    flip: bool
+    brightness: float
+    contrast: float
+    blur_sigma: float
+    blend: str
+    mask_x: int
+    mask_y: int
+    box: Rect
+    difficult: bool
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """Everything needed to render one tile."""
+
+    split: str
+    index: int
+    image: str
+    window_x: int
+    window_y: int
+    pastes: tuple[Paste, ...]
+
+    @property
+    def tile_id(self) -> str:
+        """``train-00042``: the file stem of the tile."""
+        return f"{self.split}-{self.index:05d}"
+
+
+# --- geometry (shared by planning and rendering) ----------------------------------------------
+
+
+def affine(width: int, height: int, scale: float, rotation_deg: float, flip: bool) -> tuple[np.ndarray, int, int]:
+    """The 2x3 matrix of flip -> scale -> rotate about the crop centre, and the canvas that holds it all."""
+    theta = math.radians(rotation_deg)
+    cos, sin = math.cos(theta) * scale, math.sin(theta) * scale
+    fx = -1.0 if flip else 1.0
+    linear = np.array([[cos * fx, -sin], [sin * fx, cos]])
+    corners = np.array([[0, 0], [width, 0], [0, height], [width, height]], dtype=float) - [width / 2, height / 2]
+    moved = corners @ linear.T
+    out_w = max(1, int(math.ceil(moved[:, 0].max() - moved[:, 0].min() - 1e-9)))
+    out_h = max(1, int(math.ceil(moved[:, 1].max() - moved[:, 1].min() - 1e-9)))
+    shift = np.array([out_w / 2, out_h / 2]) - linear @ np.array([width / 2, height / 2])
+    return np.hstack([linear, shift[:, None]]), out_w, out_h
+
+
+def moved_box(matrix: np.ndarray, box: Rect, width: int, height: int) -> Rect:
+    """Axis-aligned box around the moved tag box corners (outward to whole pixels, kept on the canvas)."""
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=float) @ matrix.T
+    return (max(0, int(math.floor(corners[:, 0].min() + 1e-6))), max(0, int(math.floor(corners[:, 1].min() + 1e-6))),
+            min(width, int(math.ceil(corners[:, 0].max() - 1e-6))), min(height, int(math.ceil(corners[:, 1].max() - 1e-6))))
+
+
+def is_identity(scale: float, rotation_deg: float, flip: bool) -> bool:
+    """True when the geometric jitter leaves the crop as it is."""
+    return scale == 1.0 and rotation_deg == 0.0 and not flip
+
+
+def pasted_geometry(tag: TagSource, scale: float, rotation_deg: float, flip: bool, pad: int) -> tuple[int, int, Rect, tuple[int, int, int, int]]:
+    """Size of the prepared crop, the tag box in it, and the border (l, t, r, b) added so the
+    mask (box grown by ``pad``) keeps one zero pixel all round (OpenCV zeroes the outer frame)."""
+    if is_identity(scale, rotation_deg, flip):
+        width, height, box = tag.width, tag.height, tag.box
+    else:
+        matrix, width, height = affine(tag.width, tag.height, scale, rotation_deg, flip)
+        box = moved_box(matrix, tag.box, width, height)
+    need = pad + 1
+    border = (max(0, need - box[0]), max(0, need - box[1]), max(0, need - (width - box[2])),
+              max(0, need - (height - box[3])))
+    box = (box[0] + border[0], box[1] + border[1], box[2] + border[0], box[3] + border[1])
+    return width + border[0] + border[2], height + border[1] + border[3], box, border
+
+
+def overlaps(a: Rect, b: Rect, gap: int = 0) -> bool:
+    """Whether two boxes come closer than ``gap`` pixels."""
+    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1] or b[3] + gap <= a[1])
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+def tile_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The random stream of one tile: a function of (seed, split, index) only."""
+    return np.random.default_rng([seed, SPLIT_CODES[split], index])
+
+
+def pick_window(rng: np.random.Generator, ground: Ground, settings: SynthSettings) -> tuple[int, int] | None:
+    """A tile window on the ground, off the info bar and clear of labelled tags, or None."""
+    size = settings.tile_size
+    usable_h = ground.height - settings.bottom_margin_px
+    if ground.width < size or usable_h < size:
+        return None
+    for _ in range(settings.tries):
+        x = int(rng.integers(0, ground.width - size + 1))
+        y = int(rng.integers(0, usable_h - size + 1))
+        window = (x, y, x + size, y + size)
+        if not any(overlaps(window, box, settings.gap_px) for box in ground.avoid):
+            return x, y
+    return None
+
+
+def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings, blend: str,
+               taken: Sequence[Rect]) -> Paste | None:
+    """Draw jitter and a free spot for one tag; None when it does not fit."""
+    j = settings.jitter
+    scale = float(rng.uniform(j.scale[0], j.scale[1])) if j.scale[0] != j.scale[1] else float(j.scale[0])
+    rotation = float(rng.uniform(-j.rotation_deg, j.rotation_deg)) if j.rotation_deg else 0.0
+    flip = bool(rng.random() < 0.5) if j.flip else False
+    brightness = float(rng.uniform(-j.brightness, j.brightness)) if j.brightness else 0.0
+    contrast = float(rng.uniform(-j.contrast, j.contrast)) if j.contrast else 0.0
+    blur = float(rng.uniform(0, j.blur_sigma)) if j.blur_sigma else 0.0
+    _, _, box, _ = pasted_geometry(tag, scale, rotation, flip, settings.clone_pad_px)
+    pad = settings.clone_pad_px
+    mask_w, mask_h = box[2] - box[0] + 2 * pad, box[3] - box[1] + 2 * pad
+    size = settings.tile_size
+    if mask_w > size or mask_h > size:
+        return None
+    for _ in range(settings.tries):
+        mx = int(rng.integers(0, size - mask_w + 1))
+        my = int(rng.integers(0, size - mask_h + 1))
+        placed = (mx + pad, my + pad, mx + pad + box[2] - box[0], my + pad + box[3] - box[1])
+        if not any(overlaps(placed, other, settings.gap_px) for other in taken):
+            return Paste(tag.tag_id, tag.identity, tag.image, scale, rotation, flip, brightness, contrast, blur,
+                         blend, mx, my, placed, tag.difficult)
+    return None
+
+
+def plan_tile(split: str, index: int, seed: int, grounds: Sequence[Ground], tags: Sequence[TagSource],
+              settings: SynthSettings) -> TileSpec:
+    """Plan one tile from its own random stream."""
+    rng = tile_rng(seed, split, index)
+    order = rng.permutation(len(grounds))
+    start = index % len(grounds)
+    window = None
+    ground = grounds[0]
+    for offset in range(len(grounds)):  # the tile's own photo first, then others until one fits
+        ground = grounds[(start + offset) % len(grounds)] if offset == 0 else grounds[int(order[offset])]
+        window = pick_window(rng, ground, settings)
+        if window is not None:
+            break
+    if window is None:
+        raise SpatuleError(f"no {settings.tile_size}x{settings.tile_size} tag-free window fits in any {split} "
+                           f"background photo (bottom margin {settings.bottom_margin_px} px)")
+    weights = np.asarray(settings.tags_per_tile, dtype=float)
+    count = int(rng.choice(len(weights), p=weights / weights.sum()))
+    if settings.blend == "mix":
+        names = [b for b in BLENDS if settings.blend_mix.get(b, 0) > 0]
+        p = np.asarray([settings.blend_mix[b] for b in names], dtype=float)
+        blend = names[int(rng.choice(len(names), p=p / p.sum()))]
+    else:
+        blend = settings.blend
+    pastes: list[Paste] = []
+    for _ in range(count):
+        tag = tags[int(rng.integers(0, len(tags)))]
+        paste = draw_paste(rng, tag, settings, blend, [p.box for p in pastes])
+        if paste is not None:
+            pastes.append(paste)
+    return TileSpec(split, index, ground.image, window[0], window[1], tuple(pastes))
+
+
+def plan_split(split: str, count: int, seed: int, grounds: Sequence[Ground], tags: Sequence[TagSource],
+               settings: SynthSettings) -> list[TileSpec]:
+    """Plan ``count`` tiles of a split. Tile ``i`` starts from ground ``i mod len(grounds)``
+    (grounds in name order), so every photo lends about the same number of tiles."""
+    if count == 0:
+        return []
+    if not grounds:
+        raise SpatuleError(f"no background photo for split {split}: label tag-free photos (an XML without boxes), "
+                           "or set synth.use_labelled_regions: true")
+    if not tags:
+        raise SpatuleError(f"no tag crop in split {split}")
+    grounds = sorted(grounds, key=lambda g: g.image)
+    return [plan_tile(split, i, seed, grounds, tags, settings) for i in range(count)]
+
+
+def shard_tiles(plan: Sequence[TileSpec], shards: int) -> list[list[TileSpec]]:
+    """Cut a plan into ``shards`` parts that never share a photo (each photo is decoded once),
+    balancing tile counts; deterministic."""
+    by_photo: dict[str, list[TileSpec]] = {}
+    for spec in plan:
+        by_photo.setdefault(spec.image, []).append(spec)
+    parts: list[list[TileSpec]] = [[] for _ in range(shards)]
+    for image in sorted(by_photo, key=lambda im: (-len(by_photo[im]), im)):
+        lightest = min(range(shards), key=lambda s: (len(parts[s]), s))
+        parts[lightest].extend(by_photo[image])
+    return [sorted(part, key=lambda s: (s.image, s.index)) for part in parts]
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def prepare_crop(crop: np.ndarray, tag: TagSource, paste: Paste, pad: int) -> tuple[np.ndarray, Rect]:
+    """Apply the paste's jitter to a crop; returns the pixels and the tag box in them."""
+    if crop.dtype != np.uint8 or crop.ndim != 3 or crop.shape[2] != 3:
+        raise SpatuleError(f"{tag.file}: tag crop must be 8-bit BGR, got {crop.dtype} {crop.shape}")
+    width, height, box, border = pasted_geometry(tag, paste.scale, paste.rotation_deg, paste.flip, pad)
+    pixels = crop
+    if not is_identity(paste.scale, paste.rotation_deg, paste.flip):
+        matrix, w, h = affine(tag.width, tag.height, paste.scale, paste.rotation_deg, paste.flip)
+        pixels = cv2.warpAffine(crop, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    if any(border):
+        pixels = cv2.copyMakeBorder(pixels, border[1], border[3], border[0], border[2], cv2.BORDER_REFLECT_101)
+    if paste.brightness or paste.contrast:
+        pixels = cv2.convertScaleAbs(pixels, alpha=1.0 + paste.contrast, beta=paste.brightness)
+    if paste.blur_sigma > 0.05:
+        pixels = cv2.GaussianBlur(pixels, (0, 0), paste.blur_sigma)
+    assert pixels.shape[:2] == (height, width)
+    return np.ascontiguousarray(pixels), box
+
+
+def paste_tag(tile: np.ndarray, pixels: np.ndarray, box: Rect, paste: Paste, pad: int) -> np.ndarray:
+    """Blend the prepared crop into the tile so that its tag box lands on ``paste.box``."""
+    h, w = pixels.shape[:2]
+    mx0, my0 = box[0] - pad, box[1] - pad
+    mx1, my1 = box[2] + pad, box[3] + pad
+    mask_w, mask_h = mx1 - mx0, my1 - my0
+    if paste.blend in ("normal", "mixed"):
+        mask = np.zeros((h, w), np.uint8)  # fresh every call: OpenCV 4.11+ writes into it
+        mask[my0:my1, mx0:mx1] = 255
+        centre = (paste.mask_x + mask_w // 2, paste.mask_y + mask_h // 2)
+        flag = cv2.NORMAL_CLONE if paste.blend == "normal" else cv2.MIXED_CLONE
+        return cv2.seamlessClone(pixels, tile, mask, centre, flag)
+    region = pixels[my0:my1, mx0:mx1].astype(np.float32)
+    if paste.blend == "alpha":
+        alpha = np.zeros((mask_h, mask_w), np.float32)
+        alpha[pad:-pad or None, pad:-pad or None] = 1.0
+    else:  # feather: full tag, context fading out over the pad
+        alpha = np.zeros((mask_h, mask_w), np.float32)
+        alpha[pad // 2:mask_h - pad // 2, pad // 2:mask_w - pad // 2] = 1.0
+        alpha = cv2.GaussianBlur(alpha, (0, 0), max(pad / 2.0, 0.5))
+        alpha[pad:mask_h - pad, pad:mask_w - pad] = 1.0
+    out = tile.copy()
+    target = out[paste.mask_y:paste.mask_y + mask_h, paste.mask_x:paste.mask_x + mask_w].astype(np.float32)
+    mixed = region * alpha[..., None] + target * (1.0 - alpha[..., None])
+    out[paste.mask_y:paste.mask_y + mask_h, paste.mask_x:paste.mask_x + mask_w] = np.clip(
+        mixed + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def render_tile(window: np.ndarray, spec: TileSpec, crops: Mapping[str, np.ndarray],
+                tags: Mapping[str, TagSource], pad: int) -> np.ndarray:
+    """The tile: the background window with every planned paste, uint8 BGR in and out."""
+    tile = np.ascontiguousarray(window)
+    if tile.dtype != np.uint8 or tile.shape[2] != 3:
+        raise SpatuleError(f"{spec.image}: background must be 8-bit BGR")
+    for paste in spec.pastes:
+        tag = tags[paste.tag_id]
+        pixels, box = prepare_crop(crops[paste.tag_id], tag, paste, pad)
+        tile = paste_tag(tile, pixels, box, paste, pad)
+    return tile
+
+
+def tile_xml(spec: TileSpec, size: int, class_name: str, folder: str) -> bytes:
+    """labelImg-compatible VOC XML for a tile."""
+    from lxml import etree
+
+    root = etree.Element("annotation")
+    etree.SubElement(root, "folder").text = folder
+    etree.SubElement(root, "filename").text = f"{spec.tile_id}.jpg"
+    etree.SubElement(root, "path").text = f"{spec.tile_id}.jpg"
+    etree.SubElement(etree.SubElement(root, "source"), "database").text = "spatule synthetic"
+    size_el = etree.SubElement(root, "size")
+    for tag, value in (("width", size), ("height", size), ("depth", 3)):
+        etree.SubElement(size_el, tag).text = str(value)
+    etree.SubElement(root, "segmented").text = "0"
+    for paste in spec.pastes:
+        obj = etree.SubElement(root, "object")
+        etree.SubElement(obj, "name").text = class_name
+        etree.SubElement(obj, "pose").text = "Unspecified"
+        etree.SubElement(obj, "truncated").text = "0"
+        etree.SubElement(obj, "difficult").text = "1" if paste.difficult else "0"
+        bnd = etree.SubElement(obj, "bndbox")
+        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), paste.box):
+            etree.SubElement(bnd, tag).text = str(value)
+    return etree.tostring(root, pretty_print=True)
+
+
+def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[[str], np.ndarray],
+                 read_crop: Callable[[str], np.ndarray], tags: Mapping[str, TagSource], settings: SynthSettings,
+                 class_name: str, threads: int = 1) -> list[str]:
+    """Render and write the tiles of one shard (JPEG + XML). Each photo is decoded once.
+
+    Returns the written tile ids in the part's order.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crops = {tag_id: read_crop(tag_id) for tag_id in sorted({p.tag_id for s in part for p in s.pastes})}
+    size = settings.tile_size
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(settings.jpeg_quality)]
+
+    def one(spec: TileSpec, photo: np.ndarray) -> str:
+        window = photo[spec.window_y:spec.window_y + size, spec.window_x:spec.window_x + size]
+        tile = render_tile(window, spec, crops, tags, settings.clone_pad_px)
+        ok, jpeg = cv2.imencode(".jpg", tile, params)
+        if not ok:
+            raise OSError(f"could not encode {spec.tile_id}")
+        (out_dir / f"{spec.tile_id}.jpg").write_bytes(jpeg.tobytes())
+        (out_dir / f"{spec.tile_id}.xml").write_bytes(tile_xml(spec, size, class_name, out_dir.name))
+        return spec.tile_id
+
+    written: list[str] = []
+    by_photo: dict[str, list[TileSpec]] = {}
+    for spec in part:
+        by_photo.setdefault(spec.image, []).append(spec)
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for image, specs in by_photo.items():
+            photo = read_ground(image)
+            written.extend(pool.map(lambda s: one(s, photo), specs))
+    return written
+
+
+def plan_digest(plan: Sequence[TileSpec]) -> str:
+    """A short hash of a plan, to check that shards agree on it."""
+    return hashlib.sha256(repr(list(plan)).encode()).hexdigest()[:16]
