@@ -404,7 +404,7 @@ def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[
         if not ok:
             raise OSError(f"could not encode {spec.tile_id}")
         (out_dir / f"{spec.tile_id}.jpg").write_bytes(jpeg.tobytes())
-        (out_dir / f"{spec.tile_id}.xml").write_bytes(tile_xml(spec, size, class_name, out_dir.name))
+        (out_dir / f"{spec.tile_id}.xml").write_bytes(tile_xml(spec, size, class_name, spec.split))
         return spec.tile_id
 
     written: list[str] = []

@@ -1,0 +1,211 @@
+"""Synthetic tiles: labels are the pasted pixels, plans are reproducible and split-pure."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from spatule.synth import (BLENDS, Ground, Jitter, Paste, SynthSettings, TagSource, TileSpec, affine, moved_box,
+                           overlaps, pasted_geometry, plan_split, render_shard, render_tile, shard_tiles)
+from spatule.voc import parse_voc
+
+SIZE = 640
+
+
+def make_crop(rng: np.random.Generator, width: int = 60, height: int = 90, margin: int = 12) -> tuple[np.ndarray, tuple]:
+    """A dark-context crop with a bright band and dark 'characters': the tag box is the band."""
+    crop = rng.integers(40, 90, (height, width, 3), dtype=np.uint8)
+    box = (margin, margin, width - margin, height - margin)
+    crop[box[1]:box[3], box[0]:box[2]] = 235
+    crop[box[1] + 8:box[3] - 8:6, box[0] + 6:box[2] - 6] = 20
+    return crop, box
+
+
+def ground_window(rng: np.random.Generator) -> np.ndarray:
+    noise = rng.normal(110, 25, (SIZE, SIZE, 3))
+    return np.clip(cv2.GaussianBlur(noise, (0, 0), 2), 0, 255).astype(np.uint8)
+
+
+def paste_at(tag: TagSource, blend: str, x: int, y: int, pad: int, jitter: dict | None = None) -> Paste:
+    j = {"scale": 1.0, "rotation_deg": 0.0, "flip": False, **(jitter or {})}
+    _, _, box, _ = pasted_geometry(tag, j["scale"], j["rotation_deg"], j["flip"], pad)
+    placed = (x + pad, y + pad, x + pad + box[2] - box[0], y + pad + box[3] - box[1])
+    return Paste(tag.tag_id, tag.identity, tag.image, j["scale"], j["rotation_deg"], j["flip"], 0.0, 0.0, 0.0,
+                 blend, x, y, placed, False)
+
+
+@pytest.mark.parametrize("blend", BLENDS)
+def test_tile_changes_inside_each_box_and_nowhere_beyond_the_blend_pad(blend: str):
+    rng = np.random.default_rng(3)
+    crop, box = make_crop(rng)
+    tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], box)
+    pad = 4
+    spec = TileSpec("train", 0, "p.JPG", 0, 0, (paste_at(tag, blend, 100, 50, pad), paste_at(tag, blend, 400, 300, pad)))
+    window = ground_window(rng)
+    tile = render_tile(window, spec, {"t1": crop}, {"t1": tag}, pad)
+    assert tile.dtype == np.uint8 and tile.shape == window.shape
+    changed = np.any(tile != window, axis=2)
+    allowed = np.zeros_like(changed)
+    for paste in spec.pastes:
+        x0, y0, x1, y1 = paste.box
+        allowed[y0 - pad:y1 + pad, x0 - pad:x1 + pad] = True
+        inside = np.abs(tile[y0:y1, x0:x1].astype(int) - window[y0:y1, x0:x1].astype(int)).mean()
+        assert inside > 40, f"{blend}: box {paste.box} barely changed ({inside:.1f})"
+        band = tile[y0 + 2:y1 - 2, x0 + 2:x1 - 2].max(axis=2)
+        assert np.percentile(band, 90) > 180, f"{blend}: no bright band inside {paste.box}"
+    assert not np.any(changed & ~allowed), f"{blend}: pixels changed outside the boxes + pad"
+
+
+def test_alpha_paste_puts_the_exact_tag_pixels_in_the_box():
+    rng = np.random.default_rng(5)
+    crop, box = make_crop(rng)
+    tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], box)
+    paste = paste_at(tag, "alpha", 33, 71, 4)
+    tile = render_tile(ground_window(rng), TileSpec("val", 0, "p.JPG", 0, 0, (paste,)), {"t1": crop}, {"t1": tag}, 4)
+    x0, y0, x1, y1 = paste.box
+    np.testing.assert_array_equal(tile[y0:y1, x0:x1], crop[box[1]:box[3], box[0]:box[2]])
+
+
+def test_same_crop_pasted_twice_is_cloned_twice():
+    """OpenCV 4.11+ writes into the mask: a reused mask pastes nothing the second time."""
+    rng = np.random.default_rng(9)
+    crop, box = make_crop(rng)
+    tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], box)
+    pastes = tuple(paste_at(tag, "normal", x, 200, 4) for x in (50, 250, 450))
+    window = ground_window(rng)
+    tile = render_tile(window, TileSpec("train", 0, "p.JPG", 0, 0, pastes), {"t1": crop}, {"t1": tag}, 4)
+    for paste in pastes:
+        x0, y0, x1, y1 = paste.box
+        assert np.abs(tile[y0:y1, x0:x1].astype(int) - window[y0:y1, x0:x1].astype(int)).mean() > 40
+
+
+def test_crop_at_the_photo_border_is_padded_so_the_box_survives_the_mask_frame():
+    rng = np.random.default_rng(2)
+    crop, _ = make_crop(rng, margin=12)
+    crop = crop[:, 10:]  # the tag touches the crop's left edge: 2 px of context
+    tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], (2, 12, 38, 78))
+    width, height, box, border = pasted_geometry(tag, 1.0, 0.0, False, 4)
+    assert border == (3, 0, 0, 0) and box == (5, 12, 41, 78) and (width, height) == (crop.shape[1] + 3, crop.shape[0])
+    paste = paste_at(tag, "normal", 10, 10, 4)
+    window = ground_window(rng)
+    tile = render_tile(window, TileSpec("train", 0, "p.JPG", 0, 0, (paste,)), {"t1": crop}, {"t1": tag}, 4)
+    x0, y0, x1, y1 = paste.box
+    assert np.percentile(tile[y0 + 2:y1 - 2, x0 + 2:x1 - 2].max(axis=2), 90) > 180
+
+
+def test_rotation_by_90_swaps_the_canvas_and_the_box():
+    matrix, w, h = affine(60, 90, 1.0, 90.0, False)
+    assert (w, h) == (90, 60)
+    assert moved_box(matrix, (12, 12, 48, 78), w, h) == (12, 12, 78, 48)
+    matrix, w, h = affine(60, 90, 2.0, 0.0, True)
+    assert (w, h) == (120, 180) and moved_box(matrix, (12, 12, 48, 78), w, h) == (24, 24, 96, 156)
+
+
+@pytest.mark.parametrize("jitter", [{"scale": 1.5}, {"rotation_deg": 12.0}, {"flip": True}])
+def test_jittered_tag_stays_inside_its_box(jitter: dict):
+    rng = np.random.default_rng(4)
+    crop, box = make_crop(rng)
+    tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], box)
+    paste = paste_at(tag, "alpha", 200, 200, 4, jitter)
+    window = np.zeros((SIZE, SIZE, 3), np.uint8)
+    tile = render_tile(window, TileSpec("train", 0, "p.JPG", 0, 0, (paste,)), {"t1": crop}, {"t1": tag}, 4)
+    bright = np.argwhere(tile.max(axis=2) > 200)
+    x0, y0, x1, y1 = paste.box
+    assert bright[:, 1].min() >= x0 and bright[:, 1].max() < x1 and bright[:, 0].min() >= y0 and bright[:, 0].max() < y1
+    # and the box is tight: the band reaches within 2 px of every side
+    assert bright[:, 1].min() - x0 <= 2 and x1 - 1 - bright[:, 1].max() <= 2
+    assert bright[:, 0].min() - y0 <= 2 and y1 - 1 - bright[:, 0].max() <= 2
+
+
+def sources(n_tags: int = 6) -> tuple[list[Ground], list[TagSource]]:
+    grounds = [Ground(f"bg{i}.JPG", 1600, 1200, 1, False) for i in range(4)]
+    grounds.append(Ground("lab.JPG", 1600, 1200, 1, False, avoid=((700, 500, 760, 590),)))
+    tags = [TagSource(f"t{i}", f"t{i}.png", f"ID{i % 3}", f"p{i}.JPG", 50 + 4 * i, 80 + 3 * i,
+                      (12, 12, 38 + 4 * i, 68 + 3 * i)) for i in range(n_tags)]
+    return grounds, tags
+
+
+def test_plan_boxes_are_inside_the_tile_apart_and_clear_of_labelled_tags():
+    grounds, tags = sources()
+    settings = SynthSettings(blend="mix", jitter=Jitter(scale=(0.8, 1.3), rotation_deg=15))
+    plan = plan_split("train", 200, 1, grounds, tags, settings)
+    assert [s.index for s in plan] == list(range(200))
+    counts = [len(s.pastes) for s in plan]
+    assert 0 in counts and max(counts) == 3
+    for spec in plan:
+        window = (spec.window_x, spec.window_y, spec.window_x + SIZE, spec.window_y + SIZE)
+        assert window[2] <= 1600 and window[3] <= 1200 - settings.bottom_margin_px
+        if spec.image == "lab.JPG":
+            assert not overlaps(window, (700, 500, 760, 590))
+        for n, paste in enumerate(spec.pastes):
+            x0, y0, x1, y1 = paste.box
+            assert 0 < x0 < x1 < SIZE and 0 < y0 < y1 < SIZE
+            assert all(not overlaps(paste.box, other.box, settings.gap_px) for other in spec.pastes[:n])
+    assert {p.blend for s in plan for p in s.pastes} == set(BLENDS)
+
+
+def test_plan_is_a_function_of_seed_only():
+    grounds, tags = sources()
+    a = plan_split("val", 50, 7, grounds, tags, SynthSettings())
+    assert a == plan_split("val", 50, 7, list(reversed(grounds)), tags, SynthSettings())
+    assert a != plan_split("val", 50, 8, grounds, tags, SynthSettings())
+    assert a[:20] == plan_split("val", 20, 7, grounds, tags, SynthSettings())  # tile i does not depend on the count
+
+
+def test_shards_partition_the_plan_and_never_share_a_photo():
+    grounds, tags = sources()
+    plan = plan_split("train", 101, 3, grounds, tags, SynthSettings())
+    parts = shard_tiles(plan, 3)
+    assert sorted(s.index for part in parts for s in part) == list(range(101))
+    photos = [{s.image for s in part} for part in parts]
+    assert all(not (photos[i] & photos[j]) for i in range(3) for j in range(i + 1, 3))
+    assert max(map(len, parts)) - min(map(len, parts)) <= 25
+
+
+def test_no_ground_or_no_tag_is_a_clear_error():
+    grounds, tags = sources()
+    from spatule.problems import SpatuleError
+    with pytest.raises(SpatuleError, match="no background photo for split test"):
+        plan_split("test", 5, 1, [], tags, SynthSettings())
+    with pytest.raises(SpatuleError, match="window"):
+        plan_split("test", 5, 1, [Ground("small.JPG", 600, 500, 1, False)], tags, SynthSettings())
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_rendered_tiles_do_not_depend_on_shards_or_threads_and_xml_matches_the_plan(tmp_path: Path):
+    rng = np.random.default_rng(1)
+    grounds = [Ground(f"bg{i}.JPG", 900, 800, 1, False) for i in range(3)]
+    photos = {g.image: np.clip(rng.normal(100, 30, (800, 900, 3)), 0, 255).astype(np.uint8) for g in grounds}
+    crops, tags = {}, {}
+    for i in range(3):
+        crops[f"t{i}"], box = make_crop(rng, 50 + 10 * i, 80 + 5 * i)
+        tags[f"t{i}"] = TagSource(f"t{i}", f"t{i}.png", f"ID{i}", "p.JPG", 50 + 10 * i, 80 + 5 * i, box)
+    settings = SynthSettings(blend="mix", jitter=Jitter(brightness=10, contrast=0.1, blur_sigma=0.8))
+    plan = plan_split("train", 12, 5, grounds, list(tags.values()), settings)
+    one = tmp_path / "one"
+    render_shard(shard_tiles(plan, 1)[0], one, photos.__getitem__, crops.__getitem__, tags, settings, "tag", threads=1)
+    for k, part in enumerate(shard_tiles(plan, 3)):
+        render_shard(part, tmp_path / "three", photos.__getitem__, crops.__getitem__, tags, settings, "tag", threads=2)
+    assert digest(one) == digest(tmp_path / "three")
+    for spec in plan:
+        voc = parse_voc((one / f"{spec.tile_id}.xml").read_bytes(), spec.tile_id)
+        assert (voc.width, voc.height, voc.filename) == (SIZE, SIZE, f"{spec.tile_id}.jpg")
+        assert [tuple(int(v) for v in o.box) for o in voc.objects] == [p.box for p in spec.pastes]
+        tile = cv2.imread(str(one / f"{spec.tile_id}.jpg"))
+        assert tile.shape == (SIZE, SIZE, 3)
+
+
+def test_settings_refuse_unknown_blends():
+    from spatule.problems import SpatuleError
+    with pytest.raises(SpatuleError, match="synth.blend"):
+        SynthSettings(blend="poisson")
+    with pytest.raises(SpatuleError, match="blend_mix"):
+        replace(SynthSettings(), blend_mix={"fancy": 1.0})
