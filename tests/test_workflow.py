@@ -13,6 +13,8 @@ import yaml
 from conftest import REPO, snakemake
 
 pytestmark = pytest.mark.workflow
+SPLITS = ("train", "val", "test")
+TILE_TARGETS = [f"results/tiles/{split}.json" for split in SPLITS]
 
 
 def rules_defined() -> set[str]:
@@ -66,7 +68,7 @@ def test_a_bad_config_value_is_rejected_naming_its_key(tmp_path: Path, override:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("demo") / "w"
-    snakemake(workdir, "--cores", "2", "results/split/identities.csv")
+    snakemake(workdir, "--cores", "2", *TILE_TARGETS)
     return workdir
 
 
@@ -101,9 +103,42 @@ def test_demo_identities_match_their_csv_rows(demo_run: Path):
 
 def test_rerun_from_scratch_gives_byte_identical_outputs(demo_run: Path, tmp_path: Path):
     again = tmp_path / "w"
-    snakemake(again, "--cores", "1", "results/split/identities.csv")
+    snakemake(again, "--cores", "1", *TILE_TARGETS)
     for folder in ("resources/demo", "results"):
         assert tree_hashes(again / folder) == tree_hashes(demo_run / folder)
+
+
+def test_demo_tiles_hold_only_tags_and_ground_of_their_own_split(demo_run: Path):
+    identity_split = {r["identity"]: r["split"] for r in read_csv(demo_run / "results/split/identities.csv")}
+    ground_split = {r["image"]: r["split"] for r in read_csv(demo_run / "results/split/backgrounds.csv")}
+    ground_split.update({r["image"]: r["split"] for r in read_csv(demo_run / "results/split/photos.csv")})
+    for split in SPLITS:
+        records = read_csv(demo_run / f"results/tiles/{split}.csv")
+        assert records, split
+        assert {identity_split[r["identity"]] for r in records if r["tag_id"]} == {split}
+        assert {ground_split[r["background"]] for r in records} == {split}
+        tiles = {r["tile"] for r in records}
+        assert len(list((demo_run / "results/tiles" / split).glob("shard-*/*.jpg"))) == len(tiles)
+        assert any(r["tag_id"] == "" for r in records), "no tag-free negative tile"
+
+
+def test_coco_json_loads_in_pycocotools_and_agrees_with_the_xml(demo_run: Path):
+    from pycocotools.coco import COCO
+
+    from spatule.voc import parse_voc
+
+    for split in SPLITS:
+        coco = COCO(str(demo_run / f"results/tiles/{split}.json"))
+        assert coco.getCatIds() == [1]
+        for image_id in coco.getImgIds():
+            image = coco.loadImgs(image_id)[0]
+            jpeg = demo_run / "results/tiles" / image["file_name"]
+            voc = parse_voc(jpeg.with_suffix(".xml").read_bytes(), str(jpeg))
+            xml_boxes = sorted(tuple(int(v) for v in o.box) for o in voc.objects)
+            coco_boxes = sorted((x, y, x + w, y + h) for x, y, w, h in
+                                (a["bbox"] for a in coco.loadAnns(coco.getAnnIds(imgIds=image_id))))
+            assert xml_boxes == coco_boxes, image["file_name"]
+            assert (voc.width, voc.height) == (image["width"], image["height"]) == (640, 640)
 
 
 def sample_config(tmp_path: Path, sample_dir: Path, **labels: object) -> Path:
@@ -148,3 +183,22 @@ def test_real_sample_with_on_problem_error_fails_naming_every_orphan(tmp_path: P
                  "IMAG0498", "IMAG0499"):
         assert f"{stem}.xml: photo not found" in log
     assert "Traceback" not in log
+
+
+@pytest.mark.sample
+def test_real_sample_tiles_for_every_split(tmp_path: Path, sample_dir: Path):
+    config = tmp_path / "sample.yaml"
+    config.write_text(yaml.safe_dump({
+        "labels": {"dir": str(sample_dir), "identities": str(sample_dir / "identities.csv")},
+        "synth": {"tiles": {"train": 12, "val": 6, "test": 6}, "shards": 2, "bottom_margin_px": 80},
+    }))
+    workdir = tmp_path / "w"
+    snakemake(workdir, "--cores", "2", *TILE_TARGETS, configfile=config)
+    identity_split = {r["identity"]: r["split"] for r in read_csv(workdir / "results/split/identities.csv")}
+    for split in SPLITS:
+        records = read_csv(workdir / f"results/tiles/{split}.csv")
+        assert len({r["tile"] for r in records}) == {"train": 12, "val": 6, "test": 6}[split]
+        assert {identity_split[r["identity"]] for r in records if r["tag_id"]} == {split}
+        for r in records:
+            if r["tag_id"]:
+                assert 0 < int(r["xmin"]) < int(r["xmax"]) < 640 and 0 < int(r["ymin"]) < int(r["ymax"]) < 640
