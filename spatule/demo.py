@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 TAG_ALPHABET = "ABCDFHJLNPSTVXYZ123569"
-"""Characters printed on the tags (no easily confused ones such as O/0, I/1 pairs)."""
+"""Characters printed on the tags (no vowels E/I/O/U, no 0/4/7/8)."""
 
 CODE_LENGTH = 4
 """Characters per tag code."""
@@ -246,19 +246,29 @@ def plan_campaign(params: DemoParams, rng: np.random.Generator) -> list[PlannedP
         while counts.sum() < n_tag:
             growable = np.flatnonzero(counts < n_tag)
             counts[growable[rng.integers(len(growable))]] += 1
-        extra = int(counts.sum()) - n_tag
-        chosen = rng.choice(2 * n_tag, size=extra, replace=False) if extra else np.zeros(0, dtype=np.int64)
-        capacity = 1 + np.bincount(chosen % n_tag, minlength=n_tag)
-        # Gale-Ryser greedy: biggest identities first, into the photos with most room left.
+        total = int(counts.sum())
         order = sorted(range(len(codes)), key=lambda i: (-int(counts[i]), i))
-        for i in order:
-            ties = rng.random(n_tag)
-            photos = sorted(range(n_tag), key=lambda p: (-int(capacity[p]), ties[p]))[: int(counts[i])]
-            if any(capacity[p] <= 0 for p in photos):
-                raise ValueError(f"demo: cannot spread {int(counts.sum())} tags over {n_tag} photos")
-            for p in photos:
-                assignment[p].append(codes[i])
-                capacity[p] -= 1
+        for attempt in range(21):
+            if attempt < 20:  # 1-3 tags per photo at random ...
+                chosen = rng.choice(2 * n_tag, size=total - n_tag, replace=False)
+                capacity = 1 + np.bincount(chosen % n_tag, minlength=n_tag)
+            else:  # ... or, if no random split works, an even one (always works)
+                capacity = np.full(n_tag, total // n_tag)
+                capacity[rng.permutation(n_tag)[: total % n_tag]] += 1
+            assignment = [[] for _ in range(n_tag)]
+            # Gale-Ryser greedy: biggest identities first, into the photos with most room left.
+            for i in order:
+                ties = rng.random(n_tag)
+                photos = sorted(range(n_tag), key=lambda p: (-int(capacity[p]), ties[p]))[: int(counts[i])]
+                if any(capacity[p] <= 0 for p in photos):
+                    break
+                for p in photos:
+                    assignment[p].append(codes[i])
+                    capacity[p] -= 1
+            else:
+                break
+        else:
+            raise ValueError(f"demo: cannot spread {total} tags over {n_tag} photos")
     names = photo_names(params.photos)
     background = set(int(i) for i in rng.choice(params.photos, size=params.background_photos, replace=False))
     tag_order = rng.permutation(n_tag)
@@ -294,7 +304,7 @@ def _text_column(code: str, length: float, max_width: float) -> np.ndarray:
         if bottom - top <= max_width or size <= 6:
             break
         size = max(6, int(size * 0.93))
-    canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+    canvas = Image.new("L", (int(math.ceil(right - left)) + 4, int(math.ceil(bottom - top)) + 4), 0)
     ImageDraw.Draw(canvas).text((2 - left, 2 - top), code, fill=255, font=font)
     column = canvas.rotate(90, expand=True)
     ink = np.asarray(column, dtype=np.float32) / 255.0
@@ -307,7 +317,7 @@ def render_tag(code: str, rng: np.random.Generator, band_height: float, band_wid
                angle_deg: float = 0.0, shear: float = 0.0, blur_sigma: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
     """Render a white band carrying ``code`` as seen around a leg.
 
-    The code is printed vertically (reading bottom-to-top) 3 or 4 times around the
+    The code is printed vertically (reading bottom-to-top) 3 to 6 times around the
     band, so one or two copies face the camera; the band is shaded as a cylinder,
     slightly dirty, with a faint seam. It is then turned by ``angle_deg`` (the leg
     direction: positive moves the bottom to the right), slanted by a vertical
@@ -321,10 +331,10 @@ def render_tag(code: str, rng: np.random.Generator, band_height: float, band_wid
     ws = max(6, int(round(band_width * s)))
     radius = ws / 2.0
     circumference = int(round(math.pi * ws))
-    copies = int(rng.choice([3, 4]))
+    copies = int(rng.integers(3, 7))  # printed 3-6 times around: one or two copies face the camera
     spacing = circumference / copies
     # Ink texture of the unrolled band: the code column repeated around it.
-    column = _text_column(code, hs * rng.uniform(0.78, 0.88), min(0.42 * ws, 0.8 * spacing))
+    column = _text_column(code, hs * rng.uniform(0.78, 0.88), min(0.42 * ws, 0.62 * spacing))
     ch, cw = column.shape
     base = np.zeros((hs, circumference), dtype=np.float32)
     top = int(round((hs - ch) / 2 + rng.uniform(-0.03, 0.03) * hs))
@@ -378,9 +388,10 @@ def render_tag(code: str, rng: np.random.Generator, band_height: float, band_wid
     canvas_w = int(math.ceil(2 * half_w / s)) * s
     canvas_h = int(math.ceil(2 * half_h / s)) * s
     matrix = np.hstack([lin, (np.array([canvas_w / 2.0, canvas_h / 2.0]) - lin @ centre)[:, None]])
-    warp = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    premult = cv2.warpAffine(premult, matrix, (canvas_w, canvas_h), **warp)
-    coverage = cv2.warpAffine(coverage, matrix, (canvas_w, canvas_h), **warp)
+    premult = cv2.warpAffine(premult, matrix, (canvas_w, canvas_h), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    coverage = cv2.warpAffine(coverage, matrix, (canvas_w, canvas_h), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     small = (canvas_w // s, canvas_h // s)
     premult = cv2.resize(premult, small, interpolation=cv2.INTER_AREA)
     coverage = cv2.resize(coverage, small, interpolation=cv2.INTER_AREA)
@@ -432,51 +443,70 @@ def _lines(rng: np.random.Generator, count: int, width: int, height: int, length
 def draw_ground(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """Dry grass and twigs: grey-brown, patchy, full of thin bright and dark lines. uint8 BGR."""
     s = max(0.4, min(width / REFERENCE_SIZE[0], height / REFERENCE_SIZE[1]))
-    base = np.array([104.0, 118.0, 132.0]) + rng.normal(0.0, 6.0, size=3)
-    low = cv2.resize(rng.standard_normal((4, 5)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
-    mid = cv2.resize(rng.standard_normal((max(2, height // 24), max(2, width // 24))).astype(np.float32),
-                     (width, height), interpolation=cv2.INTER_CUBIC)
-    grain = cv2.resize(rng.standard_normal((height // 2, width // 2)).astype(np.float32),
-                       (width, height), interpolation=cv2.INTER_LINEAR)
-    warmth = cv2.resize(rng.standard_normal((3, 4)).astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
-    luma = 10.0 * low + 9.0 * mid + 7.0 * grain
-    ground = np.empty((height, width, 3), dtype=np.float32)
-    for c, tilt in enumerate((-4.0, 0.0, 4.0)):
-        ground[:, :, c] = base[c] + luma + tilt * warmth
-    img = np.clip(ground, 0, 255).astype(np.uint8)
+    # Colour varies along brightness and a grey-to-khaki axis only (never purple or green).
+    khaki = np.array([-12.0, 5.0, 13.0])
+    base = 110.0 + rng.normal(0.0, 6.0) + rng.uniform(0.3, 1.2) * khaki
+
+    def field(rows: int, cols: int, interpolation: int) -> np.ndarray:
+        small = rng.standard_normal((max(2, rows), max(2, cols))).astype(np.float32)
+        return cv2.resize(small, (width, height), interpolation=interpolation)
+
+    luma = cv2.addWeighted(field(4, 5, cv2.INTER_CUBIC), 10.0,
+                           field(height // 24, width // 24, cv2.INTER_CUBIC), 9.0, 0)
+    luma = cv2.addWeighted(luma, 1.0, field(height // 2, width // 2, cv2.INTER_LINEAR), 7.0, 0)
+    warmth = field(3, 4, cv2.INTER_CUBIC) * np.float32(0.35)
+    channels = [luma + warmth * np.float32(k) + np.float32(b) for k, b in zip(khaki, base, strict=True)]
+    img = cv2.merge([np.clip(c, 0, 255).astype(np.uint8) for c in channels])
     area = width * height / 1e6
     # Fine litter: many short blades, dark ones under bright ones.
-    palettes = [((50, 58, 66), 1), ((62, 72, 84), 1), ((78, 90, 104), 2), ((142, 160, 176), 1),
-                ((168, 186, 200), 1), ((190, 205, 216), 1), ((120, 140, 160), 2), ((205, 215, 222), 1)]
+    palettes: list[tuple[tuple[float, float, float], int]] = [
+        ((46, 54, 58), 1), ((60, 70, 76), 1), ((76, 90, 98), 2), ((118, 142, 152), 2),
+        ((138, 166, 178), 1), ((160, 190, 202), 1), ((182, 206, 216), 1), ((200, 216, 222), 1)]
     blades = int(2600 * area)
     for colour, thick in palettes:
-        jitter = rng.normal(0.0, 8.0, size=3)
-        bgr = tuple(float(np.clip(v + j, 0, 255)) for v, j in zip(colour, jitter))
+        jitter = rng.normal(0.0, 7.0, size=3)
+        bgr = tuple(float(np.clip(v + j, 0, 255)) for v, j in zip(colour, jitter, strict=True))
         lines = _lines(rng, blades // len(palettes), width, height, (14 * s, 110 * s), 0.25)
         cv2.polylines(img, lines, False, bgr, max(1, int(round(thick * s))), cv2.LINE_AA, shift=2)
     # Twigs: fewer, longer, thicker, dark grey-brown.
     twigs = _lines(rng, int(40 * area) + 3, width, height, (80 * s, 320 * s), 0.15, points=5)
-    for i, twig in enumerate(twigs):
+    for twig in twigs:
         shade = float(rng.uniform(40, 85))
-        colour = (shade * 0.85, shade * 0.95, shade * 1.05)
-        cv2.polylines(img, [twig], False, colour, int(rng.integers(2, 5) * max(s, 0.5)), cv2.LINE_AA, shift=2)
+        colour = (shade * 0.85, shade * 0.97, shade * 1.05)
+        cv2.polylines(img, [twig], False, colour, max(1, int(rng.integers(2, 5) * s)), cv2.LINE_AA, shift=2)
     # Guano splashes and pale pebbles: small whitish blobs.
     for _ in range(int(rng.integers(4, 12) * area) + 1):
         centre = (int(rng.uniform(0, width) * 4), int(rng.uniform(0, height) * 4))
-        axes = (int(rng.uniform(2, 9) * s * 4), int(rng.uniform(2, 6) * s * 4))
+        axes = (max(1, int(rng.uniform(2, 9) * s * 4)), max(1, int(rng.uniform(2, 6) * s * 4)))
         tone = float(rng.uniform(175, 230))
         cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, (tone, tone, tone + 5), -1, cv2.LINE_AA, 2)
     # Depth of field: the far ground (top) is softer.
-    soft = cv2.GaussianBlur(img, (0, 0), 2.2 * s)
-    weight = np.clip(1.0 - np.arange(height, dtype=np.float32) / (0.45 * height), 0.0, 1.0)[:, None, None]
-    img = (img * (1.0 - weight) + soft * weight + 0.5).astype(np.uint8)
+    far = int(0.45 * height)
+    top = img[:far]
+    soft = cv2.GaussianBlur(top, (0, 0), 2.2 * s)
+    weights = _depth_weights(far, width)
+    img[:far] = cv2.blendLinear(soft, top, weights, 1.0 - weights)
     return img
 
 
-def _ellipse_pts(center: Point, axes: Point, angle: float, shift: int = 2) -> tuple[tuple[int, int], tuple[int, int], float]:
+@lru_cache(maxsize=4)
+def _depth_weights(rows: int, cols: int) -> np.ndarray:
+    ramp = np.clip(1.0 - np.arange(rows, dtype=np.float32) / rows, 0.0, 1.0)
+    weights = np.ascontiguousarray(np.broadcast_to(ramp[:, None], (rows, cols)))
+    weights.setflags(write=False)
+    return weights
+
+
+def _ellipse_pts(center: Point, axes: Point, angle: float,
+                 shift: int = 2) -> tuple[tuple[int, int], tuple[int, int], float]:
+    """``cv2.ellipse`` centre, axes and angle in fixed point (``shift`` fractional bits)."""
     f = 1 << shift
     return ((int(round(center[0] * f)), int(round(center[1] * f))),
             (max(1, int(round(axes[0] * f))), max(1, int(round(axes[1] * f)))), angle)
+
+
+def _point(p: np.ndarray) -> Point:
+    return float(p[0]), float(p[1])
 
 
 def _pt(p: Point, origin: Point, shift: int = 2) -> tuple[int, int]:
@@ -500,7 +530,7 @@ def make_bird(rng: np.random.Generator, anchor: Point, unit: float, angle: float
         a1 = angle + rng.uniform(-0.35, 0.35)
         hip = knee - np.array([math.sin(a1), math.cos(a1)]) * unit * rng.uniform(0.9, 1.5)
     else:  # on the tibia, the joint below it
-        hip = c - d * (half + unit * rng.uniform(0.55, 0.9))
+        hip = c - d * (half + unit * rng.uniform(0.8, 1.1))
         knee = c + d * (half + unit * rng.uniform(0.35, 0.8))
         a2 = angle + rng.uniform(-0.3, 0.3)
         foot = knee + np.array([math.sin(a2), math.cos(a2)]) * unit * rng.uniform(1.0, 1.7)
@@ -509,14 +539,15 @@ def make_bird(rng: np.random.Generator, anchor: Point, unit: float, angle: float
     facing = 1 if rng.random() < 0.5 else -1
     body = (float(hip[0] + rng.uniform(-0.3, 0.3) * a_axis), float(hip[1] - b_axis * rng.uniform(0.8, 0.92)))
     body_angle = float(rng.uniform(-12, 12))
-    legs = [(tuple(hip), tuple(knee), tuple(foot))]
+    legs = [(hip, knee, foot)]
     if rng.random() < 0.75:  # the other leg (spoonbills often rest on one)
         hip2 = hip + np.array([-facing * rng.uniform(0.2, 0.45) * a_axis, rng.uniform(-0.1, 0.1) * b_axis])
         t1 = rng.uniform(-0.35, 0.35)
         knee2 = hip2 + np.array([math.sin(t1), math.cos(t1)]) * float(np.linalg.norm(knee - hip))
         t2 = rng.uniform(-0.3, 0.3)
-        foot2 = knee2 + np.array([math.sin(t2), math.cos(t2)]) * float(np.linalg.norm(foot - knee)) * rng.uniform(0.9, 1.1)
-        legs.append((tuple(hip2), tuple(knee2), tuple(foot2)))
+        shin = float(np.linalg.norm(foot - knee)) * rng.uniform(0.9, 1.1)
+        foot2 = knee2 + np.array([math.sin(t2), math.cos(t2)]) * shin
+        legs.append((hip2, knee2, foot2))
     cx, cy = body
     if rng.random() < 0.45:  # asleep: head tucked on the back
         head = (cx + facing * 0.45 * a_axis, cy - 0.8 * b_axis)
@@ -527,7 +558,7 @@ def make_bird(rng: np.random.Generator, anchor: Point, unit: float, angle: float
         base = np.array([cx + facing * 0.7 * a_axis, cy - 0.35 * b_axis])
         head_arr = base + np.array([facing * rng.uniform(0.1, 0.6) * a_axis, -rng.uniform(0.8, 1.4) * a_axis])
         ctrl = base + np.array([-facing * 0.2 * a_axis, -0.6 * a_axis])
-        t = np.linspace(0.0, 1.0, 9)[:, None]
+        t = np.linspace(0.0, 1.0, 25)[:, None]
         curve = (1 - t) ** 2 * base + 2 * t * (1 - t) * ctrl + t ** 2 * head_arr
         neck = tuple((float(x), float(y)) for x, y in curve)
         head = (float(head_arr[0]), float(head_arr[1]))
@@ -535,9 +566,27 @@ def make_bird(rng: np.random.Generator, anchor: Point, unit: float, angle: float
         bill_len = a_axis * rng.uniform(0.7, 1.0)
         bill = (head[0] + facing * math.cos(beta) * bill_len, head[1] + math.sin(beta) * bill_len)
         head_radius = 0.3 * b_axis
-    legs_t = tuple((tuple(map(float, h)), tuple(map(float, k)), tuple(map(float, f))) for h, k, f in legs)
+    legs_t = tuple((_point(h), _point(k), _point(f)) for h, k, f in legs)
     return Bird(body, (a_axis, b_axis), body_angle, legs_t, unit, unit * rng.uniform(0.2, 0.27), facing,
                 head, head_radius, neck, bill, float(rng.uniform(1.2, 4.5) * unit / 60.0 + 0.6))
+
+
+def _paint(roi: np.ndarray, alpha: np.ndarray, colour: object, strength: float = 1.0) -> None:
+    """Blend into ``roi`` (uint8 BGR, in place) where the uint8 ``alpha`` is non-zero.
+
+    ``colour`` is a BGR triple or a function ``(y0, y1, x0, x1) -> float32 (h, w, 3)``
+    giving the colour over that rectangle; only the tight box of ``alpha`` is touched.
+    """
+    x, y, w, h = cv2.boundingRect(alpha)
+    if w == 0 or h == 0:
+        return
+    a = alpha[y: y + h, x: x + w].astype(np.float32)[:, :, None] * np.float32(strength / 255.0)
+    region = roi[y: y + h, x: x + w].astype(np.float32)
+    col = colour(y, y + h, x, x + w) if callable(colour) else np.asarray(colour, dtype=np.float32)
+    region += a * (col - region)
+    region += 0.5
+    np.clip(region, 0, 255, out=region)
+    roi[y: y + h, x: x + w] = region.astype(np.uint8)
 
 
 def draw_bird(image: np.ndarray, bird: Bird, rng: np.random.Generator) -> None:
@@ -549,115 +598,121 @@ def draw_bird(image: np.ndarray, bird: Bird, rng: np.random.Generator) -> None:
     if x1 <= x0 or y1 <= y0:
         return
     origin = (float(x0), float(y0))
-    roi = image[y0:y1, x0:x1].astype(np.float32)
+    roi = image[y0:y1, x0:x1]
     h, w = roi.shape[:2]
     a_axis, b_axis = bird.body_axes
     unit = bird.unit
-    # Soft shadow on the ground around the feet.
+    f = bird.facing
+    # Soft shadow on the ground around the feet (separable Gaussian, its own small box).
     feet = np.array([leg[2] for leg in bird.legs])
     sx, sy = float(feet[:, 0].mean()) - x0, float(feet[:, 1].max()) - y0
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    r2 = ((xx - sx) / (1.1 * a_axis)) ** 2 + ((yy - sy) / (0.22 * a_axis)) ** 2
-    roi *= (1.0 - rng.uniform(0.25, 0.45) * np.exp(-2.5 * r2))[:, :, None]
-    # Legs: dark, a faint highlight along them, toes.
-    legs = np.zeros((h, w, 2), dtype=np.uint8)
+    sx0, sx1 = max(0, int(sx - 1.8 * a_axis)), min(w, int(sx + 1.8 * a_axis))
+    sy0, sy1 = max(0, int(sy - 0.4 * a_axis)), min(h, int(sy + 0.4 * a_axis))
+    if sx1 > sx0 and sy1 > sy0:
+        ex = np.exp(-2.5 * ((np.arange(sx0, sx1, dtype=np.float32) - sx) / (1.1 * a_axis)) ** 2)
+        ey = np.exp(-2.5 * ((np.arange(sy0, sy1, dtype=np.float32) - sy) / (0.22 * a_axis)) ** 2)
+        factor = 1.0 - np.float32(rng.uniform(0.25, 0.45)) * np.outer(ey, ex)
+        region = roi[sy0:sy1, sx0:sx1].astype(np.float32) * factor[:, :, None]
+        roi[sy0:sy1, sx0:sx1] = (region + 0.5).astype(np.uint8)
+    # Legs: dark, a faint highlight along them, thin toes.
+    legs = np.zeros((h, w), dtype=np.uint8)
+    shine = np.zeros((h, w), dtype=np.uint8)
     lw = max(2, int(round(bird.leg_width)))
+    toe_w = max(1, int(round(0.4 * bird.leg_width)))
     for hip, knee, foot in bird.legs:
         pts = np.array([_pt(hip, origin), _pt(knee, origin), _pt(foot, origin)], dtype=np.int32)
-        layer = np.ascontiguousarray(legs[:, :, 0])
-        cv2.polylines(layer, [pts], False, 255, lw, cv2.LINE_AA, 2)
-        cv2.circle(layer, _pt(knee, origin), int(0.62 * lw * 4), 255, -1, cv2.LINE_AA, 2)
-        for toe in (-0.8, 0.0, 0.8):
-            end = (foot[0] + bird.facing * math.cos(toe) * 0.7 * unit, foot[1] + math.sin(toe) * 0.18 * unit)
-            cv2.line(layer, _pt(foot, origin), _pt(end, origin), 255, max(1, int(0.6 * lw)), cv2.LINE_AA, 2)
-        hind = (foot[0] - bird.facing * 0.3 * unit, foot[1] - 0.03 * unit)
-        cv2.line(layer, _pt(foot, origin), _pt(hind, origin), 255, max(1, int(0.5 * lw)), cv2.LINE_AA, 2)
-        legs[:, :, 0] = layer
-        shine = np.ascontiguousarray(legs[:, :, 1])
-        off = (bird.leg_width * 0.22, 0.0)
-        shine_pts = np.array([_pt((p[0] - off[0], p[1]), origin) for p in (hip, knee, foot)], dtype=np.int32)
+        cv2.polylines(legs, [pts], False, 255, lw, cv2.LINE_AA, 2)
+        cv2.circle(legs, _pt(knee, origin), int(0.6 * lw * 4), 255, -1, cv2.LINE_AA, 2)
+        for toe in (-0.9, 0.0, 0.9):
+            end = (foot[0] + f * math.cos(toe) * 0.85 * unit, foot[1] + math.sin(toe) * 0.16 * unit)
+            cv2.line(legs, _pt(foot, origin), _pt(end, origin), 255, toe_w, cv2.LINE_AA, 2)
+        hind = (foot[0] - f * 0.3 * unit, foot[1] - 0.03 * unit)
+        cv2.line(legs, _pt(foot, origin), _pt(hind, origin), 255, toe_w, cv2.LINE_AA, 2)
+        off = bird.leg_width * 0.22
+        shine_pts = np.array([_pt((p[0] - off, p[1]), origin) for p in (hip, knee, foot)], dtype=np.int32)
         cv2.polylines(shine, [shine_pts], False, 255, max(1, lw // 4), cv2.LINE_AA, 2)
-        legs[:, :, 1] = shine
-    legs_f = cv2.GaussianBlur(legs, (0, 0), 0.7).astype(np.float32) / 255.0
-    leg_tone = rng.uniform(30, 55)
-    leg_colour = np.array([leg_tone, leg_tone * 1.02, leg_tone * 1.06], dtype=np.float32)
-    alpha = legs_f[:, :, 0:1]
-    roi = roi * (1.0 - alpha) + leg_colour * alpha
-    shine_a = (legs_f[:, :, 1:2] * alpha) * 0.35
-    roi = roi * (1.0 - shine_a) + (leg_colour + 60.0) * shine_a
-    # Body: union of ellipses, fluffy outline, feather lines, soft shading, out of focus.
+    leg_tone = rng.uniform(28, 52)
+    leg_colour = (leg_tone, leg_tone * 1.02, leg_tone * 1.06)
+    _paint(roi, cv2.GaussianBlur(legs, (0, 0), 0.7), leg_colour)
+    _paint(roi, cv2.GaussianBlur(cv2.min(shine, legs), (0, 0), 0.7), tuple(v + 55 for v in leg_colour), 0.35)
+    # Body: rounded breast, tapering tail, fluff along the back, folded-wing lines, out of focus.
     layers = np.zeros((h, w, 3), dtype=np.uint8)  # 0: body mask, 1: feather lines, 2: breast tint
-    body = np.ascontiguousarray(layers[:, :, 0])
-    cx, cy = bird.body_center
-    c_local = (cx - x0, cy - y0)
-    cv2.ellipse(body, *_ellipse_pts(c_local, (a_axis, b_axis), bird.body_angle), 0, 360, 255, -1, cv2.LINE_AA, 2)
-    tail = (c_local[0] - bird.facing * 0.85 * a_axis, c_local[1] - 0.05 * b_axis)
-    cv2.ellipse(body, *_ellipse_pts(tail, (0.45 * a_axis, 0.3 * b_axis), bird.body_angle + bird.facing * 15),
+    body = np.zeros((h, w), dtype=np.uint8)
+    cx, cy = bird.body_center[0] - x0, bird.body_center[1] - y0
+    ang = bird.body_angle
+    cv2.ellipse(body, *_ellipse_pts((cx, cy), (a_axis, b_axis), ang), 0, 360, 255, -1, cv2.LINE_AA, 2)
+    cv2.ellipse(body, *_ellipse_pts((cx + f * 0.5 * a_axis, cy + 0.02 * b_axis), (0.5 * a_axis, 0.95 * b_axis), ang),
                 0, 360, 255, -1, cv2.LINE_AA, 2)
-    for _ in range(7):
-        t = rng.uniform(0, 2 * math.pi)
-        p = (c_local[0] + 0.9 * a_axis * math.cos(t), c_local[1] + 0.9 * b_axis * math.sin(t))
-        r = rng.uniform(0.15, 0.32) * b_axis
-        cv2.ellipse(body, *_ellipse_pts(p, (r * 1.4, r), float(rng.uniform(0, 180))), 0, 360, 255, -1, cv2.LINE_AA, 2)
+    tail = (cx - f * 0.85 * a_axis, cy - 0.08 * b_axis)
+    cv2.ellipse(body, *_ellipse_pts(tail, (0.5 * a_axis, 0.26 * b_axis), ang + f * 12), 0, 360, 255, -1,
+                cv2.LINE_AA, 2)
+    for _ in range(int(rng.integers(3, 7))):
+        t = rng.uniform(1.15 * math.pi, 1.9 * math.pi)
+        p = (cx + 0.92 * a_axis * math.cos(t), cy + 0.92 * b_axis * math.sin(t))
+        r = rng.uniform(0.08, 0.18) * b_axis
+        cv2.ellipse(body, *_ellipse_pts(p, (r * 1.6, r), float(rng.uniform(-20, 20))), 0, 360, 255, -1,
+                    cv2.LINE_AA, 2)
     for i, p in enumerate(bird.neck):
-        r = (0.32 - 0.14 * i / max(1, len(bird.neck) - 1)) * b_axis
+        r = (0.3 - 0.12 * i / max(1, len(bird.neck) - 1)) * b_axis
         cv2.circle(body, _pt(p, origin), int(r * 4), 255, -1, cv2.LINE_AA, 2)
     cv2.circle(body, _pt(bird.head, origin), int(bird.head_radius * 4), 255, -1, cv2.LINE_AA, 2)
     layers[:, :, 0] = body
-    feathers = np.ascontiguousarray(layers[:, :, 1])
-    for _ in range(int(rng.integers(6, 12))):
-        p = (c_local[0] + rng.uniform(-0.8, 0.5) * a_axis * bird.facing, c_local[1] + rng.uniform(-0.6, 0.5) * b_axis)
-        axes = (rng.uniform(0.2, 0.5) * a_axis, rng.uniform(0.1, 0.25) * b_axis)
-        start = float(rng.uniform(0, 180))
-        cv2.ellipse(feathers, *_ellipse_pts(p, axes, bird.body_angle + float(rng.uniform(-20, 20))),
-                    start, start + 120, 255, max(1, int(unit / 40)), cv2.LINE_AA, 2)
-    layers[:, :, 1] = feathers
+    feathers = np.zeros((h, w), dtype=np.uint8)
+    thin = max(1, int(round(unit / 30)))
+    # The folded wing: its lower edge, and the long primaries towards the tail.
+    wing_c = (cx - f * 0.1 * a_axis, cy - 0.15 * b_axis)
+    start = 20 if f > 0 else 40
+    cv2.ellipse(feathers, *_ellipse_pts(wing_c, (0.85 * a_axis, 0.6 * b_axis), ang), start, start + 120, 255,
+                thin + 1, cv2.LINE_AA, 2)
+    for _ in range(int(rng.integers(3, 7))):
+        p = (cx - f * rng.uniform(0.3, 0.8) * a_axis, cy + rng.uniform(-0.35, 0.3) * b_axis)
+        axes = (rng.uniform(0.3, 0.6) * a_axis, rng.uniform(0.06, 0.14) * b_axis)
+        cv2.ellipse(feathers, *_ellipse_pts(p, axes, ang + f * float(rng.uniform(-12, 12))), 180 if f > 0 else 0,
+                    270 if f > 0 else 90, 255, thin, cv2.LINE_AA, 2)
+    layers[:, :, 1] = cv2.min(feathers, body)
     if rng.random() < 0.35:
-        tint = np.ascontiguousarray(layers[:, :, 2])
-        p = (c_local[0] + bird.facing * 0.55 * a_axis, c_local[1] - 0.2 * b_axis)
-        cv2.ellipse(tint, *_ellipse_pts(p, (0.35 * a_axis, 0.45 * b_axis), 0.0), 0, 360, 255, -1, cv2.LINE_AA, 2)
-        layers[:, :, 2] = tint
-    soft = cv2.GaussianBlur(layers, (0, 0), bird.blur).astype(np.float32) / 255.0
-    alpha = soft[:, :, 0:1]
-    under = np.clip((yy - (c_local[1] - 0.3 * b_axis)) / (1.4 * b_axis), 0.0, 1.0)[:, :, None]
-    white = rng.uniform(222, 246)
-    colour = np.array([white * 0.99, white, white * 1.01], dtype=np.float32) * (1.0 - 0.28 * under)
-    colour = colour * (1.0 - 0.16 * soft[:, :, 1:2])
-    colour = colour * (1.0 - soft[:, :, 2:3]) + np.array([150, 210, 232], dtype=np.float32) * soft[:, :, 2:3] * 0.3 \
-        + colour * soft[:, :, 2:3] * 0.7
-    roi = roi * (1.0 - alpha) + colour * alpha
-    # Bill: dark, spoon-shaped, yellow tip on adults.
+        tint = np.zeros((h, w), dtype=np.uint8)
+        p = (cx + f * 0.6 * a_axis, cy - 0.3 * b_axis)
+        cv2.ellipse(tint, *_ellipse_pts(p, (0.3 * a_axis, 0.4 * b_axis), 0.0), 0, 360, 255, -1, cv2.LINE_AA, 2)
+        layers[:, :, 2] = cv2.min(tint, body)
+    soft = cv2.GaussianBlur(layers, (0, 0), bird.blur)
+    white = rng.uniform(224, 248)
+    warm = np.array([0.985, 1.0, 1.01], dtype=np.float32) * np.float32(white)
+    yellow = np.array([150, 212, 236], dtype=np.float32)
+    top = cy - 0.45 * b_axis
+
+    def plumage(ya: int, yb: int, xa: int, xb: int) -> np.ndarray:
+        rows = np.arange(ya, yb, dtype=np.float32)
+        shade = 1.03 - 0.3 * np.clip((rows - top) / (1.5 * b_axis), 0.0, 1.0)
+        colour = shade[:, None, None] * warm[None, None, :]
+        lines = soft[ya:yb, xa:xb, 1:2].astype(np.float32) * np.float32(0.2 / 255.0)
+        tinted = soft[ya:yb, xa:xb, 2:3].astype(np.float32) * np.float32(0.3 / 255.0)
+        colour = colour * (1.0 - lines)
+        return colour + tinted * (yellow - colour)
+
+    _paint(roi, np.ascontiguousarray(soft[:, :, 0]), plumage)
+    # Bill: dark, spoon-shaped, yellow tip on adults; a red eye.
     if bird.bill_tip is not None:
-        bill = np.zeros((h, w, 2), dtype=np.uint8)
-        shaft = np.ascontiguousarray(bill[:, :, 0])
-        cv2.line(shaft, _pt(bird.head, origin), _pt(bird.bill_tip, origin), 255,
+        bill = np.zeros((h, w), dtype=np.uint8)
+        cv2.line(bill, _pt(bird.head, origin), _pt(bird.bill_tip, origin), 255,
                  max(2, int(0.12 * b_axis)), cv2.LINE_AA, 2)
         direction = math.degrees(math.atan2(bird.bill_tip[1] - bird.head[1], bird.bill_tip[0] - bird.head[0]))
+        tip = np.zeros((h, w), dtype=np.uint8)
         tip_local = (bird.bill_tip[0] - x0, bird.bill_tip[1] - y0)
-        cv2.ellipse(shaft, *_ellipse_pts(tip_local, (0.2 * b_axis, 0.11 * b_axis), direction), 0, 360, 255, -1,
+        cv2.ellipse(tip, *_ellipse_pts(tip_local, (0.2 * b_axis, 0.11 * b_axis), direction), 0, 360, 255, -1,
                     cv2.LINE_AA, 2)
-        bill[:, :, 0] = shaft
+        sigma = max(0.6, 0.6 * bird.blur)
+        _paint(roi, cv2.GaussianBlur(cv2.max(bill, tip), (0, 0), sigma), (48, 50, 56))
         if rng.random() < 0.5:
-            tip = np.ascontiguousarray(bill[:, :, 1])
-            cv2.ellipse(tip, *_ellipse_pts(tip_local, (0.2 * b_axis, 0.11 * b_axis), direction), 0, 360, 255, -1,
-                        cv2.LINE_AA, 2)
-            bill[:, :, 1] = tip
-        bill_f = cv2.GaussianBlur(bill, (0, 0), max(0.6, 0.6 * bird.blur)).astype(np.float32) / 255.0
-        a = bill_f[:, :, 0:1]
-        roi = roi * (1.0 - a) + np.array([48, 50, 56], dtype=np.float32) * a
-        a = bill_f[:, :, 1:2] * 0.8
-        roi = roi * (1.0 - a) + np.array([70, 165, 200], dtype=np.float32) * a
+            _paint(roi, cv2.GaussianBlur(tip, (0, 0), sigma), (70, 165, 200), 0.8)
         eye = np.zeros((h, w), dtype=np.uint8)
-        cv2.circle(eye, _pt((bird.head[0] + bird.facing * 0.3 * bird.head_radius, bird.head[1] - 0.2 * bird.head_radius),
-                            origin), max(4, int(0.18 * bird.head_radius * 4)), 255, -1, cv2.LINE_AA, 2)
-        a = cv2.GaussianBlur(eye, (0, 0), 0.8).astype(np.float32)[:, :, None] / 255.0
-        roi = roi * (1.0 - a) + np.array([40, 40, 150], dtype=np.float32) * a
-    image[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+        e = (bird.head[0] + f * 0.3 * bird.head_radius, bird.head[1] - 0.2 * bird.head_radius)
+        cv2.circle(eye, _pt(e, origin), max(4, int(0.18 * bird.head_radius * 4)), 255, -1, cv2.LINE_AA, 2)
+        _paint(roi, cv2.GaussianBlur(eye, (0, 0), 0.8), (40, 40, 150))
 
 
 def draw_feather(image: np.ndarray, rng: np.random.Generator, center: Point, length: float) -> None:
     """A white feather lying on the ground (a distractor), in place."""
-    angle = float(rng.uniform(0, 180))
     pad = int(length) + 4
     x0, y0 = max(0, int(center[0]) - pad), max(0, int(center[1]) - pad)
     x1, y1 = min(image.shape[1], int(center[0]) + pad), min(image.shape[0], int(center[1]) + pad)
@@ -665,12 +720,10 @@ def draw_feather(image: np.ndarray, rng: np.random.Generator, center: Point, len
         return
     mask = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     local = (center[0] - x0, center[1] - y0)
-    cv2.ellipse(mask, *_ellipse_pts(local, (length / 2, length / 7), angle), 0, 360, 255, -1, cv2.LINE_AA, 2)
-    a = cv2.GaussianBlur(mask, (0, 0), 1.0).astype(np.float32)[:, :, None] / 255.0
-    roi = image[y0:y1, x0:x1].astype(np.float32)
+    cv2.ellipse(mask, *_ellipse_pts(local, (length / 2, length / 7), float(rng.uniform(0, 180))), 0, 360, 255, -1,
+                cv2.LINE_AA, 2)
     tone = float(rng.uniform(200, 240))
-    roi = roi * (1.0 - a) + tone * a
-    image[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+    _paint(image[y0:y1, x0:x1], cv2.GaussianBlur(mask, (0, 0), 1.0), (tone, tone, tone))
 
 
 def info_bar(width: int, height: int, when: datetime, temperature_c: int, camera: str) -> np.ndarray:
@@ -697,7 +750,7 @@ def _vignette(width: int, height: int) -> np.ndarray:
     yy = (np.arange(height, dtype=np.float32) - height / 2) / (height / 2)
     xx = (np.arange(width, dtype=np.float32) - width / 2) / (width / 2)
     r2 = (xx[None, :] ** 2 * 0.6 + yy[:, None] ** 2 * 0.4)
-    v = (1.0 - 0.14 * r2).astype(np.float32)
+    v = np.repeat((1.0 - 0.14 * r2).astype(np.float32)[:, :, None], 3, axis=2)
     v.setflags(write=False)
     return v
 
@@ -706,7 +759,8 @@ def _overlaps(a: Sequence[float], b: Sequence[float], margin: float = 0.0) -> bo
     return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1])
 
 
-def render_photo(photo: PlannedPhoto, params: DemoParams, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[Box, str]]]:
+def render_photo(photo: PlannedPhoto, params: DemoParams,
+                 rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[Box, str]]]:
     """Render one photo; returns the uint8 BGR image and its ``(box, code)`` tags (boxes disjoint)."""
     width, height = params.width, params.height
     s = params.scale
@@ -720,11 +774,10 @@ def render_photo(photo: PlannedPhoto, params: DemoParams, rng: np.random.Generat
     gap = 14.0 * s + 4.0
     for code in photo.codes:
         for attempt in range(400):
-            shrink = 0.85 ** (attempt // 100)
-            band_h = max(30.0, rng.uniform(46.0, 92.0) * s * shrink)
-            band_w = band_h * rng.uniform(0.55, 0.72)
-            angle = float(np.clip(rng.normal(0.0, 7.0), -15.0, 15.0))
-            if attempt % 25 == 0:
+            if attempt % 25 == 0:  # a new tag now and then, smaller and smaller if space is short
+                band_h = max(30.0, rng.uniform(46.0, 92.0) * s * 0.85 ** (attempt // 100))
+                band_w = band_h * rng.uniform(0.55, 0.72)
+                angle = float(np.clip(rng.normal(0.0, 7.0), -15.0, 15.0))
                 bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)),
                                        float(rng.uniform(0.45, 1.0) * max(s, 0.6)))
                 local = mask_box(mask)
@@ -739,9 +792,15 @@ def render_photo(photo: PlannedPhoto, params: DemoParams, rng: np.random.Generat
             bb = bird.bbox()
             if any(_overlaps(box, t[0], gap) for t in tags):
                 continue
-            if any(_overlaps(box, other.bbox()) for other in tag_birds):
+            # A tag stays clear of the other birds; when space is short, a bird standing farther
+            # back may be behind it (its body is drawn first, leg and band over it); in photos too
+            # small for that, only the tags keep apart (tags are drawn last, always visible).
+            strict, loose = attempt < 200, attempt >= 300
+            if not loose and any(_overlaps(box, other.bbox()) and (strict or other.ground_y >= bird.ground_y)
+                                 for other in tag_birds):
                 continue
-            if any(_overlaps(bb, t[0]) for t in tags):
+            if not loose and any(_overlaps(bb, t[0]) and (strict or bird.ground_y >= other.ground_y)
+                                 for t, other in zip(tags, tag_birds, strict=True)):
                 continue
             tags.append((box, code, bgr, mask, ox, oy))
             tag_birds.append(bird)
@@ -761,16 +820,15 @@ def render_photo(photo: PlannedPhoto, params: DemoParams, rng: np.random.Generat
             break
     for bird in sorted(birds, key=lambda b: b.ground_y):
         draw_bird(image, bird, rng)
-    for box, code, bgr, mask, ox, oy in tags:
+    for _box, _code, bgr, mask, ox, oy in tags:
         composite(image, bgr, mask, ox, oy)
     # Exposure, vignetting and sensor noise, then the burned-in bar.
-    gain = _vignette(width, height) * np.float32(rng.uniform(0.9, 1.06))
-    noise = rng.standard_normal((height, width), dtype=np.float32) * np.float32(rng.uniform(1.5, 3.0))
-    out = image.astype(np.float32)
-    out *= gain[:, :, None]
-    out += noise[:, :, None] + 0.5
-    np.clip(out, 0, 255, out=out)
-    image = out.astype(np.uint8)
+    exposure = float(rng.uniform(0.9, 1.06))
+    raw = np.frombuffer(rng.bytes(width * height), dtype=np.uint8).reshape(height, width)
+    noise = ((raw & 15) + (raw >> 4)).astype(np.float32)  # triangular, mean 15, sd 6.5
+    noise = (noise - np.float32(15.0)) * np.float32(rng.uniform(1.5, 3.0) / 6.5)
+    lit = cv2.multiply(image, _vignette(width, height), scale=exposure, dtype=cv2.CV_32F)
+    image = cv2.add(lit, cv2.merge([noise, noise, noise]), dtype=cv2.CV_8U)
     if params.info_bar_px > 0:
         when = CAMPAIGN_START + photo.index * PHOTO_INTERVAL
         temperature = 12 + (photo.index * 7) % 13
@@ -834,7 +892,7 @@ def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams
     plan_seed, *photo_seeds = seeds.spawn(params.photos + 1)
     planned = plan_campaign(params, np.random.default_rng(plan_seed))
     rows: list[tuple[str, int, int, int, int, str]] = []
-    for photo, seed in zip(planned, photo_seeds):
+    for photo, seed in zip(planned, photo_seeds, strict=True):
         image, tags = render_photo(photo, params, np.random.default_rng(seed))
         target = photos_dir / photo.image
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,367 @@
+"""The synthetic demo campaign: deterministic, counted right, boxes on the pixels, labelImg XML."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from lxml import etree
+from PIL import Image, ImageDraw, ImageFont
+
+from spatule import demo
+from spatule.demo import TAG_ALPHABET, DemoParams, DemoSummary, generate_campaign
+
+SMALL = DemoParams(seed=5, photos=8, identities=4, width=640, height=480, info_bar_px=20)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    root: Path
+    photos: Path
+    summary: DemoSummary
+    rows: list[dict[str, str]]
+    params: DemoParams
+
+    def boxes(self) -> dict[str, list[tuple[int, int, int, int]]]:
+        out: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+        for row in self.rows:
+            out[row["image"]].append(tuple(int(row[c]) for c in ("xmin", "ymin", "xmax", "ymax")))
+        return out
+
+    def images(self) -> list[str]:
+        return sorted(p.relative_to(self.photos).as_posix() for p in self.photos.rglob("*.JPG"))
+
+
+def _generate(root: Path, params: DemoParams) -> Campaign:
+    summary = generate_campaign(root / "photos", root / "identities.csv", params)
+    with (root / "identities.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return Campaign(root, root / "photos", summary, rows, params)
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
+    """The default campaign, generated once for the module."""
+    return _generate(tmp_path_factory.mktemp("demo"), DemoParams())
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _grey(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    assert image is not None, path
+    return image.astype(np.float32)
+
+
+def _parse(path: Path) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.fromstring(path.read_bytes(), parser)
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_same_params_give_byte_identical_files(tmp_path: Path) -> None:
+    a = _generate(tmp_path / "a", SMALL)
+    b = _generate(tmp_path / "b", SMALL)
+    digests_a, digests_b = _digests(a.root), _digests(b.root)
+    assert len(digests_a) == 2 * SMALL.photos + 1  # photos, XML, identities.csv
+    assert digests_a == digests_b
+    assert a.summary == b.summary
+
+
+def test_other_seed_gives_other_photos(tmp_path: Path) -> None:
+    a = _digests(_generate(tmp_path / "a", SMALL).root)
+    b = _digests(_generate(tmp_path / "b", DemoParams(**{**SMALL.__dict__, "seed": SMALL.seed + 1})).root)
+    photos = [name for name in a if name.endswith(".JPG")]
+    assert sorted(photos) == sorted(n for n in b if n.endswith(".JPG"))  # same names
+    assert all(a[name] != b[name] for name in photos)
+
+
+def test_refuses_a_folder_with_files(tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "stale.JPG").write_bytes(b"old")
+    with pytest.raises(FileExistsError):
+        generate_campaign(tmp_path / "photos", tmp_path / "identities.csv", SMALL)
+
+
+# --------------------------------------------------------------------------- counts and names
+
+
+def test_counts_follow_the_params(campaign: Campaign) -> None:
+    params = campaign.params
+    images = campaign.images()
+    assert len(images) == params.photos == campaign.summary.photos
+    tagged = {row["image"] for row in campaign.rows}
+    background = [name for name in images if name not in tagged]
+    assert len(background) == campaign.summary.background_photos
+    assert abs(len(background) / params.photos - params.background_fraction) <= 0.5 / params.photos + 1e-9
+    assert campaign.summary.tag_photos == len(tagged)
+    assert campaign.summary.tags == len(campaign.rows)
+    per_photo = campaign.boxes()
+    assert all(1 <= len(boxes) <= 3 for boxes in per_photo.values())
+
+
+def test_identities_are_codes_seen_several_times(campaign: Campaign) -> None:
+    photos_of: dict[str, set[str]] = defaultdict(set)
+    for row in campaign.rows:
+        code = row["identity"]
+        assert len(code) == 4 and set(code) <= set(TAG_ALPHABET), code
+        photos_of[code].add(row["image"])
+    assert len(photos_of) >= 12
+    assert len(photos_of) == campaign.summary.identities == campaign.params.identities
+    assert all(len(photos) >= 2 for photos in photos_of.values()), photos_of
+    # a bird shows one band: its code appears at most once per photo
+    pairs = [(row["image"], row["identity"]) for row in campaign.rows]
+    assert len(pairs) == len(set(pairs))
+
+
+def test_names_look_like_a_real_collection(campaign: Campaign) -> None:
+    images = campaign.images()
+    assert all(name.endswith(".JPG") for name in images)
+    assert any(" " in name and "(" in name for name in images)
+    assert any("/" in name for name in images)
+    assert sum(Path(name).name.startswith("IMAG") for name in images) > len(images) / 2
+    for name in images:
+        assert (campaign.photos / name).with_suffix(".xml").is_file(), name
+
+
+def test_identities_csv_layout(campaign: Campaign) -> None:
+    text = (campaign.root / "identities.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "image,xmin,ymin,xmax,ymax,identity"
+    keys = [(row["image"], int(row["xmin"])) for row in campaign.rows]
+    assert keys == sorted(keys)
+    for row in campaign.rows:
+        assert (campaign.photos / row["image"]).is_file(), row["image"]
+
+
+# --------------------------------------------------------------------------- boxes on the pixels
+
+
+def test_boxes_inside_the_photo_above_the_bar_and_disjoint(campaign: Campaign) -> None:
+    params = campaign.params
+    for image, boxes in campaign.boxes().items():
+        for x0, y0, x1, y1 in boxes:
+            assert 0 <= x0 < x1 <= params.width and 0 <= y0 < y1 <= params.height - params.info_bar_px, (image, boxes)
+            # tag sizes at 1600x1200: roughly 28-70 wide, 45-100 tall, taller than wide
+            assert 20 <= x1 - x0 <= 90 and 40 <= y1 - y0 <= 110, (image, x1 - x0, y1 - y0)
+            assert y1 - y0 > x1 - x0
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (image, a, b)
+
+
+def test_boxes_hold_a_bright_band_with_dark_text(campaign: Campaign) -> None:
+    bar = campaign.params.info_bar_px
+    for image, boxes in campaign.boxes().items():
+        grey = _grey(campaign.photos / image)
+        height = grey.shape[0] - bar
+        for x0, y0, x1, y1 in boxes:
+            inside = grey[y0:y1, x0:x1]
+            m = 30
+            ring = np.concatenate([grey[max(0, y0 - m):y0, x0:x1].ravel(), grey[y1:min(height, y1 + m), x0:x1].ravel(),
+                                   grey[y0:y1, max(0, x0 - m):x0].ravel(), grey[y0:y1, x1:x1 + m].ravel()])
+            ground = float(np.median(ring))
+            bright = float(np.percentile(inside, 90))
+            assert bright >= ground + 35, (image, (x0, y0, x1, y1), bright, ground)
+            # the centre of the box is band: dark ink there, on a mostly bright background
+            w, h = x1 - x0, y1 - y0
+            centre = inside[int(0.2 * h): h - int(0.2 * h), int(0.25 * w): w - int(0.25 * w)]
+            assert (centre < 0.5 * bright).mean() >= 0.05, (image, (x0, y0, x1, y1))
+            # a tight box: a good share of it is bright band (a box twice too big fails this)
+            assert (inside > (bright + ground) / 2).mean() >= 0.22, (image, (x0, y0, x1, y1))
+            # ... and a well-placed one: just outside each side there is no band (a box a few
+            # pixels off leaves a bright sliver of band there)
+            sides = [grey[y0 - 3:y0, x0:x1], grey[y1:y1 + 3, x0:x1], grey[y0:y1, x0 - 3:x0], grey[y0:y1, x1:x1 + 3]]
+            for side in sides:
+                assert (side > (bright + ground) / 2).mean() < 0.4, (image, (x0, y0, x1, y1))
+
+
+def test_the_band_sits_on_a_dark_leg(campaign: Campaign) -> None:
+    for image, boxes in campaign.boxes().items():
+        grey = _grey(campaign.photos / image)
+        for x0, y0, x1, y1 in boxes:
+            w = x1 - x0
+            for strip in (grey[y0 - 10:y0 - 4, x0 - w // 2:x1 + w // 2], grey[y1 + 4:y1 + 10, x0 - w // 2:x1 + w // 2]):
+                columns = cv2.blur(strip.mean(axis=0, keepdims=True), (5, 1))
+                assert columns.min() < 65, (image, (x0, y0, x1, y1), columns.min())
+
+
+def test_background_photos_have_no_band(campaign: Campaign) -> None:
+    tagged = {row["image"] for row in campaign.rows}
+    for name in campaign.images():
+        if name in tagged:
+            continue
+        root = _parse((campaign.photos / name).with_suffix(".xml"))
+        assert root.findall("object") == []
+
+
+# --------------------------------------------------------------------------- XML
+
+
+def test_xml_is_labelimg_voc_matching_the_csv(campaign: Campaign) -> None:
+    boxes = campaign.boxes()
+    for name in campaign.images():
+        photo = campaign.photos / name
+        root = _parse(photo.with_suffix(".xml"))
+        assert root.tag == "annotation"
+        assert root.findtext("filename") == Path(name).name
+        path = root.findtext("path")
+        assert path.startswith("/") and path.endswith("/" + name)
+        assert root.findtext("folder") == Path(path).parent.name
+        assert root.findtext("source/database") == "Unknown"
+        assert root.findtext("segmented") == "0"
+        image = cv2.imread(str(photo), cv2.IMREAD_UNCHANGED)
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+        size = (int(root.findtext("size/width")), int(root.findtext("size/height")), int(root.findtext("size/depth")))
+        assert size == (image.shape[1], image.shape[0], 3) == (campaign.params.width, campaign.params.height, 3)
+        xml_boxes = []
+        for obj in root.findall("object"):
+            assert obj.findtext("name") == "tag"
+            assert obj.findtext("pose") == "Unspecified"
+            assert obj.findtext("truncated") == "0" and obj.findtext("difficult") == "0"
+            xml_boxes.append(tuple(int(obj.findtext(f"bndbox/{c}")) for c in ("xmin", "ymin", "xmax", "ymax")))
+        assert sorted(xml_boxes) == sorted(boxes.get(name, [])), name
+
+
+def test_voc_xml_escapes_and_parses() -> None:
+    text = demo.voc_xml("a & b (2).JPG", "cam<1>", "/x/cam<1>/a & b (2).JPG", 640, 480, [(1, 2, 30, 60)])
+    root = etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+    assert root.findtext("filename") == "a & b (2).JPG"
+    assert root.findtext("folder") == "cam<1>"
+    assert [int(root.findtext(f"object/bndbox/{c}")) for c in ("xmin", "ymin", "xmax", "ymax")] == [1, 2, 30, 60]
+    assert "\t<object>" in text and not text.startswith("<?xml")
+    empty = etree.fromstring(demo.voc_xml("b.JPG", "f", "/f/b.JPG", 10, 10, []).encode())
+    assert empty.findall("object") == [] and empty.findtext("size/depth") == "3"
+
+
+# --------------------------------------------------------------------------- info bar
+
+
+def test_info_bar_is_dark_with_white_text(campaign: Campaign) -> None:
+    bar = campaign.params.info_bar_px
+    for name in campaign.images()[::5]:
+        grey = _grey(campaign.photos / name)
+        strip = grey[-bar:]
+        assert (strip < 60).mean() > 0.8, name
+        assert (strip > 180).mean() > 0.01, name
+        above = grey[-bar - 6:-bar]
+        assert (above < 60).mean() < 0.5, name  # the bar is exactly info_bar_px tall
+
+
+def test_info_bar_helper() -> None:
+    bar = demo.info_bar(800, 30, datetime(2018, 5, 7, 9, 10), 21, "CAM-1")
+    assert bar.shape == (30, 800, 3) and bar.dtype == np.uint8
+    assert (bar < 60).mean() > 0.8 and (bar > 180).mean() > 0.01
+    later = demo.info_bar(800, 30, datetime(2018, 5, 7, 9, 20), 21, "CAM-1")
+    assert not np.array_equal(bar, later)  # the time is written
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def test_random_codes_use_the_alphabet() -> None:
+    rng = np.random.default_rng(0)
+    codes = [demo.random_code(rng) for _ in range(200)]
+    assert all(len(c) == 4 and set(c) <= set(TAG_ALPHABET) for c in codes)
+    assert len(set("".join(codes))) > 15  # the whole alphabet is used, not a few letters
+    distinct = demo.distinct_codes(np.random.default_rng(1), 50)
+    assert len(distinct) == len(set(distinct)) == 50
+
+
+@pytest.mark.parametrize("photos,identities,fraction", [(30, 14, 0.25), (6, 2, 0.0), (8, 4, 0.5), (12, 10, 0.25),
+                                                        (40, 3, 0.8), (5, 0, 1.0)])
+def test_plan_spreads_identities(photos: int, identities: int, fraction: float) -> None:
+    params = DemoParams(photos=photos, identities=identities, background_fraction=fraction)
+    for seed in range(5):
+        plan = demo.plan_campaign(params, np.random.default_rng(seed))
+        assert len(plan) == photos and len({p.image for p in plan}) == photos
+        assert sum(1 for p in plan if not p.codes) == params.background_photos
+        seen: dict[str, int] = defaultdict(int)
+        for p in plan:
+            assert len(p.codes) <= 3 and len(set(p.codes)) == len(p.codes)
+            for code in p.codes:
+                seen[code] += 1
+        assert len(seen) == identities
+        assert all(n >= 2 for n in seen.values())
+
+
+def test_impossible_params_are_refused() -> None:
+    with pytest.raises(ValueError):
+        DemoParams(photos=4, identities=10)  # 3 tag photos cannot hold 10 identities twice
+    with pytest.raises(ValueError):
+        DemoParams(background_fraction=1.5)
+    with pytest.raises(ValueError):
+        DemoParams(photos=10, identities=0, background_fraction=0.5)
+    with pytest.raises(ValueError):
+        DemoParams(info_bar_px=700)
+
+
+def test_render_tag_mask_and_box_are_tight() -> None:
+    rng = np.random.default_rng(3)
+    for angle in (-15.0, 0.0, 9.0):
+        bgr, mask = demo.render_tag("H2SV", rng, 80, 50, angle_deg=angle, shear=0.1, blur_sigma=0.8)
+        assert bgr.dtype == np.uint8 and bgr.shape == mask.shape + (3,)
+        assert mask.dtype == np.float32 and 0.0 <= mask.min() and mask.max() <= 1.0
+        x0, y0, x1, y1 = demo.mask_box(mask)
+        inside = mask > 0.5
+        assert inside[y0:y1, x0:x1].sum() == inside.sum()  # nothing outside the box
+        assert inside[y0, x0:x1].any() and inside[y1 - 1, x0:x1].any()  # each edge touched
+        assert inside[y0:y1, x0].any() and inside[y0:y1, x1 - 1].any()
+        assert y1 - y0 > x1 - x0  # taller than wide
+        assert 0 < x0 and x1 < mask.shape[1] and 0 < y0 and y1 < mask.shape[0]  # the canvas holds it
+
+
+def test_render_tag_is_white_with_black_ink_inside() -> None:
+    bgr, mask = demo.render_tag("ZZZZ", np.random.default_rng(4), 90, 55, blur_sigma=0.0)
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    band = grey[mask > 0.99]
+    assert np.percentile(band, 90) > 170
+    assert np.percentile(band, 3) < 70
+
+
+def test_code_reads_bottom_to_top() -> None:
+    """The band's ink matches the code turned 90 degrees anticlockwise, not clockwise."""
+    code = "FJ35"
+    bgr, mask = demo.render_tag(code, np.random.default_rng(6), 96, 64, blur_sigma=0.0)
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    ink = np.where(mask > 0.9, 255.0 - grey, 0.0).astype(np.float32)
+    font = ImageFont.truetype(str(demo.FONT_PATH), 64)
+    best = {}
+    for name, turn in (("bottom-to-top", cv2.ROTATE_90_COUNTERCLOCKWISE), ("top-to-bottom", cv2.ROTATE_90_CLOCKWISE)):
+        left, top, right, bottom = font.getbbox(code)
+        canvas = Image.new("L", (right - left + 4, bottom - top + 4), 0)
+        ImageDraw.Draw(canvas).text((2 - left, 2 - top), code, fill=255, font=font)
+        column = cv2.rotate(np.asarray(canvas, dtype=np.uint8), turn).astype(np.float32)
+        scores = []
+        for length in range(40, 96, 2):
+            scale = length / column.shape[0]
+            size = (max(3, round(column.shape[1] * scale)), length)
+            template = cv2.resize(column, size, interpolation=cv2.INTER_AREA)
+            if template.shape[0] > ink.shape[0] or template.shape[1] > ink.shape[1]:
+                continue
+            scores.append(float(cv2.matchTemplate(ink, template, cv2.TM_CCOEFF_NORMED).max()))
+        best[name] = max(scores)
+    assert best["bottom-to-top"] > 0.6, best
+    assert best["bottom-to-top"] > best["top-to-bottom"] + 0.15, best
+
+
+def test_ground_is_textured_grey_brown() -> None:
+    ground = demo.draw_ground(np.random.default_rng(0), 640, 480)
+    assert ground.shape == (480, 640, 3) and ground.dtype == np.uint8
+    b, g, r = ground.reshape(-1, 3).mean(axis=0)
+    assert r > b and g > b and 70 < g < 170  # warm, neither white nor black
+    grey = cv2.cvtColor(ground, cv2.COLOR_BGR2GRAY)
+    edges = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
+    assert (edges > 20).mean() > 0.05  # full of thin lines
+    assert (grey > 160).mean() > 0.01 and (grey < 80).mean() > 0.01  # bright and dark straws
