@@ -16,7 +16,8 @@ from typing import Any, Mapping
 from spatule.identities import assign_identities, describe_sources, identity_sources, read_identities_csv
 from spatule.labels import IndexSettings, index_labels, read_objects_csv, write_objects
 from spatule.problems import Severity, SpatuleError, enforce_policy, write_problems
-from spatule.split import SPLITS, SplitPlan, assign_groups, check_disjoint, photo_splits, write_table
+from spatule.split import (SPLITS, SplitPlan, assign_groups, check_disjoint, cooccurrence_groups, photo_splits,
+                           write_table)
 from spatule.tags import extract_tags, read_tags, write_tags
 
 _log = logging.getLogger("spatule")
@@ -84,6 +85,26 @@ def extract_stage(labels_dir: Path, objects_csv: Path, crops_dir: Path, tags_csv
     return len(crops)
 
 
+def assign_identities_to_splits(crops: list, tag_count: Counter, plan: SplitPlan, keep_photos_whole: bool,
+                                log: logging.Logger = _log) -> dict[str, str]:
+    """Identity -> split. With ``keep_photos_whole``, identities that share a photo move
+    together (so each labelled photo lies in one split) whenever there are enough such
+    groups; else identities move one by one and photos holding birds of two splits are ``mixed``."""
+    if keep_photos_whole:
+        groups = cooccurrence_groups([(c.image, c.identity) for c in crops])
+        weights = Counter()
+        for identity, group in groups.items():
+            weights[group] += tag_count[identity]
+        if len(weights) >= plan.needed:
+            group_split = assign_groups(dict(weights), plan, "groups of identities seen together")
+            log.info("split %d identities as %d groups of birds photographed together", len(groups), len(weights))
+            return {identity: group_split[group] for identity, group in groups.items()}
+        log.warning("only %d group(s) of identities photographed together, fewer than the %d splits need: splitting "
+                    "identity by identity, so some labelled photos hold tags of two splits ('mixed')",
+                    len(weights), plan.needed)
+    return assign_groups(dict(tag_count), plan, "tag identities")
+
+
 def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], identities_out: Path,
                 backgrounds_out: Path, photos_out: Path, summary_out: Path, log: logging.Logger = _log) -> dict:
     """Assign identities and background photos to train/val/test, disjoint, and write the tables."""
@@ -97,7 +118,8 @@ def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, An
     for crop in crops:
         identity_photos[crop.identity].add(crop.image)
         source[crop.identity] = crop.identity_source
-    identity_split = assign_groups(dict(tag_count), plan, "tag identities")
+    identity_split = assign_identities_to_splits(crops, tag_count, plan, bool(split_config.get("keep_photos_whole", True)),
+                                                 log)
     backgrounds = sorted({r.image for r in rows if r.kind == "background"})
     background_split = assign_groups({b: 1 for b in backgrounds}, plan, "background photos") if backgrounds else {}
     check_disjoint({s: {i for i, v in identity_split.items() if v == s} for s in SPLITS}, "identity")

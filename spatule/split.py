@@ -106,6 +106,35 @@ def check_disjoint(groups_by_split: Mapping[str, set[str]], what: str) -> None:
             seen[group] = split
 
 
+def cooccurrence_groups(tag_photos: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Identities linked by sharing a photo, as connected components: identity -> group name.
+
+    The group name joins its sorted identities with ``+``. Splitting whole groups
+    keeps every labelled photo in one split (no ``mixed`` photo).
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_photo: dict[str, list[str]] = {}
+    for image, identity in tag_photos:
+        parent.setdefault(identity, identity)
+        by_photo.setdefault(image, []).append(identity)
+    for identities in by_photo.values():
+        for other in identities[1:]:
+            a, b = find(identities[0]), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members: dict[str, list[str]] = {}
+    for identity in parent:
+        members.setdefault(find(identity), []).append(identity)
+    return {i: "+".join(sorted(group)) for group in members.values() for i in group}
+
+
 def photo_splits(tag_photos: Sequence[tuple[str, str]], identity_split: Mapping[str, str]) -> dict[str, str]:
     """Split of each labelled photo from its tags' identities: a split name, or ``mixed``."""
     found: dict[str, set[str]] = {}

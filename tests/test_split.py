@@ -93,3 +93,28 @@ def test_split_stage_writes_disjoint_identities_and_backgrounds(tmp_path: Path):
     assert sum(int(i[2]) for i in identities) == len(crops)
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
     assert summary["identities_known"] is True
+
+
+def test_identities_seen_together_form_one_group():
+    from spatule.split import cooccurrence_groups
+    groups = cooccurrence_groups([("p1", "A"), ("p1", "B"), ("p2", "B"), ("p2", "C"), ("p3", "D"), ("p4", "E")])
+    assert groups == {"A": "A+B+C", "B": "A+B+C", "C": "A+B+C", "D": "D", "E": "E"}
+
+
+def test_split_stage_keeps_photos_whole_when_groups_allow(tmp_path: Path):
+    # nests of two birds, always photographed together: no photo may end up mixed
+    crops = [TagCrop(f"n{n}p{p}-t{j}", f"n{n}p{p}-t{j}.png", f"n{n}p{p}.JPG", j, f"ID{2 * n + j}", "csv",
+                     0, 0, 50, 80, 8, 8, 42, 72, False) for n in range(8) for p in range(3) for j in (0, 1)]
+    write_tags(tmp_path / "tags.csv", crops)
+    write_objects(tmp_path / "objects.csv", [_background(f"bg{i}.JPG") for i in range(5)])
+    out = {k: tmp_path / f"{k}.csv" for k in ("identities", "backgrounds", "photos")}
+    config = {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 2}
+    split_stage(tmp_path / "objects.csv", tmp_path / "tags.csv", config, out["identities"], out["backgrounds"],
+                out["photos"], tmp_path / "summary.json")
+    photos = [line.split(",") for line in out["photos"].read_text().splitlines()[1:]]
+    assert len(photos) == 24 and "mixed" not in {p[1] for p in photos}
+    assert {p[1] for p in photos} == set(SPLITS)
+    split_stage(tmp_path / "objects.csv", tmp_path / "tags.csv", {**config, "keep_photos_whole": False},
+                out["identities"], out["backgrounds"], out["photos"], tmp_path / "summary.json")
+    identities = dict(line.split(",")[:2] for line in out["identities"].read_text().splitlines()[1:])
+    assert len(identities) == 16  # still every identity once, one split each
