@@ -22,10 +22,12 @@ include: "rules/extract_tags.smk"
 include: "rules/split.smk"
 include: "rules/synthesize.smk"
 include: "rules/coco.smk"
+include: "rules/tfrecords.smk"
 
 
 rule all:
     input:
         rules.split.output,
         expand("results/tiles/{split}.json", split=SPLITS),
+        rules.tfrecords.output,
     default_target: True

@@ -6,6 +6,7 @@ from snakemake.utils import validate
 validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 
 DATA_ENV = "../envs/spatule.yaml"
+TF_ENV = "../envs/tensorflow.yaml"
 
 
 def labels_dir():
@@ -30,3 +31,9 @@ def shard_names():
 def split_shards(wildcards):
     """The shard folders of one split, for the gather."""
     return expand("results/tiles/{split}/{shard}", split=wildcards.split, shard=shard_names())
+
+
+def tfrecord_names(split):
+    """The TFRecord shard files of a split (tfrecords.shards per split)."""
+    shards = int(config["tfrecords"]["shards"][split])
+    return [f"results/tfrecords/{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]

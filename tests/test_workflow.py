@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -15,6 +17,7 @@ from conftest import REPO, snakemake
 pytestmark = pytest.mark.workflow
 SPLITS = ("train", "val", "test")
 TILE_TARGETS = [f"results/tiles/{split}.json" for split in SPLITS]
+RECORD_TARGETS = ["results/tfrecords/label_map.pbtxt"]
 
 
 def rules_defined() -> set[str]:
@@ -68,7 +71,7 @@ def test_a_bad_config_value_is_rejected_naming_its_key(tmp_path: Path, override:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("demo") / "w"
-    snakemake(workdir, "--cores", "2", *TILE_TARGETS)
+    snakemake(workdir, "--cores", "2", *TILE_TARGETS, *RECORD_TARGETS)
     return workdir
 
 
@@ -103,7 +106,7 @@ def test_demo_identities_match_their_csv_rows(demo_run: Path):
 
 def test_rerun_from_scratch_gives_byte_identical_outputs(demo_run: Path, tmp_path: Path):
     again = tmp_path / "w"
-    snakemake(again, "--cores", "1", *TILE_TARGETS)
+    snakemake(again, "--cores", "1", *TILE_TARGETS, *RECORD_TARGETS)
     for folder in ("resources/demo", "results"):
         assert tree_hashes(again / folder) == tree_hashes(demo_run / folder)
 
@@ -139,6 +142,22 @@ def test_coco_json_loads_in_pycocotools_and_agrees_with_the_xml(demo_run: Path):
                                 (a["bbox"] for a in coco.loadAnns(coco.getAnnIds(imgIds=image_id))))
             assert xml_boxes == coco_boxes, image["file_name"]
             assert (voc.width, voc.height) == (image["width"], image["height"]) == (640, 640)
+
+
+def test_demo_tfrecords_decode_to_the_tile_labels(demo_run: Path):
+    from test_tfrecords import decode_all
+
+    from spatule.voc import parse_voc
+
+    for split in SPLITS:
+        records = sorted((demo_run / "results/tfrecords").glob(f"{split}-*.tfrecord"))
+        decoded = decode_all(records)
+        coco = json.loads((demo_run / f"results/tiles/{split}.json").read_text())
+        assert len(decoded) == len(coco["images"])
+        for d in decoded:
+            voc = parse_voc((demo_run / "results/tiles" / d["file"]).with_suffix(".xml").read_bytes(), d["file"])
+            boxes = [[o.box[1] / 640, o.box[0] / 640, o.box[3] / 640, o.box[2] / 640] for o in voc.objects]
+            np.testing.assert_allclose(d["boxes"].reshape(-1, 4), np.array(boxes).reshape(-1, 4), atol=1e-6)
 
 
 def sample_config(tmp_path: Path, sample_dir: Path, **labels: object) -> Path:
