@@ -8,7 +8,6 @@ what can be used becomes a :class:`LabelledObject`.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import re
@@ -20,6 +19,7 @@ from typing import Callable, Iterable
 
 from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
 from spatule.problems import Action, Problem, Severity, SpatuleError
+from spatule.tables import read_csv, write_records
 from spatule.voc import Box, VocAnnotation, VocObject, parse_voc
 
 DEFAULT_NAME_PATTERN = r"^(?P<class>[^:]+?)\s*(?::\s*(?P<identity>\S+))?$"
@@ -394,13 +394,7 @@ def _safe_probe(root: Path, rel: str, probe: Callable[[Path, bool], PhotoInfo], 
 
 def write_objects(path: Path, rows: Iterable[LabelledObject]) -> None:
     """Write ``objects.csv`` (booleans as 0/1, empty cells for missing values)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(OBJECT_COLUMNS)
-        for row in rows:
-            writer.writerow(["" if v is None else int(v) if isinstance(v, bool) else v
-                             for v in (getattr(row, c) for c in OBJECT_COLUMNS)])
+    write_records(path, OBJECT_COLUMNS, rows)
 
 
 def read_objects_csv(path: Path) -> list[LabelledObject]:
@@ -408,18 +402,17 @@ def read_objects_csv(path: Path) -> list[LabelledObject]:
     def opt_int(text: str) -> int | None:
         return int(text) if text != "" else None
 
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [
-            LabelledObject(
-                image=r["image"], xml=r["xml"], kind=r["kind"], object=opt_int(r["object"]), name=r["name"],
-                identity=r["identity"], identity_source=r["identity_source"], xmin=opt_int(r["xmin"]),
-                ymin=opt_int(r["ymin"]), xmax=opt_int(r["xmax"]), ymax=opt_int(r["ymax"]),
-                difficult=r["difficult"] == "1", truncated=r["truncated"] == "1", width=int(r["width"]),
-                height=int(r["height"]), orientation=int(r["orientation"]),
-                orientation_applied=r["orientation_applied"] == "1",
-            )
-            for r in csv.DictReader(handle)
-        ]
+    return [
+        LabelledObject(
+            image=r["image"], xml=r["xml"], kind=r["kind"], object=opt_int(r["object"]), name=r["name"],
+            identity=r["identity"], identity_source=r["identity_source"], xmin=opt_int(r["xmin"]),
+            ymin=opt_int(r["ymin"]), xmax=opt_int(r["xmax"]), ymax=opt_int(r["ymax"]),
+            difficult=r["difficult"] == "1", truncated=r["truncated"] == "1", width=int(r["width"]),
+            height=int(r["height"]), orientation=int(r["orientation"]),
+            orientation_applied=r["orientation_applied"] == "1",
+        )
+        for r in read_csv(path)
+    ]
 
 
 def with_identity(row: LabelledObject, identity: str, source: str) -> LabelledObject:

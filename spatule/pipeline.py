@@ -16,8 +16,8 @@ from typing import Any, Mapping
 from spatule.identities import assign_identities, describe_sources, identity_sources, read_identities_csv
 from spatule.labels import IndexSettings, index_labels, read_objects_csv, write_objects
 from spatule.problems import Severity, SpatuleError, enforce_policy, write_problems
-from spatule.split import (SPLITS, SplitPlan, assign_groups, check_disjoint, cooccurrence_groups, photo_splits,
-                           write_table)
+from spatule.split import SPLITS, SplitPlan, assign_groups, check_disjoint, cooccurrence_groups, photo_splits
+from spatule.tables import read_csv, write_csv
 from spatule.tags import extract_tags, read_tags, write_tags
 
 _log = logging.getLogger("spatule")
@@ -125,10 +125,10 @@ def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, An
     check_disjoint({s: {i for i, v in identity_split.items() if v == s} for s in SPLITS}, "identity")
     check_disjoint({s: {b for b, v in background_split.items() if v == s} for s in SPLITS}, "background photo")
     photos = photo_splits([(c.image, c.identity) for c in crops], identity_split)
-    write_table(identities_out, ["identity", "split", "tags", "photos", "source"],
+    write_csv(identities_out, ["identity", "split", "tags", "photos", "source"],
                 [[i, identity_split[i], tag_count[i], len(identity_photos[i]), source[i]] for i in sorted(identity_split)])
-    write_table(backgrounds_out, ["image", "split"], [[b, background_split[b]] for b in backgrounds])
-    write_table(photos_out, ["image", "split", "tags"],
+    write_csv(backgrounds_out, ["image", "split"], [[b, background_split[b]] for b in backgrounds])
+    write_csv(photos_out, ["image", "split", "tags"],
                 [[p, s, sum(1 for c in crops if c.image == p)] for p, s in photos.items()])
     sources = identity_sources(crops)  # type: ignore[arg-type]
     summary = {
@@ -196,14 +196,9 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
     split's labelled photos, keeping clear of their tags; a labelled photo that
     had any object skipped is not used (a skipped box may still be a tag).
     """
-    import csv as _csv
-
     from spatule.problems import Action, read_problems
     from spatule.synth import Ground, TagSource
 
-    def table(path: Path) -> list[dict[str, str]]:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return list(_csv.DictReader(handle))
 
     rows = read_objects_csv(objects_csv)
     first = {}
@@ -215,10 +210,10 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
             boxes[row.image].append(row.box)
     grounds = [Ground(r["image"], first[r["image"]].width, first[r["image"]].height, first[r["image"]].orientation,
                       first[r["image"]].orientation_applied)
-               for r in table(backgrounds_csv) if r["split"] == split]
+               for r in read_csv(backgrounds_csv) if r["split"] == split]
     if use_labelled_regions:
         doubtful_xml = {p.file for p in read_problems(problems_csv) if p.object is not None and p.action is Action.SKIPPED}
-        for r in table(photos_csv):
+        for r in read_csv(photos_csv):
             row = first[r["image"]]
             if r["split"] != split:
                 continue
@@ -227,7 +222,7 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
                 continue
             grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,
                                   tuple(boxes[row.image])))
-    identity_split = {r["identity"]: r["split"] for r in table(identities_csv)}
+    identity_split = {r["identity"]: r["split"] for r in read_csv(identities_csv)}
     tags = [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
                       c.difficult)
             for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]

@@ -7,11 +7,12 @@ what it could use. ``problems.csv`` is the union of them; the policy
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, fields
 from enum import Enum
 from pathlib import Path
 from typing import Iterable, Sequence
+
+from spatule.tables import read_csv, write_csv
 
 
 class SpatuleError(Exception):
@@ -72,23 +73,15 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 
 def write_problems(path: Path, problems: Iterable[Problem]) -> None:
     """Write ``problems.csv`` (header always present, rows sorted)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(PROBLEM_COLUMNS)
-        for p in sort_problems(problems):
-            writer.writerow([p.file, "" if p.object is None else p.object, p.code,
-                             p.severity.value, p.action.value, p.detail])
+    write_csv(path, PROBLEM_COLUMNS, ([p.file, p.object, p.code, p.severity.value, p.action.value, p.detail]
+                                      for p in sort_problems(problems)))
 
 
 def read_problems(path: Path) -> list[Problem]:
     """Read a ``problems.csv`` written by :func:`write_problems`."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [
-            Problem(row["file"], int(row["object"]) if row["object"] else None, row["code"],
+    return [Problem(row["file"], int(row["object"]) if row["object"] else None, row["code"],
                     Severity(row["severity"]), Action(row["action"]), row["detail"])
-            for row in csv.DictReader(handle)
-        ]
+            for row in read_csv(path)]
 
 
 def enforce_policy(problems: Sequence[Problem], on_problem: str, what: str) -> None:

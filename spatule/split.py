@@ -7,10 +7,8 @@ and adding a new bird leaves the others' order unchanged.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping, Sequence
 
 from spatule.problems import SpatuleError
@@ -143,10 +141,3 @@ def photo_splits(tag_photos: Sequence[tuple[str, str]], identity_split: Mapping[
     return {image: next(iter(s)) if len(s) == 1 else "mixed" for image, s in sorted(found.items())}
 
 
-def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Write a small CSV with ``\\n`` line ends."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)

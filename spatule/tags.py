@@ -7,13 +7,14 @@ synthesis pastes that box, and labels follow the real placement.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import math
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
+
+from spatule.tables import read_csv, write_records
 
 if TYPE_CHECKING:
     from spatule.labels import LabelledObject
@@ -101,22 +102,14 @@ def unique_tag_ids(keys: Sequence[tuple[str, int]]) -> list[str]:
 
 def write_tags(path: Path, crops: Iterable[TagCrop]) -> None:
     """Write ``tags.csv``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(TAG_COLUMNS)
-        for crop in crops:
-            writer.writerow([int(v) if isinstance(v, bool) else v for v in (getattr(crop, c) for c in TAG_COLUMNS)])
+    write_records(path, TAG_COLUMNS, crops)
 
 
 def read_tags(path: Path) -> list[TagCrop]:
     """Read ``tags.csv`` back."""
     ints = {f.name for f in fields(TagCrop) if f.type in ("int", int)}
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [
-            TagCrop(**{k: (int(v) if k in ints else v == "1" if k == "difficult" else v) for k, v in row.items()})
-            for row in csv.DictReader(handle)
-        ]
+    return [TagCrop(**{k: (int(v) if k in ints else v == "1" if k == "difficult" else v) for k, v in row.items()})
+            for row in read_csv(path)]
 
 
 def extract_tags(root: Path, tags: Sequence["LabelledObject"], crops_dir: Path, margin_px: int,

@@ -8,13 +8,13 @@ row with empty tag fields). The gather joins the shards of a split into
 
 from __future__ import annotations
 
-import csv
 import math
 import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from spatule.synth import TileSpec
+from spatule.tables import read_csv, write_csv
 
 RECORD_COLUMNS = ["tile", "file", "split", "background", "window_x", "window_y", "paste", "tag_id", "identity",
                   "source_image", "xmin", "ymin", "xmax", "ymax", "difficult", "blend", "scale", "rotation_deg",
@@ -41,17 +41,12 @@ def record_rows(specs: Sequence[TileSpec], folder: str) -> list[list[object]]:
 
 def write_records(path: Path, rows: Iterable[Sequence[object]]) -> None:
     """Write a tile record table."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(RECORD_COLUMNS)
-        writer.writerows(rows)
+    write_csv(path, RECORD_COLUMNS, rows)
 
 
 def read_records(path: Path) -> list[dict[str, str]]:
     """Read a tile record table."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    return read_csv(path)
 
 
 def coco_dataset(records: Sequence[dict[str, str]], tile_size: int, class_name: str) -> dict:

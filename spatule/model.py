@@ -1,0 +1,865 @@
+"""The tag detector: a TF Model Garden RetinaNet, its presets, training, export and inference.
+
+Read with ``official/vision`` beside it: configs come from
+``exp_factory.get_exp_config`` + ``.override``, training is
+``train_lib.run_experiment(mode='train_and_eval')``, export is
+``export_saved_model_lib.export_inference_graph``. This module adds what the
+workflow needs around them:
+
+* :func:`experiment_config`: three presets (``smoke`` for tests, ``demo`` for a
+  CPU, ``gpu`` for the lab server) sized for leg tags, plus the user's
+  ``train.*`` overrides;
+* :func:`train`: thread pools, GPU memory growth, distribution strategy, resume
+  from the last checkpoint of ``model_dir``, final metrics as JSON;
+* :func:`export`, :func:`load_detector`, :func:`run_tflite`: a SavedModel
+  (uint8 images of any size in, boxes out) and an optional TFLite file;
+* pretrained checkpoints: download + sha256 check + unpack into ``resources/``;
+  ``task.init_checkpoint`` may be a prefix or a folder (its newest checkpoint).
+
+Sizes. Tiles are 640x640 and tags on them are ~30-190 px (longer side). The
+model input (``input_size``) is the tile resized, so at 256 a tag is
+``256/640 = 0.4`` times smaller: 12-76 px. RetinaNet anchors at level ``l``
+have the side ``anchor_size * 2**l * 2**(i/num_scales)`` (i = 0..2) times
+aspect ratios 0.5, 1, 2, and an anchor becomes a positive when its IoU with a
+tag is >= 0.5 (``parser.match_threshold``). Each preset picks ``anchor_size``
+so that the smallest anchor is about the smallest tag at its input size; see
+:func:`anchor_sides` and :func:`anchor_coverage` to check a config.
+
+Box conventions of the outputs: ``[ymin, xmin, ymax, xmax]`` (TF order); the
+SavedModel emits them normalised to ``[0, 1]`` of the image fed in;
+:func:`load_detector` and :func:`run_tflite` return pixels of the image fed in.
+Class 1 is the tag (0 is the implicit background, never output).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
+
+import numpy as np
+
+from spatule.problems import SpatuleError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
+    from official.core.config_definitions import ExperimentConfig
+
+LOG = logging.getLogger(__name__)
+
+TILE_SIZE = 640
+"""Side of the synthetic tiles the detector is trained on (pixels)."""
+
+TAG_SIDE_PX = (30, 190)
+"""Range of tag box sides on a 640 tile (pixels); anchors are chosen to cover it."""
+
+NUM_CLASSES = 2
+"""Model Garden ``num_classes``: the tag (label 1) + the background (0)."""
+
+TAG_CLASS = 1
+"""Class id of a tag in the TFRecords, the COCO JSON and the detector outputs."""
+
+PRESETS = ("smoke", "demo", "gpu")
+"""Preset names accepted by :func:`experiment_config`."""
+
+MIXED_PRECISION = ("float32", "float16", "bfloat16")
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """What differs between presets; every field can be overridden from ``train.*``.
+
+    ``steps``: training steps (the global step to reach; re-running with more
+    continues from the last checkpoint). ``batch_size`` is global (summed over
+    GPUs). ``learning_rate``: peak of a linear warm-up + cosine decay over
+    ``steps`` (SGD, momentum 0.9). ``gpus``: an int, or ``"all"`` = the GPUs
+    TensorFlow sees. ``scale_jitter``: random scale range of training tiles.
+    """
+
+    experiment: str
+    input_size: int
+    steps: int
+    batch_size: int
+    learning_rate: float
+    warmup_steps: int
+    anchor_size: float
+    min_level: int
+    max_level: int
+    mixed_precision: str
+    distribution_strategy: str
+    gpus: int | str
+    init_checkpoint: str
+    init_checkpoint_modules: str
+    hflip: bool
+    scale_jitter: tuple[float, float]
+    steps_per_loop: int
+    checkpoint_interval: int
+    eval_interval: int
+    eval_steps: int
+    val_batch_size: int
+    l2_weight_decay: float
+    seed: int
+    model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+_MOBILE_SPINENET = {
+    # Mobile SpineNet-49 (Model Garden 'retinanet_mobile_coco'): separable convs,
+    # 48-filter head; its input must be a multiple of 128. No stochastic depth and
+    # plain BN: a few hundred steps from scratch on one device.
+    "backbone": {"type": "spinenet_mobile",
+                 "spinenet_mobile": {"model_id": "49", "stochastic_depth_drop_rate": 0.0,
+                                     "min_level": 3, "max_level": 7}},
+    "norm_activation": {"use_sync_bn": False, "activation": "swish"},
+}
+
+PRESET_DEFAULTS: dict[str, Preset] = {
+    # Tests: the demo architecture at the smallest input, a handful of steps. At 128 a
+    # 30-190 px tag is 6-38 px; anchor_size 1.5 gives 12-19 px at level 3 (stride 8).
+    # The smoke model does not have to learn, only to exercise every code path.
+    "smoke": Preset(
+        experiment="retinanet_mobile_coco", input_size=128, steps=4, batch_size=2, learning_rate=0.01,
+        warmup_steps=1, anchor_size=1.5, min_level=3, max_level=7, mixed_precision="float32",
+        distribution_strategy="one_device", gpus=0, init_checkpoint="", init_checkpoint_modules="backbone",
+        hflip=True, scale_jitter=(1.0, 1.0), steps_per_loop=2, checkpoint_interval=2, eval_interval=4,
+        eval_steps=1, val_batch_size=2, l2_weight_decay=3e-5, seed=0, model=_MOBILE_SPINENET),
+    # CPU demo: Mobile SpineNet-49 at 256, batch 8, from scratch, float32. At 256 tags are
+    # 12-76 px; the default anchor_size 3 would make the smallest anchor 24 px, so a 12 px
+    # tag overlaps it by IoU 0.25 and is never a positive (measured: the model learnt
+    # nothing). anchor_size 1.5: level 3 anchors 12-19 px, level 4 24-38, level 5 48-76,
+    # which covers 12-80 px with IoU >= 0.5; levels 6-7 (96-300 px) stay for the
+    # SpineNet layout and cost little at 256.
+    "demo": Preset(
+        experiment="retinanet_mobile_coco", input_size=256, steps=600, batch_size=8, learning_rate=0.08,
+        warmup_steps=60, anchor_size=1.5, min_level=3, max_level=7, mixed_precision="float32",
+        distribution_strategy="one_device", gpus=0, init_checkpoint="", init_checkpoint_modules="backbone",
+        hflip=True, scale_jitter=(0.8, 1.25), steps_per_loop=50, checkpoint_interval=100, eval_interval=300,
+        eval_steps=-1, val_batch_size=8, l2_weight_decay=3e-5, seed=0, model=_MOBILE_SPINENET),
+    # Lab GPU server: RetinaNet ResNet-50 FPN at the full tile (640), float16 mixed precision
+    # (tensor cores on any CUDA GPU since Volta; 'bfloat16' for A100/H100 is an override),
+    # MirroredStrategy over all visible GPUs, backbone initialised from the Model Garden's
+    # COCO RetinaNet checkpoint (rule `pretrained`). At 640 tags are 30-190 px: anchor_size
+    # 3 gives 24-38 px at level 3 up to 192-305 px at level 6, so every tag size has an
+    # anchor with IoU >= 0.5; the default 4 (32-51 px) would miss the smallest tags.
+    "gpu": Preset(
+        experiment="retinanet_resnetfpn_coco", input_size=640, steps=6000, batch_size=16, learning_rate=0.02,
+        warmup_steps=300, anchor_size=3.0, min_level=3, max_level=7, mixed_precision="float16",
+        distribution_strategy="mirrored", gpus="all",
+        init_checkpoint="resources/pretrained/retinanet-resnet50fpn", init_checkpoint_modules="backbone",
+        hflip=True, scale_jitter=(0.8, 1.25), steps_per_loop=100, checkpoint_interval=500,
+        eval_interval=1000, eval_steps=-1, val_batch_size=8, l2_weight_decay=1e-4, seed=0,
+        model={"norm_activation": {"use_sync_bn": True}}),
+}
+"""The presets. Horizontal flip is on everywhere: it mirrors the code printed on a tag,
+but the detector only has to find the band (a mirrored band is still a white band on a
+dark leg), the flip doubles the variety of tag/ground layouts, and the crops for reading
+codes are cut from the unflipped photo."""
+
+OVERRIDE_KEYS = frozenset(f.name for f in dataclasses.fields(Preset)) - {"experiment", "model"} | {"params"}
+"""Keys accepted in ``overrides`` (``train.*`` of the workflow config); ``params`` is a
+nested dict applied last with ``ExperimentConfig.override`` (any Model Garden key)."""
+
+IGNORED_KEYS = frozenset({"preset", "threads"})
+"""``train.*`` keys that are not experiment settings (silently skipped)."""
+
+
+def resolve_preset(preset: str = "demo", overrides: Optional[Mapping[str, Any]] = None) -> Preset:
+    """The preset's settings with ``overrides`` applied (None values mean "not set").
+
+    Raises :class:`SpatuleError` naming an unknown preset or key, or a bad value.
+    """
+    if preset not in PRESET_DEFAULTS:
+        raise SpatuleError(f"train.preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    chosen = {k: v for k, v in dict(overrides or {}).items() if v is not None and k not in IGNORED_KEYS}
+    unknown = sorted(set(chosen) - OVERRIDE_KEYS)
+    if unknown:
+        raise SpatuleError(f"train: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(OVERRIDE_KEYS))}")
+    chosen.pop("params", None)
+    if "scale_jitter" in chosen:
+        chosen["scale_jitter"] = tuple(float(v) for v in chosen["scale_jitter"])
+    settings = dataclasses.replace(PRESET_DEFAULTS[preset], **chosen)
+    _check_settings(settings)
+    return settings
+
+
+def _check_settings(s: Preset) -> None:
+    """Clear errors for values the Model Garden would reject late or obscurely."""
+    problems = []
+    for name in ("input_size", "steps", "batch_size", "steps_per_loop", "checkpoint_interval", "eval_interval",
+                 "val_batch_size"):
+        if not isinstance(getattr(s, name), int) or getattr(s, name) < 1:
+            problems.append(f"{name} must be a positive integer (got {getattr(s, name)!r})")
+    if s.experiment == "retinanet_mobile_coco" and isinstance(s.input_size, int) and s.input_size % 128:
+        problems.append(f"input_size must be a multiple of 128 for Mobile SpineNet (got {s.input_size}; "
+                        "try 256 or 384)")
+    if isinstance(s.input_size, int) and s.input_size % 2 ** s.max_level:
+        problems.append(f"input_size {s.input_size} must be a multiple of 2**max_level = {2 ** s.max_level}")
+    if s.mixed_precision not in MIXED_PRECISION:
+        problems.append(f"mixed_precision must be one of {', '.join(MIXED_PRECISION)} (got {s.mixed_precision!r})")
+    if not (isinstance(s.gpus, int) and s.gpus >= 0) and s.gpus != "all":
+        problems.append(f"gpus must be a non-negative integer or 'all' (got {s.gpus!r})")
+    if s.learning_rate <= 0 or s.anchor_size <= 0:
+        problems.append("learning_rate and anchor_size must be positive")
+    if not (0 < s.scale_jitter[0] <= s.scale_jitter[1]) or len(s.scale_jitter) != 2:
+        problems.append(f"scale_jitter must be [min, max] with 0 < min <= max (got {list(s.scale_jitter)})")
+    if s.eval_steps == 0 or s.eval_steps < -1:
+        problems.append(f"eval_steps must be -1 (whole validation set) or positive (got {s.eval_steps})")
+    if problems:
+        raise SpatuleError("train: " + "; ".join(problems))
+
+
+def visible_gpus() -> int:
+    """How many GPUs TensorFlow sees (honours ``CUDA_VISIBLE_DEVICES``)."""
+    import tensorflow as tf
+
+    return len(tf.config.list_physical_devices("GPU"))
+
+
+def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "",
+                      val_files: str | Sequence[str] = "", val_annotation: str = "",
+                      overrides: Optional[Mapping[str, Any]] = None) -> "ExperimentConfig":
+    """The Model Garden experiment for ``preset`` (see :data:`PRESET_DEFAULTS`).
+
+    ``train_files``/``val_files``: TFRecord path(s) or glob(s) (e.g.
+    ``results/tfrecords/train-*``); ``val_annotation``: the validation split's
+    COCO JSON, whose image ids are the TFRecords' ``image/source_id`` (COCO
+    evaluation reads its ground truth from it). ``overrides``: ``train.*`` of
+    the workflow config (keys of :class:`Preset`; ``params``: raw nested Model
+    Garden overrides applied last). Does not depend on the model directory.
+    Returns a validated ``ExperimentConfig``.
+    """
+    from official.core import exp_factory
+    from official.vision import registry_imports  # noqa: F401  (registers the experiments)
+
+    s = resolve_preset(preset, overrides)
+    config = exp_factory.get_exp_config(s.experiment)
+    gpus = visible_gpus() if s.gpus == "all" else int(s.gpus)
+    loop = min(s.steps_per_loop, s.steps)
+    # Orbit checkpoints at the end of a loop: keep the intervals multiples of the loop.
+    checkpoint_every = max(loop, s.checkpoint_interval // loop * loop)
+    eval_every = max(loop, min(s.eval_interval, s.steps) // loop * loop)
+    warmup = min(s.warmup_steps, max(1, s.steps // 2))
+    data_dtype = "float32" if s.mixed_precision == "float32" else s.mixed_precision
+    jitter_min, jitter_max = s.scale_jitter
+    config.override({
+        "runtime": {"mixed_precision_dtype": s.mixed_precision,
+                    "loss_scale": "dynamic" if s.mixed_precision == "float16" else None,
+                    "distribution_strategy": s.distribution_strategy, "num_gpus": gpus},
+        "task": {
+            "init_checkpoint": s.init_checkpoint or "",
+            "init_checkpoint_modules": s.init_checkpoint_modules,
+            "annotation_file": str(val_annotation),
+            "use_coco_metrics": True,
+            "losses": {"l2_weight_decay": s.l2_weight_decay},
+            "model": {
+                "num_classes": NUM_CLASSES,
+                "input_size": [s.input_size, s.input_size, 3],
+                "min_level": s.min_level, "max_level": s.max_level,
+                "anchor": {"anchor_size": s.anchor_size, "num_scales": 3, "aspect_ratios": [0.5, 1.0, 2.0]},
+                "detection_generator": {"max_num_detections": 100, "pre_nms_score_threshold": 0.05,
+                                        "tflite_post_processing": {"max_detections": 100,
+                                                                   "max_classes_per_detection": 1,
+                                                                   "nms_score_threshold": 0.05,
+                                                                   "normalize_anchor_coordinates": True}},
+                **_nested_copy(s.model),
+            },
+            "train_data": {
+                "input_path": _paths(train_files), "is_training": True, "global_batch_size": s.batch_size,
+                "dtype": data_dtype, "shuffle_buffer_size": 1000, "drop_remainder": True, "seed": s.seed,
+                "parser": {"aug_rand_hflip": bool(s.hflip), "aug_scale_min": jitter_min,
+                           "aug_scale_max": jitter_max, "match_threshold": 0.5, "unmatched_threshold": 0.4},
+            },
+            "validation_data": {
+                "input_path": _paths(val_files), "is_training": False, "global_batch_size": s.val_batch_size,
+                "dtype": data_dtype, "drop_remainder": False,
+            },
+        },
+        "trainer": {
+            "train_steps": s.steps, "steps_per_loop": loop, "summary_interval": loop,
+            "checkpoint_interval": checkpoint_every, "max_to_keep": 3,
+            "validation_interval": eval_every, "validation_steps": s.eval_steps,
+            "optimizer_config": {
+                "optimizer": {"type": "sgd", "sgd": {"momentum": 0.9}},
+                "learning_rate": {"type": "cosine", "cosine": {"initial_learning_rate": s.learning_rate,
+                                                               "decay_steps": s.steps}},
+                "warmup": {"type": "linear", "linear": {"warmup_steps": warmup,
+                                                        "warmup_learning_rate": s.learning_rate / 10}},
+            },
+        },
+    }, is_strict=True)
+    if config.task.model.backbone.type == "spinenet_mobile":
+        config.task.model.backbone.spinenet_mobile.min_level = s.min_level
+        config.task.model.backbone.spinenet_mobile.max_level = s.max_level
+    if overrides and overrides.get("params"):
+        config.override(dict(overrides["params"]), is_strict=True)
+    config.validate()
+    return config
+
+
+def _paths(files: str | Sequence[str]) -> str:
+    """The ``input_path`` string: one path/glob, or several joined by commas."""
+    if isinstance(files, (str, os.PathLike)):
+        return str(files)
+    return ",".join(str(f) for f in files)
+
+
+def _nested_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _nested_copy(v) for k, v in value.items()}
+    return value
+
+
+def read_config(path: str | Path) -> "ExperimentConfig":
+    """An ``ExperimentConfig`` from a ``params.yaml`` written by :func:`train` (or a model dir)."""
+    import yaml
+    from official.core import exp_factory
+    from official.vision import registry_imports  # noqa: F401
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "params.yaml"
+    if not path.is_file():
+        raise SpatuleError(f"{path}: no experiment config (params.yaml is written by training)")
+    config = exp_factory.get_exp_config("retinanet")
+    config.override(yaml.safe_load(path.read_text()), is_strict=False)
+    return config
+
+
+# ----------------------------------------------------------------------------- anchors
+
+def anchor_sides(config: "ExperimentConfig") -> dict[int, list[float]]:
+    """Square-anchor sides per level, in model-input pixels: ``anchor_size * 2**level * 2**(i/num_scales)``."""
+    anchor = config.task.model.anchor
+    return {level: [anchor.anchor_size * 2 ** level * 2 ** (i / anchor.num_scales) for i in range(anchor.num_scales)]
+            for level in range(config.task.model.min_level, config.task.model.max_level + 1)}
+
+
+def anchor_boxes(config: "ExperimentConfig") -> np.ndarray:
+    """All anchors of the model as ``[N, 4]`` ``(ymin, xmin, ymax, xmax)`` in model-input pixels.
+
+    Computed with the Model Garden's own anchor generator (the one the parser
+    labels training targets with).
+    """
+    from official.vision.ops import anchor as anchor_ops
+
+    model = config.task.model
+    boxes = anchor_ops.Anchor(min_level=model.min_level, max_level=model.max_level,
+                              num_scales=model.anchor.num_scales, aspect_ratios=list(model.anchor.aspect_ratios),
+                              anchor_size=model.anchor.anchor_size, image_size=list(model.input_size[:2])).boxes
+    return np.asarray(boxes, dtype=np.float64)
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    ymin = np.maximum(box[0], boxes[:, 0])
+    xmin = np.maximum(box[1], boxes[:, 1])
+    ymax = np.minimum(box[2], boxes[:, 2])
+    xmax = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(ymax - ymin, 0, None) * np.clip(xmax - xmin, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / (area + areas - inter)
+
+
+def anchor_coverage(config: "ExperimentConfig", height: float, width: float, positions: int = 64,
+                    seed: int = 0) -> float:
+    """Mean best anchor IoU of a ``height`` x ``width`` box (model-input pixels) over random positions.
+
+    A box whose best IoU stays under ``parser.match_threshold`` (0.5) only gets
+    the one anchor the matcher forces onto it, which is what made small tags
+    undetectable with the default anchors.
+    """
+    boxes = anchor_boxes(config)
+    size = config.task.model.input_size[0]
+    rng = np.random.default_rng(seed)
+    best = []
+    for _ in range(positions):
+        y, x = rng.uniform(height, size - height), rng.uniform(width, size - width)
+        box = np.array([y - height / 2, x - width / 2, y + height / 2, x + width / 2])
+        best.append(_iou(box, boxes).max())
+    return float(np.mean(best))
+
+
+# ----------------------------------------------------------------------------- training
+
+def configure_tensorflow(threads: Optional[int] = None, log: Optional[logging.Logger] = None) -> None:
+    """GPU memory growth on every GPU, and TF thread pools sized to ``threads`` (Snakemake's ``threads``).
+
+    Both only take effect before TensorFlow initialises its runtime; later calls
+    (a second training in one process) log and go on with the existing settings.
+    """
+    import tensorflow as tf
+
+    log = log or LOG
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError as exc:  # runtime already initialised
+            log.debug("memory growth on %s not changed: %s", gpu.name, exc)
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(max(1, min(int(threads), 2)))
+        except RuntimeError as exc:
+            log.debug("thread pools not changed: %s", exc)
+
+
+def _strategy(config: "ExperimentConfig", log: logging.Logger):
+    """The distribution strategy of ``config.runtime``, with a clear error when GPUs are missing."""
+    from official.common import distribute_utils
+
+    runtime = config.runtime
+    seen = visible_gpus()
+    if runtime.num_gpus > seen:
+        raise SpatuleError(f"train: the config asks for {runtime.num_gpus} GPU(s) but TensorFlow sees {seen} "
+                           f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); "
+                           "set train.gpus or use train.preset: demo on a CPU")
+    if runtime.mixed_precision_dtype == "float16" and seen == 0:
+        raise SpatuleError("train: float16 mixed precision needs a GPU and TensorFlow sees none; "
+                           "use train.preset: demo or train.mixed_precision: float32")
+    strategy = distribute_utils.get_distribution_strategy(
+        distribution_strategy=runtime.distribution_strategy, num_gpus=runtime.num_gpus,
+        all_reduce_alg=runtime.all_reduce_alg, tpu_address=runtime.tpu)
+    log.info("distribution strategy %s over %d replica(s), %d GPU(s) visible",
+             type(strategy).__name__, strategy.num_replicas_in_sync, seen)
+    return strategy
+
+
+def latest_step(model_dir: str | Path) -> int:
+    """Global step of the newest checkpoint in ``model_dir`` (0 when there is none)."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(model_dir))
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
+
+
+def read_scalars(events_dir: str | Path) -> dict[str, list[tuple[int, float, float]]]:
+    """Scalars of the TensorBoard event files in ``events_dir``: tag -> [(step, wall_time, value)]."""
+    import tensorflow as tf
+
+    scalars: dict[str, list[tuple[int, float, float]]] = {}
+    for path in sorted(glob.glob(os.path.join(str(events_dir), "events.out.tfevents.*"))):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.HasField("tensor"):
+                    number = tf.make_ndarray(value.tensor)
+                    if number.size != 1 or not np.issubdtype(number.dtype, np.number):
+                        continue
+                    number = float(number.reshape(()))
+                else:
+                    number = float(value.simple_value)
+                scalars.setdefault(value.tag, []).append((int(event.step), float(event.wall_time), number))
+    return scalars
+
+
+def _plain(logs: Mapping[str, Any]) -> dict[str, float]:
+    """Scalar entries of an Orbit output dict as floats (nested and non-scalar ones dropped)."""
+    out = {}
+    for key, value in (logs or {}).items():
+        array = np.asarray(value)
+        if array.size == 1 and np.issubdtype(array.dtype, np.number):
+            out[key] = float(array.reshape(()))
+    return out
+
+
+def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[logging.Logger] = None,
+          threads: Optional[int] = None, metrics_json: str | Path | None = None) -> dict[str, Any]:
+    """Train (and evaluate) ``config`` into ``model_dir``; resume from its last checkpoint.
+
+    Re-running after an interruption, or with a larger ``trainer.train_steps``,
+    continues from the newest ``ckpt-N`` in ``model_dir`` (Orbit restores it
+    before training; ``task.init_checkpoint`` is only read when ``model_dir``
+    has no checkpoint). Writes ``params.yaml``, checkpoints, TensorBoard events
+    (``train/``, ``validation/``) and ``metrics.json`` (or ``metrics_json``)
+    into ``model_dir``.
+
+    Returns ``{"start_step", "final_step", "loss" (last training loop's total
+    loss), "val": {AP, AP50, ..., validation losses}, "AP", "AP50",
+    "steps_per_second" (training loops after the first, whose time includes
+    graph building; None if there was only one), "seconds", "checkpoint"}``.
+    """
+    import tensorflow as tf
+    import tf_keras
+    from official.core import task_factory, train_lib, train_utils
+    from official.modeling import performance
+
+    log = log or LOG
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    configure_tensorflow(threads, log)
+    start_step = latest_step(model_dir)
+    config = _resolved_init_checkpoint(config, start_step, log)
+    train_utils.serialize_config(config, str(model_dir))
+    performance.set_mixed_precision_policy(config.runtime.mixed_precision_dtype or "float32")
+    if config.task.train_data.seed is not None:
+        tf_keras.utils.set_random_seed(int(config.task.train_data.seed) + start_step)
+    strategy = _strategy(config, log)
+    train_outputs: list[dict[str, float]] = []
+    eval_outputs: list[dict[str, float]] = []
+    log.info("training %s to step %d in %s (resuming from step %d)", config.task.model.backbone.type,
+             config.trainer.train_steps, model_dir, start_step)
+    began = time.time()
+    with strategy.scope():
+        task = task_factory.get_task(config.task, logging_dir=str(model_dir))
+    train_lib.run_experiment(
+        distribution_strategy=strategy, task=task, mode="train_and_eval", params=config, model_dir=str(model_dir),
+        train_actions=[lambda output: train_outputs.append(_plain(output))],
+        eval_actions=[lambda output: eval_outputs.append(_plain(output))])
+    if not eval_outputs:  # nothing left to train: evaluate the last checkpoint for the metrics
+        log.info("model_dir already at step %d >= %d: evaluating only", latest_step(model_dir),
+                 config.trainer.train_steps)
+        with strategy.scope():
+            task = task_factory.get_task(config.task, logging_dir=str(model_dir))
+        _, logs = train_lib.run_experiment(distribution_strategy=strategy, task=task, mode="eval", params=config,
+                                           model_dir=str(model_dir), run_post_eval=False,
+                                           eval_actions=[lambda output: eval_outputs.append(_plain(output))])
+    seconds = time.time() - began
+    metrics = _metrics(model_dir, start_step, train_outputs, eval_outputs, began, seconds)
+    path = Path(metrics_json) if metrics_json else model_dir / "metrics.json"
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    log.info("trained to step %d in %.0f s: loss %s, AP50 %s, %s steps/s", metrics["final_step"], seconds,
+             metrics["loss"], metrics["AP50"], metrics["steps_per_second"])
+    return metrics
+
+
+def _metrics(model_dir: Path, start_step: int, train_outputs: list[dict[str, float]],
+             eval_outputs: list[dict[str, float]], began: float, seconds: float) -> dict[str, Any]:
+    """The summary returned by :func:`train`."""
+    import tensorflow as tf
+
+    rates = [(step, wall, value) for step, wall, value in read_scalars(model_dir / "train").get("steps_per_second", [])
+             if wall >= began - 1 and step > start_step]
+    # The first loop of a run includes tracing the graph; report the rest.
+    steady = [value for _, _, value in sorted(rates)[1:]]
+    last_train = train_outputs[-1] if train_outputs else {}
+    last_eval = eval_outputs[-1] if eval_outputs else {}
+    loss = last_train.get("total_loss", last_train.get("training_loss"))
+    return {
+        "start_step": start_step,
+        "final_step": latest_step(model_dir),
+        "first_logged_step": min((step for step, _, _ in rates), default=None),
+        "loss": loss,
+        "train": last_train,
+        "val": last_eval,
+        "AP": last_eval.get("AP"),
+        "AP50": last_eval.get("AP50"),
+        "steps_per_second": float(np.median(steady)) if steady else None,
+        "seconds": round(seconds, 1),
+        "checkpoint": tf.train.latest_checkpoint(str(model_dir)),
+    }
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+def find_checkpoint(path: str | Path) -> str:
+    """The checkpoint prefix of ``path``: a prefix itself, or the newest checkpoint in a folder (searched
+    recursively, with or without a ``checkpoint`` index file)."""
+    import tensorflow as tf
+
+    path = str(path)
+    if tf.io.gfile.exists(path + ".index"):
+        return path
+    if tf.io.gfile.isdir(path):
+        latest = tf.train.latest_checkpoint(path)
+        if latest:
+            return latest
+        found = sorted(glob.glob(os.path.join(path, "**", "*.index"), recursive=True),
+                       key=lambda p: (_step_of(p), p))
+        if found:
+            return found[-1][: -len(".index")]
+    raise SpatuleError(f"{path}: no TensorFlow checkpoint (neither a prefix with .index nor a folder holding one)")
+
+
+def _step_of(index_path: str) -> int:
+    stem = Path(index_path).name[: -len(".index")]
+    tail = stem.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else -1
+
+
+def checkpoint_layout(prefix: str) -> str:
+    """``"modules"`` when the checkpoint stores ``backbone/...`` at its root, what
+    ``task.init_checkpoint`` reads: Model Garden training checkpoints (ours and the
+    published ones) do, next to ``optimizer``/``global_step``; else ``"unknown"``."""
+    import tensorflow as tf
+
+    roots = {name.split("/", 1)[0] for name, _ in tf.train.list_variables(prefix)}
+    return "modules" if "backbone" in roots else "unknown"
+
+
+def _resolved_init_checkpoint(config: "ExperimentConfig", start_step: int, log: logging.Logger) -> "ExperimentConfig":
+    """``config`` with ``task.init_checkpoint`` made a checkpoint prefix, checked to hold a backbone.
+
+    Not needed (and not checked) when training resumes from ``model_dir``:
+    then the Model Garden never reads it either.
+    """
+    init = config.task.init_checkpoint
+    if not init or start_step > 0 or "://" in init:  # gs://... is read by TensorFlow itself
+        return config
+    if not Path(init).exists() and not Path(init + ".index").exists():
+        raise SpatuleError(f"train.init_checkpoint: {init} does not exist; fetch it first (rule pretrained, needs "
+                           "network) or set train.init_checkpoint: '' to train from scratch")
+    prefix = find_checkpoint(init)
+    if checkpoint_layout(prefix) != "modules":
+        raise SpatuleError(f"train.init_checkpoint: {prefix} has no 'backbone' at its root: not a Model Garden "
+                           "checkpoint (TF Object Detection API and Keras .h5 weights are not supported)")
+    config = _copy_config(config)
+    config.task.init_checkpoint = prefix
+    log.info("initialising %s from %s", config.task.init_checkpoint_modules, prefix)
+    return config
+
+
+def _copy_config(config: "ExperimentConfig") -> "ExperimentConfig":
+    import copy
+
+    return copy.deepcopy(config)
+
+
+# ----------------------------------------------------------------------------- pretrained downloads
+
+@dataclasses.dataclass(frozen=True)
+class Pretrained:
+    """A published checkpoint: tarball ``url``, its ``sha256`` (None: not pinned yet; the
+    computed hash is logged so it can be pinned) and the folder it unpacks to."""
+
+    url: str
+    sha256: Optional[str]
+    folder: str
+
+
+PRETRAINED: dict[str, Pretrained] = {
+    # COCO RetinaNet R50-FPN 640 (AP 36.8), the Model Garden's model zoo; used for its backbone.
+    "retinanet-resnet50fpn": Pretrained(
+        url="https://storage.googleapis.com/tf_model_garden/vision/retinanet/retinanet-resnet50fpn.tar.gz",
+        sha256=None, folder="retinanet-resnet50fpn"),
+}
+
+
+def sha256sum(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(path: str | Path, expected: Optional[str]) -> str:
+    """Check ``path`` against ``expected`` (hex; None skips the check); returns the actual hash.
+
+    Raises :class:`SpatuleError` naming the file and both hashes on a mismatch.
+    """
+    actual = sha256sum(path)
+    if expected and actual.lower() != expected.strip().lower():
+        raise SpatuleError(f"{path}: sha256 {actual} does not match the expected {expected} "
+                           "(incomplete or altered download: delete it and fetch again)")
+    return actual
+
+
+def download(url: str, dest: str | Path, sha256: Optional[str] = None, timeout: float = 60) -> Path:
+    """Fetch ``url`` to ``dest`` (atomically, through ``dest.part``) and verify its sha256."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+            shutil.copyfileobj(response, out, 1 << 20)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise SpatuleError(f"{url}: download failed ({exc}); without network, put the file at {dest} by hand")
+    try:
+        actual = verify_sha256(part, sha256)
+    except SpatuleError:
+        part.unlink(missing_ok=True)
+        raise
+    part.replace(dest)
+    LOG.info("downloaded %s to %s (sha256 %s)", url, dest, actual)
+    return dest
+
+
+def unpack_checkpoint(tarball: str | Path, dest_dir: str | Path, sha256: Optional[str] = None) -> str:
+    """Verify and unpack a checkpoint tarball into ``dest_dir``; return the checkpoint prefix in it.
+
+    Members that would land outside ``dest_dir`` (absolute paths, ``..``,
+    links) are refused.
+    """
+    tarball, dest_dir = Path(tarball), Path(dest_dir)
+    verify_sha256(tarball, sha256)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    root = dest_dir.resolve()
+    try:
+        with tarfile.open(tarball) as archive:
+            members = archive.getmembers()
+            for member in members:
+                target = (root / member.name).resolve()
+                if not (target == root or root in target.parents) or member.issym() or member.islnk():
+                    raise SpatuleError(f"{tarball}: unsafe member {member.name!r} (outside {dest_dir} or a link)")
+            archive.extractall(root, members=members, filter="data")
+    except tarfile.TarError as exc:
+        raise SpatuleError(f"{tarball}: not a readable tar archive ({exc})") from None
+    return find_checkpoint(dest_dir)
+
+
+def pretrained_checkpoint(name: str, resources: str | Path, tarball: str | Path | None = None,
+                          fetch: bool = True) -> str:
+    """The checkpoint prefix of :data:`PRETRAINED` ``[name]`` under ``resources``/pretrained.
+
+    Uses ``tarball`` when given (e.g. copied by hand), else downloads the URL
+    (``fetch=False`` refuses to). Already unpacked: returned as is.
+    """
+    if name not in PRETRAINED:
+        raise SpatuleError(f"unknown pretrained checkpoint {name!r}; known: {', '.join(PRETRAINED)}")
+    entry = PRETRAINED[name]
+    folder = Path(resources) / "pretrained" / entry.folder
+    try:
+        return find_checkpoint(folder)
+    except SpatuleError:
+        pass
+    if tarball is None:
+        tarball = Path(resources) / "pretrained" / Path(entry.url).name
+        if not tarball.is_file():
+            if not fetch:
+                raise SpatuleError(f"{tarball}: missing; download {entry.url} there")
+            download(entry.url, tarball, entry.sha256)
+    return unpack_checkpoint(tarball, folder, entry.sha256)
+
+
+# ----------------------------------------------------------------------------- export and inference
+
+def export(config: "ExperimentConfig", checkpoint_dir: str | Path, export_dir: str | Path,
+           input_size: Optional[int] = None, tflite_path: str | Path | None = None,
+           log: Optional[logging.Logger] = None) -> dict[str, str]:
+    """Export the newest checkpoint of ``checkpoint_dir`` (or a prefix) as a SavedModel (+ TFLite).
+
+    SavedModel (``export_dir``, signature ``serving_default``): input
+    ``inputs`` uint8 ``[batch, height, width, 3]`` of any size and batch (each
+    image is resized, aspect kept, to ``input_size``, default the training
+    input); outputs ``detection_boxes`` ``[batch, 100, 4]`` normalised
+    ``(ymin, xmin, ymax, xmax)`` of the image fed in, ``detection_scores``,
+    ``detection_classes`` (1 = tag), ``num_detections``. Always float32.
+
+    TFLite (``tflite_path``): float32 input ``[1, input_size, input_size, 3]``
+    already resized and normalised (see :func:`run_tflite`), the TFLite
+    detection post-processing op (class-agnostic NMS) inside. Returns the paths.
+    """
+    from official.modeling import performance
+    from official.vision.serving import export_saved_model_lib, export_tflite_lib
+
+    log = log or LOG
+    prefix = find_checkpoint(checkpoint_dir)
+    size = int(input_size or config.task.model.input_size[0])
+    performance.set_mixed_precision_policy("float32")
+    params = _copy_config(config)
+    params.runtime.mixed_precision_dtype = "float32"
+    params.task.export_config.output_normalized_coordinates = True
+    params.task.model.detection_generator.nms_version = "v2"
+    export_dir = Path(export_dir)
+    if export_dir.exists():
+        shutil.rmtree(export_dir)
+    export_saved_model_lib.export_inference_graph(
+        input_type="image_tensor", batch_size=None, input_image_size=[size, size], params=params,
+        checkpoint_path=prefix, export_dir=str(export_dir))
+    log.info("exported %s to SavedModel %s (input %dx%d)", prefix, export_dir, size, size)
+    paths = {"saved_model": str(export_dir), "checkpoint": prefix}
+    if tflite_path:
+        lite = _copy_config(config)
+        lite.runtime.mixed_precision_dtype = "float32"
+        lite.task.model.detection_generator.nms_version = "tflite"
+        with tempfile.TemporaryDirectory(prefix="spatule-tflite-") as tmp:
+            export_saved_model_lib.export_inference_graph(
+                input_type="tflite", batch_size=1, input_image_size=[size, size], params=lite,
+                checkpoint_path=prefix, export_dir=tmp)
+            model = export_tflite_lib.convert_tflite_model(saved_model_dir=tmp, quant_type=None)
+        Path(tflite_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(tflite_path).write_bytes(model)
+        log.info("converted to TFLite %s (%.1f MB)", tflite_path, len(model) / 1e6)
+        paths["tflite"] = str(tflite_path)
+    return paths
+
+
+Detections = dict[str, np.ndarray]
+"""``boxes`` ``[N, K, 4]`` float32 pixels ``(ymin, xmin, ymax, xmax)`` of the images fed in;
+``boxes_normalized`` the same in ``[0, 1]``; ``scores`` ``[N, K]``; ``classes`` ``[N, K]``
+int (1 = tag); ``num`` ``[N]`` int: only the first ``num[i]`` rows of image ``i`` are detections."""
+
+
+def load_detector(saved_model_dir: str | Path) -> Callable[[np.ndarray], Detections]:
+    """A callable over uint8 ``[N, H, W, 3]`` RGB images (or one ``[H, W, 3]``) returning :data:`Detections`."""
+    import tensorflow as tf
+
+    model = tf.saved_model.load(str(saved_model_dir))
+    serve = model.signatures["serving_default"]
+
+    def detect(images: np.ndarray) -> Detections:
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[None]
+        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+            raise ValueError(f"expected uint8 images [N, H, W, 3], got {images.dtype} {images.shape}")
+        out = serve(tf.constant(images))
+        normalized = out["detection_boxes"].numpy().astype(np.float32)
+        scale = np.array([images.shape[1], images.shape[2]] * 2, np.float32)
+        return {"boxes": normalized * scale, "boxes_normalized": normalized,
+                "scores": out["detection_scores"].numpy().astype(np.float32),
+                "classes": out["detection_classes"].numpy().astype(np.int64),
+                "num": out["num_detections"].numpy().astype(np.int64).reshape(-1)}
+
+    detect.signature = serve  # type: ignore[attr-defined]
+    return detect
+
+
+def tflite_preprocess(image: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """What the SavedModel does before the network, in NumPy: normalise with the ImageNet mean/std,
+    resize keeping the aspect ratio so the longer side is ``size``, pad bottom/right with 0.
+
+    Returns the ``[1, size, size, 3]`` float32 input and the scale (input px per image px).
+    """
+    import tensorflow as tf
+    from official.vision.ops import preprocess_ops
+
+    height, width = image.shape[:2]
+    scale = size / max(height, width)
+    new = (max(1, round(height * scale)), max(1, round(width * scale)))
+    pixels = (image.astype(np.float32) - np.array(preprocess_ops.MEAN_RGB, np.float32)) / np.array(
+        preprocess_ops.STDDEV_RGB, np.float32)
+    resized = tf.image.resize(pixels, new, method="bilinear").numpy()
+    padded = np.zeros((1, size, size, 3), np.float32)
+    padded[0, : new[0], : new[1]] = resized
+    return padded, scale
+
+
+def run_tflite(path: str | Path, image: np.ndarray, threads: Optional[int] = None) -> Detections:
+    """Run the TFLite detector on one uint8 RGB image ``[H, W, 3]`` (or ``[1, H, W, 3]``).
+
+    Returns :data:`Detections` with a batch of 1, boxes in pixels of ``image``.
+    """
+    import tensorflow as tf
+
+    image = np.asarray(image)
+    if image.ndim == 4:
+        image = image[0]
+    if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected one uint8 image [H, W, 3], got {image.dtype} {image.shape}")
+    interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=threads)
+    runner = interpreter.get_signature_runner()
+    (input_name, spec), = runner.get_input_details().items()
+    size = int(spec["shape"][1])
+    tensor, scale = tflite_preprocess(image, size)
+    out = runner(**{input_name: tensor})
+    boxes = np.asarray(out["detection_boxes"], np.float32).reshape(1, -1, 4)
+    scores = np.asarray(out["detection_scores"], np.float32).reshape(1, -1)
+    classes = np.asarray(out["detection_classes"]).reshape(1, -1).astype(np.int64)
+    num = np.asarray(out["num_detections"]).reshape(-1).astype(np.int64)
+    # Anchors are normalised to the padded input square: back to pixels of ``image``.
+    pixels = boxes * size / scale
+    height, width = image.shape[:2]
+    pixels = np.clip(pixels, 0, np.array([height, width, height, width], np.float32))
+    normalized = pixels / np.array([height, width, height, width], np.float32)
+    return {"boxes": pixels, "boxes_normalized": normalized, "scores": scores, "classes": classes, "num": num}
