@@ -67,7 +67,7 @@ class DemoParams:
     photos: int = 30
     """Total number of photos."""
     identities: int = 14
-    """Distinct tag codes (birds); each appears in at least 2 photos."""
+    """Distinct tag codes (birds), in nest groups of 1-3; each appears in at least 2 photos."""
     width: int = 1600
     height: int = 1200
     background_fraction: float = 0.25
@@ -97,9 +97,10 @@ class DemoParams:
             if tag_photos < 2:
                 raise ValueError(f"demo: {tag_photos} photo(s) with tags cannot show each identity twice; "
                                  "add photos or lower background_fraction")
-            if 2 * self.identities > 3 * tag_photos:
-                raise ValueError(f"demo: {self.identities} identities seen twice each need "
-                                 f"{2 * self.identities} tags, more than {tag_photos} photos x 3 tags")
+            if self.identities > 3 * (tag_photos // 2):
+                raise ValueError(f"demo: {self.identities} identities in nest groups of at most 3, each group "
+                                 f"seen in 2 photos, need {2 * -(-self.identities // 3)} photos with tags, "
+                                 f"not {tag_photos}; add photos or lower background_fraction")
             if len(TAG_ALPHABET) ** CODE_LENGTH < self.identities:
                 raise ValueError("demo: more identities than distinct codes")
 
@@ -232,43 +233,38 @@ def photo_names(count: int) -> list[str]:
 def plan_campaign(params: DemoParams, rng: np.random.Generator) -> list[PlannedPhoto]:
     """Decide names, which photos are tag-free and which codes each photo shows.
 
-    Each identity appears in 2-4 different photos (more only when needed to give
-    every tag photo a tag); a tag photo shows 1-3 distinct codes.
+    The identities are split into nest groups of 1-3 birds (about one group per two
+    identities); a tag photo shows 1 to all of the birds of ONE group, so the same
+    neighbours are seen together again and again. Each group gets at least 2 tag
+    photos (more for bigger groups); each identity appears in 2-4 of its group's
+    photos (more only when needed to give every photo of the group a tag).
     """
     n_tag = params.tag_photos
     codes = distinct_codes(rng, params.identities)
-    assignment: list[list[str]] = [[] for _ in range(n_tag)]
+    assignment: list[list[str]] = []
     if codes:
-        counts = np.minimum(rng.integers(2, 5, size=len(codes)), n_tag)
-        while counts.sum() > 3 * n_tag:
-            reducible = np.flatnonzero(counts > 2)
-            counts[reducible[rng.integers(len(reducible))]] -= 1
-        while counts.sum() < n_tag:
-            growable = np.flatnonzero(counts < n_tag)
-            counts[growable[rng.integers(len(growable))]] += 1
-        total = int(counts.sum())
-        order = sorted(range(len(codes)), key=lambda i: (-int(counts[i]), i))
-        for attempt in range(21):
-            if attempt < 20:  # 1-3 tags per photo at random ...
-                chosen = rng.choice(2 * n_tag, size=total - n_tag, replace=False)
-                capacity = 1 + np.bincount(chosen % n_tag, minlength=n_tag)
-            else:  # ... or, if no random split works, an even one (always works)
-                capacity = np.full(n_tag, total // n_tag)
-                capacity[rng.permutation(n_tag)[: total % n_tag]] += 1
-            assignment = [[] for _ in range(n_tag)]
-            # Gale-Ryser greedy: biggest identities first, into the photos with most room left.
-            for i in order:
-                ties = rng.random(n_tag)
-                photos = sorted(range(n_tag), key=lambda p: (-int(capacity[p]), ties[p]))[: int(counts[i])]
-                if any(capacity[p] <= 0 for p in photos):
-                    break
-                for p in photos:
-                    assignment[p].append(codes[i])
-                    capacity[p] -= 1
-            else:
-                break
-        else:
-            raise ValueError(f"demo: cannot spread {total} tags over {n_tag} photos")
+        n_id = len(codes)
+        n_groups = min(max((n_id + 1) // 2 + int(rng.integers(-1, 2)), -(-n_id // 3)), n_id, n_tag // 2)
+        sizes = np.ones(n_groups, dtype=int)
+        for _ in range(n_id - n_groups):
+            growable = np.flatnonzero(sizes < 3)
+            sizes[growable[rng.integers(len(growable))]] += 1
+        # 2 photos per group, the other tag photos to the groups in proportion to their size
+        extra = rng.choice(np.repeat(np.arange(n_groups), sizes), size=n_tag - 2 * n_groups)
+        group_photos = 2 + np.bincount(extra, minlength=n_groups)
+        first = 0
+        for size, n_photos in zip(sizes, group_photos):
+            group, first = codes[first: first + size], first + size
+            counts = np.minimum(rng.integers(2, 5, size=size), n_photos)
+            while counts.sum() < n_photos:
+                growable = np.flatnonzero(counts < n_photos)
+                counts[growable[rng.integers(len(growable))]] += 1
+            photos: list[list[str]] = [[] for _ in range(n_photos)]
+            for code, count in zip(group, counts):  # each bird into its least crowded photos
+                ties = rng.random(n_photos)
+                for q in sorted(range(n_photos), key=lambda q: (len(photos[q]), ties[q]))[:count]:
+                    photos[q].append(code)
+            assignment += photos
     names = photo_names(params.photos)
     background = set(int(i) for i in rng.choice(params.photos, size=params.background_photos, replace=False))
     tag_order = rng.permutation(n_tag)

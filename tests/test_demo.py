@@ -296,6 +296,40 @@ def test_plan_spreads_identities(photos: int, identities: int, fraction: float) 
         assert all(n >= 2 for n in seen.values())
 
 
+def _cooccurrence_components(photos: list[list[str]]) -> list[set[str]]:
+    """Identities linked when they share a photo: the connected components."""
+    parent: dict[str, str] = {}
+
+    def root(code: str) -> str:
+        while parent.setdefault(code, code) != code:
+            code = parent[code]
+        return code
+
+    for codes in photos:
+        for code in codes:
+            parent[root(code)] = root(codes[0])
+    groups: dict[str, set[str]] = defaultdict(set)
+    for code in parent:
+        groups[root(code)].add(code)
+    return list(groups.values())
+
+
+def test_birds_are_seen_with_their_nest_neighbours_only(campaign: Campaign) -> None:
+    by_photo: dict[str, list[str]] = defaultdict(list)
+    for row in campaign.rows:
+        by_photo[row["image"]].append(row["identity"])
+    components = _cooccurrence_components(list(by_photo.values()))
+    assert sum(len(c) for c in components) == campaign.params.identities
+    assert all(1 <= len(c) <= 3 for c in components), components
+    assert len(components) >= 5, components
+    for params, at_least in ((DemoParams(), 5), (DemoParams(photos=12, identities=10), 4)):  # other seeds too
+        for seed in range(10):
+            plan = demo.plan_campaign(params, np.random.default_rng(seed))
+            components = _cooccurrence_components([list(p.codes) for p in plan if p.codes])
+            assert all(1 <= len(c) <= 3 for c in components), (seed, params, components)
+            assert len(components) >= at_least, (seed, params, components)
+
+
 def test_impossible_params_are_refused() -> None:
     with pytest.raises(ValueError):
         DemoParams(photos=4, identities=10)  # 3 tag photos cannot hold 10 identities twice
