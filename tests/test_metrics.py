@@ -1,0 +1,61 @@
+"""Metrics on hand-made detections with known answers."""
+
+import pytest
+
+from spatule.metrics import (ImageDetections, ImageTruth, coco_metrics, match_image, original_metrics, pixel_iou,
+                             precision_recall)
+
+TRUTH = {
+    "a": ImageTruth(640, 640, ((10, 10, 50, 90), (200, 200, 260, 300))),
+    "b": ImageTruth(640, 640, ((400, 100, 440, 180),)),
+    "c": ImageTruth(640, 640),  # tag-free
+}
+
+
+def perfect() -> dict[str, ImageDetections]:
+    return {name: ImageDetections(t.boxes, tuple(0.9 for _ in t.boxes)) for name, t in TRUTH.items()}
+
+
+def test_perfect_detections_give_ap_one():
+    metrics = coco_metrics(TRUTH, perfect())
+    assert metrics["AP"] == pytest.approx(1.0) and metrics["AP50"] == pytest.approx(1.0)
+    assert metrics["AR100"] == pytest.approx(1.0)
+    assert precision_recall(TRUTH, perfect(), 0.5) == {"threshold": 0.5, "tp": 3, "fp": 0, "fn": 0,
+                                                      "precision": 1.0, "recall": 1.0}
+    assert original_metrics(TRUTH, perfect(), 0.5) == {"pixel_iou": 1.0, "count_exact": 1.0, "images": 3}
+
+
+def test_one_miss_gives_the_known_recall():
+    dets = perfect()
+    dets["b"] = ImageDetections()
+    pr = precision_recall(TRUTH, dets, 0.5)
+    assert (pr["tp"], pr["fn"], pr["recall"], pr["precision"]) == (2, 1, pytest.approx(2 / 3), 1.0)
+    assert coco_metrics(TRUTH, dets)["AR100"] == pytest.approx(2 / 3)
+    assert original_metrics(TRUTH, dets, 0.5)["count_exact"] == pytest.approx(2 / 3)
+
+
+def test_a_false_positive_and_a_low_score_below_threshold():
+    dets = perfect()
+    dets["c"] = ImageDetections(((100, 100, 140, 180),), (0.8,))
+    dets["b"] = ImageDetections(TRUTH["b"].boxes, (0.2,))
+    pr = precision_recall(TRUTH, dets, 0.5)
+    assert (pr["tp"], pr["fp"], pr["fn"]) == (2, 1, 1)
+    assert coco_metrics(TRUTH, dets)["AP50"] < 1.0
+
+
+def test_difficult_tags_are_neither_misses_nor_false_positives():
+    truth = ImageTruth(640, 640, ((10, 10, 50, 90), (200, 200, 260, 300)), (False, True))
+    assert match_image(truth, ImageDetections(((10, 10, 50, 90),), (0.9,))) == (1, 0, 0)
+    assert match_image(truth, ImageDetections(((10, 10, 50, 90), (200, 200, 260, 300)), (0.9, 0.8))) == (1, 0, 0)
+
+
+def test_pixel_iou_of_shifted_box():
+    truth = ImageTruth(100, 100, ((0, 0, 10, 10),))
+    assert pixel_iou(truth, ImageDetections(((5, 0, 15, 10),), (1.0,))) == pytest.approx(50 / 150)
+    assert pixel_iou(ImageTruth(100, 100), ImageDetections()) == 1.0
+    assert pixel_iou(truth, ImageDetections()) == 0.0
+
+
+def test_no_truth_at_all_is_reported_not_scored():
+    assert coco_metrics({"c": ImageTruth(640, 640)}, {})["AP"] == -1.0
+    assert coco_metrics(TRUTH, {})["AP"] == 0.0
