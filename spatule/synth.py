@@ -407,15 +407,20 @@ def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[
         (out_dir / f"{spec.tile_id}.xml").write_bytes(tile_xml(spec, size, class_name, spec.split))
         return spec.tile_id
 
-    written: list[str] = []
     by_photo: dict[str, list[TileSpec]] = {}
     for spec in part:
         by_photo.setdefault(spec.image, []).append(spec)
+    images = list(by_photo)
+    futures = []
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for image, specs in by_photo.items():
-            photo = read_ground(image)
-            written.extend(pool.map(lambda s: one(s, photo), specs))
-    return written
+        # decode the next photo while this one's tiles render; at most two photos in memory
+        pending = pool.submit(read_ground, images[0]) if images else None
+        for k, image in enumerate(images):
+            photo = pending.result()
+            if k + 1 < len(images):
+                pending = pool.submit(read_ground, images[k + 1])
+            futures.extend(pool.submit(one, spec, photo) for spec in by_photo[image])
+        return [future.result() for future in futures]
 
 
 def plan_digest(plan: Sequence[TileSpec]) -> str:
