@@ -23,6 +23,8 @@ include: "rules/split.smk"
 include: "rules/synthesize.smk"
 include: "rules/coco.smk"
 include: "rules/tfrecords.smk"
+include: "rules/train.smk"
+include: "rules/export.smk"
 
 
 rule all:
@@ -30,4 +32,5 @@ rule all:
         rules.split.output,
         expand("results/tiles/{split}.json", split=SPLITS),
         rules.tfrecords.output,
+        rules.export.output,
     default_target: True

@@ -37,3 +37,12 @@ def tfrecord_names(split):
     """The TFRecord shard files of a split (tfrecords.shards per split)."""
     shards = int(config["tfrecords"]["shards"][split])
     return [f"results/tfrecords/{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
+
+
+def pretrained_input():
+    """The unpacked pretrained checkpoint when train.init_checkpoint points into it, else nothing."""
+    folder = f"resources/pretrained/{config['pretrained']['name']}"
+    init = config["train"].get("init_checkpoint")
+    if init is None and config["train"]["preset"] == "gpu":
+        init = folder
+    return [folder] if init and str(init).rstrip("/").startswith(folder) else []

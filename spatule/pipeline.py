@@ -298,3 +298,40 @@ def coco_stage(split: str, shard_dirs: list[Path], tile_size: int, class_name: s
     log.info("%s: %d tiles, %d tags, %d tag-free tiles -> %s", split, len(dataset["images"]),
              len(dataset["annotations"]), len(without), json_out)
     return {"tiles": len(dataset["images"]), "tags": len(dataset["annotations"])}
+
+
+# --- training and export -----------------------------------------------------------------------
+
+WORKFLOW_TRAIN_KEYS = frozenset({"preset", "threads", "runtime_min", "mem_mb"})
+"""``train.*`` keys that steer the Snakemake job, not the experiment."""
+
+
+def train_overrides(train: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment overrides in the ``train`` config section (unset = the preset's)."""
+    return {k: v for k, v in train.items() if k not in WORKFLOW_TRAIN_KEYS and v is not None}
+
+
+def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records: list[Path], val_json: Path,
+                model_dir: Path, metrics_json: Path, threads: int = 1, log: logging.Logger = _log) -> dict:
+    """Build the preset's Model Garden experiment and train it into ``model_dir`` (resuming)."""
+    from spatule.model import experiment_config, train as run_training
+
+    config = experiment_config(str(train.get("preset", "demo")), [str(p) for p in train_records],
+                               [str(p) for p in val_records], str(val_json), train_overrides(train))
+    log.info("preset %s: %s, input %s, %d steps, batch %d", train.get("preset", "demo"), config.task.model.backbone.type,
+             config.task.model.input_size[:2], config.trainer.train_steps, config.task.train_data.global_batch_size)
+    result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
+    log.info("trained steps %s -> %s: loss %.4f, val AP %s AP50 %s, %s steps/s", result.get("start_step"),
+             result.get("final_step"), result.get("loss", float("nan")), result.get("AP"), result.get("AP50"),
+             result.get("steps_per_second"))
+    return result
+
+
+def export_stage(model_dir: Path, saved_model: Path, tflite: Path | None, log: logging.Logger = _log) -> dict:
+    """Export the newest checkpoint of ``model_dir`` as SavedModel (uint8 images in) and TFLite."""
+    from spatule.model import export, read_config
+
+    config = read_config(model_dir / "params.yaml")
+    paths = export(config, model_dir, saved_model, tflite_path=tflite, log=log)
+    log.info("exported %s", paths)
+    return paths

@@ -1,0 +1,18 @@
+# export: newest checkpoint -> SavedModel (uint8 image_tensor-style input) + TFLite.
+
+
+rule export:
+    input:
+        metrics=rules.train.output.metrics,
+    output:
+        saved_model=directory("results/exported/saved_model"),
+        tflite="results/exported/model.tflite",
+    threads: 2
+    log:
+        "logs/export.log",
+    benchmark:
+        "benchmarks/export.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../scripts/export.py"

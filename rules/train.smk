@@ -1,0 +1,42 @@
+# train: Model Garden RetinaNet on the TFRecords (GPU on a lab server or cluster; the demo preset runs on CPU).
+# The model folder is not a declared output: Snakemake would delete it when a job fails, and the
+# checkpoints in it are what an interrupted training resumes from. metrics.json marks completion.
+
+
+rule train:
+    input:
+        train=tfrecord_names("train"),
+        val=tfrecord_names("val"),
+        val_json="results/tiles/val.json",
+        label_map="results/tfrecords/label_map.pbtxt",
+        pretrained=pretrained_input(),
+    output:
+        metrics="results/model/metrics.json",
+    params:
+        train=config["train"],
+    threads: int(config["train"]["threads"])
+    resources:
+        gpu=int(config["train"]["gpus"]),
+        runtime=int(config["train"]["runtime_min"]),
+        mem_mb=int(config["train"]["mem_mb"]),
+    log:
+        "logs/train.log",
+    benchmark:
+        "benchmarks/train.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../scripts/train.py"
+
+
+rule pretrained:
+    output:
+        directory(f"resources/pretrained/{config['pretrained']['name']}"),
+    params:
+        pretrained=config["pretrained"],
+    log:
+        "logs/pretrained.log",
+    conda:
+        TF_ENV
+    script:
+        "../scripts/pretrained.py"
