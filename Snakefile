@@ -15,6 +15,9 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/demo_data.smk"
 include: "rules/index_labels.smk"
@@ -25,6 +28,9 @@ include: "rules/coco.smk"
 include: "rules/tfrecords.smk"
 include: "rules/train.smk"
 include: "rules/export.smk"
+include: "rules/evaluate.smk"
+include: "rules/detect.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -33,4 +39,8 @@ rule all:
         expand("results/tiles/{split}.json", split=SPLITS),
         rules.tfrecords.output,
         rules.export.output,
+        rules.evaluate_synthetic.output,
+        rules.evaluate_real.output,
+        rules.detect.output,
+        rules.report.output,
     default_target: True

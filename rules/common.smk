@@ -46,3 +46,8 @@ def pretrained_input():
     if init is None and config["train"]["preset"] == "gpu":
         init = folder
     return [folder] if init and str(init).rstrip("/").startswith(folder) else []
+
+
+def detect_images():
+    """The folder of new photos to search (detect.images), or the labels folder when unset."""
+    return config.get("detect", {}).get("images") or labels_dir()

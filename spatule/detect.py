@@ -1,9 +1,10 @@
 """Detection on full-size photos: cut into model-size tiles, detect, map back, merge at the seams.
 
 A tag cut by a tile seam is seen whole by a neighbouring tile when the overlap
-is at least the tag's size; its partial copies are absorbed by the greedy
-merge (boxes whose intersection covers most of the smaller box are fused, as
-SAHI's greedy NMM does), so it comes back once and whole.
+is at least the tag's size; its partial copies (boxes touching a tile side
+inside the photo) are fused with the copies other tiles saw (boxes whose
+intersection covers most of the smaller box, as SAHI's greedy NMM does), so it
+comes back once and whole. Boxes of one tile are never fused with each other.
 """
 
 from __future__ import annotations
@@ -89,16 +90,51 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
-def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5,
-                     method: str = "greedy") -> list[Detection]:
+def cut_edges(boxes: np.ndarray, windows: np.ndarray, photo_size: tuple[int, int], edge: float = 2.0) -> np.ndarray:
+    """Which boxes touch a side of their tile that lies inside the photo (the tag may go on beyond it).
+
+    ``windows``: each box's tile ``[x0, y0, x1, y1]`` in photo pixels; ``photo_size``: ``(width, height)``.
+    A side on the photo's own border cuts nothing.
+    """
+    width, height = photo_size
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    windows = np.asarray(windows, dtype=float).reshape(-1, 4)
+    inner = np.stack([windows[:, 0] > 0, windows[:, 1] > 0, windows[:, 2] < width, windows[:, 3] < height], 1)
+    touching = np.stack([boxes[:, 0] <= windows[:, 0] + edge, boxes[:, 1] <= windows[:, 1] + edge,
+                         boxes[:, 2] >= windows[:, 2] - edge, boxes[:, 3] >= windows[:, 3] - edge], 1)
+    return (inner & touching).any(axis=1)
+
+
+def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5, method: str = "greedy",
+                     sources: np.ndarray | None = None, cut: np.ndarray | None = None) -> list[Detection]:
     """Merge duplicate detections of one photo, highest score first.
 
     ``nms``: drop boxes whose IoU with a kept box exceeds ``threshold``.
-    ``greedy``: fuse boxes whose intersection covers more than ``threshold`` of the
-    smaller one into their union (a tag's partial copy at a seam joins the whole one).
+
+    ``greedy``: join the copies of one tag that overlapping tiles saw. ``sources``
+    names the tile each box came from and ``cut`` says whether it touches a side of
+    its tile inside the photo (a piece of something that goes on beyond the tile).
+    Two boxes of different tiles are related when their intersection covers more
+    than ``threshold`` of the smaller one; then
+
+    - the smaller (or either of two equal ones) is cut: it is a piece of the other and
+      the two are fused into their union (a cut seed joins only the related box that
+      fits it best, by IoU);
+    - neither is cut and their IoU exceeds ``threshold``: a second whole copy, dropped;
+    - otherwise (a whole tag inside a larger box from another tile) both stay.
+
+    Boxes of the same tile are never merged: the model's own NMS has run there, and a
+    weak box around a bird must not swallow the tag inside it. Without ``sources`` and
+    ``cut``, every box is its own tile and cut: plain coverage fusion.
     """
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     scores = np.asarray(scores, dtype=float).reshape(-1)
+    if method not in ("nms", "greedy"):
+        raise ValueError(f"merge method must be 'nms' or 'greedy', not {method!r}")
+    sources = np.arange(len(scores)) if sources is None else np.asarray(sources).reshape(-1)
+    cut = np.ones(len(scores), dtype=bool) if cut is None else np.asarray(cut, dtype=bool).reshape(-1)
+    if not len(sources) == len(cut) == len(scores) == len(boxes):
+        raise ValueError("boxes, scores, sources and cut must have one entry per detection")
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], tuple(boxes[i])))
     alive = np.ones(len(scores), dtype=bool)
     kept: list[Detection] = []
@@ -108,21 +144,47 @@ def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0
         alive[i] = False
         rest = np.flatnonzero(alive)
         box = boxes[i].copy()
-        if rest.size:
-            if method == "nms":
-                close = rest[iou_matrix(box[None], boxes[rest])[0] > threshold]
-            elif method == "greedy":
-                inter = intersection(box[None], boxes[rest])[0]
-                smaller = np.minimum(area(box[None])[0], area(boxes[rest]))
-                close = rest[inter > threshold * np.maximum(smaller, 1e-12)]
-                if close.size:
-                    box = np.concatenate([boxes[close, :2].min(0).clip(max=box[:2]),
-                                          boxes[close, 2:].max(0).clip(min=box[2:])])
-            else:
-                raise ValueError(f"merge method must be 'nms' or 'greedy', not {method!r}")
-            alive[close] = False
+        if method == "nms":
+            alive[rest[iou_matrix(box[None], boxes[rest])[0] > threshold]] = False
+        elif rest.size:
+            box, joined = _join_copies(i, rest, boxes, sources, cut, threshold)
+            alive[joined] = False
         kept.append(Detection(*map(float, box), float(scores[i])))
     return kept
+
+
+def _join_copies(seed: int, candidates: np.ndarray, boxes: np.ndarray, sources: np.ndarray, cut: np.ndarray,
+                 threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """The seed's box after joining its copies among ``candidates``, and the copies joined.
+
+    Repeated until nothing more joins: a piece that joined another piece may then be
+    related to the whole copy. The joined box is cut only while all its members are.
+    """
+    box, is_cut, tiles = boxes[seed].copy(), bool(cut[seed]), {sources[seed]}
+    taken = np.zeros(len(candidates), dtype=bool)
+    while True:
+        index = np.flatnonzero(~taken & ~np.isin(sources[candidates], list(tiles)))
+        if not index.size:
+            break
+        others = candidates[index]
+        seed_area, other_area = area(box[None])[0], area(boxes[others])
+        inter = intersection(box[None], boxes[others])[0]
+        iou = iou_matrix(box[None], boxes[others])[0]
+        related = inter > threshold * np.maximum(np.minimum(seed_area, other_area), 1e-12)
+        pieces = related & (other_area <= seed_area) & cut[others]  # pieces of the seed
+        if is_cut:  # the seed is a piece: it joins the related box (no smaller) that fits it best
+            containers = np.flatnonzero(related & (other_area >= seed_area))
+            if containers.size:
+                pieces[containers[np.argmax(iou[containers])]] = True
+        duplicates = related & ~cut[others] & (not is_cut) & (iou > threshold)  # whole second copies
+        if not (pieces.any() or duplicates.any()):
+            break
+        members = np.concatenate([box[None], boxes[others[pieces]]])
+        box = np.concatenate([members[:, :2].min(0), members[:, 2:].max(0)])
+        is_cut = is_cut and bool(cut[others[pieces]].all())
+        tiles.update(sources[others[pieces | duplicates]].tolist())
+        taken[index[pieces | duplicates]] = True
+    return box, candidates[taken]
 
 
 Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -137,6 +199,8 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
     origins = tile_grid(width, height, tile, overlap)
     found_boxes: list[np.ndarray] = []
     found_scores: list[np.ndarray] = []
+    found_windows: list[np.ndarray] = []
+    found_sources: list[np.ndarray] = []
     for start in range(0, len(origins), batch):
         chunk = origins[start:start + batch]
         tiles = np.stack([cut_tile(photo, x, y, tile) for x, y in chunk])
@@ -145,6 +209,8 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
             keep = np.asarray(s) >= score_threshold
             found_boxes.append(to_photo(np.asarray(b)[keep], (x, y)))
             found_scores.append(np.asarray(s)[keep])
+            found_windows.append(np.tile([x, y, min(x + tile, width), min(y + tile, height)], (int(keep.sum()), 1)))
+            found_sources.append(np.full(int(keep.sum()), len(found_sources)))
     if whole_photo:
         import cv2
 
@@ -156,9 +222,13 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
         keep = np.asarray(scores[0]) >= score_threshold
         found_boxes.append(to_photo(np.asarray(boxes[0])[keep], (0, 0), side / tile))
         found_scores.append(np.asarray(scores[0])[keep])
+        found_windows.append(np.tile([0, 0, width, height], (int(keep.sum()), 1)))
+        found_sources.append(np.full(int(keep.sum()), len(found_sources)))
     if not found_boxes:
         return []
     boxes = np.concatenate(found_boxes)
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
     boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
-    return merge_detections(boxes, np.concatenate(found_scores), merge_threshold, merge)
+    cut = cut_edges(boxes, np.concatenate(found_windows), (width, height))
+    return merge_detections(boxes, np.concatenate(found_scores), merge_threshold, merge,
+                            np.concatenate(found_sources), cut)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spatule.detect import detect_photo, merge_detections, tile_grid, tile_origins, to_photo
+from spatule.detect import cut_edges, detect_photo, merge_detections, tile_grid, tile_origins, to_photo
 
 
 def test_tiles_cover_the_photo_with_the_asked_overlap():
@@ -61,3 +61,61 @@ def test_nms_keeps_the_best_of_overlapping_boxes():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], dtype=float)
     kept = merge_detections(boxes, np.array([0.6, 0.9, 0.7]), 0.5, "nms")
     assert [(d.box, d.score) for d in kept] == [((1, 1, 11, 11), 0.9), ((50, 50, 60, 60), 0.7)]
+
+
+def test_a_weak_box_around_a_tag_in_the_same_tile_does_not_swallow_it():
+    tag = (100, 100, 150, 180)
+    bird = (60, 40, 260, 300)  # a weak box around the bird, same tile
+
+    def detect(tiles):
+        boxes = [np.array([tag, bird], dtype=float) if i == 0 else np.zeros((0, 4)) for i in range(len(tiles))]
+        scores = [np.array([0.9, 0.35]) if i == 0 else np.zeros(0) for i in range(len(tiles))]
+        return boxes, scores
+
+    photo = np.zeros((1200, 1600, 3), np.uint8)
+    found = detect_photo(photo, detect, 640, 128, batch=16, score_threshold=0.3)
+    assert sorted((d.box, d.score) for d in found) == [(bird, 0.35), (tag, 0.9)]
+
+
+def test_a_weak_whole_box_from_another_tile_does_not_swallow_a_tag_but_a_second_copy_goes():
+    tag = np.array([[700, 300, 760, 390]], dtype=float)
+    big = np.array([[650, 250, 900, 500]], dtype=float)
+    # tile 0 sees the tag; tile 1 sees the same tag whole (duplicate) and a weak big box, none cut
+    boxes = np.concatenate([tag, tag + 1, big])
+    kept = merge_detections(boxes, np.array([0.9, 0.8, 0.4]), 0.5, "greedy",
+                            sources=np.array([0, 1, 1]), cut=np.array([False, False, False]))
+    assert [(d.box, d.score) for d in kept] == [((700, 300, 760, 390), 0.9), ((650, 250, 900, 500), 0.4)]
+    # the same boxes with the second copy cut by its tile side: fused into the union
+    kept = merge_detections(boxes[:2], np.array([0.9, 0.8]), 0.5, "greedy",
+                            sources=np.array([0, 1]), cut=np.array([False, True]))
+    assert [d.box for d in kept] == [(700, 300, 761, 391)]
+
+
+def test_only_tile_sides_inside_the_photo_cut_a_box():
+    windows = np.array([[0, 0, 640, 640], [0, 0, 640, 640], [960, 560, 1600, 1200]], dtype=float)  # per box
+    boxes = np.array([[0, 0, 50, 50],          # photo corner: not cut
+                      [600, 100, 640, 200],    # right side of tile 0, inside the photo: cut
+                      [1500, 1100, 1600, 1200],  # photo corner of the last tile: not cut
+                      ], dtype=float)
+    assert cut_edges(boxes, windows, (1600, 1200)).tolist() == [False, True, False]
+    assert cut_edges(np.array([[513, 10, 600, 60]], float), np.array([[512, 0, 1152, 640]], float), (1600, 1200)).tolist() == [True]
+
+
+@pytest.mark.parametrize("tag", [(600, 300, 660, 390), (980, 600, 1030, 700)])
+def test_a_tag_across_a_seam_inside_a_weak_box_comes_back_whole_and_apart(tag):
+    """Each tile also reports a weak box 40 px around its view of the tag (cut by the same seam)."""
+    grid = tile_grid(1600, 1200, 640, 128)
+    find = oracle([tag], list(grid))
+
+    def detect(tiles):
+        boxes, scores = find(tiles)
+        for i, (b, s) in enumerate(zip(boxes, scores)):
+            boxes[i] = np.concatenate([b, np.hstack([b[:, :2] - 40, b[:, 2:] + 40])])
+            scores[i] = np.concatenate([s, np.full(len(s), 0.2)])
+        return boxes, scores
+
+    found = detect_photo(np.zeros((1200, 1600, 3), np.uint8), detect, 640, 128, batch=4, score_threshold=0.1)
+    strong = [d for d in found if d.score > 0.5]
+    assert len(strong) == 1 and strong[0].box == pytest.approx(tag)
+    weak = [d for d in found if d.score <= 0.5]
+    assert len(weak) == 1 and weak[0].box == pytest.approx((tag[0] - 40, tag[1] - 40, tag[2] + 40, tag[3] + 40))

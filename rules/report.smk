@@ -1,0 +1,48 @@
+# report: PR curves, training curves, the split table and a summary (results/report/), all
+# flagged for `snakemake --report report.html` together with the contact sheets.
+
+
+rule report:
+    input:
+        synthetic=rules.evaluate_synthetic.output.metrics,
+        real=rules.evaluate_real.output.metrics,
+        split_summary=rules.split.output.summary,
+        tiles=expand("results/tiles/{split}.json", split=SPLITS),
+        training=rules.train.output.metrics,
+        detect=rules.detect.output.photos,
+    output:
+        summary_md="results/report/summary.md",
+        summary_html=report(
+            "results/report/summary.html",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"figure": "headline figures"},
+        ),
+        splits_html=report(
+            "results/report/splits.html",
+            caption="../report/splits.rst",
+            category="Data split",
+            labels={"figure": "split table"},
+        ),
+        splits_csv="results/report/splits.csv",
+        pr_curves=report(
+            "results/report/pr_curves.png",
+            caption="../report/pr_curves.rst",
+            category="Evaluation",
+            subcategory="Curves",
+            labels={"figure": "precision-recall"},
+        ),
+        training_curves=report(
+            "results/report/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Training",
+            labels={"figure": "training curves"},
+        ),
+    log:
+        "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,353 @@
+"""Evaluation of the exported detector on held-out data.
+
+Two sets, both made of birds (tag identities) never seen in training:
+
+* ``synthetic``: the test split's synthetic tiles (``results/tiles/test.json``), fed
+  to the model as they are (they are model-size tiles);
+* ``real``: the labelled photos whose tags all belong to the test split (a photo
+  with tags of two splits is ``mixed`` in ``photos.csv`` and not used), plus the
+  test split's background photos, run at full size through the tiled detector
+  exactly as ``detect`` runs on new photos. A photo one of whose objects was
+  skipped while indexing (a box outside the photo, a class near-miss, ...) is left
+  out too: that object may be a real tag, which a correct detection would turn
+  into a false positive.
+
+Metrics (:mod:`spatule.metrics`): COCO AP/AP50/AP75/AR@100, precision and recall at
+``evaluate.score_threshold`` (IoU >= 0.5), the original project's mean per-image pixel
+IoU and count-exact rate; difficult boxes are ignored. Detections are kept down to
+``evaluate.min_score`` so that AP sees the whole precision-recall curve.
+
+On full photos the merge across tile seams depends on the score threshold (weak pieces of a
+tag cut by a seam, kept at a low threshold, extend the box they join), so the real set is merged at each threshold
+from one model pass: precision, recall, pixel IoU and count-exact at ``evaluate.score_threshold``
+and every point of the PR curve measure exactly what ``detect`` would write at that threshold,
+and AP ranks those boxes followed by the weaker ones (:func:`scored_list`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from spatule.detect import Detection, Detector
+from spatule.inference import DetectSettings, detect_at_levels, detect_tiles, read_rgb
+from spatule.metrics import (ImageDetections, ImageTruth, coco_metrics, filter_scores, match_image,
+                             original_metrics, pr_curve, precision_recall)
+from spatule.tables import read_csv, write_csv
+
+_log = logging.getLogger("spatule")
+
+SETS = ("synthetic", "real")
+
+NOT_DOUBTFUL = frozenset({"other_class", "duplicate_object"})
+"""Skipped objects that cannot be an unlabelled tag: another class by design, a duplicate of a kept box."""
+
+EVAL_DETECTION_COLUMNS = ["image", "x0", "y0", "x1", "y1", "score"]
+PR_COLUMNS = ["threshold", "precision", "recall", "tp", "fp", "fn"]
+
+
+@dataclass(frozen=True)
+class HeldOutPhoto:
+    """A real photo of the evaluation: where it is, in which pixel frame, and its truth."""
+
+    image: str
+    truth: ImageTruth
+    orientation: int = 1
+    orientation_applied: bool = False
+    background: bool = False
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The real held-out photos and the photos of the split that were left out, with why."""
+
+    photos: tuple[HeldOutPhoto, ...]
+    excluded: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def labelled(self) -> int:
+        return sum(1 for p in self.photos if not p.background)
+
+    @property
+    def backgrounds(self) -> int:
+        return sum(1 for p in self.photos if p.background)
+
+
+def doubtful_xml(problems: Iterable[Any]) -> set[str]:
+    """XML files that had an object skipped which may be a tag (see :data:`NOT_DOUBTFUL`)."""
+    from spatule.problems import Action
+
+    return {p.file for p in problems
+            if p.object is not None and p.action is Action.SKIPPED and p.code not in NOT_DOUBTFUL}
+
+
+def held_out_photos(objects: Sequence[Any], photo_rows: Sequence[Mapping[str, str]],
+                    background_rows: Sequence[Mapping[str, str]], doubtful: Iterable[str] = (),
+                    split: str = "test") -> HeldOut:
+    """The real photos to evaluate on: labelled photos whose tags are all in ``split``, plus the
+    split's background photos; ``objects`` are :class:`spatule.labels.LabelledObject` rows."""
+    doubtful = set(doubtful)
+    first: dict[str, Any] = {}
+    boxes: dict[str, list[tuple[tuple[float, float, float, float], bool]]] = {}
+    for row in objects:
+        first.setdefault(row.image, row)
+        if row.kind == "tag":
+            boxes.setdefault(row.image, []).append((tuple(float(v) for v in row.box), bool(row.difficult)))
+    photos: list[HeldOutPhoto] = []
+    excluded: list[tuple[str, str]] = []
+    for r in photo_rows:
+        image = r["image"]
+        if r["split"] == "mixed":
+            excluded.append((image, "holds tags of two splits (mixed): its birds are not all held out"))
+            continue
+        if r["split"] != split:
+            continue
+        row = first.get(image)
+        if row is None:
+            excluded.append((image, "not in objects.csv"))
+            continue
+        if row.xml in doubtful:
+            excluded.append((image, f"an object of {row.xml} was skipped while indexing and may be an unlabelled tag"))
+            continue
+        tags = boxes.get(image, [])
+        photos.append(HeldOutPhoto(image, ImageTruth(row.width, row.height, tuple(b for b, _ in tags),
+                                                     tuple(h for _, h in tags)),
+                                   row.orientation, row.orientation_applied))
+    for r in background_rows:
+        if r["split"] != split:
+            continue
+        row = first.get(r["image"])
+        if row is None:
+            excluded.append((r["image"], "not in objects.csv"))
+            continue
+        if row.xml and row.xml in doubtful:
+            excluded.append((r["image"], f"an object of {row.xml} was skipped while indexing and may be a tag"))
+            continue
+        photos.append(HeldOutPhoto(r["image"], ImageTruth(row.width, row.height), row.orientation,
+                                   row.orientation_applied, background=True))
+    return HeldOut(tuple(sorted(photos, key=lambda p: p.image)), tuple(sorted(excluded)))
+
+
+def coco_truth(dataset: Mapping[str, Any]) -> dict[str, ImageTruth]:
+    """Ground truth per tile ``file_name`` of a COCO dataset written by the ``coco`` rule
+    (``ignore`` or ``iscrowd`` marks a difficult box)."""
+    boxes: dict[int, list[tuple[tuple[float, float, float, float], bool]]] = {}
+    for a in dataset.get("annotations", []):
+        x, y, w, h = (float(v) for v in a["bbox"])
+        boxes.setdefault(a["image_id"], []).append(((x, y, x + w, y + h), bool(a.get("ignore") or a.get("iscrowd"))))
+    return {im["file_name"]: ImageTruth(int(im["width"]), int(im["height"]),
+                                        tuple(b for b, _ in boxes.get(im["id"], [])),
+                                        tuple(h for _, h in boxes.get(im["id"], [])))
+            for im in dataset.get("images", [])}
+
+
+def as_image_detections(found: Sequence[Detection]) -> ImageDetections:
+    """Detections of one image in the metrics' form."""
+    return ImageDetections(tuple(d.box for d in found), tuple(d.score for d in found))
+
+
+def image_errors(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
+                 threshold: float) -> list[dict[str, Any]]:
+    """Per image at ``threshold``: tags, true positives, false positives, misses; worst first
+    (most misses + false positives), then by name."""
+    rows = []
+    for name, t in truth.items():
+        tp, fp, fn = match_image(t, filter_scores(detections.get(name, ImageDetections()), threshold))
+        rows.append({"image": name, "tags": sum(1 for h in t.difficult if not h), "tp": tp, "fp": fp, "fn": fn})
+    return sorted(rows, key=lambda r: (-(r["fp"] + r["fn"]), -r["fn"], r["image"]))
+
+
+PR_THRESHOLDS = tuple(float(t) for t in np.round(np.linspace(0.05, 0.95, 19), 2))
+"""Score thresholds of the precision-recall curve."""
+
+
+def evaluation_metrics(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
+                       threshold: float,
+                       at_levels: Mapping[float, Mapping[str, ImageDetections]] | None = None) -> dict[str, Any]:
+    """Every figure of one evaluation set (see the module docstring).
+
+    ``at_levels``: the detections as merged at each PR threshold (full photos, see
+    :func:`spatule.inference.detect_at_levels`); without it the curve filters ``detections``.
+    """
+    return {
+        "images": len(truth),
+        "tags": sum(1 for t in truth.values() for h in t.difficult if not h),
+        "difficult": sum(1 for t in truth.values() for h in t.difficult if h),
+        "tag_free_images": sum(1 for t in truth.values() if not t.boxes),
+        "detections_at_threshold": sum(len(filter_scores(d, threshold).boxes) for d in detections.values()),
+        "coco": coco_metrics(truth, detections),
+        "at_threshold": precision_recall(truth, detections, threshold),
+        "original": original_metrics(truth, detections, threshold),
+        "pr_curve": ([precision_recall(truth, at_levels[t], t) for t in PR_THRESHOLDS] if at_levels
+                     else pr_curve(truth, detections, PR_THRESHOLDS)),
+        "per_image": image_errors(truth, detections, threshold),
+    }
+
+
+def write_eval_detections(path: Path, detections: Mapping[str, ImageDetections]) -> None:
+    """``detections.csv`` of an evaluation: every kept detection (down to the minimum score)."""
+    rows = [[name, *(round(float(v), 1) for v in box), round(float(score), 4)]
+            for name in sorted(detections) for box, score in zip(detections[name].boxes, detections[name].scores)]
+    write_csv(path, EVAL_DETECTION_COLUMNS, rows)
+
+
+def read_eval_detections(path: Path) -> dict[str, ImageDetections]:
+    """An evaluation's ``detections.csv`` back per image."""
+    found: dict[str, list[tuple[tuple[float, float, float, float], float]]] = {}
+    for r in read_csv(path):
+        found.setdefault(r["image"], []).append(
+            ((float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])), float(r["score"])))
+    return {k: ImageDetections(tuple(b for b, _ in v), tuple(s for _, s in v)) for k, v in found.items()}
+
+
+def write_pr_curve(path: Path, curve: Sequence[Mapping[str, float]]) -> None:
+    """The precision-recall curve as a table, one row per score threshold."""
+    write_csv(path, PR_COLUMNS, [[round(float(p["threshold"]), 4), round(float(p["precision"]), 6),
+                                  round(float(p["recall"]), 6), p["tp"], p["fp"], p["fn"]] for p in curve])
+
+
+def write_metrics(path: Path, metrics: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _sheet(path: Path, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
+           threshold: float, per_image: Sequence[Mapping[str, Any]], read_bgr: Callable[[str], np.ndarray],
+           title: str, cells: int = 12) -> None:
+    from spatule.report import comparison_sheet, write_image
+
+    chosen = [r["image"] for r in per_image[:cells]]
+    items = [(read_bgr(name), truth[name], filter_scores(detections.get(name, ImageDetections()), threshold),
+              f"{name} tp{r['tp']} fp{r['fp']} fn{r['fn']}")
+             for name, r in zip(chosen, per_image)]
+    write_image(path, comparison_sheet(items, title=title))
+
+
+@dataclass(frozen=True)
+class EvalOutputs:
+    """Where an evaluation writes: metrics, detections, PR curve table and contact sheet."""
+
+    metrics: Path
+    detections: Path
+    pr_curve: Path
+    sheet: Path
+
+
+def _finish(name: str, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
+            threshold: float, min_score: float, outputs: EvalOutputs, read_bgr: Callable[[str], np.ndarray],
+            extra: Mapping[str, Any], note: str, log: logging.Logger,
+            at_levels: Mapping[float, Mapping[str, ImageDetections]] | None = None) -> dict[str, Any]:
+    metrics = {"set": name, "available": bool(truth) and any(t.boxes for t in truth.values()), "note": note,
+               "score_threshold": threshold, "min_score": min_score,
+               **evaluation_metrics(truth, detections, threshold, at_levels), **extra}
+    write_metrics(outputs.metrics, metrics)
+    write_eval_detections(outputs.detections, detections)
+    write_pr_curve(outputs.pr_curve, metrics["pr_curve"])
+    _sheet(outputs.sheet, truth, detections, threshold, metrics["per_image"], read_bgr,
+           f"{name}: truth green (difficult yellow), detections >= {threshold:g} red" if truth else note)
+    at = metrics["at_threshold"]
+    log.info("%s: %d image(s), %d tag(s): AP %.3f AP50 %.3f AR %.3f; at %.2f precision %.3f recall %.3f "
+             "(tp %d fp %d fn %d); pixel IoU %.3f, count exact %.3f", name, metrics["images"], metrics["tags"],
+             metrics["coco"]["AP"], metrics["coco"]["AP50"], metrics["coco"]["AR100"], threshold, at["precision"],
+             at["recall"], at["tp"], at["fp"], at["fn"], metrics["original"]["pixel_iou"],
+             metrics["original"]["count_exact"])
+    if note:
+        log.warning("%s", note)
+    return metrics
+
+
+def evaluate_synthetic_stage(coco_json: Path, detector: Callable[[], Detector] | Detector, batch: int,
+                             threshold: float, min_score: float, outputs: EvalOutputs,
+                             log: logging.Logger = _log) -> dict[str, Any]:
+    """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder).
+
+    ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles).
+    """
+    from spatule.images import read_photo
+
+    root = coco_json.parent
+    truth = coco_truth(json.loads(coco_json.read_text(encoding="utf-8")))
+    names = sorted(truth)
+    detections: dict[str, ImageDetections] = {}
+    if names:
+        run = detector() if _is_factory(detector) else detector
+        for start in range(0, len(names), 64):  # bounded memory: 64 tiles decoded at a time
+            chunk = names[start:start + 64]
+            found = detect_tiles([read_rgb(root / n) for n in chunk], run, batch, min_score)
+            detections.update({n: as_image_detections(f) for n, f in zip(chunk, found)})
+    note = "" if names else f"no synthetic test tile in {coco_json} (synth.tiles.test is 0?): nothing to evaluate"
+    return _finish("synthetic", truth, detections, threshold, min_score, outputs,
+                   lambda n: read_photo(root / n), {"source": str(coco_json)}, note, log)
+
+
+def _is_factory(detector: Any) -> bool:
+    return getattr(detector, "is_factory", False)
+
+
+def factory(make: Callable[[], Detector]) -> Callable[[], Detector]:
+    """Mark a zero-argument function as a lazy detector maker (the model is loaded only when needed)."""
+    make.is_factory = True  # type: ignore[attr-defined]
+    return make
+
+
+def evaluate_real_stage(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector] | Detector,
+                        settings: DetectSettings, threshold: float, min_score: float, outputs: EvalOutputs,
+                        split: str = "test", log: logging.Logger = _log) -> dict[str, Any]:
+    """Evaluate on the real held-out photos at full size, tiled as ``detect`` does.
+
+    ``tables``: ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the
+    first stages). Writes a plain note instead of failing when there is no such photo.
+    """
+    from spatule.images import read_photo
+    from spatule.labels import read_objects_csv
+    from spatule.problems import read_problems
+
+    held = held_out_photos(read_objects_csv(tables["objects"]), read_csv(tables["photos"]),
+                           read_csv(tables["backgrounds"]), doubtful_xml(read_problems(tables["problems"])), split)
+    for image, reason in held.excluded:
+        log.info("%s: not evaluated (%s)", image, reason)
+    by_name = {p.image: p for p in held.photos}
+    truth = {p.image: p.truth for p in held.photos}
+    detections: dict[str, ImageDetections] = {}
+    at_levels: dict[float, dict[str, ImageDetections]] = {t: {} for t in PR_THRESHOLDS}
+    if held.photos:
+        run = detector() if _is_factory(detector) else detector
+        for p in held.photos:
+            rgb = read_rgb(labels_dir / p.image, p.orientation, p.orientation_applied)
+            levels = detect_at_levels(rgb, run, settings, {min_score, threshold, *PR_THRESHOLDS})
+            for t in PR_THRESHOLDS:
+                at_levels[t][p.image] = as_image_detections(levels[t])
+            detections[p.image] = as_image_detections(scored_list(levels, threshold, min_score))
+            log.info("%s: %d tag(s), %d detection(s) >= %.2f", p.image, len(p.truth.boxes),
+                     len(levels[threshold]), threshold)
+    note = ""
+    if held.labelled == 0:
+        note = (f"no real held-out labelled photo: no labelled photo has all its tags in the {split} split "
+                f"({len(held.excluded)} photo(s) left out, see 'excluded'), so AP, precision and recall on real "
+                "photos cannot be measured")
+        note += (f"; {held.backgrounds} {split} background photo(s) were searched for false positives only"
+                 if held.backgrounds else f" and there is no {split} background photo either")
+    extra = {"split": split, "labelled_photos": held.labelled, "background_photos": held.backgrounds,
+             "excluded": [{"image": i, "reason": r} for i, r in held.excluded],
+             "detect": {"tile": settings.tile, "overlap": settings.overlap, "merge": settings.merge,
+                        "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo}}
+    return _finish("real", truth, detections, threshold, min_score, outputs,
+                   lambda n: read_photo(labels_dir / n, by_name[n].orientation, by_name[n].orientation_applied),
+                   extra, note, log, at_levels)
+
+
+def scored_list(levels: Mapping[float, Sequence[Detection]], threshold: float, min_score: float) -> list[Detection]:
+    """One ranked list of a photo's detections for AP: those ``detect`` writes at ``threshold``
+    (merged at that threshold, so exactly its boxes), then the weaker ones merged at ``min_score``.
+
+    The merge keeps the same seed boxes at every threshold (a box is only absorbed by a
+    better one), so the detections scoring at least ``threshold`` at ``min_score`` are the same
+    detections as at ``threshold``, only possibly fused with weaker boxes; those are replaced
+    by their ``threshold`` version.
+    """
+    return list(levels[threshold]) + [d for d in levels[min_score] if d.score < threshold]

@@ -1,0 +1,320 @@
+"""Running a detector on photos: the exported model as a tile detector, RGB decoding, the
+tiled full-photo pass over a folder, and the detections table with one crop per tag.
+
+The exported SavedModel wants uint8 **RGB** tiles and returns ``(ymin, xmin, ymax, xmax)``
+pixel boxes (:func:`spatule.model.load_detector`); :mod:`spatule.detect` tiles and merges
+with ``(x0, y0, x1, y1)`` boxes. :func:`tile_detector` converts between the two, and
+:func:`read_rgb` is the one place where OpenCV's BGR pixels become RGB.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from spatule.detect import Detection, Detector, detect_photo
+from spatule.images import IMAGE_EXTENSIONS, probe_photo, read_photo
+from spatule.problems import SpatuleError
+from spatule.tables import write_csv
+
+_log = logging.getLogger("spatule")
+
+DETECTION_COLUMNS = ["photo", "detection", "x0", "y0", "x1", "y1", "score", "width", "height", "crop",
+                     "crop_x0", "crop_y0", "crop_x1", "crop_y1"]
+"""Columns of ``results/detect/detections.csv``: box in photo pixels (x1/y1 exclusive edges),
+the crop file (relative to the crops folder) and the crop's window in the photo."""
+
+PHOTO_COLUMNS = ["photo", "width", "height", "orientation", "orientation_applied", "detections", "status"]
+"""Columns of ``results/detect/photos.csv``: every photo looked at, tags found or not."""
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    """How full-size photos are searched (the ``detect`` config section).
+
+    ``tile``: side of the tiles fed to the model (the training tile size, 640);
+    ``overlap``: pixels shared by neighbouring tiles; ``batch``: tiles per model
+    call; ``score_threshold``: detections kept; ``merge``/``merge_threshold``:
+    how duplicates across seams are fused (see :func:`spatule.detect.merge_detections`);
+    ``whole_photo``: add a pass over the whole photo shrunk to one tile (large tags).
+    """
+
+    tile: int = 640
+    overlap: int = 128
+    batch: int = 8
+    score_threshold: float = 0.3
+    merge: str = "greedy"
+    merge_threshold: float = 0.5
+    whole_photo: bool = False
+
+    def with_threshold(self, score_threshold: float) -> "DetectSettings":
+        from dataclasses import replace
+
+        return replace(self, score_threshold=float(score_threshold))
+
+
+def detect_settings(detect: Mapping[str, Any], tile_size: int) -> DetectSettings:
+    """The settings from the ``detect`` config section and the synthetic tile size."""
+    defaults = DetectSettings()
+    settings = DetectSettings(
+        tile=int(tile_size),
+        overlap=int(detect.get("overlap", defaults.overlap)),
+        batch=int(detect.get("batch_size", defaults.batch)),
+        score_threshold=float(detect.get("score_threshold", defaults.score_threshold)),
+        merge=str(detect.get("merge", defaults.merge)),
+        merge_threshold=float(detect.get("merge_threshold", defaults.merge_threshold)),
+        whole_photo=bool(detect.get("whole_photo", defaults.whole_photo)),
+    )
+    if not 0 <= settings.overlap < settings.tile:
+        raise SpatuleError(f"detect.overlap: {settings.overlap} px must be below the tile size {settings.tile}")
+    return settings
+
+
+def tile_detector(model: Callable[[np.ndarray], Mapping[str, np.ndarray]], tag_class: int = 1) -> Detector:
+    """A :data:`spatule.detect.Detector` from :func:`spatule.model.load_detector`'s callable.
+
+    Keeps the first ``num[i]`` detections of class ``tag_class`` of each tile and
+    turns ``(ymin, xmin, ymax, xmax)`` into ``(x0, y0, x1, y1)`` tile pixels.
+    """
+    def detect(tiles: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        out = model(tiles)
+        boxes, scores = [], []
+        for i in range(len(tiles)):
+            n = int(out["num"][i])
+            keep = np.asarray(out["classes"][i][:n]) == tag_class
+            yx = np.asarray(out["boxes"][i][:n], dtype=float)[keep]
+            boxes.append(yx[:, [1, 0, 3, 2]].reshape(-1, 4))
+            scores.append(np.asarray(out["scores"][i][:n], dtype=float)[keep])
+        return boxes, scores
+
+    return detect
+
+
+def bgr_to_rgb(pixels: np.ndarray) -> np.ndarray:
+    """OpenCV's BGR pixels as the RGB the model was trained on."""
+    return np.ascontiguousarray(pixels[..., ::-1])
+
+
+def read_rgb(path: Path, orientation: int = 1, apply: bool = False) -> np.ndarray:
+    """A photo as uint8 RGB, in the labels' frame (see :func:`spatule.images.read_photo`)."""
+    return bgr_to_rgb(read_photo(path, orientation, apply))
+
+
+def detect_tiles(tiles: Sequence[np.ndarray], detector: Detector, batch: int,
+                 min_score: float) -> list[list[Detection]]:
+    """Detections of model-size tiles fed as they are (no tiling, no merge: the model's own NMS)."""
+    found: list[list[Detection]] = []
+    for start in range(0, len(tiles), batch):
+        chunk = np.stack(tiles[start:start + batch])
+        boxes, scores = detector(chunk)
+        for tile, b, s in zip(chunk, boxes, scores):
+            b = np.asarray(b, dtype=float).reshape(-1, 4)
+            s = np.asarray(s, dtype=float).reshape(-1)
+            height, width = tile.shape[:2]
+            b[:, [0, 2]] = b[:, [0, 2]].clip(0, width)
+            b[:, [1, 3]] = b[:, [1, 3]].clip(0, height)
+            found.append([Detection(*map(float, box), float(score))
+                          for box, score in zip(b, s) if score >= min_score and box[2] > box[0] and box[3] > box[1]])
+    return found
+
+
+def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSettings) -> list[Detection]:
+    """Tags in one full-size RGB photo: tiles, batches, map back, merge across seams."""
+    found = detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
+                         settings.merge, settings.merge_threshold, settings.whole_photo)
+    return [d for d in found if d.x1 > d.x0 and d.y1 > d.y0]
+
+
+class Replay:
+    """A detector wrapper that records the model's answers on the first tiled pass and replays
+    them afterwards, so one photo can be merged at several score thresholds for the cost of one
+    model pass (:func:`detect_photo` asks for the same tiles in the same order every time)."""
+
+    def __init__(self, detector: Detector):
+        self.detector = detector
+        self.answers: list[tuple[Any, Any]] = []
+        self.position: int | None = None
+
+    def __call__(self, tiles: np.ndarray):
+        if self.position is None:
+            answer = self.detector(tiles)
+            self.answers.append(answer)
+            return answer
+        answer = self.answers[self.position]
+        self.position += 1
+        return answer
+
+    def rewind(self) -> "Replay":
+        self.position = 0
+        return self
+
+
+def detect_at_levels(rgb: np.ndarray, detector: Detector, settings: DetectSettings,
+                     thresholds: Sequence[float]) -> dict[float, list[Detection]]:
+    """What :func:`detect_full_photo` returns at each score threshold, from one model pass.
+
+    Merging depends on the threshold (the greedy merge joins weak pieces cut by a tile seam to
+    the box they belong to, which can move its edges); evaluating each threshold on its own
+    merge measures exactly what ``detect`` would write at that threshold.
+    """
+    levels = sorted({float(t) for t in thresholds})
+    replay = Replay(detector)
+    out = {levels[0]: detect_full_photo(rgb, replay, settings.with_threshold(levels[0]))}
+    for t in levels[1:]:
+        out[t] = detect_full_photo(rgb, replay.rewind(), settings.with_threshold(t))
+    return out
+
+
+def list_photos(folder: Path) -> list[str]:
+    """Photos under ``folder`` (nested too, hidden folders skipped), as sorted ``/`` paths relative to it."""
+    if not folder.is_dir():
+        raise SpatuleError(f"detect.images: {folder} is not a folder of photos")
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() in IMAGE_EXTENSIONS:
+            found.append(rel.as_posix())
+    return sorted(found)
+
+
+def crop_stems(photos: Iterable[str]) -> dict[str, str]:
+    """A file-safe stem per photo path for its crops (``<stem>-d<n>.png``); paths that slug alike
+    get a short hash of the path, so stems are unique."""
+    import hashlib
+    import re
+
+    def slug(photo: str) -> str:
+        stem = photo.rsplit(".", 1)[0] if "." in photo.rsplit("/", 1)[-1] else photo
+        return re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_") or "photo"
+
+    photos = sorted(set(photos))
+    owners: dict[str, int] = {}
+    for photo in photos:
+        owners[slug(photo)] = owners.get(slug(photo), 0) + 1
+    return {photo: slug(photo) if owners[slug(photo)] == 1 else
+            f"{slug(photo)}-{hashlib.sha1(photo.encode()).hexdigest()[:6]}" for photo in photos}
+
+
+def crop_window(box: Sequence[float], width: int, height: int, margin_px: int,
+                margin_fraction: float) -> tuple[int, int, int, int]:
+    """Integer crop around a detected box: the box rounded outwards plus a context margin, in the photo."""
+    from spatule.tags import crop_geometry, margin_for
+
+    x0, y0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
+    x1, y1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
+    x1, y1 = max(x1, min(width, x0 + 1)), max(y1, min(height, y0 + 1))
+    rect = (x0, y0, x1, y1)
+    crop, _ = crop_geometry(rect, width, height, margin_for(rect, margin_px, margin_fraction))
+    return crop
+
+
+def detection_rows(photo: str, found: Sequence[Detection], width: int, height: int, margin_px: int,
+                   margin_fraction: float, stem: str = "photo") -> list[list[object]]:
+    """Rows of ``detections.csv`` for one photo, best score first; crops named ``<stem>-d<n>.png``."""
+    rows = []
+    for n, d in enumerate(sorted(found, key=lambda d: (-d.score, d.box)), start=1):
+        crop = crop_window(d.box, width, height, margin_px, margin_fraction)
+        box = [min(max(round(v, 1), 0.0), float(limit)) for v, limit in zip(d.box, (width, height, width, height))]
+        rows.append([photo, n, *box, round(d.score, 4), width, height, f"{stem}-d{n}.png", *crop])
+    return rows
+
+
+def detect_stage(images_dir: Path, detector: Detector, settings: DetectSettings, detections_csv: Path,
+                 photos_csv: Path, crops_dir: Path, sheet: Path | None = None, margin_px: int = 8,
+                 margin_fraction: float = 0.25, apply_orientation: bool = False,
+                 log: logging.Logger = _log) -> dict:
+    """Detect tags in every photo of ``images_dir``; write the tables, one lossless crop per tag
+    and (``sheet``) a contact sheet of the photos with the most confident detections.
+
+    ``apply_orientation``: rotate EXIF-rotated photos first (``labels.exif_orientation: apply``);
+    otherwise boxes are in the stored pixels, as labelImg shows them. An unreadable photo is
+    logged and listed with its status, not fatal.
+    """
+    import cv2
+
+    photos = list_photos(images_dir)
+    crops_dir.mkdir(parents=True, exist_ok=True)
+    rows: list[list[object]] = []
+    listed: list[list[object]] = []
+    stems = crop_stems(photos)
+    for photo in photos:
+        try:
+            info = probe_photo(images_dir / photo, verify=False)
+            apply = apply_orientation and info.orientation != 1
+            bgr = read_photo(images_dir / photo, info.orientation, apply)
+        except SpatuleError as exc:
+            log.warning("%s", exc)
+            listed.append([photo, "", "", "", "", 0, "unreadable"])
+            continue
+        height, width = bgr.shape[:2]
+        found = detect_full_photo(bgr_to_rgb(bgr), detector, settings)
+        these = detection_rows(photo, found, width, height, margin_px, margin_fraction, stems[photo])
+        for row in these:
+            x0, y0, x1, y1 = row[-4:]
+            if not cv2.imwrite(str(crops_dir / str(row[9])), bgr[y0:y1, x0:x1]):
+                raise OSError(f"could not write {crops_dir / str(row[9])}")
+        rows.extend(these)
+        listed.append([photo, width, height, info.orientation, int(apply), len(found), "ok"])
+        log.info("%s: %d tag(s)", photo, len(found))
+    write_csv(detections_csv, DETECTION_COLUMNS, rows)
+    write_csv(photos_csv, PHOTO_COLUMNS, listed)
+    if not photos:
+        log.warning("no photo (%s) under %s", ", ".join(IMAGE_EXTENSIONS), images_dir)
+    if sheet is not None:
+        write_detection_sheet(sheet, images_dir, rows, listed)
+    summary = {"photos": len(photos), "detections": len(rows),
+               "photos_with_tags": sum(1 for r in listed if r[5]),
+               "unreadable": sum(1 for r in listed if r[6] != "ok")}
+    log.info("%d photo(s), %d tag(s) found in %d of them, %d unreadable -> %s", summary["photos"],
+             summary["detections"], summary["photos_with_tags"], summary["unreadable"], detections_csv)
+    return summary
+
+
+def write_detection_sheet(path: Path, images_dir: Path, rows: Sequence[Sequence[object]],
+                          listed: Sequence[Sequence[object]], cells: int = 12) -> None:
+    """Contact sheet of up to ``cells`` photos, those with the best detections first, boxes drawn."""
+    from spatule.metrics import ImageDetections, ImageTruth
+    from spatule.report import comparison_sheet, write_image
+
+    best: dict[str, float] = {}
+    boxes: dict[str, list[tuple[tuple[float, float, float, float], float]]] = {}
+    for r in rows:
+        best[str(r[0])] = max(best.get(str(r[0]), 0.0), float(r[6]))  # type: ignore[arg-type]
+        boxes.setdefault(str(r[0]), []).append((tuple(float(v) for v in r[2:6]), float(r[6])))  # type: ignore
+    readable = [r for r in listed if r[6] == "ok"]
+    chosen = sorted(readable, key=lambda r: (-best.get(str(r[0]), -1.0), str(r[0])))[:cells]
+    items = []
+    for r in chosen:
+        photo = str(r[0])
+        pixels = read_photo(images_dir / photo, int(r[3]), bool(r[4]))
+        found = boxes.get(photo, [])
+        items.append((pixels, ImageTruth(int(r[1]), int(r[2])),
+                      ImageDetections(tuple(b for b, _ in found), tuple(s for _, s in found)),
+                      f"{photo}: {len(found)} tag(s)"))
+    write_image(path, comparison_sheet(items, title=f"detections (red) in {len(readable)} photo(s), "
+                                                    "the most confident first"))
+
+
+def load_model_detector(saved_model: Path, threads: int | None = None,
+                        log: logging.Logger = _log) -> Detector:
+    """The exported SavedModel as a tile detector (TensorFlow threads sized to the job)."""
+    from spatule.model import configure_tensorflow, load_detector
+
+    configure_tensorflow(threads, log)
+    return tile_detector(load_detector(saved_model))
+
+
+def read_table_boxes(rows: Iterable[Mapping[str, str]]) -> dict[str, list[Detection]]:
+    """``detections.csv`` rows back into detections per photo."""
+    out: dict[str, list[Detection]] = {}
+    for r in rows:
+        out.setdefault(r["photo"], []).append(
+            Detection(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"]), float(r["score"])))
+    return out

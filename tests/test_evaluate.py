@@ -1,0 +1,525 @@
+"""Evaluation, detection on new photos and the report.
+
+Fast tests use fake detectors (plain Python callables that find painted patches in the
+pixels they are given), so the tiled full-photo path, the metrics and the files are checked
+without a model. One workflow test trains the smoke preset and runs the whole workflow to the
+report; the real sample test reuses its export.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from conftest import snakemake
+from spatule.evaluate import (EvalOutputs, coco_truth, evaluate_real_stage, evaluate_synthetic_stage, factory,
+                              held_out_photos, image_errors)
+from spatule.inference import (DetectSettings, crop_stems, detect_settings, detect_stage, list_photos,
+                               read_rgb, tile_detector)
+from spatule.labels import LabelledObject, write_objects
+from spatule.metrics import ImageDetections, ImageTruth
+from spatule.problems import Action, Problem, Severity, write_problems
+from spatule.report import identity_warning, report_stage, split_table
+from spatule.tables import write_csv
+
+W, H = 1500, 1100
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- fake detectors ---------------------------------------------------------------------------
+
+def patch_detector(mask_of, score: float = 0.9, calls: list | None = None):
+    """A detector over uint8 RGB tiles [N, S, S, 3]: one box per connected patch where ``mask_of(tile)``."""
+    def detect(tiles):
+        assert tiles.dtype == np.uint8 and tiles.ndim == 4 and tiles.shape[-1] == 3
+        if calls is not None:
+            calls.append(tiles.shape)
+        boxes, scores = [], []
+        for tile in tiles:
+            count, _, stats, _ = cv2.connectedComponentsWithStats(mask_of(tile).astype(np.uint8), connectivity=4)
+            found = [[x, y, x + w, y + h] for x, y, w, h, _ in stats[1:count]]
+            boxes.append(np.array(found, dtype=float).reshape(-1, 4))
+            scores.append(np.full(len(found), score))
+        return boxes, scores
+    return detect
+
+
+def white(tile):
+    return (tile > 200).all(axis=-1)
+
+
+def red_in_rgb_order(tile):
+    return (tile[..., 0] > 200) & (tile[..., 1] < 60) & (tile[..., 2] < 60)
+
+
+def blind(tiles):
+    return [np.zeros((0, 4))] * len(tiles), [np.zeros(0)] * len(tiles)
+
+
+# --- a small labelled campaign on disk ----------------------------------------------------------
+
+TEST_TAGS = [(600, 300, 680, 360),    # across the seam of the first two tile columns (x = 640)
+             (1400, 1000, 1500, 1100)]  # flush with the bottom-right corner
+DIFFICULT = (100, 800, 160, 850)
+
+
+def obj(image: str, kind: str = "tag", box=None, index=None, identity="", difficult=False, xml=None):
+    x0, y0, x1, y1 = box if box else (None,) * 4
+    return LabelledObject(image, xml if xml is not None else image.rsplit(".", 1)[0] + ".xml", kind, index,
+                          "tag" if kind == "tag" else "", identity, "csv" if identity else "", x0, y0, x1, y1,
+                          difficult, False, W, H, 1, False)
+
+
+def paint(path: Path, boxes, colour=(255, 255, 255)) -> Path:
+    """A dark noisy photo with filled BGR rectangles, lossless."""
+    rng = np.random.default_rng(len(str(path)))
+    pixels = rng.integers(20, 90, size=(H, W, 3), dtype=np.uint8)
+    for x0, y0, x1, y1 in boxes:
+        pixels[y0:y1, x0:x1] = colour
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), pixels)
+    return path
+
+
+@pytest.fixture
+def campaign(tmp_path: Path) -> dict:
+    """Photos + the first stages' tables: one all-test photo, one mixed, one train, one doubtful
+    test photo, a test and a train background."""
+    labels = tmp_path / "labels"
+    paint(labels / "test.png", TEST_TAGS + [DIFFICULT])
+    paint(labels / "mixed.png", [(200, 200, 260, 250), (900, 200, 960, 250)])
+    paint(labels / "train.png", [(300, 300, 360, 350)])
+    paint(labels / "doubtful.png", [(300, 300, 360, 350)])
+    paint(labels / "bg" / "empty test.png", [])
+    paint(labels / "bg" / "empty train.png", [])
+    objects = [obj("test.png", box=b, index=i, identity="TEST") for i, b in enumerate(TEST_TAGS, start=1)]
+    objects += [obj("test.png", box=DIFFICULT, index=3, identity="TEST", difficult=True),
+                obj("mixed.png", box=(200, 200, 260, 250), index=1, identity="TEST"),
+                obj("mixed.png", box=(900, 200, 960, 250), index=2, identity="TRAIN"),
+                obj("train.png", box=(300, 300, 360, 350), index=1, identity="TRAIN"),
+                obj("doubtful.png", box=(300, 300, 360, 350), index=1, identity="TEST2"),
+                obj("bg/empty test.png", kind="background"), obj("bg/empty train.png", kind="background")]
+    tables = {k: tmp_path / f"{k}.csv" for k in ("objects", "photos", "backgrounds", "problems")}
+    write_objects(tables["objects"], objects)
+    write_csv(tables["photos"], ["image", "split", "tags"],
+              [["test.png", "test", 3], ["mixed.png", "mixed", 2], ["train.png", "train", 1],
+               ["doubtful.png", "test", 1]])
+    write_csv(tables["backgrounds"], ["image", "split"], [["bg/empty test.png", "test"], ["bg/empty train.png", "train"]])
+    write_problems(tables["problems"], [
+        Problem("doubtful.xml", 2, "box_outside", Severity.ERROR, Action.SKIPPED, "box outside the photo"),
+        Problem("train.xml", 2, "other_class", Severity.INFO, Action.SKIPPED, "class bird")])
+    return {"labels": labels, "tables": tables, "objects": objects}
+
+
+def outputs(folder: Path) -> EvalOutputs:
+    return EvalOutputs(folder / "metrics.json", folder / "detections.csv", folder / "pr_curve.csv",
+                       folder / "sheet.jpg")
+
+
+# --- held-out selection -----------------------------------------------------------------------
+
+def test_real_held_out_photos_are_the_all_test_photos_and_test_backgrounds(campaign):
+    from spatule.evaluate import doubtful_xml
+    from spatule.problems import read_problems
+    from spatule.tables import read_csv
+
+    tables = campaign["tables"]
+    held = held_out_photos(campaign["objects"], read_csv(tables["photos"]), read_csv(tables["backgrounds"]),
+                           doubtful_xml(read_problems(tables["problems"])))
+    assert [p.image for p in held.photos] == ["bg/empty test.png", "test.png"]
+    assert (held.labelled, held.backgrounds) == (1, 1)
+    test = next(p for p in held.photos if p.image == "test.png")
+    assert test.truth.boxes == tuple(tuple(float(v) for v in b) for b in TEST_TAGS + [DIFFICULT])
+    assert test.truth.difficult == (False, False, True)
+    assert (test.truth.width, test.truth.height) == (W, H)
+    excluded = dict(held.excluded)
+    assert set(excluded) == {"mixed.png", "doubtful.png"}   # train.png is simply another split
+    assert "mixed" in excluded["mixed.png"] and "skipped" in excluded["doubtful.png"]
+    # another class skipped in train.xml is not doubtful: the same photo counts in its own split
+    train = held_out_photos(campaign["objects"], read_csv(tables["photos"]), read_csv(tables["backgrounds"]),
+                            doubtful_xml(read_problems(tables["problems"])), split="train")
+    assert [p.image for p in train.photos] == ["bg/empty train.png", "train.png"]
+
+
+# --- evaluation through the full-photo tiled path ------------------------------------------------
+
+def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tmp_path: Path):
+    calls: list = []
+    settings = DetectSettings(tile=640, overlap=128, batch=4)
+    metrics = evaluate_real_stage(campaign["labels"], campaign["tables"], patch_detector(white, calls=calls),
+                                  settings, threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
+    assert calls and all(shape[1:] == (640, 640, 3) and shape[0] <= 4 for shape in calls)
+    assert metrics["available"] and metrics["note"] == ""
+    assert (metrics["images"], metrics["tags"], metrics["difficult"]) == (2, 2, 1)
+    assert metrics["coco"] == {"AP": 1.0, "AP50": 1.0, "AP75": 1.0, "AR100": 1.0}
+    at = metrics["at_threshold"]
+    assert (at["tp"], at["fp"], at["fn"], at["precision"], at["recall"]) == (2, 0, 0, 1.0, 1.0)
+    assert metrics["original"]["count_exact"] == 0.5  # test.png: 3 patches found, 2 countable tags
+    assert metrics["original"]["pixel_iou"] == 1.0
+    written = json.loads((tmp_path / "real/metrics.json").read_text())
+    assert written["coco"]["AP"] == 1.0 and written["labelled_photos"] == 1 and written["background_photos"] == 1
+    rows = read_rows(tmp_path / "real/detections.csv")
+    assert sorted((round(float(r["x0"])), round(float(r["y0"])), round(float(r["x1"])), round(float(r["y1"])))
+                  for r in rows) == sorted(TEST_TAGS + [DIFFICULT])  # the seam tag once and whole
+    pr = read_rows(tmp_path / "real/pr_curve.csv")
+    assert len(pr) == 19  # scores are 0.9: all found up to that threshold, none above
+    assert [float(r["recall"]) for r in pr] == [1.0 if float(r["threshold"]) <= 0.9 else 0.0 for r in pr]
+    assert cv2.imread(str(tmp_path / "real/sheet.jpg")) is not None
+
+
+def test_a_blind_detector_scores_zero_and_its_misses_come_first(campaign, tmp_path: Path):
+    metrics = evaluate_real_stage(campaign["labels"], campaign["tables"], blind, DetectSettings(),
+                                  threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
+    assert metrics["coco"]["AP"] == 0.0 and metrics["at_threshold"]["recall"] == 0.0
+    assert metrics["per_image"][0] == {"image": "test.png", "tags": 2, "tp": 0, "fp": 0, "fn": 2}
+
+
+def test_a_weak_box_around_a_tag_does_not_swallow_it_in_the_evaluation(campaign, tmp_path: Path):
+    """A weak box around each view of a tag (the seam tag's views cut by the seam) swallows
+    no tag at any score: the tags are found at the floor score too, the weak boxes are extra."""
+    find = patch_detector(white)
+
+    def with_weak_surround(tiles):
+        boxes, scores = find(tiles)
+        for i, (b, s) in enumerate(zip(boxes, scores)):
+            big = b[:, :2] - 40, b[:, 2:] + 40
+            boxes[i] = np.concatenate([b, np.hstack(big)])
+            scores[i] = np.concatenate([s, np.full(len(s), 0.1)])
+        return boxes, scores
+
+    metrics = evaluate_real_stage(campaign["labels"], campaign["tables"], with_weak_surround, DetectSettings(),
+                                  threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
+    at = metrics["at_threshold"]
+    assert (at["tp"], at["fp"], at["fn"]) == (2, 0, 0)
+    assert metrics["original"]["pixel_iou"] == 1.0
+    assert metrics["coco"]["AP50"] == 1.0  # the weak boxes rank below every tag
+    pr = {p["threshold"]: p for p in metrics["pr_curve"]}
+    # what detect itself writes at 0.05: both tags, plus the weak boxes as false positives
+    # (one weak box per tag: the seam tag's views joined into one, and the difficult one's)
+    assert (pr[0.05]["tp"], pr[0.05]["fp"], pr[0.05]["fn"]) == (2, 3, 0)
+    assert (pr[0.15]["tp"], pr[0.15]["fp"], pr[0.15]["fn"]) == (2, 0, 0)
+    rows = read_rows(tmp_path / "real/detections.csv")
+    strong = sorted(tuple(round(float(r[k])) for k in ("x0", "y0", "x1", "y1")) for r in rows if float(r["score"]) > 0.5)
+    assert strong == sorted(TEST_TAGS + [DIFFICULT])
+
+
+def test_no_real_held_out_photo_is_said_plainly_and_loads_no_model(campaign, tmp_path: Path):
+    tables = dict(campaign["tables"])
+    tables["photos"] = tmp_path / "no-test-photos.csv"
+    write_csv(tables["photos"], ["image", "split", "tags"], [["train.png", "train", 1], ["mixed.png", "mixed", 2]])
+    tables["backgrounds"] = tmp_path / "no-test-backgrounds.csv"
+    write_csv(tables["backgrounds"], ["image", "split"], [["bg/empty train.png", "train"]])
+
+    def never():
+        raise AssertionError("the model must not be loaded when there is nothing to evaluate")
+
+    metrics = evaluate_real_stage(campaign["labels"], tables, factory(never), DetectSettings(), 0.5, 0.05,
+                                  outputs(tmp_path / "real"))
+    written = json.loads((tmp_path / "real/metrics.json").read_text())
+    assert written["available"] is False and metrics["images"] == 0
+    assert written["note"].startswith("no real held-out labelled photo")
+    assert written["coco"]["AP"] == -1.0
+    assert (tmp_path / "real/detections.csv").read_text().strip() == "image,x0,y0,x1,y1,score"
+    assert (tmp_path / "real/sheet.jpg").is_file()
+
+
+def test_a_perfect_detector_scores_ap_1_on_synthetic_tiles(tmp_path: Path):
+    tiles = tmp_path / "tiles"
+    boxes = {"test/shard-0/test-00000.png": [(10, 20, 70, 60), (300, 400, 380, 470)],
+             "test/shard-0/test-00001.png": [],
+             "test/shard-1/test-00002.png": [(600, 600, 640, 640)]}
+    images, annotations = [], []
+    for i, (name, bs) in enumerate(boxes.items(), start=1):
+        pixels = np.full((640, 640, 3), 50, np.uint8)
+        for x0, y0, x1, y1 in bs:
+            pixels[y0:y1, x0:x1] = 255
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": 1,
+                                "bbox": [x0, y0, x1 - x0, y1 - y0], "iscrowd": 0, "ignore": 0})
+        (tiles / name).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tiles / name), pixels)
+        images.append({"id": i, "file_name": name, "width": 640, "height": 640})
+    (tiles / "test.json").write_text(json.dumps({"images": images, "annotations": annotations}))
+    truth = coco_truth(json.loads((tiles / "test.json").read_text()))
+    assert truth["test/shard-0/test-00000.png"].boxes == ((10.0, 20.0, 70.0, 60.0), (300.0, 400.0, 380.0, 470.0))
+    metrics = evaluate_synthetic_stage(tiles / "test.json", patch_detector(white), 2, 0.5, 0.05,
+                                       outputs(tmp_path / "synthetic"))
+    assert metrics["coco"]["AP"] == 1.0 and metrics["at_threshold"]["fp"] == 0
+    assert metrics["original"] == {"pixel_iou": 1.0, "count_exact": 1.0, "images": 3}
+    assert metrics["tag_free_images"] == 1
+    half = evaluate_synthetic_stage(tiles / "test.json", patch_detector(white, score=0.3), 2, 0.5, 0.05,
+                                    outputs(tmp_path / "low"))
+    assert half["coco"]["AP"] == 1.0 and half["at_threshold"]["recall"] == 0.0  # all found, all under 0.5
+
+
+def test_worst_images_come_first():
+    truth = {"a": ImageTruth(100, 100, ((0, 0, 10, 10),)), "b": ImageTruth(100, 100),
+             "c": ImageTruth(100, 100, ((0, 0, 10, 10), (50, 50, 60, 60)))}
+    found = {"a": ImageDetections(((0, 0, 10, 10),), (0.9,)), "b": ImageDetections(((5, 5, 9, 9),), (0.8,))}
+    assert [r["image"] for r in image_errors(truth, found, 0.5)] == ["c", "b", "a"]
+
+
+# --- detection on new photos --------------------------------------------------------------------
+
+def test_detect_writes_boxes_inside_the_photos_and_a_crop_per_tag(tmp_path: Path):
+    photos = tmp_path / "new"
+    paint(photos / "a b.png", [(600, 300, 680, 360), (1460, 1050, 1500, 1100)])
+    paint(photos / "cam2" / "a_b.png", [(10, 10, 50, 40)])
+    paint(photos / "empty.png", [])
+    (photos / "broken.jpg").write_bytes(b"not a jpeg")
+    (photos / "notes.txt").write_text("not a photo")
+    out = tmp_path / "detect"
+    summary = detect_stage(photos, patch_detector(white), DetectSettings(batch=3), out / "detections.csv",
+                           out / "photos.csv", out / "crops", sheet=out / "sheet.jpg", margin_px=8,
+                           margin_fraction=0.25)
+    assert summary == {"photos": 4, "detections": 3, "photos_with_tags": 2, "unreadable": 1}
+    rows = read_rows(out / "detections.csv")
+    assert [(r["photo"], r["detection"]) for r in rows] == [("a b.png", "1"), ("a b.png", "2"), ("cam2/a_b.png", "1")]
+    for r in rows:
+        x0, y0, x1, y1 = (float(r[k]) for k in ("x0", "y0", "x1", "y1"))
+        assert 0 <= x0 < x1 <= int(r["width"]) == W and 0 <= y0 < y1 <= int(r["height"]) == H
+        crop = cv2.imread(str(out / "crops" / r["crop"]))
+        cx0, cy0, cx1, cy1 = (int(r[k]) for k in ("crop_x0", "crop_y0", "crop_x1", "crop_y1"))
+        assert crop.shape[:2] == (cy1 - cy0, cx1 - cx0)
+        assert cx0 <= x0 and cy0 <= y0 and x1 <= cx1 and y1 <= cy1
+        inner = crop[int(y0) - cy0:int(y1) - cy0, int(x0) - cx0:int(x1) - cx0]
+        assert inner.min() == 255  # the painted tag itself
+    assert {(round(float(r["x0"])), round(float(r["y0"])), round(float(r["x1"])), round(float(r["y1"])))
+            for r in rows if r["photo"] == "a b.png"} == {(600, 300, 680, 360), (1460, 1050, 1500, 1100)}
+    assert len({r["crop"] for r in rows}) == 3 == len(list((out / "crops").glob("*.png")))
+    listed = {r["photo"]: r for r in read_rows(out / "photos.csv")}
+    assert listed["broken.jpg"]["status"] == "unreadable" and listed["empty.png"]["detections"] == "0"
+    assert cv2.imread(str(out / "sheet.jpg")) is not None
+
+
+def test_the_model_gets_rgb_pixels(tmp_path: Path):
+    photos = tmp_path / "new"
+    red, blue = (200, 100, 260, 150), (900, 600, 960, 650)
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(20, 90, size=(H, W, 3), dtype=np.uint8)
+    pixels[red[1]:red[3], red[0]:red[2]] = (0, 0, 255)    # OpenCV writes BGR: this is red
+    pixels[blue[1]:blue[3], blue[0]:blue[2]] = (255, 0, 0)  # and this blue
+    photos.mkdir()
+    cv2.imwrite(str(photos / "p.jpg"), pixels, [cv2.IMWRITE_JPEG_QUALITY, 98])
+    assert read_rgb(photos / "p.jpg")[125, 230].tolist()[0] > 200
+    out = tmp_path / "detect"
+    detect_stage(photos, patch_detector(red_in_rgb_order), DetectSettings(), out / "d.csv", out / "p.csv",
+                 out / "crops")
+    rows = read_rows(out / "d.csv")
+    assert len(rows) == 1
+    box = [float(rows[0][k]) for k in ("x0", "y0", "x1", "y1")]
+    assert box == pytest.approx(red, abs=3)
+    crop = cv2.imread(str(out / "crops" / rows[0]["crop"]))
+    assert crop[crop.shape[0] // 2, crop.shape[1] // 2].tolist()[2] > 200  # crops are saved as they look
+
+
+def test_the_exported_model_output_becomes_tile_pixel_boxes():
+    def model(tiles):
+        n = len(tiles)
+        boxes = np.zeros((n, 3, 4), np.float32)
+        boxes[:, 0] = (20, 10, 60, 50)    # ymin, xmin, ymax, xmax
+        boxes[:, 1] = (100, 100, 120, 140)
+        boxes[:, 2] = (1, 1, 2, 2)        # past num: padding
+        return {"boxes": boxes, "scores": np.tile([0.9, 0.8, 0.7], (n, 1)),
+                "classes": np.tile([1, 2, 1], (n, 1)), "num": np.full(n, 2)}
+
+    boxes, scores = tile_detector(model)(np.zeros((2, 640, 640, 3), np.uint8))
+    assert len(boxes) == 2
+    np.testing.assert_array_equal(boxes[0], [[10, 20, 50, 60]])  # class 2 and the padding dropped
+    np.testing.assert_array_equal(scores[1], [0.9])
+
+
+def test_detect_settings_and_photo_listing(tmp_path: Path):
+    s = detect_settings({"overlap": 64, "batch_size": 2, "score_threshold": 0.4, "merge": "nms",
+                         "merge_threshold": 0.6, "whole_photo": True}, 640)
+    assert s == DetectSettings(640, 64, 2, 0.4, "nms", 0.6, True)
+    from spatule.problems import SpatuleError
+
+    with pytest.raises(SpatuleError, match="overlap"):
+        detect_settings({"overlap": 640}, 640)
+    paint(tmp_path / "p" / "x.JPG", [])
+    paint(tmp_path / "p" / ".hidden" / "y.png", [])
+    assert list_photos(tmp_path / "p") == ["x.JPG"]
+    stems = crop_stems(["a b.png", "a_b.png", "c.png"])
+    assert len(set(stems.values())) == 3 and stems["c.png"] == "c"
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def test_report_files_from_small_fake_inputs(tmp_path: Path):
+    from spatule.evaluate import evaluation_metrics
+
+    truth = {"a": ImageTruth(100, 100, ((0, 0, 10, 10),)), "b": ImageTruth(100, 100, ((20, 20, 40, 40),))}
+    found = {"a": ImageDetections(((0, 0, 10, 10), (50, 50, 60, 60)), (0.9, 0.4))}
+    synthetic = {"set": "synthetic", "available": True, "note": "", "score_threshold": 0.5,
+                 **evaluation_metrics(truth, found, 0.5)}
+    real = {"set": "real", "available": False, "score_threshold": 0.5,
+            "note": "no real held-out labelled photo: none has all its tags in the test split",
+            **evaluation_metrics({}, {}, 0.5)}
+    evals = {}
+    for name, m in (("synthetic", synthetic), ("real", real)):
+        (tmp_path / "eval" / name).mkdir(parents=True)
+        evals[name] = tmp_path / "eval" / name / "metrics.json"
+        evals[name].write_text(json.dumps(m))
+    summary = {"splits": {"train": {"identities": 5, "tags": 9, "labelled_photos": 4, "background_photos": 2},
+                          "val": {"identities": 1, "tags": 2, "labelled_photos": 1, "background_photos": 1},
+                          "test": {"identities": 1, "tags": 1, "labelled_photos": 1, "background_photos": 0}},
+               "identities_known": False, "identity_note": "3 of 12 tags have no known bird."}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    tiles = {}
+    for split, n in (("train", 3), ("val", 1), ("test", 2)):
+        tiles[split] = tmp_path / f"{split}.json"
+        tiles[split].write_text(json.dumps({"images": [{"id": i} for i in range(n)], "annotations": [{}] * (2 * n)}))
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "metrics.json").write_text(json.dumps({"final_step": 4, "loss": 1.5, "AP": 0.0, "AP50": 0.0}))
+    detect = tmp_path / "photos.csv"
+    write_csv(detect, ["photo", "width", "height", "orientation", "orientation_applied", "detections", "status"],
+              [["a.jpg", 10, 10, 1, 0, 2, "ok"], ["b.jpg", "", "", "", "", 0, "unreadable"]])
+    out = {k: tmp_path / "report" / name for k, name in (
+        ("summary_md", "summary.md"), ("summary_html", "summary.html"), ("splits_html", "splits.html"),
+        ("splits_csv", "splits.csv"), ("pr_curves", "pr_curves.png"), ("training_curves", "training_curves.png"))}
+    (tmp_path / "report").mkdir()
+    result = report_stage(evals, tmp_path / "summary.json", tiles, model, detect, out)
+    for path in out.values():
+        assert path.is_file() and path.stat().st_size > 0, path
+    for png in ("pr_curves", "training_curves"):
+        assert cv2.imread(str(out[png])).shape[2] == 3
+    md = out["summary_md"].read_text()
+    assert "3 of 12 tags have no known bird." in md and "Warning" in md
+    assert "no real held-out labelled photo" in md
+    assert "| synthetic | 2 | 2 | " in md and "| real | 0 | 0 | n/a |" in md
+    assert "3 of 12 tags have no known bird." in out["splits_html"].read_text()
+    assert read_rows(out["splits_csv"])[0] == {"split": "train", "identities": "5", "tags": "9",
+                                               "labelled_photos": "4", "background_photos": "2", "tiles": "3",
+                                               "tile_tags": "6"}
+    assert "<table>" in out["summary_html"].read_text()
+    assert result["training_tags"] == []  # no TensorBoard events in the fake model folder
+
+
+def test_training_curves_read_tensorboard_events(tmp_path: Path):
+    import tensorflow as tf
+
+    from spatule.report import read_training_scalars, training_figure
+
+    for sub, tag, values in (("train", "total_loss", [2.0, 1.5, 1.2]), ("validation", "AP", [0.1, 0.3, 0.5])):
+        writer = tf.summary.create_file_writer(str(tmp_path / "model" / sub))
+        with writer.as_default():
+            for step, value in enumerate(values, start=1):
+                tf.summary.scalar(tag, value, step=step * 10)
+        writer.close()
+    train, val = read_training_scalars(tmp_path / "model")
+    assert [p[0] for p in train["total_loss"]] == [10, 20, 30]
+    drawn = training_figure(train, val, tmp_path / "curves.png")
+    assert drawn == ["train/total_loss", "validation/AP"]
+    assert cv2.imread(str(tmp_path / "curves.png")) is not None
+
+
+def test_split_table_and_identity_warning():
+    summary = {"splits": {"test": {"identities": 2, "tags": 3}}, "identities_known": True}
+    rows = split_table(summary, {"test": {"tiles": 4, "tags": 5}})
+    assert rows[2] == {"split": "test", "identities": 2, "tags": 3, "labelled_photos": 0, "background_photos": 0,
+                       "tiles": 4, "tile_tags": 5}
+    assert identity_warning(summary) == ""
+    assert "optimistic" in identity_warning({"identities_known": False, "identity_note": "x."})
+
+
+# --- the whole workflow with the smoke preset ---------------------------------------------------
+
+SMOKE = {"synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"}}
+EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("synthetic", "real")
+                for f in ("metrics.json", "detections.csv", "pr_curve.csv", "sheet.jpg")]
+DETECT_TARGETS = ["results/detect/detections.csv", "results/detect/photos.csv", "results/detect/sheet.jpg"]
+REPORT_TARGETS = [f"results/report/{f}" for f in ("summary.md", "summary.html", "splits.html", "splits.csv",
+                                                   "pr_curves.png", "training_curves.png")]
+
+
+def photo_size(path: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
+def assert_detections_inside(rows: list[dict[str, str]], photos: Path, crops: Path) -> None:
+    for r in rows:
+        width, height = photo_size(photos / r["photo"])
+        assert (int(r["width"]), int(r["height"])) == (width, height)
+        x0, y0, x1, y1 = (float(r[k]) for k in ("x0", "y0", "x1", "y1"))
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height, r
+        assert (crops / r["crop"]).is_file()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The whole workflow on the demo with the smoke preset, to the report (a few minutes)."""
+    root = tmp_path_factory.mktemp("smoke")
+    config = root / "smoke.yaml"
+    config.write_text(yaml.safe_dump(SMOKE))
+    workdir = root / "w"
+    snakemake(workdir, "--cores", "2", *EVAL_TARGETS, *DETECT_TARGETS, *REPORT_TARGETS, configfile=config,
+              timeout=1500)
+    return workdir, config
+
+
+@pytest.mark.workflow
+def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
+    workdir, config = smoke_run
+    for target in EVAL_TARGETS + DETECT_TARGETS + REPORT_TARGETS:
+        assert (workdir / target).is_file(), target
+    for name in ("synthetic", "real"):
+        metrics = json.loads((workdir / f"results/eval/{name}/metrics.json").read_text())
+        assert metrics["set"] == name and set(metrics["coco"]) == {"AP", "AP50", "AP75", "AR100"}
+        assert {"precision", "recall"} <= set(metrics["at_threshold"])
+        assert {"pixel_iou", "count_exact"} <= set(metrics["original"])
+        assert len(metrics["pr_curve"]) == 19
+    synthetic = json.loads((workdir / "results/eval/synthetic/metrics.json").read_text())
+    assert synthetic["images"] == 4
+    real = json.loads((workdir / "results/eval/real/metrics.json").read_text())
+    test_photos = [r for r in read_rows(workdir / "results/split/photos.csv") if r["split"] == "test"]
+    assert real["labelled_photos"] == len(test_photos)
+    assert real["available"] == bool(test_photos) or "no real held-out" in real["note"]
+    photos = workdir / "resources/demo/photos"
+    assert_detections_inside(read_rows(workdir / "results/detect/detections.csv"), photos,
+                             workdir / "results/detect/crops")
+    listed = read_rows(workdir / "results/detect/photos.csv")
+    assert len(listed) == len(list(photos.rglob("*.JPG"))) and all(r["status"] == "ok" for r in listed)
+    for name in ("synthetic", "real"):
+        for r in read_rows(workdir / f"results/eval/{name}/detections.csv"):
+            assert 0 <= float(r["x0"]) < float(r["x1"]) and 0 <= float(r["y0"]) < float(r["y1"])
+    assert "## Splits" in (workdir / "results/report/summary.md").read_text()
+    for log in ("evaluate/synthetic", "evaluate/real", "detect", "report"):
+        assert (workdir / f"logs/{log}.log").is_file() and "Traceback" not in (workdir / f"logs/{log}.log").read_text()
+    # one self-contained HTML page
+    snakemake(workdir, "--report", "report.html", "--cores", "1", configfile=config)
+    page = (workdir / "report.html").read_text(encoding="utf-8")
+    assert len(page) > 100_000 and "pr_curves.png" in page and "training_curves.png" in page
+    assert "sheet.jpg" in page and "splits.html" in page
+    assert "System Message" not in page  # every caption and the workflow description rendered cleanly
+
+
+@pytest.mark.workflow
+@pytest.mark.sample
+def test_detect_on_the_real_sample_keeps_boxes_inside_the_photos(smoke_run, sample_dir: Path, tmp_path: Path):
+    source, _ = smoke_run
+    workdir = tmp_path / "w"
+    shutil.copytree(source, workdir, symlinks=True)
+    config = tmp_path / "sample.yaml"
+    config.write_text(yaml.safe_dump({**SMOKE, "detect": {"images": str(sample_dir)}}))
+    result = snakemake(workdir, "--cores", "2", *DETECT_TARGETS, configfile=config)
+    assert "rule train:" not in result.stdout + result.stderr  # only detect runs again
+    listed = read_rows(workdir / "results/detect/photos.csv")
+    assert len(listed) == len(list_photos(sample_dir)) > 0
+    assert all(r["status"] == "ok" for r in listed)
+    assert_detections_inside(read_rows(workdir / "results/detect/detections.csv"), sample_dir,
+                             workdir / "results/detect/crops")

@@ -1,0 +1,339 @@
+"""The detector (spatule.model): presets, training with resume and init, export, inference.
+
+One smoke training (MobileNetV2 at 128 px, 4 steps, CPU) is shared by the module;
+the other trainings are short continuations of it. Data: a few 640x640 noise
+tiles with bright rectangles as tags, written here with the TF Object Detection
+API keys the workflow's TFRecords carry, and the matching COCO JSON.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+import tarfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("official.vision")
+
+from spatule import model  # noqa: E402
+from spatule.problems import SpatuleError  # noqa: E402
+
+TILE = 640
+
+
+def _feature(kind: str, values: list) -> "tf.train.Feature":
+    if kind == "bytes":
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+    if kind == "float":
+        return tf.train.Feature(float_list=tf.train.FloatList(value=values))
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+
+
+def toy_tile(rng: np.random.Generator, tags: int) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A noise tile with ``tags`` bright, non-overlapping rectangles (COCO ``x, y, w, h``)."""
+    pixels = rng.integers(0, 120, (TILE, TILE, 3), dtype=np.uint8)
+    boxes: list[tuple[int, int, int, int]] = []
+    while len(boxes) < tags:
+        h = int(rng.integers(30, 190))
+        w = max(12, int(h * rng.uniform(0.35, 0.6)))
+        y, x = int(rng.integers(0, TILE - h)), int(rng.integers(0, TILE - w))
+        if all(x + w <= bx or bx + bw <= x or y + h <= by or by + bh <= y for bx, by, bw, bh in boxes):
+            pixels[y:y + h, x:x + w] = rng.integers(200, 256, 3)
+            boxes.append((x, y, w, h))
+    return pixels, boxes
+
+
+def write_toy_split(folder: Path, split: str, tiles: int, seed: int, first_id: int = 1) -> tuple[str, Path]:
+    """One TFRecord shard + COCO JSON for ``split``; returns (TFRecord glob, JSON path)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    images, annotations = [], []
+    with tf.io.TFRecordWriter(str(folder / f"{split}-00000-of-00001.tfrecord")) as writer:
+        for i in range(tiles):
+            image_id = first_id + i
+            pixels, boxes = toy_tile(rng, 1 + i % 3)
+            ok, jpeg = cv2.imencode(".jpg", pixels)
+            assert ok
+            name = f"{split}/{image_id:05d}.jpg"
+            images.append({"id": image_id, "file_name": name, "width": TILE, "height": TILE})
+            for x, y, w, h in boxes:
+                annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": 1,
+                                    "bbox": [x, y, w, h], "area": float(w * h), "iscrowd": 0})
+            n = len(boxes)
+            feature = {
+                "image/encoded": _feature("bytes", [jpeg.tobytes()]), "image/format": _feature("bytes", [b"jpeg"]),
+                "image/height": _feature("int", [TILE]), "image/width": _feature("int", [TILE]),
+                "image/filename": _feature("bytes", [name.encode()]),
+                "image/source_id": _feature("bytes", [str(image_id).encode()]),
+                "image/object/bbox/xmin": _feature("float", [x / TILE for x, y, w, h in boxes]),
+                "image/object/bbox/xmax": _feature("float", [(x + w) / TILE for x, y, w, h in boxes]),
+                "image/object/bbox/ymin": _feature("float", [y / TILE for x, y, w, h in boxes]),
+                "image/object/bbox/ymax": _feature("float", [(y + h) / TILE for x, y, w, h in boxes]),
+                "image/object/class/label": _feature("int", [1] * n),
+                "image/object/class/text": _feature("bytes", [b"tag"] * n),
+                "image/object/area": _feature("float", [float(w * h) for x, y, w, h in boxes]),
+                "image/object/is_crowd": _feature("int", [0] * n),
+                "image/object/difficult": _feature("int", [0] * n),
+            }
+            writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    coco = {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "tag"}]}
+    (folder / f"{split}.json").write_text(json.dumps(coco))
+    return str(folder / f"{split}-*.tfrecord"), folder / f"{split}.json"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("tfrecords")
+    train_glob, _ = write_toy_split(root, "train", 6, seed=0)
+    val_glob, val_json = write_toy_split(root, "val", 3, seed=1, first_id=101)  # odd: a partial last batch
+    return {"train_files": train_glob, "val_files": val_glob, "val_annotation": str(val_json)}
+
+
+def smoke_config(data: dict[str, str], **overrides):
+    return model.experiment_config("smoke", overrides=overrides, **data)
+
+
+@pytest.fixture(scope="module")
+def smoke(data: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The one smoke training of the module: 4 steps, checkpoints at 2 and 4."""
+    model_dir = tmp_path_factory.mktemp("smoke") / "model"
+    return model_dir, model.train(smoke_config(data), model_dir, threads=2)
+
+
+# ----------------------------------------------------------------------------- training
+
+def test_smoke_training_writes_checkpoints_events_and_metrics(smoke):
+    model_dir, metrics = smoke
+    assert metrics["start_step"] == 0 and metrics["final_step"] == 4
+    assert math.isfinite(metrics["loss"]) and metrics["loss"] > 0
+    assert metrics["checkpoint"] == str(model_dir / "ckpt-4")
+    assert tf.train.load_variable(metrics["checkpoint"], "global_step/.ATTRIBUTES/VARIABLE_VALUE") == 4
+    assert {"ckpt-2.index", "ckpt-4.index", "params.yaml", "metrics.json"} <= {p.name for p in model_dir.iterdir()}
+    train_events = model.read_scalars(model_dir / "train")
+    assert [step for step, _, _ in train_events["total_loss"]] == [2, 4]
+    val_events = model.read_scalars(model_dir / "validation")
+    assert "AP50" in val_events and val_events["AP50"][-1][0] == 4
+    # COCO evaluation ran against the annotation file: AP is a number (0 for an untrained model)
+    assert metrics["AP50"] is not None and 0.0 <= metrics["AP50"] <= 1.0
+    assert metrics["steps_per_second"] is not None and metrics["steps_per_second"] > 0
+    assert json.loads((model_dir / "metrics.json").read_text())["final_step"] == 4
+    # params.yaml reads back as the same experiment (export uses it)
+    again = model.read_config(model_dir)
+    assert again.task.model.num_classes == 2 and again.task.model.input_size == [128, 128, 3]
+
+
+def test_rerun_with_more_steps_resumes_from_the_last_checkpoint(smoke, data, tmp_path: Path):
+    source, _ = smoke
+    model_dir = tmp_path / "model"
+    shutil.copytree(source, model_dir)  # the smoke run, as if interrupted at step 4
+
+    metrics = model.train(smoke_config(data, steps=6), model_dir, threads=2)
+    assert metrics["start_step"] == 4 and metrics["final_step"] == 6
+    # the only training loop of this run ended at step 6 (from 4), not at 2 (from 0)
+    assert metrics["first_logged_step"] == 6
+    assert tf.train.load_variable(str(model_dir / "ckpt-6"), "global_step/.ATTRIBUTES/VARIABLE_VALUE") == 6
+
+    # a re-run once done trains nothing and reports the evaluation of the last checkpoint
+    done = model.train(smoke_config(data, steps=6), model_dir, threads=2)
+    assert done["start_step"] == done["final_step"] == 6 and done["first_logged_step"] is None
+    assert done["val"]["total_loss"] == pytest.approx(metrics["val"]["total_loss"], rel=1e-4)
+    assert done["loss"] == pytest.approx(metrics["loss"])
+
+
+@pytest.fixture(scope="module")
+def pretrained(smoke, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The smoke checkpoint published as a tarball, fetched (file:// URL) and unpacked like a pretrained one."""
+    source, metrics = smoke
+    root = tmp_path_factory.mktemp("pretrained")
+    tarball = root / "published" / "smoke-ckpt.tar.gz"
+    tarball.parent.mkdir()
+    with tarfile.open(tarball, "w:gz") as archive:
+        for path in sorted(source.glob("ckpt-4.*")):
+            archive.add(path, arcname=f"smoke-ckpt/{path.name}")
+    entry = model.Pretrained(url=tarball.as_uri(), sha256=model.sha256sum(tarball), folder="smoke-ckpt")
+    prefix = model.pretrained_checkpoint(entry, root / "resources")
+    assert Path(prefix).name == "ckpt-4" and (root / "resources" / "pretrained" / "smoke-ckpt.tar.gz").is_file()
+    return prefix
+
+
+def test_init_from_a_smoke_checkpoint_loads_the_backbone(pretrained, data, tmp_path: Path):
+    folder = str(Path(pretrained).parent.parent)  # a folder is fine: its newest checkpoint is used
+    config = smoke_config(data, init_checkpoint=folder, init_checkpoint_modules="backbone", steps=2,
+                          learning_rate=1e-9, seed=1)
+    metrics = model.train(config, tmp_path / "model", threads=2)
+    assert metrics["final_step"] == 2 and math.isfinite(metrics["loss"])
+    names = [name for name, _ in tf.train.list_variables(metrics["checkpoint"])
+             if name.endswith("kernel/.ATTRIBUTES/VARIABLE_VALUE") and "OPTIMIZER_SLOT" not in name]
+    backbone = [n for n in names if n.startswith("backbone/")]
+    head = [n for n in names if n.startswith("head/")]
+    assert backbone and head
+    for name in backbone[:5]:  # loaded (and barely moved at lr 1e-9)
+        np.testing.assert_allclose(tf.train.load_variable(metrics["checkpoint"], name),
+                                   tf.train.load_variable(pretrained, name), atol=1e-6)
+    # the head was not loaded: another random init (seed 1)
+    assert not np.allclose(tf.train.load_variable(metrics["checkpoint"], head[0]),
+                           tf.train.load_variable(pretrained, head[0]), atol=1e-6)
+
+
+def test_a_missing_init_checkpoint_is_a_clear_error(data, tmp_path: Path):
+    config = smoke_config(data, init_checkpoint=str(tmp_path / "nowhere"))
+    with pytest.raises(SpatuleError, match="nowhere.*does not exist"):
+        model.train(config, tmp_path / "model", threads=2)
+
+
+# ----------------------------------------------------------------------------- pretrained downloads
+
+def test_sha256_mismatch_and_unsafe_tarballs_are_refused(tmp_path: Path):
+    good = tmp_path / "a.tar.gz"
+    with tarfile.open(good, "w:gz") as archive:
+        info = tarfile.TarInfo("ckpt/ckpt-7.index")
+        info.size = 3
+        archive.addfile(info, io.BytesIO(b"abc"))
+    with pytest.raises(SpatuleError, match="a.tar.gz: sha256 .* does not match"):
+        model.unpack_checkpoint(good, tmp_path / "out", sha256="0" * 64)
+    assert model.unpack_checkpoint(good, tmp_path / "out", sha256=model.sha256sum(good)).endswith("ckpt/ckpt-7")
+
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(evil, "w") as archive:
+        info = tarfile.TarInfo("../escape.index")
+        info.size = 1
+        archive.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(SpatuleError, match="unsafe member"):
+        model.unpack_checkpoint(evil, tmp_path / "out2")
+    assert not (tmp_path / "escape.index").exists()
+
+    with pytest.raises(SpatuleError, match="sha256"):  # a corrupt download is not kept
+        model.download(good.as_uri(), tmp_path / "dl" / "b.tar.gz", sha256="1" * 64)
+    assert not list((tmp_path / "dl").iterdir())
+
+
+# ----------------------------------------------------------------------------- export and inference
+
+@pytest.fixture(scope="module")
+def exported(smoke, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """SavedModel + TFLite of the smoke run; a near-zero threshold so the untrained model outputs boxes."""
+    model_dir, _ = smoke
+    out = tmp_path_factory.mktemp("exported")
+    return model.export(model.read_config(model_dir), model_dir, out / "saved_model",
+                        tflite_path=out / "model.tflite", score_threshold=1e-4)
+
+
+@pytest.fixture(scope="module")
+def tile() -> np.ndarray:
+    pixels, _ = toy_tile(np.random.default_rng(5), 2)
+    return pixels[..., ::-1].copy()  # RGB
+
+
+def test_saved_model_detects_on_tiles_with_documented_shapes(exported, tile):
+    detect = model.load_detector(exported["saved_model"])
+    out = detect(np.stack([tile, tile[::-1]]))
+    assert out["boxes"].shape == (2, 100, 4) and out["scores"].shape == (2, 100)
+    assert out["classes"].shape == (2, 100) and out["num"].shape == (2,)
+    assert out["num"].tolist() == [100, 100]
+    assert set(out["classes"][0].tolist()) == {model.TAG_CLASS}
+    boxes = out["boxes"][0]
+    assert (boxes >= 0).all() and (boxes[:, [0, 2]] <= TILE).all() and (boxes[:, [1, 3]] <= TILE).all()
+    assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
+    np.testing.assert_allclose(out["boxes_normalized"] * TILE, out["boxes"], atol=1e-3)
+    # a non-square image: boxes in its own pixels
+    wide = detect(np.zeros((1, 320, 640, 3), np.uint8))
+    assert wide["boxes"][0, :, [0, 2]].max() <= 320 and wide["boxes"][0, :, [1, 3]].max() <= 640
+    with pytest.raises(ValueError, match="uint8"):
+        detect(tile.astype(np.float32))
+
+
+def test_tflite_runs_and_agrees_with_the_saved_model(exported, tile):
+    lite = model.run_tflite(exported["tflite"], tile)
+    assert lite["boxes"].shape == (1, 100, 4) and lite["scores"].shape == (1, 100) and lite["num"].shape == (1,)
+    assert lite["num"][0] > 0 and set(lite["classes"][0, : lite["num"][0]].tolist()) == {model.TAG_CLASS}
+    boxes = lite["boxes"][0, : lite["num"][0]]
+    assert (boxes >= 0).all() and (boxes <= TILE).all()
+    saved = model.load_detector(exported["saved_model"])(tile)
+    # The same network and NMS: the strongest TFLite boxes are SavedModel boxes (pixels, up to
+    # float noise). Scores of the untrained model are near ties, so their order may differ.
+    top = lite["boxes"][0, :10]
+    distance = np.abs(top[:, None, :] - saved["boxes"][0][None, :, :]).max(axis=-1).min(axis=1)
+    assert (distance <= 1.0).sum() >= 8, distance
+    np.testing.assert_allclose(lite["scores"][0, 0], saved["scores"][0, 0], atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- configs
+
+@pytest.mark.parametrize("preset", model.PRESETS)
+def test_every_preset_validates_with_two_classes_and_the_inputs(preset, data):
+    config = model.experiment_config(preset, **data)
+    config.validate()
+    task = config.task
+    assert task.model.num_classes == 2
+    assert task.train_data.input_path == data["train_files"] and task.validation_data.input_path == data["val_files"]
+    assert task.annotation_file == data["val_annotation"]
+    assert task.validation_data.drop_remainder is False and task.validation_data.is_training is False
+    assert task.train_data.parser.aug_rand_hflip is True
+    assert config.trainer.checkpoint_interval % config.trainer.steps_per_loop == 0
+    if preset != "gpu":
+        assert config.runtime.mixed_precision_dtype == "float32" and task.train_data.dtype == "float32"
+        assert task.validation_data.dtype == "float32"
+
+
+def test_demo_anchors_cover_tags_at_its_input_size(data):
+    config = model.experiment_config("demo", **data)
+    size = config.task.model.input_size[0]
+    assert size == 256 and config.task.model.backbone.type == "spinenet_mobile"
+    scale = size / model.TILE_SIZE
+    assert model.TAG_SIDE_PX[0] * scale <= 12 and model.TAG_SIDE_PX[1] * scale <= 80
+    sides = model.anchor_sides(config)
+    assert min(min(s) for s in sides.values()) <= 12 and max(max(s) for s in sides.values()) >= 80
+    for side in (12, 16, 24, 32, 48, 64, 80):  # square boxes, then tall bands (h = 2w)
+        assert model.anchor_coverage(config, side, side) >= 0.5, side
+        if side >= 16:
+            assert model.anchor_coverage(config, side, side / 2) >= 0.5, side
+    # the Model Garden default (anchor_size 3-4) leaves the smallest tags without a positive anchor
+    default = model.experiment_config("demo", overrides={"anchor_size": 4.0}, **data)
+    assert model.anchor_coverage(default, 12, 12) < 0.5 and model.anchor_coverage(default, 16, 16) < 0.5
+
+
+def test_gpu_preset_is_mixed_precision_mirrored_and_initialised(data):
+    config = model.experiment_config("gpu", overrides={"gpus": 2}, **data)
+    assert config.runtime.mixed_precision_dtype in ("float16", "bfloat16")
+    assert config.task.train_data.dtype == config.runtime.mixed_precision_dtype
+    assert config.runtime.distribution_strategy == "mirrored" and config.runtime.num_gpus == 2
+    assert config.task.model.input_size == [640, 640, 3] and config.task.model.backbone.type == "resnet"
+    assert config.task.init_checkpoint and config.task.init_checkpoint_modules == "backbone"
+    for side in (30, 60, 120, 190):
+        assert model.anchor_coverage(config, side, side / 2) >= 0.5, side
+    bf16 = model.experiment_config("gpu", overrides={"mixed_precision": "bfloat16"}, **data)
+    assert bf16.runtime.mixed_precision_dtype == "bfloat16" and bf16.runtime.loss_scale is None
+
+
+def test_overrides_reach_the_experiment(data):
+    config = model.experiment_config("demo", overrides={
+        "preset": "demo", "input_size": 384, "steps": 120, "batch_size": 4, "learning_rate": 0.02,
+        "anchor_size": 2.0, "init_checkpoint": "ckpts/x", "init_checkpoint_modules": "all", "gpus": None,
+        "params": {"task": {"model": {"head": {"num_filters": 64}}}}}, **data)
+    assert config.task.model.input_size == [384, 384, 3] and config.trainer.train_steps == 120
+    assert config.task.train_data.global_batch_size == 4 and config.task.model.anchor.anchor_size == 2.0
+    assert config.trainer.optimizer_config.learning_rate.cosine.initial_learning_rate == 0.02
+    assert config.trainer.optimizer_config.learning_rate.cosine.decay_steps == 120
+    assert config.task.init_checkpoint == "ckpts/x" and config.task.init_checkpoint_modules == "all"
+    assert config.task.model.head.num_filters == 64
+    assert config.trainer.validation_interval <= 120
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"stepz": 3}, "unknown key.*stepz"),
+    ({"input_size": 320}, "multiple of 128"),
+    ({"mixed_precision": "float8"}, "mixed_precision"),
+    ({"gpus": -1}, "gpus"),
+])
+def test_bad_overrides_are_named(overrides, message, data):
+    with pytest.raises(SpatuleError, match=message):
+        model.experiment_config("demo", overrides=overrides, **data)
+    with pytest.raises(SpatuleError, match="unknown preset"):
+        model.experiment_config("huge", **data)
