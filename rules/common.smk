@@ -1,9 +1,19 @@
 # Shared helpers: config validation and input paths, used by the stage files.
 
+import sys
+
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 
 validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+
+sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the schema cannot express
+from spatule.config import config_problems  # noqa: E402
+
+_config_problems = config_problems(config)
+if _config_problems:
+    raise WorkflowError("Invalid config:\n" + "\n".join(f"  - {p}" for p in _config_problems))
 
 DATA_ENV = "../envs/spatule.yaml"
 TF_ENV = "../envs/tensorflow.yaml"

@@ -18,4 +18,5 @@ with logged_step(snakemake) as log:  # noqa: F821
         problems_csv=Path(snakemake.output.problems),  # noqa: F821
         threads=snakemake.threads,  # noqa: F821
         log=log,
+        synth_config=snakemake.params.synth,  # noqa: F821
     )

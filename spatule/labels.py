@@ -15,8 +15,9 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
+from spatule.config import compile_name_pattern
 from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
 from spatule.problems import Action, Problem, Severity, SpatuleError
 from spatule.tables import read_csv, write_records
@@ -36,6 +37,11 @@ class IndexSettings:
     unlabelled_as_background: bool = False
     exif_orientation: str = "auto"
     verify_pixels: bool = True
+
+    def __post_init__(self) -> None:
+        compile_name_pattern(self.name_pattern)
+        if self.exif_orientation not in ("auto", "raw", "apply"):
+            raise SpatuleError(f"labels.exif_orientation must be auto, raw or apply, not {self.exif_orientation!r}")
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ def scan_folder(root: Path) -> FolderScan:
     problems: list[Problem] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
+            problems.append(_folder_link_problem(root, top, Path(dirpath) / name))
         for name in sorted(filenames):
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
@@ -124,6 +132,16 @@ def scan_folder(root: Path) -> FolderScan:
                 continue
             (xml_files if suffix == ".xml" else photos).append(rel)
     return FolderScan(tuple(xml_files), tuple(photos), tuple(problems))
+
+
+def _folder_link_problem(root: Path, top: Path, link: Path) -> Problem:
+    """A symbolic link to a folder is never followed (os.walk would skip it without a word)."""
+    rel = link.relative_to(root).as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if not link.resolve().is_relative_to(top):
+        return _problem(rel, None, "link_outside", Severity.ERROR, Action.SKIPPED,
+                        "symbolic link to a folder outside labels.dir; not followed, nothing in it is read")
+    return _problem(rel, None, "folder_link", Severity.INFO, Action.SKIPPED,
+                    "symbolic link to a folder inside labels.dir; not followed (its files are read where they lie)")
 
 
 def _photo_lookup(photos: Iterable[str]) -> dict[str, dict[str, list[str]]]:
@@ -245,7 +263,7 @@ def read_objects(xml_rel: str, photo_rel: str, annotation: VocAnnotation, info: 
         return [LabelledObject(kind="background", object=None, name="", identity="", identity_source="",
                                xmin=None, ymin=None, xmax=None, ymax=None, difficult=False, truncated=False,
                                **common)], problems
-    pattern = re.compile(settings.name_pattern)
+    pattern = compile_name_pattern(settings.name_pattern)
     rows: list[LabelledObject] = []
     seen: dict[tuple[int, int, int, int], int] = {}
     for obj in annotation.objects:
@@ -302,6 +320,41 @@ def _object_row(obj: VocObject, pattern: re.Pattern[str], settings: IndexSetting
     return row, problem
 
 
+def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int, bottom_margin_px: int,
+                        labelled_ground: bool = True) -> tuple[list[LabelledObject], list[Problem]]:
+    """Photos that cannot hold one ``tile_size`` tile window above the ``bottom_margin_px`` info bar.
+
+    A background photo that small is of no use to synthesis: its row is dropped
+    (recorded, ``photo_smaller_than_tile``), so that the split does not spend a
+    held-out slot on it. A labelled photo that small keeps its tags; when
+    ``labelled_ground`` (``synth.use_labelled_regions``) it is recorded as
+    lending no ground.
+    """
+    def small(row: LabelledObject) -> bool:
+        return row.width < tile_size or row.height - bottom_margin_px < tile_size
+
+    kept: list[LabelledObject] = []
+    problems: list[Problem] = []
+    noted: set[str] = set()
+    for row in rows:
+        if not small(row):
+            kept.append(row)
+            continue
+        size = (f"{row.width}x{row.height} (less the {bottom_margin_px} px bottom margin, synth.bottom_margin_px) "
+                f"is smaller than a {tile_size} px tile (synth.tile_size)")
+        if row.kind == "background":
+            labelled_by = f" ({row.xml} has no box)" if row.xml else ""
+            problems.append(_problem(row.image, None, "photo_smaller_than_tile", Severity.INFO, Action.SKIPPED,
+                                     f"tag-free photo{labelled_by} not used: {size}"))
+            continue
+        kept.append(row)
+        if labelled_ground and row.image not in noted:
+            noted.add(row.image)
+            problems.append(_problem(row.image, None, "photo_smaller_than_tile", Severity.INFO, Action.USED,
+                                     f"its tags are used, but it lends no ground to tiles: {size}"))
+    return kept, problems
+
+
 def _pick_claims(claims: dict[str, list[str]]) -> tuple[dict[str, str], list[Problem]]:
     """One XML per photo: the one named like the photo, else the first in order."""
     chosen: dict[str, str] = {}
@@ -324,6 +377,9 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
     Deterministic: rows and problems come out in path order whatever ``threads``.
     """
     scan = scan_folder(root)
+    if not scan.xml_files and not scan.photos and not scan.problems:
+        raise SpatuleError(f"labels.dir {root}: no photo and no labelImg XML in it (nested folders searched, hidden "
+                           f"ones skipped; photos are {', '.join(IMAGE_EXTENSIONS)})")
     problems = list(scan.problems)
     lookup = _photo_lookup(scan.photos)
     annotations: dict[str, VocAnnotation] = {}
@@ -347,7 +403,12 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
     problems.extend(claim_problems)
     labelled_photos = set(chosen.values())
     # A photo named like an XML that could not be used (bad XML, ambiguous) is not "without XML": never a background.
-    unusable = {_folder_stem(x) for x in scan.xml_files if x not in annotations}
+    unusable = {_folder_stem(x): x for x in scan.xml_files if x not in annotations}
+    for photo in scan.photos:
+        if photo not in labelled_photos and _folder_stem(photo) in unusable:
+            problems.append(_problem(photo, None, "photo_xml_unusable", Severity.INFO, Action.SKIPPED,
+                                     f"not used: its XML {unusable[_folder_stem(photo)]} could not be used (see that "
+                                     "row), so its tags are unknown and it is no tag-free background either"))
     unlabelled = [p for p in scan.photos if p not in labelled_photos and _folder_stem(p) not in unusable]
     to_probe = sorted(labelled_photos) + (unlabelled if settings.unlabelled_as_background else [])
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
@@ -356,7 +417,7 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
     for xml_rel, photo in sorted(chosen.items(), key=lambda kv: kv[1]):
         info = probed[photo]
         if isinstance(info, Problem):
-            problems.append(info)
+            problems.append(replace(info, detail=f"{info.detail}; its labels in {xml_rel} are not used"))
             continue
         found_rows, found = read_objects(xml_rel, photo, annotations[xml_rel], info, settings)
         rows.extend(found_rows)

@@ -212,6 +212,8 @@ def _check_settings(s: Preset) -> None:
                         "try 256 or 384)")
     if isinstance(s.input_size, int) and s.input_size % 2 ** s.max_level:
         problems.append(f"input_size {s.input_size} must be a multiple of 2**max_level = {2 ** s.max_level}")
+    if s.min_level > s.max_level:
+        problems.append(f"min_level {s.min_level} must not exceed max_level {s.max_level}")
     if s.mixed_precision not in MIXED_PRECISION:
         problems.append(f"mixed_precision must be one of {', '.join(MIXED_PRECISION)} (got {s.mixed_precision!r})")
     if not (isinstance(s.gpus, int) and s.gpus >= 0) and s.gpus != "all":

@@ -13,8 +13,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Mapping
 
+from spatule.config import WORKFLOW_TRAIN_KEYS, train_overrides  # noqa: F401  (re-exported)
 from spatule.identities import assign_identities, describe_sources, identity_sources, read_identities_csv
-from spatule.labels import IndexSettings, index_labels, read_objects_csv, write_objects
+from spatule.labels import IndexSettings, index_labels, read_objects_csv, too_small_for_tiles, write_objects
 from spatule.problems import Severity, SpatuleError, enforce_policy, write_problems
 from spatule.split import SPLITS, SplitPlan, assign_groups, check_disjoint, cooccurrence_groups, photo_splits
 from spatule.tables import read_csv, write_csv
@@ -37,13 +38,21 @@ def index_settings(labels: Mapping[str, Any]) -> IndexSettings:
 
 
 def index_stage(labels_dir: Path, identities: Path | None, labels_config: Mapping[str, Any], objects_csv: Path,
-                problems_csv: Path, threads: int = 1, log: logging.Logger = _log) -> dict[str, int]:
+                problems_csv: Path, threads: int = 1, log: logging.Logger = _log,
+                synth_config: Mapping[str, Any] | None = None) -> dict[str, int]:
     """Index the labels folder, resolve identities, write objects.csv and problems.csv.
 
-    With ``labels.on_problem: error`` any defect fails the stage, after
-    problems.csv has been written, with one message naming every bad file.
+    With ``synth_config``, photos too small for one tile are recorded (see
+    :func:`spatule.labels.too_small_for_tiles`). With ``labels.on_problem: error``
+    any defect fails the stage, after problems.csv has been written, with one
+    message naming every bad file.
     """
     rows, problems = index_labels(labels_dir, index_settings(labels_config), threads=threads)
+    if synth_config is not None:
+        rows, small = too_small_for_tiles(rows, int(synth_config["tile_size"]),
+                                          int(synth_config.get("bottom_margin_px", 80)),
+                                          bool(synth_config.get("use_labelled_regions", True)))
+        problems.extend(small)
     tags = [r for r in rows if r.kind == "tag"]
     id_rows = []
     if identities is not None:
@@ -112,6 +121,9 @@ def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, An
                      int(split_config["seed"]))
     rows = read_objects_csv(objects_csv)
     crops = read_tags(tags_csv)
+    if not crops:
+        raise SpatuleError(f"no usable tag in the labels ({objects_csv} has no tag row): "
+                           f"{objects_csv.parent / 'problems.csv'} says why each labelled file was not used")
     tag_count = Counter(c.identity for c in crops)
     identity_photos: dict[str, set[str]] = defaultdict(set)
     source = {}
@@ -236,7 +248,7 @@ def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int,
     import cv2
 
     from spatule.images import read_photo
-    from spatule.synth import plan_digest, plan_split, render_shard, shard_tiles
+    from spatule.synth import fits_tile, plan_digest, plan_split, render_shard, shard_tiles
     from spatule.tiles import record_rows, write_records
 
     settings = synth_settings(synth)
@@ -247,6 +259,11 @@ def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int,
         if ground.width < settings.tile_size or ground.height - settings.bottom_margin_px < settings.tile_size:
             log.warning("%s: %dx%d photo (less the %d px bottom margin) is smaller than a %d px tile; not used",
                         ground.image, ground.width, ground.height, settings.bottom_margin_px, settings.tile_size)
+    for tag in tags:
+        if not fits_tile(tag, 1.0, 0.0, False, settings.clone_pad_px, settings.tile_size):
+            log.warning("%s: the %dx%d px tag (with %d px clone pad) is larger than a %d px tile: pasted shrunk to fit "
+                        "(see the scale column of tiles.csv)", tag.tag_id, tag.box[2] - tag.box[0],
+                        tag.box[3] - tag.box[1], settings.clone_pad_px, settings.tile_size)
     plan = plan_split(split, count, seed, grounds, tags, settings)
     part = shard_tiles(plan, shards)[shard]
     by_image = {g.image: g for g in grounds}
@@ -301,15 +318,6 @@ def coco_stage(split: str, shard_dirs: list[Path], tile_size: int, class_name: s
 
 
 # --- training and export -----------------------------------------------------------------------
-
-WORKFLOW_TRAIN_KEYS = frozenset({"preset", "threads", "runtime_min", "mem_mb"})
-"""``train.*`` keys that steer the Snakemake job, not the experiment."""
-
-
-def train_overrides(train: Mapping[str, Any]) -> dict[str, Any]:
-    """The experiment overrides in the ``train`` config section (unset = the preset's)."""
-    return {k: v for k, v in train.items() if k not in WORKFLOW_TRAIN_KEYS and v is not None}
-
 
 def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records: list[Path], val_json: Path,
                 model_dir: Path, metrics_json: Path, threads: int = 1, log: logging.Logger = _log) -> dict:

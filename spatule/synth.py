@@ -211,7 +211,8 @@ def pick_window(rng: np.random.Generator, ground: Ground, settings: SynthSetting
 
 def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings, blend: str,
                taken: Sequence[Rect]) -> Paste | None:
-    """Draw jitter and a free spot for one tag; None when it does not fit."""
+    """Draw jitter and a free spot for one tag; None when no free spot is found among the
+    tags already placed. A tag larger than the tile is shrunk to fit (see :func:`fit_scale`)."""
     j = settings.jitter
     scale = float(rng.uniform(j.scale[0], j.scale[1])) if j.scale[0] != j.scale[1] else float(j.scale[0])
     rotation = float(rng.uniform(-j.rotation_deg, j.rotation_deg)) if j.rotation_deg else 0.0
@@ -219,12 +220,11 @@ def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings
     brightness = float(rng.uniform(-j.brightness, j.brightness)) if j.brightness else 0.0
     contrast = float(rng.uniform(-j.contrast, j.contrast)) if j.contrast else 0.0
     blur = float(rng.uniform(0, j.blur_sigma)) if j.blur_sigma else 0.0
+    scale = fit_scale(tag, scale, rotation, flip, settings.clone_pad_px, settings.tile_size)
     _, _, box, _ = pasted_geometry(tag, scale, rotation, flip, settings.clone_pad_px)
     pad = settings.clone_pad_px
     mask_w, mask_h = box[2] - box[0] + 2 * pad, box[3] - box[1] + 2 * pad
     size = settings.tile_size
-    if mask_w > size or mask_h > size:
-        return None
     for _ in range(settings.tries):
         mx = int(rng.integers(0, size - mask_w + 1))
         my = int(rng.integers(0, size - mask_h + 1))
@@ -235,22 +235,53 @@ def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings
     return None
 
 
+def fits_tile(tag: TagSource, scale: float, rotation_deg: float, flip: bool, pad: int, size: int) -> bool:
+    """Whether the tag box, jittered and grown by ``pad``, fits in a ``size`` tile."""
+    _, _, box, _ = pasted_geometry(tag, scale, rotation_deg, flip, pad)
+    return max(box[2] - box[0], box[3] - box[1]) + 2 * pad <= size
+
+
+def fit_scale(tag: TagSource, scale: float, rotation_deg: float, flip: bool, pad: int, size: int) -> float:
+    """``scale``, or the largest smaller one (4 decimals) at which the tag fits in a tile.
+
+    A tag larger than the tile (a close-up) is pasted shrunk rather than never
+    pasted; its label is the shrunk box, and ``tiles.csv`` records the scale.
+    """
+    if fits_tile(tag, scale, rotation_deg, flip, pad, size):
+        return scale
+    _, _, box, _ = pasted_geometry(tag, scale, rotation_deg, flip, pad)
+    fitted = math.floor(scale * (size - 2 * pad) / max(box[2] - box[0], box[3] - box[1]) * 10000) / 10000
+    while fitted > 0.0001 and not fits_tile(tag, fitted, rotation_deg, flip, pad, size):
+        fitted = round(fitted - 0.0001, 4)
+    if fitted <= 0.0001:
+        raise SpatuleError(f"{tag.file}: tag {tag.box} cannot be shrunk to fit a {size} px tile")
+    return fitted
+
+
+def ground_order(rng: np.random.Generator, index: int, count: int) -> list[int]:
+    """Grounds to try for tile ``index``: its own (``index mod count``) first, then every other one
+    once, in an order drawn from the tile's stream."""
+    start = index % count
+    return [start] + [int(i) for i in rng.permutation(count) if int(i) != start]
+
+
 def plan_tile(split: str, index: int, seed: int, grounds: Sequence[Ground], tags: Sequence[TagSource],
               settings: SynthSettings) -> TileSpec:
     """Plan one tile from its own random stream."""
     rng = tile_rng(seed, split, index)
-    order = rng.permutation(len(grounds))
-    start = index % len(grounds)
     window = None
     ground = grounds[0]
-    for offset in range(len(grounds)):  # the tile's own photo first, then others until one fits
-        ground = grounds[(start + offset) % len(grounds)] if offset == 0 else grounds[int(order[offset])]
+    for choice in ground_order(rng, index, len(grounds)):  # the tile's own photo first, then others until one fits
+        ground = grounds[choice]
         window = pick_window(rng, ground, settings)
         if window is not None:
             break
     if window is None:
-        raise SpatuleError(f"no {settings.tile_size}x{settings.tile_size} tag-free window fits in any {split} "
-                           f"background photo (bottom margin {settings.bottom_margin_px} px)")
+        shown = ", ".join(f"{g.image} ({g.width}x{g.height})" for g in grounds[:8]) + (" ..." if len(grounds) > 8 else "")
+        raise SpatuleError(f"no {settings.tile_size}x{settings.tile_size} tag-free window fits in any {split} ground "
+                           f"photo: {shown}, with the {settings.bottom_margin_px} px bottom margin "
+                           f"(synth.bottom_margin_px) and {settings.gap_px} px around labelled tags (synth.gap_px). "
+                           "Label larger tag-free photos, or lower synth.tile_size")
     weights = np.asarray(settings.tags_per_tile, dtype=float)
     count = int(rng.choice(len(weights), p=weights / weights.sum()))
     if settings.blend == "mix":

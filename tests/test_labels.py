@@ -197,7 +197,13 @@ def test_photo_of_an_unusable_xml_is_never_a_background(tmp_path):
     write_xml(tmp_path / "twin.xml", voc_xml("gone.jpg", W, H, [(1, 2, 30, 40)]))
     rows, problems = index(tmp_path, unlabelled_as_background=True)
     assert rows == []
-    assert sorted((p.file, p.code) for p in problems) == [("IMG.xml", "bad_xml"), ("twin.xml", "ambiguous_photo")]
+    # each photo is named too, so that nothing under labels.dir is left out of problems.csv without a word
+    assert sorted((p.file, p.code) for p in problems) == [
+        ("IMG.jpg", "photo_xml_unusable"), ("IMG.xml", "bad_xml"), ("twin.jpg", "photo_xml_unusable"),
+        ("twin.png", "photo_xml_unusable"), ("twin.xml", "ambiguous_photo")]
+    assert all(p.severity is Severity.INFO for p in problems if p.code == "photo_xml_unusable")
+    (img,) = [p for p in problems if p.file == "IMG.jpg"]
+    assert "IMG.xml" in img.detail
 
 
 def test_photo_without_xml_is_reported_and_not_used(tmp_path):
@@ -767,3 +773,66 @@ def test_a_code_glued_to_the_class_without_colon_is_a_near_miss(tmp_path):
     rows, problems = index_labels(tmp_path, IndexSettings())
     assert rows == []
     assert [(p.object, p.code) for p in problems if p.object] == [(1, "class_near_miss"), (2, "other_class")]
+
+
+# --- issue 7: folders that are empty or linked, photos too small for a tile, bad name patterns ------
+
+
+def test_an_empty_labels_folder_is_a_clear_error(tmp_path):
+    (tmp_path / ".DS_Store").write_bytes(b"\x00")
+    (tmp_path / "notes.txt").write_text("no photos yet")
+    with pytest.raises(SpatuleError, match=r"no photo and no labelImg XML"):
+        index(tmp_path)
+
+
+def test_folder_links_are_recorded_and_never_followed(tmp_path):
+    root = tmp_path / "labels"
+    labelled_photo(tmp_path / "outside", "secret.jpg", W, H, [(1, 2, 30, 40)])
+    labelled_photo(root / "real", "a.jpg", W, H, [(1, 2, 30, 40)])
+    (root / "away").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (root / "again").symlink_to(root / "real", target_is_directory=True)
+    rows, problems = index(root)
+    assert [r.image for r in rows] == ["real/a.jpg"]  # read once, where it lies
+    assert sorted((p.file, p.code, p.severity) for p in problems) == [
+        ("again", "folder_link", Severity.INFO), ("away", "link_outside", Severity.ERROR)]
+
+
+def test_unreadable_photo_names_the_xml_left_unused(tmp_path):
+    write_noise_jpeg(tmp_path / "cut.jpg", 64, 48)
+    truncate_file(tmp_path / "cut.jpg")
+    write_xml(tmp_path / "cut.xml", voc_xml("cut.jpg", 64, 48, [(1, 2, 30, 40)]))
+    _, problems = index(tmp_path)
+    p = only(problems, "unreadable_photo")
+    assert p.file == "cut.jpg" and p.detail.endswith("its labels in cut.xml are not used")
+
+
+def a_row(image: str, width: int, height: int, obj: int | None = None) -> LabelledObject:
+    box = (1 + 40 * obj, 2, 30 + 40 * obj, 40) if obj else (None,) * 4
+    return LabelledObject(image=image, xml=image.replace(".jpg", ".xml"), kind="tag" if obj else "background",
+                          object=obj, name="tag" if obj else "", identity="", identity_source="", xmin=box[0],
+                          ymin=box[1], xmax=box[2], ymax=box[3], difficult=False, truncated=False, width=width,
+                          height=height, orientation=1, orientation_applied=False)
+
+
+def test_photos_too_small_for_a_tile_are_recorded():
+    from spatule.labels import too_small_for_tiles
+
+    rows = [a_row("big.jpg", 960, 720), a_row("small.jpg", 960, 690), a_row("tagged.jpg", 500, 400, 1),
+            a_row("tagged.jpg", 500, 400, 2)]
+    kept, problems = too_small_for_tiles(rows, 640, 60)
+    assert [(r.image, r.object) for r in kept] == [("big.jpg", None), ("tagged.jpg", 1), ("tagged.jpg", 2)]
+    assert [(p.file, p.code, p.action) for p in problems] == [
+        ("small.jpg", "photo_smaller_than_tile", Action.SKIPPED), ("tagged.jpg", "photo_smaller_than_tile", Action.USED)]
+    assert "small.xml" in problems[0].detail and "960x690" in problems[0].detail and "640 px" in problems[0].detail
+    _, quiet = too_small_for_tiles(rows, 640, 60, labelled_ground=False)
+    assert [p.file for p in quiet] == ["small.jpg"]
+
+
+@pytest.mark.parametrize("pattern, message", [
+    ("(unclosed", "not a valid regular expression"),
+    (r"^(?P<class>\w+):(?P<identiy>\w+)$", "identiy"),
+])
+def test_a_bad_name_pattern_is_a_clear_error(tmp_path, pattern, message):
+    labelled_photo(tmp_path, "a.jpg", W, H, [(1, 2, 30, 40)])
+    with pytest.raises(SpatuleError, match=f"labels.name_pattern.*{message}"):
+        index(tmp_path, name_pattern=pattern)

@@ -331,6 +331,7 @@ def test_overrides_reach_the_experiment(data):
     ({"input_size": 320}, "multiple of 128"),
     ({"mixed_precision": "float8"}, "mixed_precision"),
     ({"gpus": -1}, "gpus"),
+    ({"min_level": 5, "max_level": 4}, "min_level 5 must not exceed max_level 4"),
 ])
 def test_bad_overrides_are_named(overrides, message, data):
     with pytest.raises(SpatuleError, match=message):

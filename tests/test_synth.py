@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from spatule.synth import (BLENDS, Ground, Jitter, Paste, SynthSettings, TagSource, TileSpec, affine, moved_box,
-                           overlaps, pasted_geometry, plan_split, render_shard, render_tile, shard_tiles)
+from spatule.synth import (BLENDS, Ground, Jitter, Paste, SynthSettings, TagSource, TileSpec, affine, fit_scale,
+                           fits_tile, ground_order, moved_box, overlaps, pasted_geometry, plan_split, render_shard,
+                           render_tile, shard_tiles)
 from spatule.voc import parse_voc
 
 SIZE = 640
@@ -174,6 +175,72 @@ def test_no_ground_or_no_tag_is_a_clear_error():
         plan_split("test", 5, 1, [], tags, SynthSettings())
     with pytest.raises(SpatuleError, match="window"):
         plan_split("test", 5, 1, [Ground("small.JPG", 600, 500, 1, False)], tags, SynthSettings())
+
+
+def test_ground_order_tries_the_tiles_own_photo_first_then_every_other_once():
+    for index in range(12):
+        order = ground_order(np.random.default_rng(index), index, 5)
+        assert order[0] == index % 5 and sorted(order) == list(range(5))
+
+
+def test_the_one_ground_that_fits_is_found_for_every_tile():
+    # Regression: the fallback walked a permutation from its second entry, so the photo first in the
+    # permutation was never tried: with one usable photo among many, some tiles failed the whole split.
+    grounds, tags = sources()
+    crowded = [Ground(f"crowded{i}.JPG", 960, 720, 1, False, avoid=((300, 200, 390, 232),)) for i in range(12)]
+    plan = plan_split("train", 60, 3, [*crowded, Ground("open.JPG", 960, 720, 1, False)], tags,
+                      SynthSettings(bottom_margin_px=60))
+    assert {spec.image for spec in plan} == {"open.JPG"}
+
+
+def test_a_window_that_fits_nowhere_is_an_error_naming_the_photos_and_keys():
+    _, tags = sources()
+    from spatule.problems import SpatuleError
+    with pytest.raises(SpatuleError) as error:
+        plan_split("val", 3, 1, [Ground("a.JPG", 600, 500, 1, False), Ground("b.JPG", 700, 650, 1, False)], tags,
+                   SynthSettings(bottom_margin_px=60))
+    message = str(error.value)
+    assert "a.JPG (600x500)" in message and "b.JPG (700x650)" in message
+    assert "synth.bottom_margin_px" in message and "synth.tile_size" in message
+
+
+def big_tag() -> TagSource:
+    """A close-up: an 800x220 px tag in a 1200x620 crop, larger than a 640 tile."""
+    return TagSource("big", "big.png", "BIG", "close.JPG", 1200, 620, (200, 200, 1000, 420))
+
+
+@pytest.mark.parametrize("rotation", [0.0, 30.0])
+def test_a_tag_larger_than_the_tile_is_shrunk_just_enough_to_fit(rotation: float):
+    tag, pad = big_tag(), 4
+    assert not fits_tile(tag, 1.0, rotation, False, pad, SIZE)
+    scale = fit_scale(tag, 1.0, rotation, False, pad, SIZE)
+    assert 0.5 < scale < 0.8 and scale == round(scale, 4)
+    assert fits_tile(tag, scale, rotation, False, pad, SIZE)
+    assert not fits_tile(tag, scale + 0.002, rotation, False, pad, SIZE)  # no smaller than needed
+    small = TagSource("s", "s.png", "S", "p.JPG", 60, 90, (12, 12, 48, 78))
+    assert fit_scale(small, 1.3, rotation, False, pad, SIZE) == 1.3  # a tag that fits keeps its jitter
+
+
+@pytest.mark.parametrize("blend", BLENDS)
+def test_a_tag_larger_than_the_tile_is_pasted_shrunk_with_its_box(blend: str, tmp_path: Path):
+    rng = np.random.default_rng(3)
+    tag = big_tag()
+    crop = rng.integers(40, 90, (tag.height, tag.width, 3), dtype=np.uint8)
+    crop[tag.box[1]:tag.box[3], tag.box[0]:tag.box[2]] = 235
+    grounds = [Ground("bg.JPG", 1600, 1200, 1, False)]
+    settings = SynthSettings(blend=blend, tags_per_tile=(0.0, 1.0), jitter=Jitter(brightness=0, contrast=0))
+    plan = plan_split("train", 4, 2, grounds, [tag], settings)
+    assert all(len(spec.pastes) == 1 for spec in plan)
+    photo = np.clip(rng.normal(100, 20, (1200, 1600, 3)), 0, 255).astype(np.uint8)
+    render_shard(plan, tmp_path, lambda _: photo, lambda _: crop, {"big": tag}, settings, "tag")
+    for spec in plan:
+        (paste,) = spec.pastes
+        x0, y0, x1, y1 = paste.box
+        assert paste.scale < 1 and 0 < x0 < x1 < SIZE and 0 < y0 < y1 < SIZE
+        assert x1 - x0 > SIZE * 0.9  # shrunk only as far as needed
+        tile = cv2.imread(str(tmp_path / f"{spec.tile_id}.jpg"))
+        inner = tile[y0 + 6:y1 - 6, x0 + 6:x1 - 6]
+        assert inner.mean() > (180 if blend != "mixed" else 120), blend  # the bright band fills the box
 
 
 def digest(folder: Path) -> dict[str, str]:

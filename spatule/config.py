@@ -1,0 +1,131 @@
+"""Checks of the workflow config that the JSON schema cannot express.
+
+``schemas/config.schema.yaml`` checks each value on its own (type, range,
+unknown keys). What is left is a value that is well-typed but cannot work: a
+``labels.name_pattern`` that is no regular expression, held-out fractions that
+leave nothing to train on, tiles asked for a split that gets no tag, an
+overlap as large as the tile, a training preset whose levels do not fit its
+input. :func:`config_problems` finds them when the workflow is parsed, so that
+a dry run already says which key is wrong, instead of a stage failing later.
+
+Only the standard library here (and :mod:`spatule.model`, which needs NumPy,
+when it is importable): the Snakefile imports this module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from spatule.problems import SpatuleError
+
+NAME_GROUPS = frozenset({"class", "identity"})
+"""Named groups ``labels.name_pattern`` may use."""
+
+
+def compile_name_pattern(pattern: str) -> re.Pattern[str]:
+    """``labels.name_pattern`` as a regex; a clear error for one that does not compile or has unknown groups.
+
+    A misspelt group (``(?P<identiy>...)``) would silently lose every identity,
+    so only ``class`` and ``identity`` are accepted as group names.
+    """
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, TypeError) as exc:
+        raise SpatuleError(f"labels.name_pattern {pattern!r} is not a valid regular expression ({exc})") from None
+    unknown = sorted(set(compiled.groupindex) - NAME_GROUPS)
+    if unknown:
+        raise SpatuleError(f"labels.name_pattern {pattern!r} has named group(s) {', '.join(unknown)}; "
+                           "only 'class' and 'identity' are understood")
+    return compiled
+
+
+WORKFLOW_TRAIN_KEYS = frozenset({"preset", "threads", "runtime_min", "mem_mb"})
+"""``train.*`` keys that steer the Snakemake job, not the experiment."""
+
+
+def train_overrides(train: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment overrides in the ``train`` config section (unset = the preset's)."""
+    return {k: v for k, v in train.items() if k not in WORKFLOW_TRAIN_KEYS and v is not None}
+
+
+def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = config.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def label_problems(labels: Mapping[str, Any]) -> list[str]:
+    """``labels.*``: the name pattern compiles."""
+    if "name_pattern" not in labels:
+        return []
+    try:
+        compile_name_pattern(labels["name_pattern"])
+    except SpatuleError as exc:
+        return [str(exc)]
+    return []
+
+
+def split_problems(split: Mapping[str, Any], synth: Mapping[str, Any]) -> list[str]:
+    """``split.*`` fractions leave something to train on; a split given tiles gets tags."""
+    problems = []
+    val, test = float(split.get("val_fraction", 0)), float(split.get("test_fraction", 0))
+    if val + test >= 1:
+        problems.append(f"split.val_fraction + split.test_fraction = {val + test:g} leaves nothing to train on; "
+                        "keep the sum below 1")
+    tiles = synth.get("tiles") if isinstance(synth.get("tiles"), Mapping) else {}
+    for name, fraction in (("val", val), ("test", test)):
+        if fraction == 0 and int(tiles.get(name, 0) or 0) > 0:
+            problems.append(f"synth.tiles.{name} is {tiles[name]} but split.{name}_fraction is 0, so no tag is held "
+                            f"out for {name}: set synth.tiles.{name}: 0 or a positive split.{name}_fraction")
+    return problems
+
+
+def synth_problems(synth: Mapping[str, Any]) -> list[str]:
+    """``synth.*`` values that are in range one by one but not together."""
+    problems = []
+    jitter = _section(synth, "jitter")
+    scale = jitter.get("scale")
+    if isinstance(scale, (list, tuple)) and len(scale) == 2 and float(scale[0]) > float(scale[1]):
+        problems.append(f"synth.jitter.scale {list(scale)} must be [min, max] with min <= max")
+    weights = synth.get("tags_per_tile")
+    if isinstance(weights, (list, tuple)) and weights and sum(float(w) for w in weights) <= 0:
+        problems.append("synth.tags_per_tile: the weights of 0, 1, 2, ... tags per tile are all 0")
+    mix = _section(synth, "blend_mix")
+    if synth.get("blend") == "mix" and mix and sum(float(v) for v in mix.values()) <= 0:
+        problems.append("synth.blend_mix: synth.blend is 'mix' but every blend weight is 0")
+    return problems
+
+
+def detect_problems(config: Mapping[str, Any]) -> list[str]:
+    """``detect.overlap`` below the tile; ``evaluate.min_score`` not above its threshold."""
+    problems = []
+    detect, evaluate, synth = _section(config, "detect"), _section(config, "evaluate"), _section(config, "synth")
+    if "overlap" in detect and "tile_size" in synth and int(detect["overlap"]) >= int(synth["tile_size"]):
+        problems.append(f"detect.overlap {detect['overlap']} px must be below synth.tile_size {synth['tile_size']} px")
+    if "min_score" in evaluate and "score_threshold" in evaluate and \
+            float(evaluate["min_score"]) > float(evaluate["score_threshold"]):
+        problems.append(f"evaluate.min_score {evaluate['min_score']} must not exceed evaluate.score_threshold "
+                        f"{evaluate['score_threshold']} (detections below min_score are not kept)")
+    return problems
+
+
+def train_problems(train: Mapping[str, Any]) -> list[str]:
+    """``train.*``: the preset with its overrides passes :func:`spatule.model.resolve_preset`."""
+    try:
+        from spatule.model import resolve_preset
+    except ImportError:  # a Snakemake-only environment: the train job checks the same when it runs
+        return []
+    try:
+        resolve_preset(str(train.get("preset", "demo")), train_overrides(train))
+    except SpatuleError as exc:
+        return [str(exc)]
+    return []
+
+
+def config_problems(config: Mapping[str, Any]) -> list[str]:
+    """Every problem of a (schema-valid) workflow config, each naming its key."""
+    return [*label_problems(_section(config, "labels")),
+            *split_problems(_section(config, "split"), _section(config, "synth")),
+            *synth_problems(_section(config, "synth")),
+            *detect_problems(config),
+            *train_problems(_section(config, "train"))]
