@@ -31,6 +31,7 @@ include: "rules/export.smk"
 include: "rules/evaluate.smk"
 include: "rules/detect.smk"
 include: "rules/report.smk"
+include: "rules/provenance.smk"
 
 
 rule all:
@@ -43,4 +44,5 @@ rule all:
         rules.evaluate_real.output,
         rules.detect.output,
         rules.report.output,
+        rules.provenance.output,
     default_target: True

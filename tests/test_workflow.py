@@ -19,6 +19,7 @@ pytestmark = pytest.mark.workflow
 SPLITS = ("train", "val", "test")
 TILE_TARGETS = [f"results/tiles/{split}.json" for split in SPLITS]
 RECORD_TARGETS = ["results/tfrecords/label_map.pbtxt"]
+PROVENANCE = "results/provenance.json"
 
 
 def rules_defined() -> set[str]:
@@ -195,7 +196,7 @@ def test_a_bad_config_value_is_rejected_by_snakemake_n_naming_its_key(cli_reject
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("demo") / "w"
-    snakemake(workdir, "--cores", "2", *TILE_TARGETS, *RECORD_TARGETS)
+    snakemake(workdir, "--cores", "2", *TILE_TARGETS, *RECORD_TARGETS, PROVENANCE)
     return workdir
 
 
@@ -229,10 +230,51 @@ def test_demo_identities_match_their_csv_rows(demo_run: Path):
 
 
 def test_rerun_from_scratch_gives_byte_identical_outputs(demo_run: Path, tmp_path: Path):
+    # Two runs from scratch, in two working directories, --cores 2 (demo_run) and --cores 1.
     again = tmp_path / "w"
-    snakemake(again, "--cores", "1", *TILE_TARGETS, *RECORD_TARGETS)
+    snakemake(again, "--cores", "1", *TILE_TARGETS, *RECORD_TARGETS, PROVENANCE)
     for folder in ("resources/demo", "results"):
         assert tree_hashes(again / folder) == tree_hashes(demo_run / folder)
+    compared = tree_hashes(demo_run / "results")
+    kinds = {Path(name).suffix for name in compared}
+    assert {".jpg", ".xml", ".json", ".tfrecord", ".csv", ".png"} <= kinds
+    tiles = [name for name in compared if re.fullmatch(r"tiles/(train|val|test)/shard-\d+/\w+-\d{5}\.(jpg|xml)", name)]
+    assert len(tiles) == 2 * 448
+    assert {f"tiles/{split}.json" for split in SPLITS} | {"provenance.json"} <= set(compared)
+    assert sum(1 for name in compared if name.endswith(".tfrecord")) == 4
+
+
+def test_provenance_records_the_config_seeds_versions_and_input_checksums(demo_run: Path):
+    import importlib.metadata
+
+    import snakemake as snakemake_package
+
+    from spatule.provenance import source_digest
+
+    record = json.loads((demo_run / PROVENANCE).read_text(encoding="utf-8"))
+    embedded = yaml.safe_load((REPO / "config.yaml").read_text())
+
+    def contains(big: dict, small: dict) -> bool:
+        return all(contains(big[k], v) if isinstance(v, dict) else big.get(k) == v for k, v in small.items())
+
+    assert contains(record["config"], embedded)
+    assert record["seeds"] == {"demo.seed": 2018, "split.seed": 7, "synth.seed": 11, "train.seed": 0}
+    versions = record["versions"]
+    assert versions["snakemake"] == snakemake_package.__version__
+    for name in ("tensorflow", "tf-models-official", "numpy", "pandas", "lxml", "pycocotools",
+                 "opencv-python-headless"):
+        assert versions[name] == importlib.metadata.version(name), name
+    photos = demo_run / "resources/demo/photos"
+    on_disk = sorted(p.relative_to(photos).as_posix() for p in photos.rglob("*")
+                     if p.is_file() and not p.name.startswith("."))  # .snakemake_timestamp is not an input
+    assert sorted(record["inputs"]["files"]) == on_disk and len(on_disk) == 60
+    for name, digest in record["inputs"]["files"].items():
+        assert digest == hashlib.sha256((photos / name).read_bytes()).hexdigest(), name
+    identities = demo_run / "resources/demo/identities.csv"
+    assert record["inputs"]["identities"] == {"path": "resources/demo/identities.csv",
+                                              "sha256": hashlib.sha256(identities.read_bytes()).hexdigest()}
+    assert record["inputs"]["not_read"] == []
+    assert record["workflow"] == {"version": "0.1.0", **source_digest(REPO)}
 
 
 def test_demo_tiles_hold_only_tags_and_ground_of_their_own_split(demo_run: Path):

@@ -1,0 +1,22 @@
+# provenance: the resolved config, seeds, package versions, workflow source digest and the sha256
+# of every input file -> results/provenance.json (deterministic: no time, no --cores).
+
+import snakemake as _snakemake
+
+
+rule provenance:
+    input:
+        labels=labels_dir(),
+        identities=identities_input(),
+    output:
+        "results/provenance.json",
+    params:
+        config=config,
+        snakemake_version=_snakemake.__version__,
+    threads: 2
+    log:
+        "logs/provenance.log",
+    conda:
+        TF_ENV
+    script:
+        "../scripts/provenance.py"
