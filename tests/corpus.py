@@ -194,6 +194,12 @@ def _not_an_image(folder: Path, outside: Path) -> None:
     write_xml(folder / "empty.xml", voc_xml("empty.jpg", W, H, [GOOD_BOX], names="tag:NUL1"))
 
 
+def _bomb(folder: Path, outside: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.new("1", (10000, 10000)).save(folder / "bomb.png")  # 12 kB on disk, 100 Mpx decoded
+    write_xml(folder / "bomb.xml", voc_xml("bomb.png", 10000, 10000, [GOOD_BOX], names="tag:BMB1"))
+
+
 def _png(folder: Path, outside: Path) -> None:
     tagged(folder, "photo", [GOOD_BOX], "tag:PNG1", seed=37, suffix=".png")
 
@@ -328,6 +334,8 @@ CASES: tuple[Case, ...] = (
           [("corrupt.jpg", "unreadable_photo")], _corrupt),
     _case("not-an-image", "a text file and an empty file named .jpg", "both skipped",
           [("notes.jpg", "unreadable_photo"), ("empty.jpg", "unreadable_photo")], _not_an_image),
+    _case("decompression-bomb", "a 12 kB PNG that decodes to 100 megapixels", "photo skipped before decoding",
+          [("bomb.png", "unreadable_photo")], _bomb),
     _case("png", "PNG photo", "used", [], _png, tags=1),
     _case("grayscale", "single-channel JPEG", "used (decoded to 3 channels)", [], _grayscale, tags=1),
     _case("cmyk", "CMYK JPEG", "used (decoded to BGR)", [], _cmyk, tags=1),
@@ -401,6 +409,8 @@ class Run:
     config: dict[str, Any] = field(default_factory=dict)
     failing_rule: str | None = None
     log_says: tuple[str, ...] = ()
+    identities: str | None = None
+    """``labels.identities``: a file the run writes into the labels folder (None: no CSV)."""
 
 
 def _empty(labels: Path) -> None:
@@ -426,6 +436,12 @@ def _all_small(labels: Path) -> None:
         tagged(labels, f"bird-{i}", [(40, 50, 130, 82)], f"tag:{code}", w=600, h=500, seed=73 + i)
 
 
+def _identities_not_utf8(labels: Path) -> None:
+    base_set(labels)
+    (labels / "identities.csv").write_bytes(b"image,xmin,ymin,xmax,ymax,identity\n"
+                                            b"bird-0.jpg,100,120,190,152,CAF\xc9\n")
+
+
 NO_HOLD_OUT = {"split": {"val_fraction": 0, "test_fraction": 0},
                "synth": {"tiles": {"train": 6, "val": 0, "test": 0}, "shards": 1, "tags_per_tile": [0, 1]}}
 
@@ -434,6 +450,9 @@ RUNS: tuple[Run, ...] = (
         _empty, failing_rule="index_labels", log_says=("no photo and no labelImg XML",)),
     Run("single-identity", "three tags, all of one bird", "split fails: one identity cannot fill train, val and test",
         _single_identity, failing_rule="split", log_says=("only 1 tag identities (AXFD)", "at least 3")),
+    Run("identities-not-utf8", "an identities CSV in Latin-1", "index_labels fails naming the file",
+        _identities_not_utf8, failing_rule="index_labels", log_says=("identities.csv: not UTF-8 text",),
+        identities="identities.csv"),
     Run("tag-larger-than-tile", "an 800x220 px tag, larger than the 640 px tile (nothing held out)",
         "pasted shrunk to fit, its label the shrunk box; the log says so", _big_tag, config=NO_HOLD_OUT),
     Run("photos-smaller-than-tile", "every photo 600x500, smaller than a 640 px tile",
@@ -443,10 +462,81 @@ RUNS: tuple[Run, ...] = (
 )
 
 
+README_HEAD = """# The hostile-input corpus
+
+Broken and hostile label sets, written by code in `tests/corpus.py` (photos are generated, so
+nothing binary is checked in) and run through the real workflow by `tests/test_corpus.py`:
+index_labels -> extract_tags -> split -> synthesize -> coco (and provenance). Look at them with
+`python tests/corpus.py /tmp/corpus`; this file is `python tests/corpus.py --readme`.
+
+Rules every case is held to: a clear error naming the file and the defect, or a recorded row in
+`results/labels/problems.csv`; never a traceback in any log; nothing opened outside `labels.dir`
+(an audit hook in every job's Python records each file opened) and the secret planted outside
+never copied into an output; every photo and XML of a case either used or named in problems.csv.
+Usable tags must be cut from the right pixels (whatever the format or EXIF rotation): the crop's
+tag box is bright and grey, its margin dark.
+
+## Local cases
+
+All in one labels folder, each in its own sub-folder beside a healthy base set (three birds, three
+tag-free photos), one workflow run. `problems.csv` must hold exactly the rows listed for the
+case's files (file: code).
+
+| case | input | expected problems.csv rows | tags used | outcome |
+|---|---|---|---|---|
+"""
+
+README_MIDDLE = """
+## Whole-set runs
+
+Each changes the fate of the whole label set, so it runs on its own.
+
+| run | input | outcome | failing rule | its log says |
+|---|---|---|---|---|
+"""
+
+README_TAIL = """
+Beside these, `labels.on_problem: error` over the local cases must fail index_labels with one
+message naming every defect (`N defect(s)`, one line per file), and `tests/test_workflow.py` runs
+a table of invalid config values through a dry run, each rejected with its key named.
+
+## Known limit
+
+A JPEG whose compressed data is damaged but whose structure is intact (bit flips inside the
+scan) decodes without error to wrong pixels: JPEG has no checksum, and neither Pillow nor OpenCV
+reports libjpeg's warnings. Such a photo is used as it decodes. Truncated files, damaged headers
+and files that are not images are caught (`unreadable_photo`).
+"""
+
+
+def _md(text: str) -> str:
+    """Table cell text: XML element names in backticks (else Markdown takes them for HTML)."""
+    import re
+
+    return re.sub(r"<(/?[a-z]+)>", r"`<\1>`", text)
+
+
+def readme() -> str:
+    """``tests/corpus.md``: every case and run with its expected outcome."""
+    lines = [README_HEAD.rstrip("\n")]
+    for c in CASES:
+        rows = ", ".join(f"`{f}`: `{code}`" for f, code in c.problems) or "none"
+        lines.append(f"| `{c.name}` | {_md(c.what)} | {rows} | {c.tags} | {_md(c.outcome)} |")
+    lines.append(README_MIDDLE.rstrip("\n"))
+    for r in RUNS:
+        says = "; ".join(f"`{w}`" for w in r.log_says) or "-"
+        lines.append(f"| `{r.name}` | {_md(r.what)} | {_md(r.outcome)} | {r.failing_rule or '- (succeeds)'} | {says} |")
+    return "\n".join(lines) + "\n" + README_TAIL
+
+
 def main(argv: Sequence[str]) -> int:
-    """``python tests/corpus.py DIR``: write the corpus (DIR/labels, DIR/outside, DIR/runs/<name>)."""
+    """``python tests/corpus.py DIR``: write the corpus (DIR/labels, DIR/outside, DIR/runs/<name>);
+    ``--readme``: print tests/corpus.md."""
+    if list(argv) == ["--readme"]:
+        sys.stdout.write(readme())
+        return 0
     if len(argv) != 1:
-        print(__doc__.split("\n\n")[0], "\nusage: python tests/corpus.py DIR", file=sys.stderr)
+        print(__doc__.split("\n\n")[0], "\nusage: python tests/corpus.py DIR | --readme", file=sys.stderr)
         return 2
     root = Path(argv[0])
     write_corpus(root / "labels", root / "outside")
