@@ -310,8 +310,14 @@ def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "
         config.task.model.backbone.spinenet_mobile.min_level = s.min_level
         config.task.model.backbone.spinenet_mobile.max_level = s.max_level
     if overrides and overrides.get("params"):
-        config.override(dict(overrides["params"]), is_strict=True)
-    config.validate()
+        try:
+            config.override(dict(overrides["params"]), is_strict=True)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:  # an unknown key or a wrong type
+            raise SpatuleError(f"train.params: the Model Garden refuses {overrides['params']!r}: {exc}") from None
+    try:
+        config.validate()
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise SpatuleError(f"train: the experiment does not validate ({exc}); check train.params") from None
     return config
 
 

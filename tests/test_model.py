@@ -332,6 +332,7 @@ def test_overrides_reach_the_experiment(data):
     ({"mixed_precision": "float8"}, "mixed_precision"),
     ({"gpus": -1}, "gpus"),
     ({"min_level": 5, "max_level": 4}, "min_level 5 must not exceed max_level 4"),
+    ({"params": {"task": {"no_such_key": 1}}}, "train.params.*no_such_key"),
 ])
 def test_bad_overrides_are_named(overrides, message, data):
     with pytest.raises(SpatuleError, match=message):

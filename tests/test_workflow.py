@@ -84,6 +84,7 @@ BAD_VALUES: list[tuple[str, dict, tuple[str, ...]]] = [
     # (case id, override, what the output must hold: the key, as the schema or the check names it)
     ("demo.photos", nested("demo.photos", 2), (instance("demo.photos"),)),
     ("demo.extra", nested("demo.extra", 1), ("'extra' was unexpected", instance("demo"))),
+    ("demo.seed", nested("demo.seed", -1), (instance("demo.seed"),)),
     ("top-level", {"colour": "red"}, ("'colour' was unexpected",)),
     ("labels.dir", nested("labels.dir", ""), (instance("labels.dir"),)),
     ("labels.identities", nested("labels.identities", 5), (instance("labels.identities"),)),
@@ -100,6 +101,7 @@ BAD_VALUES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("split.sum", {"split": {"val_fraction": 0.5, "test_fraction": 0.5}}, ("split.val_fraction + split.test_fraction",)),
     ("split.no-val", nested("split.val_fraction", 0), ("synth.tiles.val", "split.val_fraction is 0")),
     ("synth.tile_size", nested("synth.tile_size", 32), (instance("synth.tile_size"),)),
+    ("synth.seed", nested("synth.seed", -1), (instance("synth.seed"),)),  # was a bare NumPy ValueError
     ("synth.tiles.train", nested("synth.tiles.train", 0), (instance("synth.tiles.train"),)),
     ("synth.shards", nested("synth.shards", 0), (instance("synth.shards"),)),
     ("synth.blend", nested("synth.blend", "poisson"), (instance("synth.blend"),)),
@@ -111,6 +113,7 @@ BAD_VALUES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("tfrecords.shards.val", nested("tfrecords.shards.val", 0), (instance("tfrecords.shards.val"),)),
     ("train.preset", nested("train.preset", "huge"), (instance("train.preset"),)),
     ("train.gpus", nested("train.gpus", -1), (instance("train.gpus"),)),
+    ("train.seed", nested("train.seed", 2 ** 40), (instance("train.seed"),)),
     ("train.mixed_precision", nested("train.mixed_precision", "float8"), (instance("train.mixed_precision"),)),
     ("train.levels", {"train": {"min_level": 6, "max_level": 5}}, ("train:", "min_level 6 must not exceed")),
     ("train.input_size", nested("train.input_size", 320), ("train:", "input_size must be a multiple of 128")),
