@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from spatule.problems import SpatuleError
 from spatule.tables import read_csv, write_records
 
 if TYPE_CHECKING:
@@ -136,7 +137,8 @@ def extract_tags(root: Path, tags: Sequence["LabelledObject"], crops_dir: Path, 
         pixels = read_photo(root / image, first.orientation, first.orientation_applied)
         height, width = pixels.shape[:2]
         if (width, height) != (first.width, first.height):
-            raise ValueError(f"{image}: decoded {width}x{height}, indexed {first.width}x{first.height}")
+            raise SpatuleError(f"{root / image}: decodes to {width}x{height} but was indexed as {first.width}x"
+                               f"{first.height}; was the photo changed after index_labels? Run the workflow again")
         made = []
         for i in by_photo[image]:
             tag = tags[i]

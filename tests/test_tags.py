@@ -74,3 +74,12 @@ def test_extract_tags_writes_lossless_crops_whose_box_is_the_tag(tmp_path: Path)
     assert crops[1].box_x0 == crops[1].box_y0 == 23  # ceil(0.25 * 90)
     write_tags(tmp_path / "tags.csv", crops)
     assert read_tags(tmp_path / "tags.csv") == crops
+
+
+def test_a_photo_that_no_longer_matches_its_index_is_a_clear_error(tmp_path: Path):
+    from spatule.problems import SpatuleError
+
+    (tmp_path / "in").mkdir()
+    assert cv2.imwrite(str(tmp_path / "in" / "a.png"), np.zeros((200, 300, 3), np.uint8))  # indexed as 400x300
+    with pytest.raises(SpatuleError, match=r"a\.png: decodes to 300x200 but was indexed as 400x300"):
+        extract_tags(tmp_path / "in", [tag_row("a.png", 1, (10, 10, 50, 40), 400, 300)], tmp_path / "crops", 8, 0.25)
