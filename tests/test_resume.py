@@ -2,7 +2,7 @@
 ``--rerun-incomplete``, ends with the same tiles, XML, COCO JSON and TFRecords as an uninterrupted run, and
 training resumes from its last checkpoint instead of starting over.
 
-The smoke training preset with 8 steps and a checkpoint every 2 leaves a moment to kill in. The whole
+The smoke training preset with 20 steps and a checkpoint every 2 leaves a moment to kill in. The whole
 process group of Snakemake is signalled, as a terminal's Ctrl-C, a scheduler or a lost node would.
 """
 
@@ -27,7 +27,7 @@ from conftest import REPO, snakemake
 pytestmark = pytest.mark.workflow
 SPLITS = ("train", "val", "test")
 TILE_TARGETS = [f"results/tiles/{split}.json" for split in SPLITS]
-STEPS = 8
+STEPS = 20  # checkpoints every 2 steps: a wide window to be killed in on any machine
 CONFIG = {
     "synth": {"tiles": {"train": 48, "val": 4, "test": 4}, "shards": 2},
     "train": {"preset": "smoke", "steps": STEPS, "checkpoint_interval": 2, "eval_interval": STEPS},
@@ -100,10 +100,16 @@ def test_killed_mid_synthesis_and_mid_training_a_rerun_gives_the_same_data_and_r
     target = "results/model/metrics.json"
     tiles = workdir / "results/tiles"
 
-    # 1. SIGKILL while a shard folder is being filled: Snakemake cannot clean up nor unlock.
-    run_until(workdir, config, target, lambda: any(tiles.glob("*/shard-*/*.jpg")), signal.SIGKILL)
-    shards = sorted(tiles.glob("*/shard-*"))
-    assert shards and [s for s in shards if not (s / "tiles.csv").is_file()], "killed after synthesis, not during"
+    # 1. SIGKILL while a train shard folder is being filled (24 tiles each: caught after at most 6, the kill
+    #    lands long before the last): Snakemake can neither clean up nor unlock.
+    caught: list[Path] = []
+
+    def filling() -> bool:
+        caught[:] = [s for s in tiles.glob("train/shard-*") if 1 <= len(list(s.glob("*.jpg"))) <= 6]
+        return bool(caught)
+
+    run_until(workdir, config, target, filling, signal.SIGKILL)
+    assert not (caught[0] / "tiles.csv").exists(), "killed after the shard was done, not during"
     assert not (workdir / "results/tfrecords").exists()
     snakemake(workdir, "--unlock", configfile=config)
 
