@@ -180,8 +180,8 @@ class LocalSlurm:
 
     def jobs(self) -> list[dict[str, str]]:
         """Every job slurmctld still knows (all of them: MinJobAge is an hour)."""
-        out = self.query("squeue", "--states=all", "--noheader", "--format=%i|%T|%k|%j").stdout
-        return [dict(zip(("id", "state", "comment", "name"), line.split("|", 3)))
+        out = self.query("squeue", "--states=all", "--noheader", "--format=%i|%T|%C|%m|%l|%j|%k").stdout
+        return [dict(zip(("id", "state", "cpus", "memory", "time_limit", "name", "comment"), line.split("|", 6)))
                 for line in out.splitlines() if line.strip()]
 
     def stop(self) -> None:

@@ -157,8 +157,15 @@ def test_smoke_workflow_through_slurm_equals_a_local_run(slurm: slurm_cluster.Lo
     assert {rule: list(rules_of.values()).count(rule) for rule in set(rules_of.values())} == expected
     records = {job["id"]: job for job in slurm.jobs()}
     for slurm_id, rule in rules_of.items():
-        assert records[slurm_id]["state"] == "COMPLETED", records[slurm_id]
-        assert records[slurm_id]["comment"].startswith(f"rule_{rule}"), records[slurm_id]
+        job = records[slurm_id]
+        assert job["state"] == "COMPLETED", job
+        assert job["comment"].startswith(f"rule_{rule}"), job
+        # what sbatch was asked for: the profile's default-resources, the overrides for train
+        assert job["memory"] == "4000M", job
+        assert job["time_limit"] == ("30:00" if rule == "train" else "1:00:00"), job
+        if rule == "train":  # its threads, capped by --max-threads
+            threads = yaml.safe_load((REPO / "config.yaml").read_text())["train"]["threads"]
+            assert int(job["cpus"]) == min(threads, int(cores)), job
     synthesize = {records[i]["comment"] for i, rule in rules_of.items() if rule == "synthesize"}
     assert synthesize == {f"rule_synthesize_wildcards_{split}_{k}" for split in ("train", "val", "test")
                           for k in range(SHARDS)}
