@@ -29,6 +29,12 @@ rule train:
         "../scripts/train.py"
 
 
+# The download runs where Snakemake itself runs (a cluster's login node has the internet that
+# compute nodes often lack).
+localrules:
+    pretrained,
+
+
 rule pretrained:
     output:
         directory(f"resources/pretrained/{config['pretrained']['name']}"),

@@ -312,18 +312,22 @@ printf 'qname all.q\nfailed       0\nexit_status  %s\n' "$(cat "$FAKE_SGE/$2.exi
 }
 
 
-@pytest.mark.workflow
-def test_cluster_generic_profile_runs_the_first_stages_on_a_stand_in_grid_engine(tmp_path: Path):
+def run_on_stand_in_grid_engine(tmp_path: Path, *args: str) -> list[Path]:
+    """Snakemake with the cluster-generic profile over FAKE_SGE; returns the recorded qsub calls."""
     env = fake_commands(tmp_path / "bin", FAKE_SGE)
     env["FAKE_SGE"] = str(tmp_path / "sge")
     (tmp_path / "sge").mkdir()
-    workdir = tmp_path / "w"
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--profile", str(GENERIC), "--seconds-between-status-checks", "1", "--latency-wait", "5",
-               "results/split/identities.csv"]
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path / "w"),
+               "--profile", str(GENERIC), "--seconds-between-status-checks", "1", "--latency-wait", "5", *args]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    calls = sorted((tmp_path / "sge").glob("*.args"))
+    return sorted((tmp_path / "sge").glob("*.args"))
+
+
+@pytest.mark.workflow
+def test_cluster_generic_profile_runs_the_first_stages_on_a_stand_in_grid_engine(tmp_path: Path):
+    workdir = tmp_path / "w"
+    calls = run_on_stand_in_grid_engine(tmp_path, "results/split/identities.csv")
     assert len(calls) == 4  # demo_data, index_labels, extract_tags, split: one qsub each
     rules = set()
     for call in calls:
@@ -341,3 +345,23 @@ def test_cluster_generic_profile_runs_the_first_stages_on_a_stand_in_grid_engine
     assert jobs <= set((tmp_path / "sge/qstat.calls").read_text().splitlines())
     assert jobs <= set((tmp_path / "sge/qacct.calls").read_text().splitlines())
     assert (workdir / "results/split/identities.csv").is_file()
+
+
+@pytest.mark.workflow
+def test_the_checkpoint_download_runs_where_snakemake_runs_not_as_a_cluster_job(tmp_path: Path):
+    """Compute nodes often have no internet: rule pretrained is a local rule."""
+    import tarfile
+
+    tarball = tmp_path / "published" / "retinanet-resnet50fpn.tar.gz"
+    tarball.parent.mkdir()
+    (tmp_path / "ckpt").mkdir()
+    for name in ("ckpt-7.index", "ckpt-7.data-00000-of-00001"):
+        (tmp_path / "ckpt" / name).write_bytes(b"stand-in")
+    with tarfile.open(tarball, "w:gz") as archive:
+        archive.add(tmp_path / "ckpt", arcname="retinanet-resnet50fpn")
+    config = tmp_path / "gpu.yaml"
+    config.write_text(yaml.safe_dump({"train": {"preset": "gpu"}, "pretrained": {"url": tarball.as_uri()}}))
+    calls = run_on_stand_in_grid_engine(tmp_path, "resources/pretrained/retinanet-resnet50fpn",
+                                        "--configfile", str(config))
+    assert calls == []  # nothing was submitted
+    assert list((tmp_path / "w/resources/pretrained/retinanet-resnet50fpn").rglob("ckpt-7.index"))
