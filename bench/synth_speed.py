@@ -41,7 +41,7 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -233,6 +233,11 @@ class _InlineExecutor:
 
     def map(self, fn, *iterables):
         return [fn(*args) for args in zip(*iterables)]
+
+    def submit(self, fn, *args):
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
 
 
 def profile_spatule(specs, sample: Path, out_dir: Path, crops_dir: Path, grounds, by_tag: dict,
