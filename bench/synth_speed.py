@@ -68,9 +68,12 @@ TARGET_ORIGINAL, TARGET_FLOOR = 5.0, 0.6
 LOAD_WARNING = 0.5  # 1-minute load average above which the figures are flagged as shared-CPU
 
 
-def prepare_inputs(sample: Path, work: Path, seed: int, count: int):
+def prepare_inputs(sample: Path, work: Path, seed: int, count: int, photos: int | None = None):
     """objects/problems/tags CSVs and crops written by the project's own functions, then
-    grounds and tags through synth_sources with every photo and identity in one split."""
+    grounds and tags through synth_sources with every photo and identity in one split.
+
+    ``photos`` keeps only the first N ground photos (by name), so that more tiles share one
+    decoded photo, as in the workflow's own plans."""
     rows, problems = index_labels(sample, IndexSettings(verify_pixels=False))
     tags = [r for r in rows if r.kind == "tag"]
     id_rows, bad = read_identities_csv(sample / "identities.csv")
@@ -100,6 +103,8 @@ def prepare_inputs(sample: Path, work: Path, seed: int, count: int):
     grounds, sources = synth_sources(SPLIT, tables["objects"], tables["problems"], tables["backgrounds"],
                                      tables["photos"], tables["identities"], tables["tags"],
                                      settings.use_labelled_regions)
+    if photos is not None:
+        grounds = sorted(grounds, key=lambda g: g.image)[:photos]
     plan = plan_split(SPLIT, count, seed, grounds, sources, settings)
     if any(len(spec.pastes) != 1 for spec in plan):
         sys.exit("plan has a tile without exactly one paste; cannot compare")
@@ -270,8 +275,14 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=4, help="untimed warm-up tiles per method (default 4)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs per method, interleaved; the median is reported (default 3)")
+    parser.add_argument("--photos", type=int,
+                        help="use only the first N ground photos, so that --tiles/N tiles share one decode "
+                             "(default: all of them, ~10 tiles per photo with the default --tiles)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to run (default 1 2)")
+    parser.add_argument("--scratch", type=Path, default=REPO / "results",
+                        help="where the tiles are written, in a temporary folder that is removed afterwards "
+                             "(default: results/, the disk the workflow writes its tiles to)")
     parser.add_argument("--out", type=Path, help="also write the numbers as JSON here")
     parser.add_argument("--profile", action="store_true", help="cProfile render_shard (threads=1) and print the top")
     args = parser.parse_args()
@@ -280,14 +291,16 @@ def main() -> int:
     if not (sample.is_dir() and (sample / "identities.csv").is_file()):
         sys.exit(f"sample not found: {sample} (needs the photos, their XML and identities.csv; "
                  "pass --sample DIR). It is not part of the repository.")
-    if args.tiles < 1 or args.repeat < 1:
-        sys.exit("--tiles and --repeat must be at least 1")
+    if args.tiles < 1 or args.repeat < 1 or (args.photos is not None and args.photos < 1):
+        sys.exit("--tiles, --repeat and --photos must be at least 1")
     default_cv_threads = cv2.getNumThreads()
     load = os.getloadavg()
 
-    with tempfile.TemporaryDirectory(prefix="spatule-bench-") as tmp:
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="spatule-bench-", dir=args.scratch) as tmp:
         work = Path(tmp)
-        settings, grounds, tags, plan, crops_dir = prepare_inputs(sample, work, args.seed, args.tiles + args.warmup)
+        settings, grounds, tags, plan, crops_dir = prepare_inputs(sample, work, args.seed, args.tiles + args.warmup,
+                                                                       args.photos)
         timed, warm = plan[:args.tiles], plan[args.tiles:]
         by_tag = {t.tag_id: t for t in tags}
         crops = {t.tag_id: cv2.imread(str(crops_dir / t.file), cv2.IMREAD_COLOR) for t in tags}
@@ -357,10 +370,12 @@ def main() -> int:
                     "opencv": cv2.__version__, "load_average_before": round(load[0], 2),
                     "load_average_after": round(os.getloadavg()[0], 2)},
         "sample": str(sample),
+        "scratch": str(args.scratch),
         "tiles": len(timed),
         "warmup": len(warm),
         "repeat": args.repeat,
         "photos": len({s.image for s in timed}),
+        "tiles_per_photo": round(len(timed) / len({s.image for s in timed}), 1),
         "tag_crops": len(tags),
         "targets": {"spatule_over_original": TARGET_ORIGINAL, "spatule_over_floor": TARGET_FLOOR},
         "results": results,
