@@ -256,12 +256,34 @@ def test_tflite_runs_and_agrees_with_the_saved_model(exported, tile):
     boxes = lite["boxes"][0, : lite["num"][0]]
     assert (boxes >= 0).all() and (boxes <= TILE).all()
     saved = model.load_detector(exported["saved_model"])(tile)
-    # The same network and NMS: the strongest TFLite boxes are SavedModel boxes (pixels, up to
-    # float noise). Scores of the untrained model are near ties, so their order may differ.
-    top = lite["boxes"][0, :10]
-    distance = np.abs(top[:, None, :] - saved["boxes"][0][None, :, :]).max(axis=-1).min(axis=1)
-    assert (distance <= 1.0).sum() >= 8, distance
+    # The same network, post-processed by two NMS implementations (Model Garden v2 in the
+    # SavedModel, TFLite_Detection_PostProcess in TFLite). The untrained smoke model scores every
+    # anchor near its prior (0.0100227), so which of two overlapping tied boxes survives
+    # suppression, and which tied boxes make the cut at 100, differs between the two. Hence:
+    # the strongest score agrees; many TFLite boxes are SavedModel boxes to the pixel (54-80 of
+    # 100 over 25 tiles, 2026-12-02; boxes scaled by 1.1 match none); and each of the ten strongest
+    # TFLite boxes is a SavedModel box or overlaps one that scores as high (IoU above the NMS
+    # threshold: it was suppressed by it there).
     np.testing.assert_allclose(lite["scores"][0, 0], saved["scores"][0, 0], atol=1e-4)
+    saved_boxes, saved_scores = saved["boxes"][0], saved["scores"][0]
+    same = [bool((np.abs(saved_boxes - box).max(axis=-1) <= 1.0).any()) for box in boxes]
+    assert sum(same) >= len(boxes) // 3, f"{sum(same)} of {len(boxes)} TFLite boxes are SavedModel boxes"
+    for box, score, exact in zip(boxes[:10], lite["scores"][0, :10], same[:10]):
+        suppressed_by = (box_iou(box, saved_boxes) >= NMS_IOU) & (saved_scores >= score - 1e-4)
+        assert exact or suppressed_by.any(), (box, score, saved_boxes[:10], saved_scores[:10])
+
+
+NMS_IOU = 0.5  # Model Garden's default nms_iou_threshold, for both NMS versions
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one ``[ymin, xmin, ymax, xmax]`` box with each of ``boxes``."""
+    top_left = np.maximum(box[:2], boxes[:, :2])
+    bottom_right = np.minimum(box[2:], boxes[:, 2:])
+    inter = np.clip(bottom_right - top_left, 0, None).prod(axis=-1)
+    area = (box[2:] - box[:2]).prod()
+    areas = (boxes[:, 2:] - boxes[:, :2]).prod(axis=-1)
+    return inter / (area + areas - inter)
 
 
 # ----------------------------------------------------------------------------- configs
