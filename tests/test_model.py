@@ -23,6 +23,7 @@ tf = pytest.importorskip("tensorflow")
 pytest.importorskip("official.vision")
 
 from spatule import model  # noqa: E402
+from spatule.detect import iou_matrix  # noqa: E402
 from spatule.problems import SpatuleError  # noqa: E402
 
 TILE = 640
@@ -249,7 +250,7 @@ def test_saved_model_detects_on_tiles_with_documented_shapes(exported, tile):
         detect(tile.astype(np.float32))
 
 
-def test_tflite_runs_and_agrees_with_the_saved_model(exported, tile):
+def test_tflite_runs_and_agrees_with_the_saved_model(smoke, exported, tile):
     lite = model.run_tflite(exported["tflite"], tile)
     assert lite["boxes"].shape == (1, 100, 4) and lite["scores"].shape == (1, 100) and lite["num"].shape == (1,)
     assert lite["num"][0] > 0 and set(lite["classes"][0, : lite["num"][0]].tolist()) == {model.TAG_CLASS}
@@ -266,24 +267,12 @@ def test_tflite_runs_and_agrees_with_the_saved_model(exported, tile):
     # threshold: it was suppressed by it there).
     np.testing.assert_allclose(lite["scores"][0, 0], saved["scores"][0, 0], atol=1e-4)
     saved_boxes, saved_scores = saved["boxes"][0], saved["scores"][0]
+    nms_iou = model.read_config(smoke[0]).task.model.detection_generator.nms_iou_threshold
     same = [bool((np.abs(saved_boxes - box).max(axis=-1) <= 1.0).any()) for box in boxes]
     assert sum(same) >= len(boxes) // 3, f"{sum(same)} of {len(boxes)} TFLite boxes are SavedModel boxes"
     for box, score, exact in zip(boxes[:10], lite["scores"][0, :10], same[:10]):
-        suppressed_by = (box_iou(box, saved_boxes) >= NMS_IOU) & (saved_scores >= score - 1e-4)
+        suppressed_by = (iou_matrix(box[None], saved_boxes)[0] >= nms_iou) & (saved_scores >= score - 1e-4)
         assert exact or suppressed_by.any(), (box, score, saved_boxes[:10], saved_scores[:10])
-
-
-NMS_IOU = 0.5  # Model Garden's default nms_iou_threshold, for both NMS versions
-
-
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one ``[ymin, xmin, ymax, xmax]`` box with each of ``boxes``."""
-    top_left = np.maximum(box[:2], boxes[:, :2])
-    bottom_right = np.minimum(box[2:], boxes[:, 2:])
-    inter = np.clip(bottom_right - top_left, 0, None).prod(axis=-1)
-    area = (box[2:] - box[:2]).prod()
-    areas = (boxes[:, 2:] - boxes[:, :2]).prod(axis=-1)
-    return inter / (area + areas - inter)
 
 
 # ----------------------------------------------------------------------------- configs
