@@ -6,6 +6,7 @@ rule detect:
     input:
         saved_model=rules.export.output.saved_model,
         images=detect_images(),
+        objects=rules.index_labels.output.objects,
     output:
         detections="results/detect/detections.csv",
         photos="results/detect/photos.csv",
@@ -19,6 +20,7 @@ rule detect:
     params:
         detect=config["detect"],
         tile_size=config["synth"]["tile_size"],
+        info_bar_px=config["camera"]["info_bar_px"],
         margin_px=config["tags"]["margin_px"],
         margin_fraction=config["tags"]["margin_fraction"],
         exif_orientation=config["labels"].get("exif_orientation", "auto"),

@@ -56,6 +56,7 @@ rule evaluate_real:
         detect={k: v for k, v in config["detect"].items() if k != "images"},
         evaluate=config["evaluate"],
         tile_size=config["synth"]["tile_size"],
+        info_bar_px=config["camera"]["info_bar_px"],
     threads: 4
     log:
         "logs/evaluate/real.log",

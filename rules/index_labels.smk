@@ -11,7 +11,7 @@ rule index_labels:
     params:
         labels=config["labels"],
         # photos too small for one tile are recorded here, not dropped later without a word
-        synth={k: v for k, v in config["synth"].items() if k in ("tile_size", "bottom_margin_px", "use_labelled_regions")},
+        synth={k: v for k, v in config["synth"].items() if k in ("tile_size", "use_labelled_regions")},
     threads: 2
     log:
         "logs/index_labels.log",

@@ -18,6 +18,7 @@ rule synthesize:
         shard=r"\d+",
     params:
         synth=config["synth"],
+        info_bar_px=config["camera"]["info_bar_px"],
         class_name=config["labels"]["class_name"],
     threads: 2
     log:

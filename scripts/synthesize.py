@@ -26,4 +26,5 @@ with logged_step(snakemake) as log:  # noqa: F821
         out_dir=Path(snakemake.output[0]),  # noqa: F821
         threads=snakemake.threads,  # noqa: F821
         log=log,
+        info_bar_px=int(snakemake.params.info_bar_px),  # noqa: F821
     )

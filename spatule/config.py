@@ -100,7 +100,7 @@ def detect_problems(config: Mapping[str, Any]) -> list[str]:
     """``detect.overlap`` below the tile; ``evaluate.min_score`` not above its threshold."""
     problems = []
     detect, evaluate, synth = _section(config, "detect"), _section(config, "evaluate"), _section(config, "synth")
-    if "overlap" in detect and "tile_size" in synth and int(detect["overlap"]) >= int(synth["tile_size"]):
+    if detect.get("overlap") is not None and "tile_size" in synth and int(detect["overlap"]) >= int(synth["tile_size"]):
         problems.append(f"detect.overlap {detect['overlap']} px must be below synth.tile_size {synth['tile_size']} px")
     if "min_score" in evaluate and "score_threshold" in evaluate and \
             float(evaluate["min_score"]) > float(evaluate["score_threshold"]):

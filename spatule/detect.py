@@ -1,10 +1,21 @@
 """Detection on full-size photos: cut into model-size tiles, detect, map back, merge at the seams.
 
-A tag cut by a tile seam is seen whole by a neighbouring tile when the overlap
-is at least the tag's size; its partial copies (boxes touching a tile side
-inside the photo) are fused with the copies other tiles saw (boxes whose
-intersection covers most of the smaller box, as SAHI's greedy NMM does), so it
-comes back once and whole. Boxes of one tile are never fused with each other.
+Seams. Neighbouring tiles share ``overlap`` pixels, and each tile *owns* a core: the
+stretch from the middle of its overlap with the previous tile to the middle of its
+overlap with the next (the photo's edge for the first and last). The cores tile the
+photo without gaps. A box is kept from a tile only when its centre lies in that
+tile's core, widened by :data:`SEAM_MARGIN_PX` so that a box a few pixels off (one
+model pixel is 2.5 photo pixels at a 256 input) is never lost between two cores.
+When ``overlap`` is at least the largest tag side plus twice that margin (the
+workflow derives it so from the labels), every box kept this way is a whole view of
+its tag, never a piece cut by a seam: a tag near a seam is then kept from two tiles
+at most, as two whole, slightly different boxes, and the second is dropped as a
+copy (:func:`are_copies`). Boxes of one tile are never merged with each other (the
+model's own NMS has run there, and a weak box around a bird must not swallow the
+tag inside it).
+
+The search may leave out the bottom rows of the photo (the camera's info bar, where
+no tag can be): tiles then cover only the rows above it.
 """
 
 from __future__ import annotations
@@ -90,51 +101,58 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
-def cut_edges(boxes: np.ndarray, windows: np.ndarray, photo_size: tuple[int, int], edge: float = 2.0) -> np.ndarray:
-    """Which boxes touch a side of their tile that lies inside the photo (the tag may go on beyond it).
+SEAM_MARGIN_PX = 16
+"""How far (photo pixels) past its tile's core a box centre may lie and the box still be kept."""
 
-    ``windows``: each box's tile ``[x0, y0, x1, y1]`` in photo pixels; ``photo_size``: ``(width, height)``.
-    A side on the photo's own border cuts nothing.
-    """
-    width, height = photo_size
+COPY_TOLERANCE_PX = 8
+"""Two boxes from different tiles are copies of one tag when no side differs by more than this
+many pixels, or a quarter of the smaller box's side along that axis if that is more."""
+
+
+def tile_cores(origins: Sequence[int], tile: int, length: int) -> list[tuple[float, float]]:
+    """Along one axis, the stretch ``[start, end)`` each tile owns (see the module docstring)."""
+    cores = []
+    for k, origin in enumerate(origins):
+        start = 0.0 if k == 0 else (origin + min(origins[k - 1] + tile, length)) / 2
+        end = float(length) if k == len(origins) - 1 else (origins[k + 1] + min(origin + tile, length)) / 2
+        cores.append((start, end))
+    return cores
+
+
+def owned(boxes: np.ndarray, cores: np.ndarray, margin: float = SEAM_MARGIN_PX) -> np.ndarray:
+    """Which boxes have their centre inside their tile's core ``[x0, y0, x1, y1]`` widened by ``margin``."""
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-    windows = np.asarray(windows, dtype=float).reshape(-1, 4)
-    inner = np.stack([windows[:, 0] > 0, windows[:, 1] > 0, windows[:, 2] < width, windows[:, 3] < height], 1)
-    touching = np.stack([boxes[:, 0] <= windows[:, 0] + edge, boxes[:, 1] <= windows[:, 1] + edge,
-                         boxes[:, 2] >= windows[:, 2] - edge, boxes[:, 3] >= windows[:, 3] - edge], 1)
-    return (inner & touching).any(axis=1)
+    cores = np.asarray(cores, dtype=float).reshape(-1, 4)
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    return ((cx >= cores[:, 0] - margin) & (cx < cores[:, 2] + margin)
+            & (cy >= cores[:, 1] - margin) & (cy < cores[:, 3] + margin))
 
 
-def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5, method: str = "greedy",
-                     sources: np.ndarray | None = None, cut: np.ndarray | None = None) -> list[Detection]:
-    """Merge duplicate detections of one photo, highest score first.
+def are_copies(box: np.ndarray, others: np.ndarray, tolerance_px: float = COPY_TOLERANCE_PX) -> np.ndarray:
+    """Which of ``others`` [N,4] are another view of the same tag as ``box``: every side within
+    ``tolerance_px`` or a quarter of the smaller box's width (x sides) or height (y sides)."""
+    others = np.asarray(others, dtype=float).reshape(-1, 4)
+    width = np.minimum(box[2] - box[0], others[:, 2] - others[:, 0])
+    height = np.minimum(box[3] - box[1], others[:, 3] - others[:, 1])
+    tol = np.stack([np.maximum(tolerance_px, 0.25 * width), np.maximum(tolerance_px, 0.25 * height)] * 2, axis=1)
+    return np.all(np.abs(others - box[None]) <= tol, axis=1)
 
-    ``nms``: drop boxes whose IoU with a kept box exceeds ``threshold``.
 
-    ``greedy``: join the copies of one tag that overlapping tiles saw. ``sources``
-    names the tile each box came from and ``cut`` says whether it touches a side of
-    its tile inside the photo (a piece of something that goes on beyond the tile).
-    Two boxes of different tiles are related when their intersection covers more
-    than ``threshold`` of the smaller one; then
+def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5, method: str = "core",
+                     sources: np.ndarray | None = None) -> list[Detection]:
+    """Merge the detections of one photo, highest score first.
 
-    - the smaller (or either of two equal ones) is cut: it is a piece of the other and
-      the two are fused into their union (a cut seed joins only the related box that
-      fits it best, by IoU);
-    - neither is cut and their IoU exceeds ``threshold``: a second whole copy, dropped;
-    - otherwise (a whole tag inside a larger box from another tile) both stay.
-
-    Boxes of the same tile are never merged: the model's own NMS has run there, and a
-    weak box around a bird must not swallow the tag inside it. Without ``sources`` and
-    ``cut``, every box is its own tile and cut: plain coverage fusion.
+    ``core`` (boxes already filtered by :func:`owned`): drop a box when a better one from
+    another tile (``sources`` names each box's tile) is a copy of it (:func:`are_copies`).
+    ``nms``: drop boxes whose IoU with a better kept box exceeds ``threshold``, whatever tile.
     """
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     scores = np.asarray(scores, dtype=float).reshape(-1)
-    if method not in ("nms", "greedy"):
-        raise ValueError(f"merge method must be 'nms' or 'greedy', not {method!r}")
+    if method not in ("nms", "core"):
+        raise ValueError(f"merge method must be 'core' or 'nms', not {method!r}")
     sources = np.arange(len(scores)) if sources is None else np.asarray(sources).reshape(-1)
-    cut = np.ones(len(scores), dtype=bool) if cut is None else np.asarray(cut, dtype=bool).reshape(-1)
-    if not len(sources) == len(cut) == len(scores) == len(boxes):
-        raise ValueError("boxes, scores, sources and cut must have one entry per detection")
+    if not len(sources) == len(scores) == len(boxes):
+        raise ValueError("boxes, scores and sources must have one entry per detection")
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], tuple(boxes[i])))
     alive = np.ones(len(scores), dtype=bool)
     kept: list[Detection] = []
@@ -143,48 +161,13 @@ def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0
             continue
         alive[i] = False
         rest = np.flatnonzero(alive)
-        box = boxes[i].copy()
-        if method == "nms":
-            alive[rest[iou_matrix(box[None], boxes[rest])[0] > threshold]] = False
-        elif rest.size:
-            box, joined = _join_copies(i, rest, boxes, sources, cut, threshold)
-            alive[joined] = False
-        kept.append(Detection(*map(float, box), float(scores[i])))
+        if rest.size:
+            if method == "nms":
+                alive[rest[iou_matrix(boxes[i][None], boxes[rest])[0] > threshold]] = False
+            else:
+                alive[rest[(sources[rest] != sources[i]) & are_copies(boxes[i], boxes[rest])]] = False
+        kept.append(Detection(*map(float, boxes[i]), float(scores[i])))
     return kept
-
-
-def _join_copies(seed: int, candidates: np.ndarray, boxes: np.ndarray, sources: np.ndarray, cut: np.ndarray,
-                 threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """The seed's box after joining its copies among ``candidates``, and the copies joined.
-
-    Repeated until nothing more joins: a piece that joined another piece may then be
-    related to the whole copy. The joined box is cut only while all its members are.
-    """
-    box, is_cut, tiles = boxes[seed].copy(), bool(cut[seed]), {sources[seed]}
-    taken = np.zeros(len(candidates), dtype=bool)
-    while True:
-        index = np.flatnonzero(~taken & ~np.isin(sources[candidates], list(tiles)))
-        if not index.size:
-            break
-        others = candidates[index]
-        seed_area, other_area = area(box[None])[0], area(boxes[others])
-        inter = intersection(box[None], boxes[others])[0]
-        iou = iou_matrix(box[None], boxes[others])[0]
-        related = inter > threshold * np.maximum(np.minimum(seed_area, other_area), 1e-12)
-        pieces = related & (other_area <= seed_area) & cut[others]  # pieces of the seed
-        if is_cut:  # the seed is a piece: it joins the related box (no smaller) that fits it best
-            containers = np.flatnonzero(related & (other_area >= seed_area))
-            if containers.size:
-                pieces[containers[np.argmax(iou[containers])]] = True
-        duplicates = related & ~cut[others] & (not is_cut) & (iou > threshold)  # whole second copies
-        if not (pieces.any() or duplicates.any()):
-            break
-        members = np.concatenate([box[None], boxes[others[pieces]]])
-        box = np.concatenate([members[:, :2].min(0), members[:, 2:].max(0)])
-        is_cut = is_cut and bool(cut[others[pieces]].all())
-        tiles.update(sources[others[pieces | duplicates]].tolist())
-        taken[index[pieces | duplicates]] = True
-    return box, candidates[taken]
 
 
 Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -192,24 +175,32 @@ Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int, batch: int = 8,
-                 score_threshold: float = 0.3, merge: str = "greedy", merge_threshold: float = 0.5,
-                 whole_photo: bool = False) -> list[Detection]:
-    """Tags in one full-size photo: tiled detection (+ an optional whole-photo pass), merged."""
+                 score_threshold: float = 0.3, merge: str = "core", merge_threshold: float = 0.5,
+                 whole_photo: bool = False, skip_bottom: int = 0) -> list[Detection]:
+    """Tags in one full-size photo: tiled detection (+ an optional whole-photo pass), merged.
+
+    ``skip_bottom``: rows at the bottom left out of the search (the camera's info bar).
+    """
     height, width = photo.shape[:2]
-    origins = tile_grid(width, height, tile, overlap)
+    height = max(1, height - max(0, int(skip_bottom)))
+    photo = photo[:height]
+    xs, ys = tile_origins(width, tile, overlap), tile_origins(height, tile, overlap)
+    cores_x, cores_y = tile_cores(xs, tile, width), tile_cores(ys, tile, height)
+    origins = [(x, y, (*cx[:1], *cy[:1], *cx[1:], *cy[1:])) for y, cy in zip(ys, cores_y)
+               for x, cx in zip(xs, cores_x)]
     found_boxes: list[np.ndarray] = []
     found_scores: list[np.ndarray] = []
-    found_windows: list[np.ndarray] = []
+    found_cores: list[np.ndarray] = []
     found_sources: list[np.ndarray] = []
     for start in range(0, len(origins), batch):
         chunk = origins[start:start + batch]
-        tiles = np.stack([cut_tile(photo, x, y, tile) for x, y in chunk])
+        tiles = np.stack([cut_tile(photo, x, y, tile) for x, y, _ in chunk])
         boxes, scores = detector(tiles)
-        for (x, y), b, s in zip(chunk, boxes, scores):
+        for (x, y, core), b, s in zip(chunk, boxes, scores):
             keep = np.asarray(s) >= score_threshold
             found_boxes.append(to_photo(np.asarray(b)[keep], (x, y)))
             found_scores.append(np.asarray(s)[keep])
-            found_windows.append(np.tile([x, y, min(x + tile, width), min(y + tile, height)], (int(keep.sum()), 1)))
+            found_cores.append(np.tile(core, (int(keep.sum()), 1)))
             found_sources.append(np.full(int(keep.sum()), len(found_sources)))
     if whole_photo:
         import cv2
@@ -222,13 +213,15 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
         keep = np.asarray(scores[0]) >= score_threshold
         found_boxes.append(to_photo(np.asarray(boxes[0])[keep], (0, 0), side / tile))
         found_scores.append(np.asarray(scores[0])[keep])
-        found_windows.append(np.tile([0, 0, width, height], (int(keep.sum()), 1)))
+        found_cores.append(np.tile([0, 0, width, height], (int(keep.sum()), 1)))
         found_sources.append(np.full(int(keep.sum()), len(found_sources)))
     if not found_boxes:
         return []
     boxes = np.concatenate(found_boxes)
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
     boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
-    cut = cut_edges(boxes, np.concatenate(found_windows), (width, height))
-    return merge_detections(boxes, np.concatenate(found_scores), merge_threshold, merge,
-                            np.concatenate(found_sources), cut)
+    scores, sources = np.concatenate(found_scores), np.concatenate(found_sources)
+    if merge == "core":
+        keep = owned(boxes, np.concatenate(found_cores))
+        boxes, scores, sources = boxes[keep], scores[keep], sources[keep]
+    return merge_detections(boxes, scores, merge_threshold, merge, sources)

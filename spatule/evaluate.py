@@ -335,7 +335,8 @@ def evaluate_real_stage(labels_dir: Path, tables: Mapping[str, Path], detector: 
     extra = {"split": split, "labelled_photos": held.labelled, "background_photos": held.backgrounds,
              "excluded": [{"image": i, "reason": r} for i, r in held.excluded],
              "detect": {"tile": settings.tile, "overlap": settings.overlap, "merge": settings.merge,
-                        "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo}}
+                        "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo,
+                        "skip_bottom": settings.skip_bottom}}
     return _finish("real", truth, detections, threshold, min_score, outputs,
                    lambda n: read_photo(labels_dir / n, by_name[n].orientation, by_name[n].orientation_applied),
                    extra, note, log, at_levels)

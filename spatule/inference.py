@@ -38,19 +38,21 @@ class DetectSettings:
     """How full-size photos are searched (the ``detect`` config section).
 
     ``tile``: side of the tiles fed to the model (the training tile size, 640);
-    ``overlap``: pixels shared by neighbouring tiles; ``batch``: tiles per model
-    call; ``score_threshold``: detections kept; ``merge``/``merge_threshold``:
-    how duplicates across seams are fused (see :func:`spatule.detect.merge_detections`);
-    ``whole_photo``: add a pass over the whole photo shrunk to one tile (large tags).
+    ``overlap``: pixels shared by neighbouring tiles (see :func:`seam_overlap`); ``batch``:
+    tiles per model call; ``score_threshold``: detections kept; ``merge``/``merge_threshold``:
+    how tags seen by two tiles come back once (see :mod:`spatule.detect`); ``whole_photo``:
+    add a pass over the whole photo shrunk to one tile (large tags); ``skip_bottom``: rows
+    at the bottom not searched (the camera's info bar).
     """
 
     tile: int = 640
-    overlap: int = 128
+    overlap: int = 224
     batch: int = 8
     score_threshold: float = 0.3
-    merge: str = "greedy"
+    merge: str = "core"
     merge_threshold: float = 0.5
     whole_photo: bool = False
+    skip_bottom: int = 0
 
     def with_threshold(self, score_threshold: float) -> "DetectSettings":
         from dataclasses import replace
@@ -58,21 +60,53 @@ class DetectSettings:
         return replace(self, score_threshold=float(score_threshold))
 
 
-def detect_settings(detect: Mapping[str, Any], tile_size: int) -> DetectSettings:
-    """The settings from the ``detect`` config section and the synthetic tile size."""
+def seam_overlap(largest_tag_px: float, tile: int) -> int:
+    """The overlap that lets every tag be seen whole by the tile that owns its centre: the largest
+    tag side plus twice :data:`spatule.detect.SEAM_MARGIN_PX`, rounded up to 8 px, at most half a tile."""
+    from spatule.detect import SEAM_MARGIN_PX
+
+    need = int(math.ceil((float(largest_tag_px) + 2 * SEAM_MARGIN_PX) / 8.0)) * 8
+    return min(need, tile // 2)
+
+
+def largest_tag_side(objects: Iterable[Any]) -> int:
+    """The longest side of any labelled tag (``objects.csv`` rows), 0 when there is none."""
+    return max((max(r.box[2] - r.box[0], r.box[3] - r.box[1]) for r in objects if r.kind == "tag"), default=0)
+
+
+def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: int = 0, info_bar_px: int = 0,
+                    log: logging.Logger = _log) -> DetectSettings:
+    """The settings from the ``detect`` config section, the synthetic tile size, the largest
+    labelled tag (for ``detect.overlap: null``) and the camera's info bar height."""
     defaults = DetectSettings()
+    overlap = detect.get("overlap")
+    derived = seam_overlap(largest_tag_px, int(tile_size))
     settings = DetectSettings(
         tile=int(tile_size),
-        overlap=int(detect.get("overlap", defaults.overlap)),
+        overlap=derived if overlap is None else int(overlap),
         batch=int(detect.get("batch_size", defaults.batch)),
         score_threshold=float(detect.get("score_threshold", defaults.score_threshold)),
         merge=str(detect.get("merge", defaults.merge)),
         merge_threshold=float(detect.get("merge_threshold", defaults.merge_threshold)),
         whole_photo=bool(detect.get("whole_photo", defaults.whole_photo)),
+        skip_bottom=0 if detect.get("search_info_bar", False) else int(info_bar_px),
     )
     if not 0 <= settings.overlap < settings.tile:
         raise SpatuleError(f"detect.overlap: {settings.overlap} px must be below the tile size {settings.tile}")
+    if largest_tag_px and settings.overlap < derived:
+        log.warning("detect.overlap %d px is below the %d px that the largest labelled tag (%d px) needs: a tag near "
+                    "a seam may come back cut or twice", settings.overlap, derived, largest_tag_px)
+    log.info("search: %d px tiles overlapping by %d px%s, merge %s", settings.tile, settings.overlap,
+             f", bottom {settings.skip_bottom} px (info bar) left out" if settings.skip_bottom else "", settings.merge)
     return settings
+
+
+def search_settings(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int = 0,
+                    log: logging.Logger = _log) -> DetectSettings:
+    """:func:`detect_settings` with the largest tag taken from the labels' ``objects.csv``."""
+    from spatule.labels import read_objects_csv
+
+    return detect_settings(detect, tile_size, largest_tag_side(read_objects_csv(objects_csv)), info_bar_px, log)
 
 
 def tile_detector(model: Callable[[np.ndarray], Mapping[str, np.ndarray]], tag_class: int = 1) -> Detector:
@@ -126,7 +160,7 @@ def detect_tiles(tiles: Sequence[np.ndarray], detector: Detector, batch: int,
 def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSettings) -> list[Detection]:
     """Tags in one full-size RGB photo: tiles, batches, map back, merge across seams."""
     found = detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
-                         settings.merge, settings.merge_threshold, settings.whole_photo)
+                         settings.merge, settings.merge_threshold, settings.whole_photo, settings.skip_bottom)
     return [d for d in found if d.x1 > d.x0 and d.y1 > d.y0]
 
 

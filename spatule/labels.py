@@ -320,9 +320,9 @@ def _object_row(obj: VocObject, pattern: re.Pattern[str], settings: IndexSetting
     return row, problem
 
 
-def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int, bottom_margin_px: int,
+def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int,
                         labelled_ground: bool = True) -> tuple[list[LabelledObject], list[Problem]]:
-    """Photos that cannot hold one ``tile_size`` tile window above the ``bottom_margin_px`` info bar.
+    """Photos that cannot hold one ``tile_size`` tile window.
 
     A background photo that small is of no use to synthesis: its row is dropped
     (recorded, ``photo_smaller_than_tile``), so that the split does not spend a
@@ -331,7 +331,7 @@ def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int, bottom_m
     lending no ground.
     """
     def small(row: LabelledObject) -> bool:
-        return row.width < tile_size or row.height - bottom_margin_px < tile_size
+        return row.width < tile_size or row.height < tile_size
 
     kept: list[LabelledObject] = []
     problems: list[Problem] = []
@@ -340,8 +340,7 @@ def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int, bottom_m
         if not small(row):
             kept.append(row)
             continue
-        size = (f"{row.width}x{row.height} (less the {bottom_margin_px} px bottom margin, synth.bottom_margin_px) "
-                f"is smaller than a {tile_size} px tile (synth.tile_size)")
+        size = f"{row.width}x{row.height} is smaller than a {tile_size} px tile (synth.tile_size)"
         if row.kind == "background":
             labelled_by = f" ({row.xml} has no box)" if row.xml else ""
             problems.append(_problem(row.image, None, "photo_smaller_than_tile", Severity.INFO, Action.SKIPPED,

@@ -1,9 +1,16 @@
 """Detection metrics: COCO AP/AR (pycocotools), precision and recall at a score threshold,
 and the original project's per-image pixel IoU and count-exact rate.
 
-Ground truth per image: boxes and a ``difficult`` flag per box. As in VOC, a
-difficult box is neither a miss when undetected nor a false positive when
-detected (for COCO AP it is passed as ``iscrowd``, which COCOeval ignores).
+Ground truth per image: boxes and a ``difficult`` flag per box. A difficult box
+(VOC ``difficult``: a tag too far or blurred for a person to read) is neither a
+positive nor a negative, in every figure, the way COCO treats crowd boxes: for COCO
+AP it is passed as ``iscrowd``; for precision, recall, pixel IoU and count-exact a
+detection is first matched to a countable tag, and one left over that lies on a
+difficult box (its intersection covers at least the IoU threshold of the
+detection's own area, COCO's crowd rule) is ignored: neither a hit nor a false
+box. Pixels of difficult boxes count for neither side of the pixel IoU. So a
+detector that finds every tag, difficult ones included or not, scores 1.0 on
+every metric.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from spatule.detect import iou_matrix
+from spatule.detect import area, intersection, iou_matrix
 
 
 @dataclass(frozen=True)
@@ -76,25 +83,49 @@ def coco_metrics(truth: Mapping[str, ImageTruth], detections: Mapping[str, Image
     return {"AP": float(stats[0]), "AP50": float(stats[1]), "AP75": float(stats[2]), "AR100": float(stats[8])}
 
 
-def match_image(truth: ImageTruth, detections: ImageDetections, iou_threshold: float = 0.5) -> tuple[int, int, int]:
-    """Greedy matching, highest score first: (true positives, false positives, misses)."""
+def match_detections(truth: ImageTruth, detections: ImageDetections,
+                     iou_threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy matching, highest score first, as COCO does it.
+
+    Returns ``(outcome, taken)``: per detection ``1`` (a countable tag found), ``0``
+    (a false box) or ``-1`` (ignored: on a difficult tag); per true box, whether a
+    detection found it. A detection takes the best unmatched countable tag with
+    IoU >= ``iou_threshold``; failing that, it is ignored when a difficult box covers
+    at least ``iou_threshold`` of its own area (several may lie on one difficult tag).
+    """
     gt = np.asarray(truth.boxes, dtype=float).reshape(-1, 4)
     hard = np.asarray(truth.difficult, dtype=bool).reshape(-1)
     det = np.asarray(detections.boxes, dtype=float).reshape(-1, 4)
     order = np.argsort(-np.asarray(detections.scores, dtype=float), kind="stable")
     ious = iou_matrix(det, gt) if len(det) and len(gt) else np.zeros((len(det), len(gt)))
+    covered = (intersection(det, gt) / np.maximum(area(det)[:, None], 1e-12) if len(det) and len(gt)
+               else np.zeros((len(det), len(gt))))
     taken = np.zeros(len(gt), dtype=bool)
-    tp = fp = 0
+    outcome = np.zeros(len(det), dtype=int)
     for d in order:
-        candidates = np.flatnonzero((ious[d] >= iou_threshold) & ~taken)
+        candidates = np.flatnonzero((ious[d] >= iou_threshold) & ~taken & ~hard)
         if candidates.size:
             best = candidates[np.argmax(ious[d, candidates])]
             taken[best] = True
-            tp += int(not hard[best])
-        else:
-            fp += 1
-    misses = int(np.sum(~taken & ~hard))
-    return tp, fp, misses
+            outcome[d] = 1
+        elif np.any(hard & (covered[d] >= iou_threshold)):
+            outcome[d] = -1
+    return outcome, taken
+
+
+def match_image(truth: ImageTruth, detections: ImageDetections, iou_threshold: float = 0.5) -> tuple[int, int, int]:
+    """(true positives, false positives, misses) of one image; difficult tags count for neither
+    (see :func:`match_detections`)."""
+    outcome, taken = match_detections(truth, detections, iou_threshold)
+    hard = np.asarray(truth.difficult, dtype=bool).reshape(-1)
+    return int(np.sum(outcome == 1)), int(np.sum(outcome == 0)), int(np.sum(~taken & ~hard))
+
+
+def counted(truth: ImageTruth, detections: ImageDetections, iou_threshold: float = 0.5) -> ImageDetections:
+    """The detections that count (found tags and false boxes), without those ignored on difficult tags."""
+    outcome, _ = match_detections(truth, detections, iou_threshold)
+    keep = [i for i, o in enumerate(outcome) if o >= 0]
+    return ImageDetections(tuple(detections.boxes[i] for i in keep), tuple(detections.scores[i] for i in keep))
 
 
 def filter_scores(detections: ImageDetections, threshold: float) -> ImageDetections:
@@ -120,15 +151,21 @@ def pr_curve(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDete
     return [precision_recall(truth, detections, float(t)) for t in thresholds]
 
 
-def pixel_iou(truth: ImageTruth, detections: ImageDetections) -> float:
-    """IoU of the pixels covered by any true box and by any detected box (1.0 when both are empty)."""
+def pixel_iou(truth: ImageTruth, detections: ImageDetections, iou_threshold: float = 0.5) -> float:
+    """IoU of the pixels covered by any countable true box and by any counted detection (1.0 when
+    both are empty); detections ignored on difficult tags and the pixels of difficult boxes count
+    for neither side."""
     def cover(boxes: Sequence[Sequence[float]]) -> np.ndarray:
         mask = np.zeros((truth.height, truth.width), dtype=bool)
         for x0, y0, x1, y1 in boxes:
             mask[max(0, int(round(y0))):max(0, int(round(y1))), max(0, int(round(x0))):max(0, int(round(x1)))] = True
         return mask
 
-    a, b = cover(truth.boxes), cover(detections.boxes)
+    hard = [b for b, h in zip(truth.boxes, truth.difficult) if h]
+    easy = [b for b, h in zip(truth.boxes, truth.difficult) if not h]
+    outside = ~cover(hard)
+    a = cover(easy) & outside
+    b = cover(counted(truth, detections, iou_threshold).boxes) & outside
     union = np.count_nonzero(a | b)
     return 1.0 if union == 0 else float(np.count_nonzero(a & b) / union)
 
@@ -136,11 +173,12 @@ def pixel_iou(truth: ImageTruth, detections: ImageDetections) -> float:
 def original_metrics(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
                      threshold: float) -> dict[str, float]:
     """The original project's figures at a score threshold: mean per-image pixel IoU and the
-    share of images whose detected tag count equals the true count (difficult tags not counted)."""
+    share of images whose counted detections equal their countable tags (difficult tags, and
+    detections on them, count for neither)."""
     ious, exact = [], []
     for name, t in truth.items():
         d = filter_scores(detections.get(name, ImageDetections()), threshold)
         ious.append(pixel_iou(t, d))
-        exact.append(len(d.boxes) == sum(1 for h in t.difficult if not h))
+        exact.append(len(counted(t, d).boxes) == sum(1 for h in t.difficult if not h))
     return {"pixel_iou": float(np.mean(ious)) if ious else -1.0,
             "count_exact": float(np.mean(exact)) if exact else -1.0, "images": len(ious)}

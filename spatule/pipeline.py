@@ -50,7 +50,6 @@ def index_stage(labels_dir: Path, identities: Path | None, labels_config: Mappin
     rows, problems = index_labels(labels_dir, index_settings(labels_config), threads=threads)
     if synth_config is not None:
         rows, small = too_small_for_tiles(rows, int(synth_config["tile_size"]),
-                                          int(synth_config.get("bottom_margin_px", 80)),
                                           bool(synth_config.get("use_labelled_regions", True)))
         problems.extend(small)
     tags = [r for r in rows if r.kind == "tag"]
@@ -177,8 +176,8 @@ def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, An
 # --- synthesis --------------------------------------------------------------------------------
 
 
-def synth_settings(synth: Mapping[str, Any]) -> "SynthSettings":
-    """The synthesis settings from the ``synth`` config section."""
+def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0) -> "SynthSettings":
+    """The synthesis settings from the ``synth`` config section and the camera's info bar height."""
     from spatule.synth import Jitter, SynthSettings
 
     jitter = dict(synth.get("jitter") or {})
@@ -187,7 +186,9 @@ def synth_settings(synth: Mapping[str, Any]) -> "SynthSettings":
     defaults = SynthSettings()
     return SynthSettings(
         tile_size=int(synth.get("tile_size", defaults.tile_size)),
-        bottom_margin_px=int(synth.get("bottom_margin_px", defaults.bottom_margin_px)),
+        info_bar_px=int(info_bar_px),
+        edge_windows=float(synth.get("edge_windows", defaults.edge_windows)),
+        cut_tags=float(synth.get("cut_tags", defaults.cut_tags)),
         use_labelled_regions=bool(synth.get("use_labelled_regions", defaults.use_labelled_regions)),
         tags_per_tile=tuple(float(v) for v in synth.get("tags_per_tile", defaults.tags_per_tile)),
         blend=str(synth.get("blend", defaults.blend)),
@@ -235,15 +236,19 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
             grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,
                                   tuple(boxes[row.image])))
     identity_split = {r["identity"]: r["split"] for r in read_csv(identities_csv)}
+    in_split = [c for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]
+    difficult = sum(1 for c in in_split if c.difficult)
+    if difficult:  # neither positive nor negative: never pasted (and windows keep clear of them)
+        log.info("%s: %d difficult tag(s) not pasted", split, difficult)
     tags = [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
                       c.difficult)
-            for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]
+            for c in in_split if not c.difficult]
     return grounds, tags
 
 
 def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int, synth: Mapping[str, Any],
                      class_name: str, labels_dir: Path, crops_dir: Path, tables: Mapping[str, Path], out_dir: Path,
-                     threads: int = 1, log: logging.Logger = _log) -> int:
+                     threads: int = 1, log: logging.Logger = _log, info_bar_px: int = 0) -> int:
     """Plan the split's tiles and render shard ``shard`` of ``shards`` into ``out_dir``."""
     import cv2
 
@@ -251,14 +256,14 @@ def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int,
     from spatule.synth import fits_tile, plan_digest, plan_split, render_shard, shard_tiles
     from spatule.tiles import record_rows, write_records
 
-    settings = synth_settings(synth)
+    settings = synth_settings(synth, info_bar_px)
     grounds, tags = synth_sources(split, tables["objects"], tables["problems"], tables["backgrounds"],
                                   tables["photos"], tables["identities"], tables["tags"],
                                   settings.use_labelled_regions, log)
     for ground in grounds:
-        if ground.width < settings.tile_size or ground.height - settings.bottom_margin_px < settings.tile_size:
-            log.warning("%s: %dx%d photo (less the %d px bottom margin) is smaller than a %d px tile; not used",
-                        ground.image, ground.width, ground.height, settings.bottom_margin_px, settings.tile_size)
+        if ground.width < settings.tile_size or ground.height < settings.tile_size:
+            log.warning("%s: %dx%d photo is smaller than a %d px tile; not used",
+                        ground.image, ground.width, ground.height, settings.tile_size)
     for tag in tags:
         if not fits_tile(tag, 1.0, 0.0, False, settings.clone_pad_px, settings.tile_size):
             log.warning("%s: the %dx%d px tag (with %d px clone pad) is larger than a %d px tile: pasted shrunk to fit "

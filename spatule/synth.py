@@ -8,6 +8,15 @@ tiles. Every tile draws from its own random stream (seed, split, tile index),
 so the bytes of a tile do not depend on the shard count, ``--cores`` or the
 order shards run in.
 
+Training sees what detection sees. Tile windows lie anywhere in the photo, a share
+of them flush with a photo side (the last tile of a row or column, the info bar at
+the bottom, the photo borders), so the model learns to say "nothing" wherever
+detection will look; tags are never pasted on the camera's info bar. A share of the
+pasted tags is cut by a tile side, as a tile seam or the photo border cuts tags in
+detection: the tag is blended into the photo around the window and the tile keeps
+what it shows, labelled with the visible part (VOC ``truncated``). Difficult tags
+(VOC ``difficult``) are never pasted: they are neither positives nor negatives.
+
 Labels are the exact pasted tag box (not the crop with its margin), computed
 from the real placement. OpenCV's ``seamlessClone`` puts the bounding box of
 the mask's non-zero pixels with its top-left at ``p - size // 2``; the mask is
@@ -20,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -51,7 +60,9 @@ class SynthSettings:
     """The ``synth.*`` config keys."""
 
     tile_size: int = 640
-    bottom_margin_px: int = 80
+    info_bar_px: int = 0
+    edge_windows: float = 0.3
+    cut_tags: float = 0.2
     use_labelled_regions: bool = True
     tags_per_tile: tuple[float, ...] = (0.15, 0.45, 0.25, 0.15)
     blend: str = "normal"
@@ -68,6 +79,8 @@ class SynthSettings:
             raise SpatuleError(f"synth.blend must be one of {', '.join(BLENDS)}, mix; not {self.blend!r}")
         if not self.tags_per_tile or min(self.tags_per_tile) < 0 or sum(self.tags_per_tile) <= 0:
             raise SpatuleError("synth.tags_per_tile must list non-negative weights for 0, 1, 2, ... tags per tile")
+        if not (0 <= self.edge_windows <= 1 and 0 <= self.cut_tags <= 1):
+            raise SpatuleError("synth.edge_windows and synth.cut_tags are shares between 0 and 1")
         unknown = set(self.blend_mix) - set(BLENDS)
         if unknown or sum(self.blend_mix.values()) <= 0:
             raise SpatuleError(f"synth.blend_mix needs positive weights over {', '.join(BLENDS)}; got {dict(self.blend_mix)}")
@@ -101,7 +114,9 @@ class TagSource:
 
 @dataclass(frozen=True)
 class Paste:
-    """One tag on a tile: its source, the jitter drawn, the blend, where the mask box goes, the label."""
+    """One tag on a tile: its source, the jitter drawn, the blend, where the mask box goes (tile
+    pixels; outside the tile for a tag cut by a tile side), the whole tag box there, and the
+    label: the part of it inside the tile (``visible``, only set when ``truncated``)."""
 
     tag_id: str
     identity: str
@@ -117,6 +132,13 @@ class Paste:
     mask_y: int
     box: Rect
     difficult: bool
+    truncated: bool = False
+    visible: Rect | None = None
+
+    @property
+    def label(self) -> Rect:
+        """The box written in the labels: the whole tag, or the part the tile shows."""
+        return self.visible if self.visible is not None else self.box
 
 
 @dataclass(frozen=True)
@@ -194,15 +216,25 @@ def tile_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, SPLIT_CODES[split], index])
 
 
+def edge_or_anywhere(rng: np.random.Generator, span: int, edge_share: float) -> int:
+    """A window origin in ``[0, span]``: flush with one end or the other (``edge_share`` of the
+    time, as the first and last tiles of a detection row are), else anywhere."""
+    draw = rng.random()
+    if draw < edge_share / 2:
+        return 0
+    if draw < edge_share:
+        return span
+    return int(rng.integers(0, span + 1))
+
+
 def pick_window(rng: np.random.Generator, ground: Ground, settings: SynthSettings) -> tuple[int, int] | None:
-    """A tile window on the ground, off the info bar and clear of labelled tags, or None."""
+    """A tile window anywhere on the ground (info bar included) clear of labelled tags, or None."""
     size = settings.tile_size
-    usable_h = ground.height - settings.bottom_margin_px
-    if ground.width < size or usable_h < size:
+    if ground.width < size or ground.height < size:
         return None
     for _ in range(settings.tries):
-        x = int(rng.integers(0, ground.width - size + 1))
-        y = int(rng.integers(0, usable_h - size + 1))
+        x = edge_or_anywhere(rng, ground.width - size, settings.edge_windows)
+        y = edge_or_anywhere(rng, ground.height - size, settings.edge_windows)
         window = (x, y, x + size, y + size)
         if not any(overlaps(window, box, settings.gap_px) for box in ground.avoid):
             return x, y
@@ -210,28 +242,55 @@ def pick_window(rng: np.random.Generator, ground: Ground, settings: SynthSetting
 
 
 def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings, blend: str,
-               taken: Sequence[Rect]) -> Paste | None:
+               taken: Sequence[Rect], floor: int | None = None, cut_sides: Sequence[str] = ()) -> Paste | None:
     """Draw jitter and a free spot for one tag; None when no free spot is found among the
-    tags already placed. A tag larger than the tile is shrunk to fit (see :func:`fit_scale`)."""
+    tags already placed. A tag larger than the tile is shrunk to fit (see :func:`fit_scale`).
+
+    ``floor``: the tag box ends above this tile row (the info bar; default the tile's
+    bottom). ``cut_sides``: tile sides (``left``, ``right``, ``top``, ``bottom``) across
+    which the tag may be placed, cut, ``settings.cut_tags`` of the time: 35-85% of it
+    stays in the tile and the label is that part.
+    """
     j = settings.jitter
+    size = settings.tile_size
+    floor = size if floor is None else floor
     scale = float(rng.uniform(j.scale[0], j.scale[1])) if j.scale[0] != j.scale[1] else float(j.scale[0])
     rotation = float(rng.uniform(-j.rotation_deg, j.rotation_deg)) if j.rotation_deg else 0.0
     flip = bool(rng.random() < 0.5) if j.flip else False
     brightness = float(rng.uniform(-j.brightness, j.brightness)) if j.brightness else 0.0
     contrast = float(rng.uniform(-j.contrast, j.contrast)) if j.contrast else 0.0
     blur = float(rng.uniform(0, j.blur_sigma)) if j.blur_sigma else 0.0
-    scale = fit_scale(tag, scale, rotation, flip, settings.clone_pad_px, settings.tile_size)
+    scale = fit_scale(tag, scale, rotation, flip, settings.clone_pad_px, size)
     _, _, box, _ = pasted_geometry(tag, scale, rotation, flip, settings.clone_pad_px)
     pad = settings.clone_pad_px
-    mask_w, mask_h = box[2] - box[0] + 2 * pad, box[3] - box[1] + 2 * pad
-    size = settings.tile_size
+    w, h = box[2] - box[0], box[3] - box[1]
+    side = None
+    if cut_sides and settings.cut_tags and rng.random() < settings.cut_tags:
+        side = cut_sides[int(rng.integers(0, len(cut_sides)))]
     for _ in range(settings.tries):
-        mx = int(rng.integers(0, size - mask_w + 1))
-        my = int(rng.integers(0, size - mask_h + 1))
-        placed = (mx + pad, my + pad, mx + pad + box[2] - box[0], my + pad + box[3] - box[1])
+        if floor < h + 2 * pad and side in (None, "left", "right"):
+            return None
+        x = int(rng.integers(pad, size - w - pad + 1))
+        y = int(rng.integers(pad, max(pad, min(size, floor) - h - pad) + 1))
+        shown = float(rng.uniform(0.35, 0.85)) if side else 1.0
+        if side == "left":
+            x = int(round(shown * w)) - w
+        elif side == "right":
+            x = size - int(round(shown * w))
+        elif side == "top":
+            y = int(round(shown * h)) - h
+        elif side == "bottom":
+            y = size - int(round(shown * h))
+        placed = (x, y, x + w, y + h)
+        if placed[3] > floor:
+            continue
+        visible = (max(0, x), max(0, y), min(size, x + w), min(size, y + h))
+        if visible[2] - visible[0] < 4 or visible[3] - visible[1] < 4:
+            continue
         if not any(overlaps(placed, other, settings.gap_px) for other in taken):
             return Paste(tag.tag_id, tag.identity, tag.image, scale, rotation, flip, brightness, contrast, blur,
-                         blend, mx, my, placed, tag.difficult)
+                         blend, x - pad, y - pad, placed, tag.difficult, side is not None,
+                         visible if side is not None else None)
     return None
 
 
@@ -279,8 +338,7 @@ def plan_tile(split: str, index: int, seed: int, grounds: Sequence[Ground], tags
     if window is None:
         shown = ", ".join(f"{g.image} ({g.width}x{g.height})" for g in grounds[:8]) + (" ..." if len(grounds) > 8 else "")
         raise SpatuleError(f"no {settings.tile_size}x{settings.tile_size} tag-free window fits in any {split} ground "
-                           f"photo: {shown}, with the {settings.bottom_margin_px} px bottom margin "
-                           f"(synth.bottom_margin_px) and {settings.gap_px} px around labelled tags (synth.gap_px). "
+                           f"photo: {shown}, with {settings.gap_px} px around labelled tags (synth.gap_px). "
                            "Label larger tag-free photos, or lower synth.tile_size")
     weights = np.asarray(settings.tags_per_tile, dtype=float)
     count = int(rng.choice(len(weights), p=weights / weights.sum()))
@@ -290,10 +348,13 @@ def plan_tile(split: str, index: int, seed: int, grounds: Sequence[Ground], tags
         blend = names[int(rng.choice(len(names), p=p / p.sum()))]
     else:
         blend = settings.blend
+    # tags stay above the info bar; a tag may hang over the tile's bottom only where the photo goes on
+    floor = ground.height - settings.info_bar_px - window[1]
+    sides = ("left", "right", "top") + (("bottom",) if floor > settings.tile_size else ())
     pastes: list[Paste] = []
     for _ in range(count):
         tag = tags[int(rng.integers(0, len(tags)))]
-        paste = draw_paste(rng, tag, settings, blend, [p.box for p in pastes])
+        paste = draw_paste(rng, tag, settings, blend, [p.box for p in pastes], floor, sides)
         if paste is not None:
             pastes.append(paste)
     return TileSpec(split, index, ground.image, window[0], window[1], tuple(pastes))
@@ -378,17 +439,57 @@ def paste_tag(tile: np.ndarray, pixels: np.ndarray, box: Rect, paste: Paste, pad
     return out
 
 
-def render_tile(window: np.ndarray, spec: TileSpec, crops: Mapping[str, np.ndarray],
-                tags: Mapping[str, TagSource], pad: int) -> np.ndarray:
-    """The tile: the background window with every planned paste, uint8 BGR in and out."""
-    tile = np.ascontiguousarray(window)
+def is_grey(pixels: np.ndarray) -> bool:
+    """Whether an 8-bit BGR image is grey (a night, infrared frame): its channels differ by less
+    than 2 grey levels on average."""
+    channels = pixels.astype(np.int16)
+    return float(np.abs(channels[..., 0] - channels[..., 1]).mean() + np.abs(channels[..., 1] - channels[..., 2]).mean()) < 4
+
+
+def canvas_bounds(spec: TileSpec, size: int, pad: int) -> Rect:
+    """The area around the tile (tile pixels) that holds the tile and every paste's mask."""
+    x0, y0, x1, y1 = 0, 0, size, size
+    for p in spec.pastes:
+        x0, y0 = min(x0, p.box[0] - pad - 1), min(y0, p.box[1] - pad - 1)
+        x1, y1 = max(x1, p.box[2] + pad + 1), max(y1, p.box[3] + pad + 1)
+    return x0, y0, x1, y1
+
+
+def photo_canvas(photo: np.ndarray, spec: TileSpec, size: int, pad: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """The photo around the tile window, mirrored where it runs past the photo's border, and the
+    tile's origin in it."""
+    cx0, cy0, cx1, cy1 = canvas_bounds(spec, size, pad)
+    height, width = photo.shape[:2]
+    x0, y0, x1, y1 = spec.window_x + cx0, spec.window_y + cy0, spec.window_x + cx1, spec.window_y + cy1
+    inside = photo[max(0, y0):min(height, y1), max(0, x0):min(width, x1)]
+    border = (max(0, -y0), max(0, y1 - height), max(0, -x0), max(0, x1 - width))
+    if any(border):
+        inside = cv2.copyMakeBorder(inside, *border, cv2.BORDER_REFLECT_101)
+    return np.ascontiguousarray(inside), (-cx0, -cy0)
+
+
+def render_tile(canvas: np.ndarray, spec: TileSpec, crops: Mapping[str, np.ndarray],
+                tags: Mapping[str, TagSource], pad: int, origin: tuple[int, int] = (0, 0),
+                size: int | None = None) -> np.ndarray:
+    """The tile: the background with every planned paste, uint8 BGR in and out.
+
+    ``canvas`` holds the tile at ``origin`` and room around it for tags cut by a tile side
+    (:func:`photo_canvas`); without such tags the tile itself is enough. On a grey
+    (night) background the tags are pasted grey too.
+    """
+    tile = np.ascontiguousarray(canvas)
     if tile.dtype != np.uint8 or tile.shape[2] != 3:
         raise SpatuleError(f"{spec.image}: background must be 8-bit BGR")
+    size = size or min(tile.shape[0] - origin[1], tile.shape[1] - origin[0])
+    grey = bool(spec.pastes) and is_grey(tile[origin[1]:origin[1] + size, origin[0]:origin[0] + size])
     for paste in spec.pastes:
         tag = tags[paste.tag_id]
         pixels, box = prepare_crop(crops[paste.tag_id], tag, paste, pad)
-        tile = paste_tag(tile, pixels, box, paste, pad)
-    return tile
+        if grey:
+            pixels = cv2.cvtColor(cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        tile = paste_tag(tile, pixels, box, replace(paste, mask_x=paste.mask_x + origin[0],
+                                                    mask_y=paste.mask_y + origin[1]), pad)
+    return tile[origin[1]:origin[1] + size, origin[0]:origin[0] + size]
 
 
 def tile_xml(spec: TileSpec, size: int, class_name: str, folder: str) -> bytes:
@@ -408,10 +509,10 @@ def tile_xml(spec: TileSpec, size: int, class_name: str, folder: str) -> bytes:
         obj = etree.SubElement(root, "object")
         etree.SubElement(obj, "name").text = class_name
         etree.SubElement(obj, "pose").text = "Unspecified"
-        etree.SubElement(obj, "truncated").text = "0"
+        etree.SubElement(obj, "truncated").text = "1" if paste.truncated else "0"
         etree.SubElement(obj, "difficult").text = "1" if paste.difficult else "0"
         bnd = etree.SubElement(obj, "bndbox")
-        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), paste.box):
+        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), paste.label):
             etree.SubElement(bnd, tag).text = str(value)
     return etree.tostring(root, pretty_print=True)
 
@@ -429,8 +530,8 @@ def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[
     params = [cv2.IMWRITE_JPEG_QUALITY, int(settings.jpeg_quality)]
 
     def one(spec: TileSpec, photo: np.ndarray) -> str:
-        window = photo[spec.window_y:spec.window_y + size, spec.window_x:spec.window_x + size]
-        tile = render_tile(window, spec, crops, tags, settings.clone_pad_px)
+        canvas, origin = photo_canvas(photo, spec, size, settings.clone_pad_px)
+        tile = render_tile(canvas, spec, crops, tags, settings.clone_pad_px, origin, size)
         ok, jpeg = cv2.imencode(".jpg", tile, params)
         if not ok:
             raise OSError(f"could not encode {spec.tile_id}")

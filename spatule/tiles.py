@@ -17,7 +17,7 @@ from spatule.synth import TileSpec
 from spatule.tables import read_csv, write_csv
 
 RECORD_COLUMNS = ["tile", "file", "split", "background", "window_x", "window_y", "paste", "tag_id", "identity",
-                  "source_image", "xmin", "ymin", "xmax", "ymax", "difficult", "blend", "scale", "rotation_deg",
+                  "source_image", "xmin", "ymin", "xmax", "ymax", "difficult", "truncated", "blend", "scale", "rotation_deg",
                   "flip", "brightness", "contrast", "blur_sigma"]
 
 
@@ -33,7 +33,8 @@ def record_rows(specs: Sequence[TileSpec], folder: str) -> list[list[object]]:
         if not spec.pastes:
             rows.append(base + [0] + [""] * (len(RECORD_COLUMNS) - len(base) - 1))
         for n, p in enumerate(spec.pastes, start=1):
-            rows.append(base + [n, p.tag_id, p.identity, p.source_image, *p.box, int(p.difficult), p.blend,
+            rows.append(base + [n, p.tag_id, p.identity, p.source_image, *p.label, int(p.difficult), int(p.truncated),
+                                p.blend,
                                 _fmt(p.scale), _fmt(p.rotation_deg), int(p.flip), _fmt(p.brightness),
                                 _fmt(p.contrast), _fmt(p.blur_sigma)])
     return rows
@@ -67,8 +68,9 @@ def coco_dataset(records: Sequence[dict[str, str]], tile_size: int, class_name: 
         x0, y0, x1, y1 = (int(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
         annotations.append({
             "id": len(annotations) + 1, "image_id": ids[row["tile"]], "category_id": 1,
-            "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "iscrowd": 0,
-            "ignore": int(row["difficult"]), "identity": row["identity"], "tag_id": row["tag_id"],
+            "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
+            # a difficult tag is a crowd box: pycocotools sets ``ignore`` from ``iscrowd`` alone
+            "iscrowd": int(row["difficult"]), "ignore": int(row["difficult"]), "identity": row["identity"], "tag_id": row["tag_id"],
             "source_image": row["source_image"],
         })
     return {"info": {"description": "spatule synthetic tiles"}, "images": images, "annotations": annotations,

@@ -165,7 +165,8 @@ def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tm
     assert metrics["coco"] == {"AP": 1.0, "AP50": 1.0, "AP75": 1.0, "AR100": 1.0}
     at = metrics["at_threshold"]
     assert (at["tp"], at["fp"], at["fn"], at["precision"], at["recall"]) == (2, 0, 0, 1.0, 1.0)
-    assert metrics["original"]["count_exact"] == 0.5  # test.png: 3 patches found, 2 countable tags
+    # test.png: 3 patches found, one on the difficult tag, which counts for neither side
+    assert metrics["original"]["count_exact"] == 1.0
     assert metrics["original"]["pixel_iou"] == 1.0
     written = json.loads((tmp_path / "real/metrics.json").read_text())
     assert written["coco"]["AP"] == 1.0 and written["labelled_photos"] == 1 and written["background_photos"] == 1
@@ -343,6 +344,11 @@ def test_detect_settings_and_photo_listing(tmp_path: Path):
     s = detect_settings({"overlap": 64, "batch_size": 2, "score_threshold": 0.4, "merge": "nms",
                          "merge_threshold": 0.6, "whole_photo": True}, 640)
     assert s == DetectSettings(640, 64, 2, 0.4, "nms", 0.6, True)
+    # overlap unset: the largest labelled tag side + twice the seam margin, rounded up to 8 px
+    derived = detect_settings({"overlap": None}, 640, largest_tag_px=190, info_bar_px=60)
+    assert (derived.overlap, derived.merge, derived.skip_bottom) == (224, "core", 60)
+    assert detect_settings({"search_info_bar": True}, 640, 190, 60).skip_bottom == 0
+    assert detect_settings({}, 640, 600).overlap == 320  # at most half a tile
     from spatule.problems import SpatuleError
 
     with pytest.raises(SpatuleError, match="overlap"):

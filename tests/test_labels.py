@@ -817,14 +817,14 @@ def a_row(image: str, width: int, height: int, obj: int | None = None) -> Labell
 def test_photos_too_small_for_a_tile_are_recorded():
     from spatule.labels import too_small_for_tiles
 
-    rows = [a_row("big.jpg", 960, 720), a_row("small.jpg", 960, 690), a_row("tagged.jpg", 500, 400, 1),
+    rows = [a_row("big.jpg", 960, 640), a_row("small.jpg", 960, 630), a_row("tagged.jpg", 500, 400, 1),
             a_row("tagged.jpg", 500, 400, 2)]
-    kept, problems = too_small_for_tiles(rows, 640, 60)
+    kept, problems = too_small_for_tiles(rows, 640)
     assert [(r.image, r.object) for r in kept] == [("big.jpg", None), ("tagged.jpg", 1), ("tagged.jpg", 2)]
     assert [(p.file, p.code, p.action) for p in problems] == [
         ("small.jpg", "photo_smaller_than_tile", Action.SKIPPED), ("tagged.jpg", "photo_smaller_than_tile", Action.USED)]
-    assert "small.xml" in problems[0].detail and "960x690" in problems[0].detail and "640 px" in problems[0].detail
-    _, quiet = too_small_for_tiles(rows, 640, 60, labelled_ground=False)
+    assert "small.xml" in problems[0].detail and "960x630" in problems[0].detail and "640 px" in problems[0].detail
+    _, quiet = too_small_for_tiles(rows, 640, labelled_ground=False)
     assert [p.file for p in quiet] == ["small.jpg"]
 
 

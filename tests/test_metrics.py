@@ -43,10 +43,43 @@ def test_a_false_positive_and_a_low_score_below_threshold():
     assert coco_metrics(TRUTH, dets)["AP50"] < 1.0
 
 
-def test_difficult_tags_are_neither_misses_nor_false_positives():
-    truth = ImageTruth(640, 640, ((10, 10, 50, 90), (200, 200, 260, 300)), (False, True))
-    assert match_image(truth, ImageDetections(((10, 10, 50, 90),), (0.9,))) == (1, 0, 0)
-    assert match_image(truth, ImageDetections(((10, 10, 50, 90), (200, 200, 260, 300)), (0.9, 0.8))) == (1, 0, 0)
+HARD = {
+    "a": ImageTruth(640, 640, ((10, 10, 50, 90), (200, 200, 260, 300)), (False, True)),
+    "b": ImageTruth(640, 640, ((400, 100, 440, 180), (420, 120, 470, 200)), (True, False)),  # overlapping boxes
+}
+
+
+@pytest.mark.parametrize("with_difficult", [True, False])
+def test_a_perfect_detector_scores_one_everywhere_whether_or_not_it_finds_difficult_tags(with_difficult):
+    dets = {name: ImageDetections(tuple(b for b, h in zip(t.boxes, t.difficult) if with_difficult or not h),
+                                  tuple(0.9 for b, h in zip(t.boxes, t.difficult) if with_difficult or not h))
+            for name, t in HARD.items()}
+    assert coco_metrics(HARD, dets) == {"AP": 1.0, "AP50": 1.0, "AP75": 1.0, "AR100": 1.0}
+    pr = precision_recall(HARD, dets, 0.5)
+    assert (pr["tp"], pr["fp"], pr["fn"], pr["precision"], pr["recall"]) == (2, 0, 0, 1.0, 1.0)
+    assert original_metrics(HARD, dets, 0.5) == {"pixel_iou": 1.0, "count_exact": 1.0, "images": 2}
+
+
+def test_detections_on_a_difficult_tag_are_neither_hits_nor_false_boxes():
+    truth = HARD["a"]
+    # two boxes on the difficult tag (one a bit larger), the easy tag found
+    dets = ImageDetections(((10, 10, 50, 90), (200, 200, 260, 300), (195, 195, 265, 305)), (0.9, 0.8, 0.7))
+    assert match_image(truth, dets) == (1, 0, 0)
+    assert pixel_iou(truth, dets) == 1.0
+    assert original_metrics({"a": truth}, {"a": dets}, 0.5)["count_exact"] == 1.0
+    # a box mostly off the difficult tag is a false box, and counts in pixel IoU and count-exact
+    off = ImageDetections(((10, 10, 50, 90), (240, 200, 340, 300)), (0.9, 0.8))
+    assert match_image(truth, off) == (1, 1, 0)
+    assert pixel_iou(truth, off) < 1.0
+    assert original_metrics({"a": truth}, {"a": off}, 0.5)["count_exact"] == 0.0
+    # the difficult tag missed, the easy one missed too: one miss, not two
+    assert match_image(truth, ImageDetections()) == (0, 0, 1)
+
+
+def test_a_detection_is_matched_to_a_countable_tag_before_a_difficult_one():
+    truth = HARD["b"]
+    # the box sits on the easy tag, which overlaps the difficult one: a hit, not ignored
+    assert match_image(truth, ImageDetections(((420, 120, 470, 200),), (0.9,))) == (1, 0, 0)
 
 
 def test_pixel_iou_of_shifted_box():

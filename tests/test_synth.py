@@ -133,21 +133,34 @@ def sources(n_tags: int = 6) -> tuple[list[Ground], list[TagSource]]:
 
 def test_plan_boxes_are_inside_the_tile_apart_and_clear_of_labelled_tags():
     grounds, tags = sources()
-    settings = SynthSettings(blend="mix", jitter=Jitter(scale=(0.8, 1.3), rotation_deg=15))
+    settings = SynthSettings(blend="mix", jitter=Jitter(scale=(0.8, 1.3), rotation_deg=15), info_bar_px=40)
     plan = plan_split("train", 200, 1, grounds, tags, settings)
     assert [s.index for s in plan] == list(range(200))
     counts = [len(s.pastes) for s in plan]
     assert 0 in counts and max(counts) == 3
     for spec in plan:
         window = (spec.window_x, spec.window_y, spec.window_x + SIZE, spec.window_y + SIZE)
-        assert window[2] <= 1600 and window[3] <= 1200 - settings.bottom_margin_px
+        assert 0 <= window[0] and window[2] <= 1600 and 0 <= window[1] and window[3] <= 1200
         if spec.image == "lab.JPG":
             assert not overlaps(window, (700, 500, 760, 590))
         for n, paste in enumerate(spec.pastes):
-            x0, y0, x1, y1 = paste.box
-            assert 0 < x0 < x1 < SIZE and 0 < y0 < y1 < SIZE
+            x0, y0, x1, y1 = paste.label
+            assert 0 <= x0 < x1 <= SIZE and 0 <= y0 < y1 <= SIZE
+            assert spec.window_y + paste.box[3] <= 1200 - 40  # never on the info bar
+            if paste.truncated:  # cut by a tile side: the label is the part inside the tile
+                assert paste.label != paste.box and not (0 < paste.box[0] and paste.box[2] < SIZE
+                                                         and 0 < paste.box[1] and paste.box[3] < SIZE)
+                shown = (x1 - x0) * (y1 - y0) / ((paste.box[2] - paste.box[0]) * (paste.box[3] - paste.box[1]))
+                assert 0.3 <= shown <= 0.9
+            else:
+                assert paste.label == paste.box and 0 < x0 and x1 < SIZE and 0 < y0 and y1 < SIZE
             assert all(not overlaps(paste.box, other.box, settings.gap_px) for other in spec.pastes[:n])
     assert {p.blend for s in plan for p in s.pastes} == set(BLENDS)
+    pastes = [p for s in plan for p in s.pastes]
+    assert 0.1 < sum(p.truncated for p in pastes) / len(pastes) < 0.3  # synth.cut_tags 0.2
+    # windows flush with the photo's bottom (info bar in view), its other sides, and in between
+    assert sum(s.window_y == 1200 - SIZE for s in plan) > 20 and sum(s.window_x == 0 for s in plan) > 20
+    assert sum(0 < s.window_y < 1200 - SIZE for s in plan) > 100
 
 
 def test_plan_is_a_function_of_seed_only():
@@ -189,7 +202,7 @@ def test_the_one_ground_that_fits_is_found_for_every_tile():
     grounds, tags = sources()
     crowded = [Ground(f"crowded{i}.JPG", 960, 720, 1, False, avoid=((300, 200, 390, 232),)) for i in range(12)]
     plan = plan_split("train", 60, 3, [*crowded, Ground("open.JPG", 960, 720, 1, False)], tags,
-                      SynthSettings(bottom_margin_px=60))
+                      SynthSettings(info_bar_px=60))
     assert {spec.image for spec in plan} == {"open.JPG"}
 
 
@@ -197,11 +210,11 @@ def test_a_window_that_fits_nowhere_is_an_error_naming_the_photos_and_keys():
     _, tags = sources()
     from spatule.problems import SpatuleError
     with pytest.raises(SpatuleError) as error:
-        plan_split("val", 3, 1, [Ground("a.JPG", 600, 500, 1, False), Ground("b.JPG", 700, 650, 1, False)], tags,
-                   SynthSettings(bottom_margin_px=60))
+        plan_split("val", 3, 1, [Ground("a.JPG", 600, 500, 1, False), Ground("b.JPG", 700, 630, 1, False)], tags,
+                   SynthSettings(info_bar_px=60))
     message = str(error.value)
-    assert "a.JPG (600x500)" in message and "b.JPG (700x650)" in message
-    assert "synth.bottom_margin_px" in message and "synth.tile_size" in message
+    assert "a.JPG (600x500)" in message and "b.JPG (700x630)" in message
+    assert "synth.gap_px" in message and "synth.tile_size" in message
 
 
 def big_tag() -> TagSource:
@@ -228,7 +241,7 @@ def test_a_tag_larger_than_the_tile_is_pasted_shrunk_with_its_box(blend: str, tm
     crop = rng.integers(40, 90, (tag.height, tag.width, 3), dtype=np.uint8)
     crop[tag.box[1]:tag.box[3], tag.box[0]:tag.box[2]] = 235
     grounds = [Ground("bg.JPG", 1600, 1200, 1, False)]
-    settings = SynthSettings(blend=blend, tags_per_tile=(0.0, 1.0), jitter=Jitter(brightness=0, contrast=0))
+    settings = SynthSettings(blend=blend, tags_per_tile=(0.0, 1.0), jitter=Jitter(brightness=0, contrast=0), cut_tags=0.0)
     plan = plan_split("train", 4, 2, grounds, [tag], settings)
     assert all(len(spec.pastes) == 1 for spec in plan)
     photo = np.clip(rng.normal(100, 20, (1200, 1600, 3)), 0, 255).astype(np.uint8)
@@ -241,6 +254,49 @@ def test_a_tag_larger_than_the_tile_is_pasted_shrunk_with_its_box(blend: str, tm
         tile = cv2.imread(str(tmp_path / f"{spec.tile_id}.jpg"))
         inner = tile[y0 + 6:y1 - 6, x0 + 6:x1 - 6]
         assert inner.mean() > (180 if blend != "mixed" else 120), blend  # the bright band fills the box
+
+
+@pytest.mark.parametrize("side", ["left", "right", "top", "bottom"])
+def test_a_tag_cut_by_a_tile_side_shows_its_visible_part_labelled_truncated(side: str, tmp_path: Path):
+    rng = np.random.default_rng(8)
+    crop, box = make_crop(rng)
+    tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], box)
+    settings = SynthSettings(blend="alpha", tags_per_tile=(0.0, 1.0), cut_tags=1.0, edge_windows=0.0)
+    photo = np.full((1200, 1600, 3), 60, np.uint8)
+    plan, draw = [], 0
+    while not plan:  # a tile whose tag is cut on ``side``
+        spec = plan_split("train", 1, draw, [Ground("bg.JPG", 1600, 1200, 1, False)], [tag], settings)[0]
+        draw += 1
+        (paste,) = spec.pastes or (None,)
+        x0, y0, x1, y1 = paste.box if paste else (1, 1, 1, 1)
+        if paste and {"left": x0 < 0, "right": x1 > SIZE, "top": y0 < 0, "bottom": y1 > SIZE}[side]:
+            plan = [spec]
+    render_shard(plan, tmp_path, lambda _: photo, lambda _: crop, {"t1": tag}, settings, "tag")
+    (paste,) = plan[0].pastes
+    tile = cv2.imread(str(tmp_path / f"{plan[0].tile_id}.jpg"))
+    vx0, vy0, vx1, vy1 = paste.label
+    assert paste.truncated and paste.label == (max(0, x0), max(0, y0), min(SIZE, x1), min(SIZE, y1))
+    assert tile[vy0 + 1:vy1 - 1, vx0 + 1:vx1 - 1].mean() > 150  # the band's visible part, to the tile side
+    outside = np.ones(tile.shape[:2], bool)
+    outside[max(0, vy0 - 6):vy1 + 6, max(0, vx0 - 6):vx1 + 6] = False
+    assert np.abs(tile[outside].astype(int) - 60).max() < 8  # the rest is the ground
+    voc = parse_voc((tmp_path / f"{plan[0].tile_id}.xml").read_bytes(), plan[0].tile_id)
+    (obj,) = voc.objects
+    assert obj.truncated and tuple(int(v) for v in obj.box) == paste.label
+
+
+def test_on_a_grey_night_ground_tags_are_pasted_grey():
+    rng = np.random.default_rng(6)
+    crop, box = make_crop(rng)
+    crop[..., 2] = np.clip(crop[..., 2].astype(int) + 40, 0, 255)  # a warm tag crop from a day photo
+    tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], box)
+    grey = cv2.cvtColor(cv2.cvtColor(ground_window(rng), cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    spec = TileSpec("train", 0, "p.JPG", 0, 0, (paste_at(tag, "alpha", 100, 100, 4),))
+    tile = render_tile(grey, spec, {"t1": crop}, {"t1": tag}, 4)
+    assert np.array_equal(tile[..., 0], tile[..., 2]) and np.array_equal(tile[..., 1], tile[..., 2])
+    colour = render_tile(ground_window(rng), spec, {"t1": crop}, {"t1": tag}, 4)
+    x0, y0, x1, y1 = spec.pastes[0].box
+    assert np.abs(colour[y0:y1, x0:x1, 2].astype(int) - colour[y0:y1, x0:x1, 0]).mean() > 10
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -265,7 +321,8 @@ def test_rendered_tiles_do_not_depend_on_shards_or_threads_and_xml_matches_the_p
     for spec in plan:
         voc = parse_voc((one / f"{spec.tile_id}.xml").read_bytes(), spec.tile_id)
         assert (voc.width, voc.height, voc.filename) == (SIZE, SIZE, f"{spec.tile_id}.jpg")
-        assert [tuple(int(v) for v in o.box) for o in voc.objects] == [p.box for p in spec.pastes]
+        assert [tuple(int(v) for v in o.box) for o in voc.objects] == [p.label for p in spec.pastes]
+        assert [o.truncated for o in voc.objects] == [p.truncated for p in spec.pastes]
         tile = cv2.imread(str(one / f"{spec.tile_id}.jpg"))
         assert tile.shape == (SIZE, SIZE, 3)
 

@@ -378,7 +378,8 @@ def test_real_sample_tiles_for_every_split(tmp_path: Path, sample_dir: Path):
     config = tmp_path / "sample.yaml"
     config.write_text(yaml.safe_dump({
         "labels": {"dir": str(sample_dir), "identities": str(sample_dir / "identities.csv")},
-        "synth": {"tiles": {"train": 12, "val": 6, "test": 6}, "shards": 2, "bottom_margin_px": 80},
+        "camera": {"info_bar_px": 60},
+        "synth": {"tiles": {"train": 12, "val": 6, "test": 6}, "shards": 2},
     }))
     workdir = tmp_path / "w"
     snakemake(workdir, "--cores", "2", *TILE_TARGETS, configfile=config)
@@ -389,4 +390,6 @@ def test_real_sample_tiles_for_every_split(tmp_path: Path, sample_dir: Path):
         assert {identity_split[r["identity"]] for r in records if r["tag_id"]} == {split}
         for r in records:
             if r["tag_id"]:
-                assert 0 < int(r["xmin"]) < int(r["xmax"]) < 640 and 0 < int(r["ymin"]) < int(r["ymax"]) < 640
+                assert 0 <= int(r["xmin"]) < int(r["xmax"]) <= 640 and 0 <= int(r["ymin"]) < int(r["ymax"]) <= 640
+                whole = 0 < int(r["xmin"]) and int(r["xmax"]) < 640 and 0 < int(r["ymin"]) and int(r["ymax"]) < 640
+                assert whole or r["truncated"] == "1"
