@@ -9,6 +9,15 @@ side by side because the band wraps around the leg; a camera info bar is burned 
 the bottom rows. Each photo gets a labelImg-style Pascal VOC XML beside it, and
 ``identities.csv`` says which bird (code) each box shows.
 
+It is as hard as the real colony's photos in the ways that matter for detection:
+tags partly hidden by the other leg, a feather or grass blades (the box is still the
+whole band, as a person draws it); tags cut by the photo border (the box is the
+visible part, VOC ``truncated``); far, blurred tags nobody can read (VOC
+``difficult``, identity ``far-<photo>-<k>``); look-alikes that are not tags (yellow
+nest markers with black digits, white plastic litter, feathers); lighting that
+changes from photo to photo (exposure, colour, cloud shadows) and grey infrared
+night frames.
+
 Box convention everywhere: ``(xmin, ymin, xmax, ymax)`` integer pixels, ``xmax`` and
 ``ymax`` exclusive; the box is the tight axis-aligned box of the visible band.
 """
@@ -75,6 +84,10 @@ class DemoParams:
     info_bar_px: int = 40
     """Height of the camera info bar burned into the bottom rows (0: none)."""
     jpeg_quality: int = 90
+    night_fraction: float = 0.15
+    """Share of grey infrared night frames."""
+    hard_cases: bool = True
+    """Occluded tags, tags cut by the photo border, far difficult tags, look-alikes, cloud shadows."""
 
     def __post_init__(self) -> None:
         if self.photos < 1:
@@ -89,6 +102,8 @@ class DemoParams:
             raise ValueError(f"demo info_bar_px must be in [0, height/4], got {self.info_bar_px}")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError(f"demo jpeg_quality must be in [1, 100], got {self.jpeg_quality}")
+        if not 0.0 <= self.night_fraction <= 1.0:
+            raise ValueError(f"demo night_fraction must be in [0, 1], got {self.night_fraction}")
         tag_photos = self.tag_photos
         if self.identities == 0 and tag_photos > 0:
             raise ValueError("demo identities is 0 but some photos must show tags; "
@@ -121,6 +136,17 @@ class DemoParams:
 
 
 @dataclass(frozen=True)
+class DemoTag:
+    """A labelled tag of a demo photo: its box, the bird's identity and the VOC flags."""
+
+    box: Box
+    identity: str
+    difficult: bool = False
+    truncated: bool = False
+    occluded: bool = False
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     """What :func:`generate_campaign` wrote."""
 
@@ -129,6 +155,10 @@ class DemoSummary:
     background_photos: int
     tags: int
     identities: int
+    difficult: int = 0
+    truncated: int = 0
+    occluded: int = 0
+    night_photos: int = 0
 
 
 @dataclass(frozen=True)
@@ -411,11 +441,17 @@ def mask_box(mask: np.ndarray, threshold: float = 0.5) -> Box:
 
 
 def composite(image: np.ndarray, bgr: np.ndarray, mask: np.ndarray, x: int, y: int) -> None:
-    """Blend ``bgr`` with coverage ``mask`` into ``image`` (in place), top-left at ``(x, y)``."""
+    """Blend ``bgr`` with coverage ``mask`` into ``image`` (in place), top-left at ``(x, y)``;
+    what falls outside the image is dropped."""
     h, w = mask.shape
-    roi = image[y: y + h, x: x + w].astype(np.float32)
-    m = mask[:, :, None]
-    image[y: y + h, x: x + w] = np.clip(roi * (1.0 - m) + bgr.astype(np.float32) * m + 0.5, 0, 255).astype(np.uint8)
+    height, width = image.shape[:2]
+    ax0, ay0, ax1, ay1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
+    if ax1 <= ax0 or ay1 <= ay0:
+        return
+    roi = image[ay0:ay1, ax0:ax1].astype(np.float32)
+    m = mask[ay0 - y:ay1 - y, ax0 - x:ax1 - x, None]
+    src = bgr[ay0 - y:ay1 - y, ax0 - x:ax1 - x].astype(np.float32)
+    image[ay0:ay1, ax0:ax1] = np.clip(roi * (1.0 - m) + src * m + 0.5, 0, 255).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- the scene
@@ -755,35 +791,181 @@ def _overlaps(a: Sequence[float], b: Sequence[float], margin: float = 0.0) -> bo
     return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1])
 
 
+def draw_litter(image: np.ndarray, rng: np.random.Generator, center: Point, size: float) -> None:
+    """A piece of white plastic litter on the ground (a look-alike: white, band-sized, no code), in place."""
+    w, h = size * rng.uniform(0.4, 1.0), size * rng.uniform(0.25, 0.7)
+    angle = rng.uniform(0, 180)
+    corners = cv2.boxPoints(((center[0], center[1]), (w, h), angle))
+    corners += rng.normal(0, 0.12 * min(w, h), corners.shape)  # crumpled
+    mask = np.zeros(image.shape[:2], np.uint8)
+    x0, y0 = np.floor(corners.min(0)).astype(int) - 4
+    x1, y1 = np.ceil(corners.max(0)).astype(int) + 4
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.shape[1], x1), min(image.shape[0], y1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    local = mask[y0:y1, x0:x1]
+    cv2.fillPoly(local, [np.round((corners - [x0, y0]) * 4).astype(np.int32)], 255, cv2.LINE_AA, 2)
+    tone = float(rng.uniform(205, 245))
+    _paint(image[y0:y1, x0:x1], cv2.GaussianBlur(local, (0, 0), 0.8), (tone, tone, tone * rng.uniform(0.97, 1.02)))
+
+
+def draw_nest_marker(image: np.ndarray, rng: np.random.Generator, center: Point, size: float) -> Box:
+    """A yellow nest marker: a plate on a dark stake with a black nest number written across
+    (a look-alike of a tag); in place. Returns its box."""
+    w = size * rng.uniform(0.8, 1.2)
+    h = w * rng.uniform(0.55, 0.8)
+    cx, cy = center
+    stake = np.zeros(image.shape[:2], np.uint8)
+    x0, y0 = int(cx - w), int(cy - h)
+    x1, y1 = int(cx + w), int(cy + 2.5 * h)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(image.shape[1], x1), min(image.shape[0], y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return (0, 0, 0, 0)
+    roi = image[y0:y1, x0:x1]
+    local = (cx - x0, cy - y0)
+    cv2.line(stake[y0:y1, x0:x1], _pt((local[0], local[1]), (0, 0)), _pt((local[0], local[1] + 2.3 * h), (0, 0)),
+             255, max(2, int(0.12 * w)), cv2.LINE_AA, 2)
+    _paint(roi, cv2.GaussianBlur(stake[y0:y1, x0:x1], (0, 0), 0.7), (40, 50, 60))
+    plate = Image.new("L", (x1 - x0, y1 - y0), 0)
+    ImageDraw.Draw(plate).rectangle([local[0] - w / 2, local[1] - h / 2, local[0] + w / 2, local[1] + h / 2], fill=255)
+    yellow = (float(rng.uniform(20, 60)), float(rng.uniform(180, 215)), float(rng.uniform(215, 245)))
+    _paint(roi, cv2.GaussianBlur(np.asarray(plate), (0, 0), 0.7), yellow)
+    digits = Image.new("L", (x1 - x0, y1 - y0), 0)
+    number = str(int(rng.integers(1, 100)))
+    ImageDraw.Draw(digits).text(local, number, fill=255, font=_font(max(6, int(h * 0.7))), anchor="mm")
+    _paint(roi, cv2.GaussianBlur(np.asarray(digits), (0, 0), 0.6), (25, 25, 25))
+    return (int(cx - w / 2), int(cy - h / 2), int(math.ceil(cx + w / 2)), int(cy + 2.5 * h))
+
+
+def occlude(image: np.ndarray, rng: np.random.Generator, box: Box, unit: float) -> str:
+    """Hide part of a tag as the colony does: the bird's other leg in front of it, a feather, or
+    grass blades over its lower part; at most about a third of the band. In place; returns the kind."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    kind = ("leg", "feather", "grass")[int(rng.integers(0, 3))]
+    layer = np.zeros(image.shape[:2], np.uint8)
+    if kind == "leg":
+        top = (x0 + rng.uniform(-0.6, 1.6) * w, y0 - 0.8 * h)
+        bottom = (x0 + rng.uniform(0.1, 0.9) * w, y1 + 0.8 * h)
+        cv2.line(layer, _pt(top, (0, 0)), _pt(bottom, (0, 0)), 255, max(2, int(round(0.22 * unit))), cv2.LINE_AA, 2)
+        colour: object = (float(rng.uniform(30, 50)),) * 3
+    elif kind == "feather":
+        corner = (x0 + (0 if rng.random() < 0.5 else w), y0 + rng.uniform(0.2, 0.9) * h)
+        axes = (0.55 * w * rng.uniform(0.8, 1.2), 0.18 * h)
+        cv2.ellipse(layer, *_ellipse_pts(corner, axes, float(rng.uniform(-50, 50))), 0, 360, 255, -1, cv2.LINE_AA, 2)
+        tone = float(rng.uniform(215, 245))
+        colour = (tone, tone, tone)
+    else:
+        for _ in range(int(rng.integers(3, 7))):
+            base = (x0 + rng.uniform(-0.3, 1.3) * w, y1 + rng.uniform(0, 0.3) * h)
+            tip = (base[0] + rng.uniform(-0.4, 0.4) * w, y1 - rng.uniform(0.2, 0.45) * h)
+            cv2.line(layer, _pt(base, (0, 0)), _pt(tip, (0, 0)), 255, max(1, int(round(0.05 * unit))),
+                     cv2.LINE_AA, 2)
+        shade = float(rng.uniform(110, 180))
+        colour = (shade * 0.8, shade * 0.95, shade)
+    inside = layer[y0:y1, x0:x1] > 127
+    if inside.mean() > 0.35:  # never more than about a third of the band
+        return ""
+    _paint(image, cv2.GaussianBlur(layer, (0, 0), 0.6), colour)
+    return kind
+
+
+def relight(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Daylight as it changes over a day: exposure, warm or cool light, and often a soft cloud
+    shadow over part of the colony. Returns float32 BGR."""
+    height, width = image.shape[:2]
+    warmth = rng.uniform(-0.06, 0.06)  # along blue-to-orange only, never purple or green
+    gain = np.array([1.0 - warmth, 1.0, 1.0 + warmth], np.float32)
+    light = np.full((height, width), np.float32(rng.uniform(0.75, 1.12)), np.float32)
+    if rng.random() < 0.5:  # a cloud shadow: a soft-edged half-plane
+        angle = rng.uniform(0, 2 * math.pi)
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        edge = (xx - rng.uniform(0, width)) * math.cos(angle) + (yy - rng.uniform(0, height)) * math.sin(angle)
+        soft = 1.0 / (1.0 + np.exp(-edge / (0.08 * max(width, height))))
+        light *= (1.0 - np.float32(rng.uniform(0.2, 0.4)) * soft).astype(np.float32)
+    return image.astype(np.float32) * light[:, :, None] * gain[None, None, :]
+
+
+def night_frame(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An infrared night frame: grey, flat, bright whites, grainy. uint8 BGR (three equal channels)."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grey = (grey - 128.0) * np.float32(rng.uniform(1.05, 1.3)) + np.float32(rng.uniform(120, 145))
+    grain = rng.normal(0.0, rng.uniform(3.0, 6.0), grey.shape).astype(np.float32)
+    grey = np.clip(cv2.GaussianBlur(grey, (0, 0), 0.7) + grain + 0.5, 0, 255).astype(np.uint8)
+    return cv2.merge([grey, grey, grey])
+
+
+def _place_tag(rng: np.random.Generator, code: str, s: float, width: int, usable_bottom: int, attempt: int,
+               far: bool = False, border: str = "") -> tuple:
+    """A rendered band and where it goes: ``(bgr, mask, local box, ox, oy, band_h, angle)``.
+
+    ``far``: a small, blurred band in the far (upper) half; ``border``: a band cut by the
+    ``left``, ``right`` or ``top`` photo border, 45-85% of it inside.
+    """
+    if far:
+        band_h = rng.uniform(16.0, 26.0) * s
+        blur = float(rng.uniform(1.4, 2.4) * max(s, 0.6))
+    else:
+        band_h = max(30.0, rng.uniform(46.0, 92.0) * s * 0.85 ** (attempt // 100))
+        blur = float(rng.uniform(0.45, 1.0) * max(s, 0.6))
+    band_w = band_h * rng.uniform(0.55, 0.72)
+    angle = float(np.clip(rng.normal(0.0, 7.0), -15.0, 15.0))
+    bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)), blur)
+    local = mask_box(mask)
+    mh, mw = mask.shape
+    bw, bh = local[2] - local[0], local[3] - local[1]
+    shown = rng.uniform(0.45, 0.85)
+    if border == "left":
+        ox = -local[0] - int(round((1 - shown) * bw))
+    elif border == "right":
+        ox = width - local[0] - int(round(shown * bw))
+    else:
+        ox = int(rng.integers(4, max(5, width - mw - 4)))
+    if border == "top":
+        oy = -local[1] - int(round((1 - shown) * bh))
+    elif far:
+        oy = int(rng.integers(4, max(5, int(0.45 * usable_bottom) - mh)))
+    else:
+        oy = int(rng.integers(4, max(5, usable_bottom - mh)))
+    return bgr, mask, local, ox, oy, band_h, angle
+
+
 def render_photo(photo: PlannedPhoto, params: DemoParams,
-                 rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[Box, str]]]:
-    """Render one photo; returns the uint8 BGR image and its ``(box, code)`` tags (boxes disjoint)."""
+                 rng: np.random.Generator) -> tuple[np.ndarray, list[DemoTag]]:
+    """Render one photo; returns the uint8 BGR image and its tags (boxes disjoint)."""
     width, height = params.width, params.height
     s = params.scale
+    hard = params.hard_cases
     usable_bottom = height - params.info_bar_px - max(4, int(6 * s))
     image = draw_ground(rng, width, height)
     for _ in range(int(rng.integers(0, 5))):
         draw_feather(image, rng, (rng.uniform(0, width), rng.uniform(0, usable_bottom)), rng.uniform(20, 60) * s)
-    tags: list[tuple[Box, str, np.ndarray, np.ndarray, int, int]] = []
+    tags: list[tuple[Box, str, np.ndarray, np.ndarray, int, int, bool, bool]] = []
     birds: list[Bird] = []
     tag_birds: list[Bird] = []
     gap = 14.0 * s + 4.0
-    for code in photo.codes:
+    far = [f"far-{photo.index + 1}-{k + 1}" for k in range(int(hard and bool(photo.codes) and rng.random() < 0.35))]
+    for code in (*photo.codes, *far):
+        is_far = code.startswith("far-")
+        border = ""
+        if hard and not is_far and rng.random() < 0.1:
+            border = ("left", "right", "top")[int(rng.integers(0, 3))]
         for attempt in range(400):
             if attempt % 25 == 0:  # a new tag now and then, smaller and smaller if space is short
-                band_h = max(30.0, rng.uniform(46.0, 92.0) * s * 0.85 ** (attempt // 100))
-                band_w = band_h * rng.uniform(0.55, 0.72)
-                angle = float(np.clip(rng.normal(0.0, 7.0), -15.0, 15.0))
-                bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)),
-                                       float(rng.uniform(0.45, 1.0) * max(s, 0.6)))
-                local = mask_box(mask)
+                bgr, mask, local, ox, oy, band_h, angle = _place_tag(rng, code, s, width, usable_bottom, attempt,
+                                                                     is_far, border if attempt < 200 else "")
+            elif not border or attempt >= 200:
+                ox = int(rng.integers(4, max(5, width - mask.shape[1] - 4)))
+                top = int(0.45 * usable_bottom) if is_far else usable_bottom
+                oy = int(rng.integers(4, max(5, top - mask.shape[0])))
             mh, mw = mask.shape
-            if mw + 8 > width or mh + 8 > usable_bottom:
+            if mh + 8 > usable_bottom or (not border and mw + 8 > width):
                 continue
-            ox = int(rng.integers(4, width - mw - 4))
-            oy = int(rng.integers(4, usable_bottom - mh))
-            box = (local[0] + ox, local[1] + oy, local[2] + ox, local[3] + oy)
-            centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            whole = (local[0] + ox, local[1] + oy, local[2] + ox, local[3] + oy)
+            box = (max(0, whole[0]), max(0, whole[1]), min(width, whole[2]), min(usable_bottom, whole[3]))
+            if box[2] - box[0] < 8 or box[3] - box[1] < 8 or whole[3] > usable_bottom:
+                continue
+            centre = ((whole[0] + whole[2]) / 2, (whole[1] + whole[3]) / 2)
             bird = make_bird(rng, centre, band_h * rng.uniform(0.9, 1.1), math.radians(angle), band=band_h)
             bb = bird.bbox()
             if any(_overlaps(box, t[0], gap) for t in tags):
@@ -798,14 +980,17 @@ def render_photo(photo: PlannedPhoto, params: DemoParams,
             if not loose and any(_overlaps(bb, t[0]) and (strict or bird.ground_y >= other.ground_y)
                                  for t, other in zip(tags, tag_birds, strict=True)):
                 continue
-            tags.append((box, code, bgr, mask, ox, oy))
+            tags.append((box, code, bgr, mask, ox, oy, is_far, box != whole))
             tag_birds.append(bird)
             break
         else:
+            if is_far:
+                continue  # no room for a far bird: the photo goes without
             raise RuntimeError(f"demo: could not place tag {code} in {photo.image}")
     birds.extend(tag_birds)
-    # Untagged birds, anywhere (also partly out of frame), never over a tag.
-    for _ in range(int(rng.integers(0, 4)) + (1 if not photo.codes else 0)):
+    # Untagged birds, anywhere (also partly out of frame), never over a tag; now and then a crowd.
+    crowd = hard and rng.random() < 0.2
+    for _ in range(int(rng.integers(0, 4)) + (1 if not photo.codes else 0) + (int(rng.integers(3, 7)) if crowd else 0)):
         for _attempt in range(30):
             unit = rng.uniform(46.0, 92.0) * s
             anchor = (rng.uniform(-0.05, 1.05) * width, rng.uniform(0.15, 0.95) * height)
@@ -814,31 +999,52 @@ def render_photo(photo: PlannedPhoto, params: DemoParams,
                 continue
             birds.append(bird)
             break
+    lookalikes: list[Box] = []
+    if hard:  # litter and nest markers on the ground, clear of the tags
+        for kind in ["litter"] * int(rng.integers(0, 4)) + ["marker"] * int(rng.integers(0, 3)):
+            size = rng.uniform(30.0, 70.0) * s
+            for _attempt in range(20):
+                centre = (rng.uniform(0.05, 0.95) * width, rng.uniform(0.1, 0.9) * usable_bottom)
+                near = (centre[0] - 2 * size, centre[1] - 2 * size, centre[0] + 2 * size, centre[1] + 3 * size)
+                if any(_overlaps(near, t[0], gap) for t in tags) or any(_overlaps(near, b, 0) for b in lookalikes):
+                    continue
+                if kind == "litter":
+                    draw_litter(image, rng, centre, size)
+                else:
+                    draw_nest_marker(image, rng, centre, size * 0.8)
+                lookalikes.append(tuple(int(v) for v in near))
+                break
     for bird in sorted(birds, key=lambda b: b.ground_y):
         draw_bird(image, bird, rng)
-    for _box, _code, bgr, mask, ox, oy in tags:
+    found: list[DemoTag] = []
+    for (box, code, bgr, mask, ox, oy, is_far, cut), bird in zip(tags, tag_birds, strict=True):
         composite(image, bgr, mask, ox, oy)
-    # Exposure, vignetting and sensor noise, then the burned-in bar.
-    exposure = float(rng.uniform(0.9, 1.06))
+        hidden = occlude(image, rng, box, bird.unit) if hard and not is_far and not cut and rng.random() < 0.3 else ""
+        found.append(DemoTag(box, code, difficult=is_far, truncated=cut, occluded=bool(hidden)))
+    # Light, vignetting and sensor noise (or an infrared night frame), then the burned-in bar.
+    night = rng.random() < params.night_fraction
     raw = np.frombuffer(rng.bytes(width * height), dtype=np.uint8).reshape(height, width)
     noise = ((raw & 15) + (raw >> 4)).astype(np.float32)  # triangular, mean 15, sd 6.5
     noise = (noise - np.float32(15.0)) * np.float32(rng.uniform(1.5, 3.0) / 6.5)
-    lit = cv2.multiply(image, _vignette(width, height), scale=exposure, dtype=cv2.CV_32F)
+    lit = relight(image, rng) if hard else image.astype(np.float32) * np.float32(rng.uniform(0.9, 1.06))
+    lit = cv2.multiply(lit, _vignette(width, height), dtype=cv2.CV_32F)
     image = cv2.add(lit, cv2.merge([noise, noise, noise]), dtype=cv2.CV_8U)
+    if night:
+        image = night_frame(image, rng)
     if params.info_bar_px > 0:
         when = CAMPAIGN_START + photo.index * PHOTO_INTERVAL
         temperature = 12 + (photo.index * 7) % 13
         image[height - params.info_bar_px:] = info_bar(width, params.info_bar_px, when, temperature, photo.camera)
-    found = sorted(((t[0], t[1]) for t in tags), key=lambda t: t[0][0])
-    return image, found
+    return image, sorted(found, key=lambda t: t.box[0])
 
 
 # --------------------------------------------------------------------------- files
 
 
 def voc_xml(filename: str, folder: str, path: str, width: int, height: int, boxes: Sequence[Box],
-            name: str = "tag") -> str:
-    """A Pascal VOC annotation as labelImg writes it (tab-indented, no XML declaration)."""
+            name: str = "tag", difficult: Sequence[bool] = (), truncated: Sequence[bool] = ()) -> str:
+    """A Pascal VOC annotation as labelImg writes it (tab-indented, no XML declaration);
+    ``difficult``/``truncated``: the flags of each box (default all 0)."""
     lines = [
         "<annotation>",
         f"\t<folder>{escape(folder)}</folder>",
@@ -854,13 +1060,13 @@ def voc_xml(filename: str, folder: str, path: str, width: int, height: int, boxe
         "\t</size>",
         "\t<segmented>0</segmented>",
     ]
-    for x0, y0, x1, y1 in boxes:
+    for k, (x0, y0, x1, y1) in enumerate(boxes):
         lines += [
             "\t<object>",
             f"\t\t<name>{escape(name)}</name>",
             "\t\t<pose>Unspecified</pose>",
-            "\t\t<truncated>0</truncated>",
-            "\t\t<difficult>0</difficult>",
+            f"\t\t<truncated>{int(bool(truncated[k])) if truncated else 0}</truncated>",
+            f"\t\t<difficult>{int(bool(difficult[k])) if difficult else 0}</difficult>",
             "\t\t<bndbox>",
             f"\t\t\t<xmin>{int(x0)}</xmin>",
             f"\t\t\t<ymin>{int(y0)}</ymin>",
@@ -888,6 +1094,8 @@ def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams
     plan_seed, *photo_seeds = seeds.spawn(params.photos + 1)
     planned = plan_campaign(params, np.random.default_rng(plan_seed))
     rows: list[tuple[str, int, int, int, int, str]] = []
+    shown: list[DemoTag] = []
+    nights = 0
     for photo, seed in zip(planned, photo_seeds, strict=True):
         image, tags = render_photo(photo, params, np.random.default_rng(seed))
         target = photos_dir / photo.image
@@ -898,9 +1106,12 @@ def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams
         target.write_bytes(encoded.tobytes())
         rel = PurePosixPath(photo.image)
         folder = rel.parent.name if rel.parent.name else FOREIGN_ROOT.name
-        xml = voc_xml(rel.name, folder, str(FOREIGN_ROOT / rel), params.width, params.height, [box for box, _ in tags])
+        xml = voc_xml(rel.name, folder, str(FOREIGN_ROOT / rel), params.width, params.height, [t.box for t in tags],
+                      difficult=[t.difficult for t in tags], truncated=[t.truncated for t in tags])
         target.with_suffix(".xml").write_text(xml, encoding="utf-8")
-        rows += [(photo.image, *box, code) for box, code in tags]
+        rows += [(photo.image, *t.box, t.identity) for t in tags]
+        shown += tags
+        nights += int(bool(np.all(image[:, :, 0] == image[:, :, 2])))
     rows.sort(key=lambda r: (r[0], r[1]))
     identities_csv.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
@@ -910,4 +1121,6 @@ def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams
     identities_csv.write_text(buffer.getvalue(), encoding="utf-8")
     tag_photos = sum(1 for p in planned if p.codes)
     return DemoSummary(photos=len(planned), tag_photos=tag_photos, background_photos=len(planned) - tag_photos,
-                       tags=len(rows), identities=len({r[5] for r in rows}))
+                       tags=len(rows), identities=len({t.identity for t in shown if not t.difficult}),
+                       difficult=sum(t.difficult for t in shown), truncated=sum(t.truncated for t in shown),
+                       occluded=sum(t.occluded for t in shown), night_photos=nights)

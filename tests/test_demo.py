@@ -38,6 +38,20 @@ class Campaign:
     def images(self) -> list[str]:
         return sorted(p.relative_to(self.photos).as_posix() for p in self.photos.rglob("*.JPG"))
 
+    def flags(self) -> dict[tuple[str, tuple[int, int, int, int]], tuple[bool, bool]]:
+        """(image, box) -> (difficult, truncated), from the XML."""
+        out = {}
+        for name in self.images():
+            for obj in _parse((self.photos / name).with_suffix(".xml")).findall("object"):
+                box = tuple(int(obj.findtext(f"bndbox/{c}")) for c in ("xmin", "ymin", "xmax", "ymax"))
+                out[(name, box)] = (obj.findtext("difficult") == "1", obj.findtext("truncated") == "1")
+        return out
+
+    def plain_boxes(self) -> dict[str, list[tuple[int, int, int, int]]]:
+        """The boxes of whole, legible tags (neither difficult nor cut by the border)."""
+        flags = self.flags()
+        return {image: [b for b in boxes if not any(flags[(image, b)])] for image, boxes in self.boxes().items()}
+
 
 def _generate(root: Path, params: DemoParams) -> Campaign:
     summary = generate_campaign(root / "photos", root / "identities.csv", params)
@@ -50,6 +64,12 @@ def _generate(root: Path, params: DemoParams) -> Campaign:
 def campaign(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
     """The default campaign, generated once for the module."""
     return _generate(tmp_path_factory.mktemp("demo"), DemoParams())
+
+
+@pytest.fixture(scope="module")
+def easy_campaign(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
+    """Without the hard cases (occluders, night frames): for checks of the band itself."""
+    return _generate(tmp_path_factory.mktemp("easy"), DemoParams(hard_cases=False, night_fraction=0.0))
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -108,14 +128,23 @@ def test_counts_follow_the_params(campaign: Campaign) -> None:
     assert abs(len(background) / params.photos - params.background_fraction) <= 0.5 / params.photos + 1e-9
     assert campaign.summary.tag_photos == len(tagged)
     assert campaign.summary.tags == len(campaign.rows)
+    flags = campaign.flags()
+    assert campaign.summary.difficult == sum(d for d, _ in flags.values())
+    assert campaign.summary.truncated == sum(t for _, t in flags.values())
     per_photo = campaign.boxes()
-    assert all(1 <= len(boxes) <= 3 for boxes in per_photo.values())
+    assert all(1 <= len(boxes) <= 3 for boxes in campaign.plain_boxes().values() if boxes)
+    assert all(1 <= len(boxes) <= 4 for boxes in per_photo.values())  # + at most one far, difficult tag
 
 
 def test_identities_are_codes_seen_several_times(campaign: Campaign) -> None:
     photos_of: dict[str, set[str]] = defaultdict(set)
+    flags = campaign.flags()
     for row in campaign.rows:
         code = row["identity"]
+        box = tuple(int(row[c]) for c in ("xmin", "ymin", "xmax", "ymax"))
+        if flags[(row["image"], box)][0]:  # a far tag nobody can read: its own identity, seen once
+            assert code.startswith("far-"), code
+            continue
         assert len(code) == 4 and set(code) <= set(TAG_ALPHABET), code
         photos_of[code].add(row["image"])
     assert len(photos_of) >= 12
@@ -150,20 +179,27 @@ def test_identities_csv_layout(campaign: Campaign) -> None:
 
 def test_boxes_inside_the_photo_above_the_bar_and_disjoint(campaign: Campaign) -> None:
     params = campaign.params
+    flags = campaign.flags()
     for image, boxes in campaign.boxes().items():
         for x0, y0, x1, y1 in boxes:
             assert 0 <= x0 < x1 <= params.width and 0 <= y0 < y1 <= params.height - params.info_bar_px, (image, boxes)
-            # tag sizes at 1600x1200: roughly 28-70 wide, 45-100 tall, taller than wide
-            assert 20 <= x1 - x0 <= 90 and 40 <= y1 - y0 <= 110, (image, x1 - x0, y1 - y0)
-            assert y1 - y0 > x1 - x0
+            difficult, truncated = flags[(image, (x0, y0, x1, y1))]
+            if difficult:  # far: small
+                assert x1 - x0 <= 30 and y1 - y0 <= 40, (image, x1 - x0, y1 - y0)
+            elif truncated:  # cut by the photo border: touches it
+                assert x0 == 0 or y0 == 0 or x1 == params.width, (image, (x0, y0, x1, y1))
+            else:  # tag sizes at 1600x1200: roughly 28-70 wide, 45-100 tall, taller than wide
+                assert 20 <= x1 - x0 <= 90 and 40 <= y1 - y0 <= 110, (image, x1 - x0, y1 - y0)
+                assert y1 - y0 > x1 - x0
         for i, a in enumerate(boxes):
             for b in boxes[i + 1:]:
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (image, a, b)
 
 
-def test_boxes_hold_a_bright_band_with_dark_text(campaign: Campaign) -> None:
+def test_boxes_hold_a_bright_band_with_dark_text(easy_campaign: Campaign) -> None:
+    campaign = easy_campaign
     bar = campaign.params.info_bar_px
-    for image, boxes in campaign.boxes().items():
+    for image, boxes in campaign.plain_boxes().items():
         grey = _grey(campaign.photos / image)
         height = grey.shape[0] - bar
         for x0, y0, x1, y1 in boxes:
@@ -187,12 +223,17 @@ def test_boxes_hold_a_bright_band_with_dark_text(campaign: Campaign) -> None:
                 assert (side > (bright + ground) / 2).mean() < 0.4, (image, (x0, y0, x1, y1))
 
 
-def test_the_band_sits_on_a_dark_leg(campaign: Campaign) -> None:
-    for image, boxes in campaign.boxes().items():
+def test_the_band_sits_on_a_dark_leg(easy_campaign: Campaign) -> None:
+    campaign = easy_campaign
+    for image, boxes in campaign.plain_boxes().items():
         grey = _grey(campaign.photos / image)
         for x0, y0, x1, y1 in boxes:
             w = x1 - x0
-            for strip in (grey[y0 - 10:y0 - 4, x0 - w // 2:x1 + w // 2], grey[y1 + 4:y1 + 10, x0 - w // 2:x1 + w // 2]):
+            left = max(0, x0 - w // 2)
+            strips = [grey[y0 - 10:y0 - 4, left:x1 + w // 2] if y0 >= 10 else None,
+                      grey[y1 + 4:y1 + 10, left:x1 + w // 2]]
+            assert any(strip is not None and strip.size for strip in strips), (image, (x0, y0, x1, y1))
+            for strip in (s for s in strips if s is not None and s.size):
                 columns = cv2.blur(strip.mean(axis=0, keepdims=True), (5, 1))
                 assert columns.min() < 65, (image, (x0, y0, x1, y1), columns.min())
 
@@ -229,7 +270,7 @@ def test_xml_is_labelimg_voc_matching_the_csv(campaign: Campaign) -> None:
         for obj in root.findall("object"):
             assert obj.findtext("name") == "tag"
             assert obj.findtext("pose") == "Unspecified"
-            assert obj.findtext("truncated") == "0" and obj.findtext("difficult") == "0"
+            assert obj.findtext("truncated") in ("0", "1") and obj.findtext("difficult") in ("0", "1")
             xml_boxes.append(tuple(int(obj.findtext(f"bndbox/{c}")) for c in ("xmin", "ymin", "xmax", "ymax")))
         assert sorted(xml_boxes) == sorted(boxes.get(name, [])), name
 
@@ -317,7 +358,8 @@ def _cooccurrence_components(photos: list[list[str]]) -> list[set[str]]:
 def test_birds_are_seen_with_their_nest_neighbours_only(campaign: Campaign) -> None:
     by_photo: dict[str, list[str]] = defaultdict(list)
     for row in campaign.rows:
-        by_photo[row["image"]].append(row["identity"])
+        if not row["identity"].startswith("far-"):  # a far bird nobody can read
+            by_photo[row["image"]].append(row["identity"])
     components = _cooccurrence_components(list(by_photo.values()))
     assert sum(len(c) for c in components) == campaign.params.identities
     assert all(1 <= len(c) <= 3 for c in components), components
@@ -399,3 +441,46 @@ def test_ground_is_textured_grey_brown() -> None:
     edges = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
     assert (edges > 20).mean() > 0.05  # full of thin lines
     assert (grey > 160).mean() > 0.01 and (grey < 80).mean() > 0.01  # bright and dark straws
+
+
+# --------------------------------------------------------------------------- as hard as the colony
+
+
+def test_the_campaign_holds_the_hard_cases_of_real_photos(campaign: Campaign) -> None:
+    summary = campaign.summary
+    assert summary.difficult >= 3 and summary.truncated >= 2 and summary.occluded >= 5
+    assert summary.night_photos >= 2
+    greys = [name for name in campaign.images()
+             if np.array_equal(*(cv2.imread(str(campaign.photos / name))[..., c] for c in (0, 2)))]
+    assert len(greys) == summary.night_photos
+
+
+def test_far_tags_are_small_blurred_and_difficult(campaign: Campaign) -> None:
+    flags = campaign.flags()
+    far = [(image, box) for (image, box), (difficult, _) in flags.items() if difficult]
+    assert far
+    for image, (x0, y0, x1, y1) in far:
+        assert y1 < 0.5 * campaign.params.height  # the far ground, up the photo
+        assert (y1 - y0) < 40
+
+
+def test_yellow_nest_markers_are_drawn_and_not_labelled() -> None:
+    rng = np.random.default_rng(2)
+    image = np.full((300, 300, 3), 100, np.uint8)
+    box = demo.draw_nest_marker(image, rng, (150.0, 120.0), 60.0)
+    b, g, r = image[110:130, 130:170].reshape(-1, 3).mean(axis=0)
+    assert r > 150 and g > 130 and b < 100  # yellow
+    assert (image[100:140, 120:180].max(axis=2) < 60).any()  # black digits
+    assert box[0] < 150 < box[2] and box[1] < 120 < box[3]
+
+
+def test_an_occluder_hides_part_of_the_band_never_most_of_it() -> None:
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        image = np.full((200, 200, 3), 100, np.uint8)
+        image[60:140, 80:120] = 235
+        before = image.copy()
+        kind = demo.occlude(image, rng, (80, 60, 120, 140), 80.0)
+        changed = np.any(image[60:140, 80:120] != before[60:140, 80:120], axis=2).mean()
+        assert kind in ("", "leg", "feather", "grass")
+        assert (changed > 0) == bool(kind) and changed <= 0.5, (seed, kind, changed)
