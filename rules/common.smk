@@ -61,3 +61,10 @@ def pretrained_input():
 def detect_images():
     """The folder of new photos to search (detect.images), or the labels folder when unset."""
     return config.get("detect", {}).get("images") or labels_dir()
+
+
+def final_model():
+    """The metrics.json of the model that is exported: the second round's when hard_negatives.enabled."""
+    if config["hard_negatives"]["enabled"]:
+        return "results/model-hard/metrics.json"
+    return "results/model/metrics.json"

@@ -3,7 +3,7 @@
 
 rule export:
     input:
-        metrics=rules.train.output.metrics,
+        metrics=final_model(),
     output:
         saved_model=directory("results/exported/saved_model"),
         tflite="results/exported/model.tflite",

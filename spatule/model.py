@@ -109,6 +109,9 @@ class Preset:
     l2_weight_decay: float
     seed: int
     model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    deterministic: bool = False
+    """TensorFlow op determinism and an ordered input pipeline: the same config gives the same
+    weights on the same machine (measured cost on 2 CPU cores: see README)."""
 
 
 _MOBILE_SPINENET = {
@@ -139,7 +142,7 @@ PRESET_DEFAULTS: dict[str, Preset] = {
         warmup_steps=1, anchor_size=1.5, min_level=3, max_level=5, mixed_precision="float32",
         distribution_strategy="one_device", gpus=0, init_checkpoint="", init_checkpoint_modules="backbone",
         hflip=True, scale_jitter=(1.0, 1.0), steps_per_loop=2, checkpoint_interval=2, eval_interval=4,
-        eval_steps=1, val_batch_size=2, l2_weight_decay=3e-5, seed=0, model=_MOBILENET_V2_TINY),
+        eval_steps=1, val_batch_size=2, l2_weight_decay=3e-5, seed=0, model=_MOBILENET_V2_TINY, deterministic=True),
     # CPU demo: Mobile SpineNet-49 at 256, batch 8, from scratch, float32. At 256 tags are
     # 12-76 px; the default anchor_size 3 would make the smallest anchor 24 px, so a 12 px
     # tag overlaps it by IoU 0.25 and is never a positive (measured: the model learnt
@@ -151,7 +154,7 @@ PRESET_DEFAULTS: dict[str, Preset] = {
         warmup_steps=60, anchor_size=1.5, min_level=3, max_level=7, mixed_precision="float32",
         distribution_strategy="one_device", gpus=0, init_checkpoint="", init_checkpoint_modules="backbone",
         hflip=True, scale_jitter=(0.8, 1.25), steps_per_loop=50, checkpoint_interval=100, eval_interval=300,
-        eval_steps=-1, val_batch_size=8, l2_weight_decay=3e-5, seed=0, model=_MOBILE_SPINENET),
+        eval_steps=-1, val_batch_size=8, l2_weight_decay=3e-5, seed=0, model=_MOBILE_SPINENET, deterministic=True),
     # Lab GPU server: RetinaNet ResNet-50 FPN at the full tile (640), float16 mixed precision
     # (tensor cores on any CUDA GPU since Volta; 'bfloat16' for A100/H100 is an override),
     # MirroredStrategy over all visible GPUs, backbone initialised from the Model Garden's
@@ -285,6 +288,7 @@ def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "
             "train_data": {
                 "input_path": _paths(train_files), "is_training": True, "global_batch_size": s.batch_size,
                 "dtype": data_dtype, "shuffle_buffer_size": 1000, "drop_remainder": True, "seed": s.seed,
+                "deterministic": bool(s.deterministic),
                 "parser": {"aug_rand_hflip": bool(s.hflip), "aug_scale_min": jitter_min,
                            "aug_scale_max": jitter_max, "match_threshold": 0.5, "unmatched_threshold": 0.4},
             },
@@ -511,6 +515,12 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     configure_tensorflow(threads, log)
+    if config.task.train_data.deterministic:
+        import tensorflow as tf
+
+        # same weights from the same config on the same machine (TF picks deterministic kernels)
+        tf.config.experimental.enable_op_determinism()
+        log.info("TensorFlow op determinism on")
     start_step = latest_step(model_dir)
     config = _resolved_init_checkpoint(config, start_step, log)
     train_utils.serialize_config(config, str(model_dir))
@@ -778,14 +788,7 @@ def export(config: "ExperimentConfig", checkpoint_dir: str | Path, export_dir: s
     prefix = find_checkpoint(checkpoint_dir)
     size = int(input_size or config.task.model.input_size[0])
     performance.set_mixed_precision_policy("float32")
-    params = _copy_config(config)
-    params.runtime.mixed_precision_dtype = "float32"
-    params.task.export_config.output_normalized_coordinates = True
-    generator = params.task.model.detection_generator
-    generator.nms_version = "v2"  # supports a dynamic batch
-    if score_threshold is not None:
-        generator.pre_nms_score_threshold = float(score_threshold)
-        generator.tflite_post_processing.nms_score_threshold = float(score_threshold)
+    params = serving_params(config, score_threshold)
     export_dir = Path(export_dir)
     if export_dir.exists():
         shutil.rmtree(export_dir)
@@ -820,18 +823,28 @@ def export(config: "ExperimentConfig", checkpoint_dir: str | Path, export_dir: s
     return paths
 
 
+def serving_params(config: "ExperimentConfig", score_threshold: Optional[float] = None) -> "ExperimentConfig":
+    """``config`` as served: float32, normalised output boxes, NMS that takes any batch size."""
+    params = _copy_config(config)
+    params.runtime.mixed_precision_dtype = "float32"
+    params.task.export_config.output_normalized_coordinates = True
+    generator = params.task.model.detection_generator
+    generator.nms_version = "v2"  # supports a dynamic batch
+    if score_threshold is not None:
+        generator.pre_nms_score_threshold = float(score_threshold)
+        generator.tflite_post_processing.nms_score_threshold = float(score_threshold)
+    return params
+
+
 Detections = dict[str, np.ndarray]
 """``boxes`` ``[N, K, 4]`` float32 pixels ``(ymin, xmin, ymax, xmax)`` of the images fed in;
 ``boxes_normalized`` the same in ``[0, 1]``; ``scores`` ``[N, K]``; ``classes`` ``[N, K]``
 int (1 = tag); ``num`` ``[N]`` int: only the first ``num[i]`` rows of image ``i`` are detections."""
 
 
-def load_detector(saved_model_dir: str | Path) -> Callable[[np.ndarray], Detections]:
-    """A callable over uint8 ``[N, H, W, 3]`` RGB images (or one ``[H, W, 3]``) returning :data:`Detections`."""
+def _detector(serve: Callable[[Any], Mapping[str, Any]]) -> Callable[[np.ndarray], Detections]:
+    """A :data:`Detections` callable over uint8 RGB images from a serving function."""
     import tensorflow as tf
-
-    model = tf.saved_model.load(str(saved_model_dir))
-    serve = model.signatures["serving_default"]
 
     def detect(images: np.ndarray) -> Detections:
         images = np.asarray(images)
@@ -847,7 +860,37 @@ def load_detector(saved_model_dir: str | Path) -> Callable[[np.ndarray], Detecti
                 "classes": out["detection_classes"].numpy().astype(np.int64),
                 "num": out["num_detections"].numpy().astype(np.int64).reshape(-1)}
 
+    return detect
+
+
+def load_detector(saved_model_dir: str | Path) -> Callable[[np.ndarray], Detections]:
+    """A callable over uint8 ``[N, H, W, 3]`` RGB images (or one ``[H, W, 3]``) returning :data:`Detections`."""
+    import tensorflow as tf
+
+    model = tf.saved_model.load(str(saved_model_dir))
+    serve = model.signatures["serving_default"]
+    detect = _detector(serve)
     detect.signature = serve  # type: ignore[attr-defined]
+    return detect
+
+
+def checkpoint_detector(model_dir: str | Path) -> Callable[[np.ndarray], Detections]:
+    """:func:`load_detector` for the newest checkpoint of a training folder, without exporting it:
+    the Model Garden's own serving module (the graph :func:`export` saves) over the checkpoint."""
+    from official.modeling import performance
+    from official.vision.serving import detection
+
+    config = read_config(Path(model_dir) / "params.yaml")
+    performance.set_mixed_precision_policy("float32")
+    size = int(config.task.model.input_size[0])
+    module = detection.DetectionModule(params=serving_params(config), batch_size=None,
+                                       input_image_size=[size, size], input_type="image_tensor")
+    import tensorflow as tf
+
+    tf.train.Checkpoint(model=module.model).read(find_checkpoint(model_dir)).expect_partial() \
+        .assert_existing_objects_matched()
+    detect = _detector(module.inference_from_image_tensors)
+    detect.module = module  # type: ignore[attr-defined]  # the tf.function holds its module only weakly
     return detect
 
 

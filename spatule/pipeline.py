@@ -340,6 +340,39 @@ def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records
     return result
 
 
+def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_records: list[Path],
+                     negative_records: list[Path], val_records: list[Path], val_json: Path, base_dir: Path,
+                     model_dir: Path, metrics_json: Path, before_json: Path, report_json: Path, labels_dir: Path,
+                     tables: Mapping[str, Path], search: Any, threads: int = 1, log: logging.Logger = _log) -> dict:
+    """Second round: continue from the first model's weights (``base_dir``) on the synthetic tiles
+    plus the hard negatives, then count the new model's false boxes on the photos the first
+    model was counted on (``report_json``: ``before`` and ``after``)."""
+    from spatule.inference import tile_detector
+    from spatule.model import checkpoint_detector, experiment_config, resolve_preset, train as run_training
+    from spatule.negatives import false_boxes_per_photo, mining_settings
+
+    settings = mining_settings(hard)
+    overrides = train_overrides(train)
+    first = resolve_preset(str(train.get("preset", "demo")), overrides)
+    overrides.update({"steps": settings.steps, "init_checkpoint": str(base_dir), "init_checkpoint_modules": "all",
+                      "learning_rate": settings.learning_rate or first.learning_rate / 4,
+                      "warmup_steps": max(1, min(first.warmup_steps, settings.steps // 10))})
+    config = experiment_config(str(train.get("preset", "demo")), [str(p) for p in [*train_records, *negative_records]],
+                               [str(p) for p in val_records], str(val_json), overrides)
+    log.info("round 2: %d steps from %s at learning rate %g, with %d hard-negative file(s)", settings.steps, base_dir,
+             config.trainer.optimizer_config.learning_rate.cosine.initial_learning_rate, len(negative_records))
+    result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
+    after, _ = false_boxes_per_photo(labels_dir, tables, tile_detector(checkpoint_detector(model_dir)),
+                                     search.with_threshold(settings.score), log)
+    before = json.loads(before_json.read_text(encoding="utf-8"))
+    report = {"score": settings.score, "tiles": before.get("tiles"), "before": before["before"], "after": after}
+    report_json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for name in ("mining", "held_out"):
+        log.info("%s photos: false boxes per photo %s before, %s after the hard negatives", name,
+                 before["before"][name]["per_photo"], after[name]["per_photo"])
+    return result
+
+
 def export_stage(model_dir: Path, saved_model: Path, tflite: Path | None, log: logging.Logger = _log) -> dict:
     """Export the newest checkpoint of ``model_dir`` as SavedModel (uint8 images in) and TFLite."""
     from spatule.model import export, read_config

@@ -1,0 +1,69 @@
+# hard negatives: the first model's false boxes on the train split's photos become tag-free tiles,
+# and a second training round continues from the first model with them (hard_negatives.enabled).
+
+
+rule mine_negatives:
+    input:
+        metrics=rules.train.output.metrics,
+        labels=labels_dir(),
+        objects=rules.index_labels.output.objects,
+        problems=rules.index_labels.output.problems,
+        photos=rules.split.output.photos,
+        backgrounds=rules.split.output.backgrounds,
+    output:
+        tiles=directory("results/negatives/tiles"),
+        tfrecord="results/tfrecords/negatives-00000-of-00001.tfrecord",
+        summary="results/negatives/summary.json",
+    params:
+        hard=config["hard_negatives"],
+        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        tile_size=config["synth"]["tile_size"],
+        jpeg_quality=config["synth"].get("jpeg_quality", 92),
+        info_bar_px=config["camera"]["info_bar_px"],
+        class_name=config["labels"]["class_name"],
+    threads: 4
+    log:
+        "logs/mine_negatives.log",
+    benchmark:
+        "benchmarks/mine_negatives.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../scripts/mine_negatives.py"
+
+
+rule train_hard:
+    input:
+        train=tfrecord_names("train"),
+        negatives=rules.mine_negatives.output.tfrecord,
+        val=tfrecord_names("val"),
+        val_json="results/tiles/val.json",
+        base=rules.train.output.metrics,
+        before=rules.mine_negatives.output.summary,
+        labels=labels_dir(),
+        objects=rules.index_labels.output.objects,
+        problems=rules.index_labels.output.problems,
+        photos=rules.split.output.photos,
+        backgrounds=rules.split.output.backgrounds,
+    output:
+        metrics="results/model-hard/metrics.json",
+        report="results/model-hard/hard_negatives.json",
+    params:
+        train=config["train"],
+        hard=config["hard_negatives"],
+        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        tile_size=config["synth"]["tile_size"],
+        info_bar_px=config["camera"]["info_bar_px"],
+    threads: int(config["train"]["threads"])
+    resources:
+        gpu=int(config["train"]["gpus"]),
+        runtime=int(config["train"]["runtime_min"]),
+        mem_mb=int(config["train"]["mem_mb"]),
+    log:
+        "logs/train_hard.log",
+    benchmark:
+        "benchmarks/train_hard.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../scripts/train_hard.py"

@@ -1,0 +1,106 @@
+"""Hard negatives: false boxes become tag-free tiles that hold them, clear of every labelled tag."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from spatule.detect import Detection
+from spatule.inference import DetectSettings
+from spatule.metrics import ImageTruth
+from spatule.negatives import (SOURCE_ID_BASE, MiningSettings, count_false_boxes, false_detections,
+                               mine_negatives_stage, mining_settings, negative_window, plan_negatives)
+from spatule.synth import overlaps
+from spatule.tables import read_csv
+from test_evaluate import campaign, paint, patch_detector, white  # noqa: F401  (campaign is a fixture)
+
+
+def test_only_detections_touching_no_labelled_tag_are_false():
+    tags = [(100, 100, 140, 180)]
+    found = [Detection(100, 100, 140, 180, 0.9),   # the tag
+             Detection(90, 150, 130, 230, 0.8),    # half on the tag: not surely false
+             Detection(145, 100, 180, 180, 0.7),   # 5 px from the tag, inside the gap
+             Detection(400, 400, 440, 480, 0.6)]   # far away: false
+    assert [d.score for d in false_detections(found, tags, gap=8)] == [0.6]
+
+
+@pytest.mark.parametrize("box", [(10, 10, 50, 90), (900, 500, 960, 600), (300, 300, 340, 380)])
+def test_a_negative_window_holds_the_box_inside_the_photo_and_clear_of_tags(box):
+    tags = [(400, 100, 440, 180)]
+    for seed in range(20):
+        where = negative_window(box, 1000, 700, 640, tags, np.random.default_rng(seed))
+        if where is None:
+            continue
+        x, y = where
+        window = (x, y, x + 640, y + 640)
+        assert 0 <= x and x + 640 <= 1000 and 0 <= y and y + 640 <= 700
+        assert x <= box[0] and box[2] <= x + 640 and y <= box[1] and box[3] <= y + 640
+        assert not overlaps(window, tags[0], 8)
+    # a box that cannot be held without the tag: no window
+    assert negative_window((420, 200, 460, 260), 1000, 700, 640, tags, np.random.default_rng(0)) is None
+
+
+def test_the_plan_keeps_the_most_confident_per_photo_and_in_all():
+    false = {"a.jpg": [Detection(700 * k, 50 + 200 * (k % 2), 700 * k + 40, 120 + 200 * (k % 2), 0.3 + 0.05 * k)
+                       for k in range(8)],
+             "b.jpg": [Detection(1000, 800, 1040, 880, 0.99)]}
+    sizes = {"a.jpg": (5000, 2000), "b.jpg": (3000, 2000)}
+    plan = plan_negatives(false, {}, sizes, 640, MiningSettings(per_photo=3, tiles=3))
+    assert len(plan) == 3 and {p.photo for p in plan} == {"a.jpg", "b.jpg"}
+    assert sorted(round(p.detection.score, 2) for p in plan) == [0.6, 0.65, 0.99]
+    assert plan == plan_negatives(false, {}, sizes, 640, MiningSettings(per_photo=3, tiles=3))  # same seed, same plan
+    # a detection already inside a chosen tile adds no second tile
+    close = {"a.jpg": [Detection(100, 100, 140, 180, 0.9), Detection(200, 100, 240, 180, 0.8)]}
+    one = plan_negatives(close, {}, {"a.jpg": (3000, 2000)}, 640, MiningSettings(per_photo=5))
+    assert len(one) <= 2 and all(p.window_x <= 100 for p in one)
+
+
+def test_false_boxes_are_counted_as_the_metrics_count_false_positives():
+    truth = {"a": ImageTruth(1000, 800, ((100, 100, 140, 180), (300, 300, 320, 330)), (False, True)),
+             "b": ImageTruth(1000, 800)}
+    found = {"a": [Detection(100, 100, 140, 180, 0.9), Detection(300, 300, 320, 330, 0.8),  # tag, difficult
+                   Detection(600, 600, 640, 680, 0.5)], "b": [Detection(1, 1, 30, 30, 0.4)]}
+    assert count_false_boxes(truth, found) == {"photos": 2, "false_boxes": 2, "per_photo": 1.0,
+                                               "by_photo": {"a": 1, "b": 1}}
+
+
+def test_settings_come_from_the_config_section():
+    assert mining_settings({"steps": 50, "learning_rate": None, "score": 0.5}) == MiningSettings(steps=50, score=0.5)
+
+
+def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, tmp_path: Path):  # noqa: F811
+    import tensorflow as tf
+
+    labels = campaign["labels"]
+    false_box = (700, 400, 760, 470)
+    paint(labels / "bg" / "empty train.png", [false_box])  # something white that is not a tag
+    out = tmp_path / "negatives"
+    summary = mine_negatives_stage(labels, campaign["tables"], lambda: patch_detector(white), DetectSettings(),
+                                   MiningSettings(score=0.5), 640, 95, "tag", out / "tiles",
+                                   out / "negatives.tfrecord", out / "summary.json")
+    rows = read_csv(out / "tiles" / "negatives.csv")
+    assert [r["photo"] for r in rows] == ["bg/empty train.png"]  # the tag of train.png is no false box
+    (row,) = rows
+    x, y = int(row["window_x"]), int(row["window_y"])
+    assert x <= false_box[0] and false_box[2] <= x + 640 and y <= false_box[1] and false_box[3] <= y + 640
+    tile = cv2.imread(str(out / "tiles" / row["file"]))
+    photo = cv2.imread(str(labels / "bg" / "empty train.png"))
+    assert tile.shape == (640, 640, 3)
+    smooth = [cv2.GaussianBlur(im, (0, 0), 3).astype(int) for im in (tile, photo[y:y + 640, x:x + 640])]
+    assert np.abs(smooth[0] - smooth[1]).mean() < 3  # the JPEG of that very window
+    assert tile[false_box[1] - y + 3:false_box[3] - y - 3, false_box[0] - x + 3:false_box[2] - x - 3].mean() > 220
+    assert "<object>" not in (out / "tiles" / row["file"].replace(".jpg", ".xml")).read_text()
+    records = list(tf.data.TFRecordDataset(str(out / "negatives.tfrecord")))
+    assert len(records) == 1
+    example = tf.train.Example.FromString(records[0].numpy())
+    feature = example.features.feature
+    assert feature["image/source_id"].bytes_list.value[0] == str(SOURCE_ID_BASE + 1).encode()
+    assert list(feature["image/object/bbox/xmin"].float_list.value) == []
+    written = json.loads((out / "summary.json").read_text())
+    assert written == summary and summary["tiles"] == 1
+    assert summary["before"]["mining"]["by_photo"] == {"bg/empty train.png": 1, "train.png": 0}
+    assert summary["before"]["held_out"]["false_boxes"] == 0  # test.png's tags and its difficult one
