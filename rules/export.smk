@@ -1,4 +1,5 @@
-# export: newest checkpoint -> SavedModel (uint8 image_tensor-style input) + TFLite.
+# export: newest checkpoint of the final model -> SavedModel (uint8 image_tensor-style input);
+# tflite: the same checkpoint as a TFLite model (export.tflite, or ask for results/exported/model.tflite).
 
 
 rule export:
@@ -6,7 +7,6 @@ rule export:
         metrics=final_model(),
     output:
         saved_model=directory("results/exported/saved_model"),
-        tflite="results/exported/model.tflite",
     threads: 2
     log:
         "logs/export.log",
@@ -16,3 +16,19 @@ rule export:
         TF_ENV
     script:
         "../scripts/export.py"
+
+
+rule tflite:
+    input:
+        metrics=final_model(),
+    output:
+        tflite="results/exported/model.tflite",
+    threads: 2
+    log:
+        "logs/tflite.log",
+    benchmark:
+        "benchmarks/tflite.tsv"
+    conda:
+        TF_ENV
+    script:
+        "../scripts/tflite.py"

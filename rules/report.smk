@@ -9,6 +9,7 @@ rule report:
         split_summary=rules.split.output.summary,
         tiles=expand("results/tiles/{split}.json", split=SPLITS),
         training=rules.train.output.metrics,
+        hard=rules.train_hard.output.report if config["hard_negatives"]["enabled"] else [],
         detect=rules.detect.output.photos,
     output:
         summary_md="results/report/summary.md",

@@ -1,4 +1,4 @@
-"""export rule: newest checkpoint -> SavedModel (uint8 image input) + TFLite."""
+"""export rule: newest checkpoint of the final model -> SavedModel (uint8 image input)."""
 
 import sys
 from pathlib import Path
@@ -10,8 +10,7 @@ from spatule.smk import logged_step  # noqa: E402
 
 with logged_step(snakemake) as log:  # noqa: F821
     export_stage(
-        model_dir=Path(snakemake.input.metrics).parent,  # noqa: F821  (results/model)
+        model_dir=Path(snakemake.input.metrics).parent,  # noqa: F821  (results/model or results/model-hard)
         saved_model=Path(snakemake.output.saved_model),  # noqa: F821
-        tflite=Path(snakemake.output.tflite),  # noqa: F821
         log=log,
     )

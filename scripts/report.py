@@ -18,4 +18,5 @@ with logged_step(snakemake) as log:  # noqa: F821
         out={k: Path(snakemake.output[k]) for k in  # noqa: F821
              ("summary_md", "summary_html", "splits_html", "splits_csv", "pr_curves", "training_curves")},
         log=log,
+        hard_negatives=Path(snakemake.input.hard) if snakemake.input.get("hard") else None,  # noqa: F821
     )

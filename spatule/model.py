@@ -289,8 +289,11 @@ def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "
                 "input_path": _paths(train_files), "is_training": True, "global_batch_size": s.batch_size,
                 "dtype": data_dtype, "shuffle_buffer_size": 1000, "drop_remainder": True, "seed": s.seed,
                 "deterministic": bool(s.deterministic),
+                # no crowd boxes in our records (difficult tags are never pasted), and the parser's
+                # crowd-skipping graph breaks TensorFlow's deterministic tf.data rewrite
                 "parser": {"aug_rand_hflip": bool(s.hflip), "aug_scale_min": jitter_min,
-                           "aug_scale_max": jitter_max, "match_threshold": 0.5, "unmatched_threshold": 0.4},
+                           "aug_scale_max": jitter_max, "match_threshold": 0.5, "unmatched_threshold": 0.4,
+                           "skip_crowd_during_training": False},
             },
             "validation_data": {
                 "input_path": _paths(val_files), "is_training": False, "global_batch_size": s.val_batch_size,
@@ -500,7 +503,8 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     before training; ``task.init_checkpoint`` is only read when ``model_dir``
     has no checkpoint). Writes ``params.yaml``, checkpoints, TensorBoard events
     (``train/``, ``validation/``) and ``metrics.json`` (or ``metrics_json``)
-    into ``model_dir``.
+    into ``model_dir``; the timings go to ``timing.json`` beside it, so that
+    ``metrics.json`` is the same from the same config.
 
     Returns ``{"start_step", "final_step", "loss" (last training loop's total
     loss), "val": {AP, AP50, ..., validation losses}, "AP", "AP50",
@@ -544,10 +548,18 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     seconds = time.time() - began
     metrics = _metrics(model_dir, start_step, train_outputs, eval_outputs, began, seconds)
     path = Path(metrics_json) if metrics_json else model_dir / "metrics.json"
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    # what the run learnt (the same bytes from the same config) apart from how long it took
+    timing = {k: metrics[k] for k in TIMING_KEYS}
+    path.write_text(json.dumps({k: v for k, v in metrics.items() if k not in TIMING_KEYS}, indent=2,
+                               sort_keys=True) + "\n")
+    (path.parent / "timing.json").write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n")
     log.info("trained to step %d in %.0f s: loss %s, AP50 %s, %s steps/s", metrics["final_step"], seconds,
              metrics["loss"], metrics["AP50"], metrics["steps_per_second"])
     return metrics
+
+
+TIMING_KEYS = ("steps_per_second", "seconds")
+"""Keys of :func:`train`'s result written to ``timing.json`` beside ``metrics.json``, not into it."""
 
 
 def _metrics(model_dir: Path, start_step: int, train_outputs: list[dict[str, float]],
@@ -779,9 +791,8 @@ def export(config: "ExperimentConfig", checkpoint_dir: str | Path, export_dir: s
     ``score_threshold``: drop detections under it (default: the config's
     ``pre_nms_score_threshold``, 0.05). Returns the paths written.
     """
-    import tensorflow as tf
     from official.modeling import performance
-    from official.vision.serving import detection, export_saved_model_lib
+    from official.vision.serving import export_saved_model_lib
     from tf_keras.src.saving.legacy.saved_model.utils import keras_option_scope
 
     log = log or LOG
@@ -803,23 +814,7 @@ def export(config: "ExperimentConfig", checkpoint_dir: str | Path, export_dir: s
              time.time() - began)
     paths = {"saved_model": str(export_dir), "checkpoint": prefix}
     if tflite_path:
-        began = time.time()
-        lite = _copy_config(params)
-        lite.task.model.detection_generator.nms_version = "tflite"
-        # Boxes leave the TFLite NMS op in input-square pixels; run_tflite scales them.
-        lite.task.export_config.output_normalized_coordinates = False
-        module = detection.DetectionModule(params=lite, batch_size=1, input_image_size=[size, size],
-                                           input_type="tflite")
-        tf.train.Checkpoint(model=module.model).read(prefix).expect_partial().assert_existing_objects_matched()
-        function = module.inference_for_tflite.get_concrete_function(
-            tf.TensorSpec([1, size, size, 3], tf.float32, name="inputs"))
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([function], module)
-        flatbuffer = converter.convert()
-        Path(tflite_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(tflite_path).write_bytes(flatbuffer)
-        log.info("converted to TFLite %s (%.1f MB) in %.0f s", tflite_path, len(flatbuffer) / 1e6,
-                 time.time() - began)
-        paths["tflite"] = str(tflite_path)
+        paths["tflite"] = export_tflite(config, checkpoint_dir, tflite_path, input_size, score_threshold, log)
     return paths
 
 
@@ -834,6 +829,36 @@ def serving_params(config: "ExperimentConfig", score_threshold: Optional[float] 
         generator.pre_nms_score_threshold = float(score_threshold)
         generator.tflite_post_processing.nms_score_threshold = float(score_threshold)
     return params
+
+
+def export_tflite(config: "ExperimentConfig", checkpoint_dir: str | Path, tflite_path: str | Path,
+                  input_size: Optional[int] = None, score_threshold: Optional[float] = None,
+                  log: Optional[logging.Logger] = None) -> str:
+    """The newest checkpoint of ``checkpoint_dir`` (or a prefix) as a TFLite model (see :func:`export`)."""
+    import tensorflow as tf
+    from official.modeling import performance
+    from official.vision.serving import detection
+
+    log = log or LOG
+    prefix = find_checkpoint(checkpoint_dir)
+    size = int(input_size or config.task.model.input_size[0])
+    performance.set_mixed_precision_policy("float32")
+    began = time.time()
+    lite = serving_params(config, score_threshold)
+    lite.task.model.detection_generator.nms_version = "tflite"
+    # Boxes leave the TFLite NMS op in input-square pixels; run_tflite scales them.
+    lite.task.export_config.output_normalized_coordinates = False
+    module = detection.DetectionModule(params=lite, batch_size=1, input_image_size=[size, size], input_type="tflite")
+    tf.train.Checkpoint(model=module.model).read(prefix).expect_partial().assert_existing_objects_matched()
+    function = module.inference_for_tflite.get_concrete_function(
+        tf.TensorSpec([1, size, size, 3], tf.float32, name="inputs"))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], module)
+    flatbuffer = converter.convert()
+    Path(tflite_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(tflite_path).write_bytes(flatbuffer)
+    log.info("converted %s to TFLite %s (%.1f MB) in %.0f s", prefix, tflite_path, len(flatbuffer) / 1e6,
+             time.time() - began)
+    return str(tflite_path)
 
 
 Detections = dict[str, np.ndarray]

@@ -373,11 +373,18 @@ def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_re
     return result
 
 
-def export_stage(model_dir: Path, saved_model: Path, tflite: Path | None, log: logging.Logger = _log) -> dict:
-    """Export the newest checkpoint of ``model_dir`` as SavedModel (uint8 images in) and TFLite."""
+def export_stage(model_dir: Path, saved_model: Path, tflite: Path | None = None, log: logging.Logger = _log) -> dict:
+    """Export the newest checkpoint of ``model_dir`` as SavedModel (uint8 images in), and TFLite when asked."""
     from spatule.model import export, read_config
 
     config = read_config(model_dir / "params.yaml")
     paths = export(config, model_dir, saved_model, tflite_path=tflite, log=log)
     log.info("exported %s", paths)
     return paths
+
+
+def tflite_stage(model_dir: Path, tflite: Path, log: logging.Logger = _log) -> str:
+    """The newest checkpoint of ``model_dir`` as a TFLite model."""
+    from spatule.model import export_tflite, read_config
+
+    return export_tflite(read_config(model_dir / "params.yaml"), model_dir, tflite, log=log)

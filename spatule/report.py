@@ -277,7 +277,7 @@ def summary_notes(evaluations: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def summary_markdown(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[Mapping[str, Any]],
                      warning: str, training: Mapping[str, Any], detection: Mapping[str, Any],
-                     figures: Sequence[str]) -> str:
+                     figures: Sequence[str], hard: Mapping[str, Any] | None = None) -> str:
     """``results/report/summary.md``."""
     parts = ["# spatule evaluation report", ""]
     if warning:
@@ -289,20 +289,39 @@ def summary_markdown(evaluations: Mapping[str, Mapping[str, Any]], splits: Seque
               markdown_table(metrics_rows(evaluations)), ""]
     parts += [f"- {n}" for n in summary_notes(evaluations)] + [""]
     parts += ["## Splits", "", markdown_table(splits, SPLIT_HEADERS), ""]
-    parts += ["## Training", "", markdown_table([_training_row(training)]), ""]
+    parts += ["## Training", "", markdown_table(_training_rows(training)), ""]
+    if hard:
+        parts += ["## Hard negatives", "", HARD_NOTE.format(**hard), "", markdown_table(hard_rows(hard)), ""]
     parts += ["## Detection on new photos", "", markdown_table([dict(detection)]) if detection else "(not run)", ""]
     parts += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
     return "\n".join(parts)
 
 
-def _training_row(training: Mapping[str, Any]) -> dict[str, str]:
-    return {"final step": _fmt(training.get("final_step")), "loss": _fmt(training.get("loss")),
-            "val AP": _fmt(training.get("AP")), "val AP50": _fmt(training.get("AP50")),
-            "steps/s": _fmt(training.get("steps_per_second")), "seconds": _fmt(training.get("seconds"))}
+def _training_rows(training: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per training round (``training``: round name -> its metrics.json)."""
+    return [{"round": name, "final step": _fmt(t.get("final_step")), "loss": _fmt(t.get("loss")),
+             "val AP": _fmt(t.get("AP")), "val AP50": _fmt(t.get("AP50")),
+             "steps/s": _fmt(t.get("steps_per_second")), "seconds": _fmt(t.get("seconds"))}
+            for name, t in training.items()]
+
+
+HARD_NOTE = ("False boxes (score >= {score}, matching no labelled tag) per photo of the first model (before) and of "
+             "the second round trained with {tiles} tag-free tiles cut around the first model's false boxes "
+             "(after): on the train split's photos the tiles came from, and on the held-out test photos.")
+
+
+def hard_rows(hard: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The before/after table of ``results/model-hard/hard_negatives.json``."""
+    names = {"mining": "train photos (mined)", "held_out": "held-out test photos"}
+    return [{"photos": names[k], "count": _fmt(hard["before"][k]["photos"]),
+             "false boxes before": _fmt(hard["before"][k]["false_boxes"]),
+             "per photo before": _fmt(hard["before"][k]["per_photo"]),
+             "false boxes after": _fmt(hard["after"][k]["false_boxes"]),
+             "per photo after": _fmt(hard["after"][k]["per_photo"])} for k in names if k in hard["before"]]
 
 
 def summary_html(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[Mapping[str, Any]], warning: str,
-                 training: Mapping[str, Any], detection: Mapping[str, Any]) -> str:
+                 training: Mapping[str, Any], detection: Mapping[str, Any], hard: Mapping[str, Any] | None = None) -> str:
     """``results/report/summary.html``: the headline tables, self-contained (shown in the Snakemake report)."""
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary_notes(evaluations))
     return "\n".join([
@@ -316,7 +335,9 @@ def summary_html(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[
         html_table(metrics_rows(evaluations)),
         f"<ul>{notes}</ul>" if notes else "",
         "<h2>Splits</h2>", html_table(splits, SPLIT_HEADERS),
-        "<h2>Training</h2>", html_table([_training_row(training)]),
+        "<h2>Training</h2>", html_table(_training_rows(training)),
+        *(["<h2>Hard negatives</h2>", f"<p class='note'>{html.escape(HARD_NOTE.format(**hard))}</p>",
+            html_table(hard_rows(hard))] if hard else []),
         "<h2>Detection on new photos</h2>", html_table([dict(detection)]) if detection else "<p>(not run)</p>",
         "</body></html>", ""])
 
@@ -354,7 +375,7 @@ def read_training_scalars(model_dir: Path, log: logging.Logger = _log) -> tuple[
 
 def report_stage(evaluations: Mapping[str, Path], split_summary: Path, tiles_json: Mapping[str, Path],
                  model_dir: Path, detect_photos: Path | None, out: Mapping[str, Path],
-                 log: logging.Logger = _log) -> dict[str, Any]:
+                 log: logging.Logger = _log, hard_negatives: Path | None = None) -> dict[str, Any]:
     """Read the evaluation, split, training and detection outputs and write the report files.
 
     ``out``: ``summary_md``, ``summary_html``, ``splits_html``, ``splits_csv``, ``pr_curves``,
@@ -367,19 +388,22 @@ def report_stage(evaluations: Mapping[str, Path], split_summary: Path, tiles_jso
     splits = split_table(summary, {s: tile_counts(json.loads(p.read_text(encoding="utf-8")))
                                    for s, p in tiles_json.items()})
     warning = identity_warning(summary)
-    training_json = model_dir / "metrics.json"
-    training = json.loads(training_json.read_text(encoding="utf-8")) if training_json.is_file() else {}
+    rounds = {"first": model_dir / "metrics.json"}
+    if hard_negatives is not None:
+        rounds["second (hard negatives)"] = hard_negatives.parent / "metrics.json"
+    training = {name: {**_read_json(path.parent / "timing.json"), **_read_json(path)} for name, path in rounds.items()}
+    hard = json.loads(hard_negatives.read_text(encoding="utf-8")) if hard_negatives is not None else None
     train_scalars, val_scalars = read_training_scalars(model_dir, log)
     drawn = training_figure(train_scalars, val_scalars, out["training_curves"])
     pr_figure(metrics, out["pr_curves"])
     detection = detection_summary(read_csv(detect_photos)) if detect_photos else {}
     write_csv(out["splits_csv"], list(SPLIT_HEADERS), [[r[k] for k in SPLIT_HEADERS] for r in splits])
     out["splits_html"].write_text(splits_html(splits, warning), encoding="utf-8")
-    out["summary_html"].write_text(summary_html(metrics, splits, warning, training, detection), encoding="utf-8")
+    out["summary_html"].write_text(summary_html(metrics, splits, warning, training, detection, hard), encoding="utf-8")
     figures = [Path(out[k]).name for k in ("pr_curves", "training_curves")]
     figures += [_relative(p.parent / "sheet.jpg", out["summary_md"].parent) for p in evaluations.values()
                 if (p.parent / "sheet.jpg").is_file()]
-    out["summary_md"].write_text(summary_markdown(metrics, splits, warning, training, detection, figures),
+    out["summary_md"].write_text(summary_markdown(metrics, splits, warning, training, detection, figures, hard),
                                  encoding="utf-8")
     if warning:
         log.warning("%s", warning)
@@ -387,6 +411,10 @@ def report_stage(evaluations: Mapping[str, Path], split_summary: Path, tiles_jso
         log.warning("%s", note)
     log.info("report: %s (training curves: %s)", out["summary_md"], ", ".join(drawn) or "none")
     return {"metrics": metrics, "splits": splits, "warning": warning, "training_tags": drawn}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def _relative(path: Path, start: Path) -> str:

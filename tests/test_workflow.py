@@ -46,13 +46,14 @@ def test_dry_run_of_the_default_config_plans_every_rule(tmp_path: Path):
     result = snakemake(tmp_path / "w", "-n", "--cores", "2")
     defined = rules_defined()
     assert {"demo_data", "index_labels", "extract_tags", "split", "all"} <= defined
-    # the checkpoint download is only needed by presets that start from it (see the gpu test below)
-    assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained"}
+    # the checkpoint download is only needed by presets that start from it (see the gpu test below);
+    # the TFLite conversion only with export.tflite
+    assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained", "tflite"}
 
 
 def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_path: Path):
     config = tmp_path / "gpu.yaml"
-    config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "gpus": 2}}))
+    config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "gpus": 2}, "export": {"tflite": True}}))
     result = snakemake(tmp_path / "w", "-n", "--cores", "2", configfile=config)
     output = result.stdout + result.stderr
     assert planned_jobs(output) == rules_defined()
@@ -349,7 +350,7 @@ def test_real_sample_first_stages(tmp_path: Path, sample_dir: Path):
     assert missing == orphans
     assert all("photo not found" in p["detail"] for p in problems if p["code"] == "missing_photo")
     identities = {r["identity"]: r["split"] for r in read_csv(workdir / "results/split/identities.csv")}
-    assert set(identities) == {"AXFD", "ABL5", "unread-1"}
+    assert set(identities) == {"AXFD", "ABLF", "unread-1"}
     assert sorted(identities.values()) == ["test", "train", "val"]
     backgrounds = read_csv(workdir / "results/split/backgrounds.csv")
     assert len(backgrounds) == 13 and len({b["image"] for b in backgrounds}) == 13
