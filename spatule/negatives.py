@@ -40,7 +40,7 @@ SOURCE_ID_BASE = 1_000_000
 class MiningSettings:
     """The ``hard_negatives`` config section: which false boxes become tiles, and the second round."""
 
-    enabled: bool = True
+    enabled: bool = False
     score: float = 0.3
     per_photo: int = 6
     tiles: int = 96

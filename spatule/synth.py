@@ -248,8 +248,9 @@ def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings
 
     ``floor``: the tag box ends above this tile row (the info bar; default the tile's
     bottom). ``cut_sides``: tile sides (``left``, ``right``, ``top``, ``bottom``) across
-    which the tag may be placed, cut, ``settings.cut_tags`` of the time: 35-85% of it
-    stays in the tile and the label is that part.
+    which the tag may be placed, cut, ``settings.cut_tags`` of the time: 50-90% of it
+    stays in the tile and the label is that part (a smaller piece lies off the core of
+    every detection tile, so no search keeps it).
     """
     j = settings.jitter
     size = settings.tile_size
@@ -272,7 +273,7 @@ def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings
             return None
         x = int(rng.integers(pad, size - w - pad + 1))
         y = int(rng.integers(pad, max(pad, min(size, floor) - h - pad) + 1))
-        shown = float(rng.uniform(0.35, 0.85)) if side else 1.0
+        shown = float(rng.uniform(0.5, 0.9)) if side else 1.0
         if side == "left":
             x = int(round(shown * w)) - w
         elif side == "right":

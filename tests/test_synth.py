@@ -151,7 +151,7 @@ def test_plan_boxes_are_inside_the_tile_apart_and_clear_of_labelled_tags():
                 assert paste.label != paste.box and not (0 < paste.box[0] and paste.box[2] < SIZE
                                                          and 0 < paste.box[1] and paste.box[3] < SIZE)
                 shown = (x1 - x0) * (y1 - y0) / ((paste.box[2] - paste.box[0]) * (paste.box[3] - paste.box[1]))
-                assert 0.3 <= shown <= 0.9
+                assert 0.45 <= shown <= 0.95
             else:
                 assert paste.label == paste.box and 0 < x0 and x1 < SIZE and 0 < y0 and y1 < SIZE
             assert all(not overlaps(paste.box, other.box, settings.gap_px) for other in spec.pastes[:n])
