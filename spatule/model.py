@@ -899,7 +899,7 @@ def load_detector(saved_model_dir: str | Path) -> Callable[[np.ndarray], Detecti
     return detect
 
 
-def checkpoint_detector(model_dir: str | Path) -> Callable[[np.ndarray], Detections]:
+def checkpoint_detector(model_dir: str | Path, score_threshold: Optional[float] = None) -> Callable[[np.ndarray], Detections]:
     """:func:`load_detector` for the newest checkpoint of a training folder, without exporting it:
     the Model Garden's own serving module (the graph :func:`export` saves) over the checkpoint."""
     from official.modeling import performance
@@ -908,7 +908,7 @@ def checkpoint_detector(model_dir: str | Path) -> Callable[[np.ndarray], Detecti
     config = read_config(Path(model_dir) / "params.yaml")
     performance.set_mixed_precision_policy("float32")
     size = int(config.task.model.input_size[0])
-    module = detection.DetectionModule(params=serving_params(config), batch_size=None,
+    module = detection.DetectionModule(params=serving_params(config, score_threshold), batch_size=None,
                                        input_image_size=[size, size], input_type="image_tensor")
     import tensorflow as tf
 

@@ -240,10 +240,25 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
     difficult = sum(1 for c in in_split if c.difficult)
     if difficult:  # neither positive nor negative: never pasted (and windows keep clear of them)
         log.info("%s: %d difficult tag(s) not pasted", split, difficult)
+    by_object = {(r.image, r.object): r for r in rows if r.kind == "tag"}
+    cut = {c.tag_id for c in in_split if cut_by_border(by_object[(c.image, c.object)])}
+    if cut:  # half a band pasted mid-tile, its cut edge mirrored into context, would teach a wrong box
+        log.info("%s: %d tag(s) cut by the photo border not pasted: %s", split, len(cut), ", ".join(sorted(cut)))
     tags = [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
                       c.difficult)
-            for c in in_split if not c.difficult]
+            for c in in_split if not c.difficult and c.tag_id not in cut]
     return grounds, tags
+
+
+BORDER_PX = 2
+"""A labelled tag box this close to the photo border is taken as cut by it."""
+
+
+def cut_by_border(row: Any) -> bool:
+    """Whether a labelled tag (an ``objects.csv`` row) is cut by the photo border: VOC ``truncated``,
+    or its box within :data:`BORDER_PX` of a photo side."""
+    x0, y0, x1, y1 = row.box
+    return bool(row.truncated) or min(x0, y0, row.width - x1, row.height - y1) < BORDER_PX
 
 
 def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int, synth: Mapping[str, Any],
@@ -355,7 +370,8 @@ def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_re
     overrides = train_overrides(train)
     first = resolve_preset(str(train.get("preset", "demo")), overrides)
     overrides.update({"steps": settings.steps, "init_checkpoint": str(base_dir), "init_checkpoint_modules": "all",
-                      "learning_rate": settings.learning_rate or first.learning_rate / 4,
+                      # a gentle restart: at the first round's peak rate the fine-tuning undoes what it learnt
+                      "learning_rate": settings.learning_rate or first.learning_rate / 20,
                       "warmup_steps": max(1, min(first.warmup_steps, settings.steps // 10))})
     config = experiment_config(str(train.get("preset", "demo")), [str(p) for p in [*train_records, *negative_records]],
                                [str(p) for p in val_records], str(val_json), overrides)

@@ -411,6 +411,23 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
                                                "tile_tags": "6"}
     assert "<table>" in out["summary_html"].read_text()
     assert result["training_tags"] == []  # no TensorBoard events in the fake model folder
+    assert "Hard negatives" not in md
+    # with a second round: both rounds' training rows and the false boxes before and after
+    hard = tmp_path / "model-hard"
+    hard.mkdir()
+    (hard / "metrics.json").write_text(json.dumps({"final_step": 2, "loss": 1.1, "AP": 0.2, "AP50": 0.5}))
+    (hard / "timing.json").write_text(json.dumps({"steps_per_second": 1.25, "seconds": 80.0}))
+    count = {"photos": 4, "false_boxes": 6, "per_photo": 1.5, "by_photo": {}}
+    (hard / "hard_negatives.json").write_text(json.dumps(
+        {"score": 0.3, "tiles": 5, "before": {"mining": count, "held_out": {**count, "false_boxes": 2, "per_photo": 0.5}},
+         "after": {"mining": {**count, "false_boxes": 1, "per_photo": 0.25}, "held_out": {**count, "false_boxes": 0,
+                                                                                        "per_photo": 0.0}}}))
+    report_stage(evals, tmp_path / "summary.json", tiles, model, detect, out, hard_negatives=hard / "hard_negatives.json")
+    md = out["summary_md"].read_text()
+    assert "## Hard negatives" in md and "with 5 tag-free tiles" in md
+    assert "| train photos (mined) | 4 | 6 | 1.500 | 1 | 0.250 |" in md
+    assert "| held-out test photos | 4 | 2 | 0.500 | 0 | 0.000 |" in md
+    assert "| second (hard negatives) | 2 | 1.100 |" in md and "| 1.250 | 80.000 |" in md
 
 
 def test_training_curves_read_tensorboard_events(tmp_path: Path):

@@ -232,6 +232,16 @@ def tile() -> np.ndarray:
     return pixels[..., ::-1].copy()  # RGB
 
 
+def test_a_checkpoint_served_without_export_answers_as_the_saved_model(smoke, exported, tile):
+    """What mining hard negatives runs: the serving graph over the checkpoint, not the SavedModel."""
+    model_dir, _ = smoke
+    batch = np.stack([tile, tile[::-1]])
+    served, saved = model.checkpoint_detector(model_dir, 1e-4)(batch), model.load_detector(exported["saved_model"])(batch)
+    assert served["num"].tolist() == saved["num"].tolist() and served["num"].min() > 0
+    for key in ("boxes", "scores", "classes"):
+        np.testing.assert_allclose(served[key], saved[key], atol=1e-4, err_msg=key)
+
+
 def test_saved_model_detects_on_tiles_with_documented_shapes(exported, tile):
     detect = model.load_detector(exported["saved_model"])
     out = detect(np.stack([tile, tile[::-1]]))

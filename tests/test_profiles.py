@@ -45,15 +45,17 @@ def job_block(dry_run_output: str, rule: str) -> str:
 @pytest.mark.workflow
 @pytest.mark.parametrize("profile", ["slurm", "local", "cluster-generic"])
 def test_dry_run_with_each_profile_plans_the_whole_workflow(tmp_path: Path, profile: str):
-    result = snakemake(tmp_path / "w", "-n", "--profile", str(PROFILES / profile))
+    config = tmp_path / "all.yaml"  # every optional stage on: the hard-negative round and TFLite
+    config.write_text(yaml.safe_dump({"hard_negatives": {"enabled": True}, "export": {"tflite": True}}))
+    result = snakemake(tmp_path / "w", "-n", "--profile", str(PROFILES / profile), configfile=config)
     output = result.stdout + result.stderr
     assert planned_jobs(output) == rules_defined() - {"pretrained"}
     counts = job_counts(output)
     assert counts["synthesize"] == 3 * SHARDS  # every shard of every split is a job of its own
-    assert counts["train"] == 1
-    train = job_block(output, "train")
-    assert "gpu=1" in train  # the one GPU job
-    for rule in ("synthesize", "coco", "export", "detect"):
+    assert counts["train"] == counts["train_hard"] == 1
+    for rule in ("train", "train_hard"):  # the GPU jobs
+        assert "gpu=1" in job_block(output, rule), rule
+    for rule in ("synthesize", "coco", "mine_negatives", "export", "tflite", "detect"):
         assert "gpu=" not in job_block(output, rule), rule
 
 
@@ -153,7 +155,7 @@ def test_smoke_workflow_through_slurm_equals_a_local_run(slurm: slurm_cluster.Lo
         assert "--executor slurm-jobstep" in text  # the job step Snakemake runs inside the allocation
         rules_of[slurm_id] = re.search(r"^rule (\w+):", text, flags=re.M).group(1)
     expected = {"demo_data": 1, "index_labels": 1, "extract_tags": 1, "split": 1, "synthesize": 3 * SHARDS,
-                "coco": 3, "tfrecords": 1, "train": 1, "export": 1}
+                "coco": 3, "tfrecords": 1, "train": 1, "export": 1, "tflite": 1}
     assert {rule: list(rules_of.values()).count(rule) for rule in set(rules_of.values())} == expected
     records = {job["id"]: job for job in slurm.jobs()}
     for slurm_id, rule in rules_of.items():

@@ -1,0 +1,112 @@
+"""The figures the README gives for the demo, from a run of the workflow.
+
+    .venv/bin/python bench/demo_figures.py --run /tmp/demo-a            # run the demo from scratch there, ~15 min
+    .venv/bin/python bench/demo_figures.py --run /tmp/demo-b --same-as /tmp/demo-a   # ... and compare the two
+    .venv/bin/python bench/demo_figures.py                                # the figures of ./results
+
+``--run DIR`` runs ``snakemake --cores N`` (``--cores``, default 2) with this repository's Snakefile
+in the empty or missing folder ``DIR`` and times it; without it, the figures are read from the
+current folder's ``results/``. Printed as the README's tables: the held-out evaluation (synthetic
+test tiles and the real held-out photos searched at full size), detection on the demo photos against
+their labels (boxes, tags found, false boxes, boxes on the camera's info bar) and, with
+``--same-as``, whether every ``metrics.json`` of the two runs is byte-identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from spatule.labels import read_objects_csv  # noqa: E402
+from spatule.metrics import ImageDetections, ImageTruth, match_image  # noqa: E402
+from spatule.tables import read_csv  # noqa: E402
+
+METRICS = ("results/model/metrics.json", "results/model-hard/metrics.json", "results/eval/synthetic/metrics.json",
+           "results/eval/real/metrics.json")
+
+
+def run_workflow(workdir: Path, cores: int) -> float:
+    """Run the demo from scratch in ``workdir``; seconds it took."""
+    if workdir.exists() and any(workdir.iterdir()):
+        raise SystemExit(f"{workdir} is not empty: give a new folder to run the demo from scratch in")
+    workdir.mkdir(parents=True, exist_ok=True)
+    began = time.time()
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+                             str(workdir), "--cores", str(cores)], capture_output=True, text=True, check=False)
+    (workdir / "snakemake.out").write_text(result.stdout + result.stderr, encoding="utf-8")
+    if result.returncode:
+        raise SystemExit(f"the workflow failed, see {workdir / 'snakemake.out'}")
+    return time.time() - began
+
+
+def evaluation_rows(workdir: Path) -> list[str]:
+    rows = ["| set | images | tags | AP | AP50 | precision / recall at the threshold |", "|---|---|---|---|---|---|"]
+    for name in ("synthetic", "real"):
+        m = json.loads((workdir / f"results/eval/{name}/metrics.json").read_text())
+        at = m["at_threshold"]
+        rows.append(f"| {name} | {m['images']} | {m['tags']} (+{m['difficult']} difficult) | {m['coco']['AP']:.2f} | "
+                    f"{m['coco']['AP50']:.2f} | {at['precision']:.2f} / {at['recall']:.2f} at {at['threshold']:g} "
+                    f"(tp {at['tp']}, fp {at['fp']}, fn {at['fn']}) |")
+    return rows
+
+
+def detection_rows(workdir: Path, info_bar_px: int) -> list[str]:
+    """``results/detect`` against the labels of the same photos (the demo searches its own photos)."""
+    truth: dict[str, ImageTruth] = {}
+    boxes: dict[str, list] = {}
+    for o in read_objects_csv(workdir / "results/labels/objects.csv"):
+        t = truth.get(o.image, ImageTruth(o.width, o.height))
+        if o.kind == "tag":
+            t = ImageTruth(o.width, o.height, (*t.boxes, tuple(float(v) for v in o.box)), (*t.difficult, o.difficult))
+        truth[o.image] = t
+    for r in read_csv(workdir / "results/detect/detections.csv"):
+        boxes.setdefault(r["photo"], []).append(((float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])),
+                                                 float(r["score"])))
+    tp = fp = fn = on_bar = 0
+    for name, t in truth.items():
+        found = boxes.get(name, [])
+        a, b, c = match_image(t, ImageDetections(tuple(x for x, _ in found), tuple(s for _, s in found)))
+        tp, fp, fn = tp + a, fp + b, fn + c
+        on_bar += sum(1 for x, _ in found if x[3] > t.height - info_bar_px)
+    tags = sum(1 for t in truth.values() for h in t.difficult if not h)
+    total = sum(map(len, boxes.values()))
+    return ["| photos | labelled tags (not difficult) | boxes | boxes / tags | tags found | false boxes | "
+            "boxes on the info bar |", "|---|---|---|---|---|---|---|",
+            f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} | {on_bar} |"]
+
+
+def digests(workdir: Path) -> dict[str, str]:
+    return {m: hashlib.sha256((workdir / m).read_bytes()).hexdigest() for m in METRICS if (workdir / m).is_file()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", type=Path, help="run the demo from scratch in this new folder first")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--same-as", type=Path, help="another run's folder: compare every metrics.json")
+    parser.add_argument("--info-bar-px", type=int, default=40, help="camera.info_bar_px of the demo")
+    args = parser.parse_args()
+    workdir = args.run or Path.cwd()
+    if args.run:
+        seconds = run_workflow(args.run, args.cores)
+        print(f"demo run from scratch: {seconds / 60:.1f} min on {args.cores} cores ({workdir})\n")
+    print("\n".join(evaluation_rows(workdir)) + "\n")
+    print("\n".join(detection_rows(workdir, args.info_bar_px)) + "\n")
+    if args.same_as:
+        a, b = digests(workdir), digests(args.same_as)
+        same = [m for m in a if a[m] == b.get(m)]
+        differ = [m for m in a if m not in same]
+        print(f"metrics.json identical to {args.same_as}: {len(same)} of {len(a)}"
+              + (f"; these differ: {', '.join(differ)}" if differ else ""))
+
+
+if __name__ == "__main__":
+    main()
