@@ -99,7 +99,7 @@ def prepare_inputs(sample: Path, work: Path, seed: int, count: int, photos: int 
     table(tables["photos"], ["image", "split", "tags"],
           [[p, SPLIT, sum(c.image == p for c in crops)] for p in sorted({c.image for c in crops})])
     table(tables["identities"], ["identity", "split"], [[i, SPLIT] for i in sorted({c.identity for c in crops})])
-    settings = SynthSettings(tags_per_tile=(0.0, 1.0), blend="normal")
+    settings = SynthSettings(tags_per_tile=(0.0, 1.0), blend="normal", cut_tags=0.0, info_bar_px=80)
     grounds, sources = synth_sources(SPLIT, tables["objects"], tables["problems"], tables["backgrounds"],
                                      tables["photos"], tables["identities"], tables["tags"],
                                      settings.use_labelled_regions)

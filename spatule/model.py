@@ -150,10 +150,10 @@ PRESET_DEFAULTS: dict[str, Preset] = {
     # which covers 12-80 px with IoU >= 0.5; levels 6-7 (96-300 px) stay for the
     # SpineNet layout and cost little at 256.
     "demo": Preset(
-        experiment="retinanet_mobile_coco", input_size=256, steps=600, batch_size=8, learning_rate=0.08,
+        experiment="retinanet_mobile_coco", input_size=256, steps=700, batch_size=8, learning_rate=0.08,
         warmup_steps=60, anchor_size=1.5, min_level=3, max_level=7, mixed_precision="float32",
         distribution_strategy="one_device", gpus=0, init_checkpoint="", init_checkpoint_modules="backbone",
-        hflip=True, scale_jitter=(0.8, 1.25), steps_per_loop=50, checkpoint_interval=100, eval_interval=600,
+        hflip=True, scale_jitter=(0.8, 1.25), steps_per_loop=50, checkpoint_interval=100, eval_interval=700,
         eval_steps=-1, val_batch_size=8, l2_weight_decay=3e-5, seed=0, model=_MOBILE_SPINENET, deterministic=True),
     # Lab GPU server: RetinaNet ResNet-50 FPN at the full tile (640), float16 mixed precision
     # (tensor cores on any CUDA GPU since Volta; 'bfloat16' for A100/H100 is an override),

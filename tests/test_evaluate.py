@@ -459,7 +459,8 @@ def test_split_table_and_identity_warning():
 
 # --- the whole workflow with the smoke preset ---------------------------------------------------
 
-SMOKE = {"synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"}}
+SMOKE = {"synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"},
+         "hard_negatives": {"enabled": True, "steps": 2}}
 EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("synthetic", "real")
                 for f in ("metrics.json", "detections.csv", "pr_curve.csv", "sheet.jpg")]
 DETECT_TARGETS = ["results/detect/detections.csv", "results/detect/photos.csv", "results/detect/sheet.jpg"]
@@ -520,7 +521,14 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     for name in ("synthetic", "real"):
         for r in read_rows(workdir / f"results/eval/{name}/detections.csv"):
             assert 0 <= float(r["x0"]) < float(r["x1"]) and 0 <= float(r["y0"]) < float(r["y1"])
-    assert "## Splits" in (workdir / "results/report/summary.md").read_text()
+    summary = (workdir / "results/report/summary.md").read_text()
+    assert "## Splits" in summary and "## Hard negatives" in summary
+    # the second round ran from the first model and is the one exported
+    hard = json.loads((workdir / "results/model-hard/hard_negatives.json").read_text())
+    assert set(hard["before"]) == set(hard["after"]) == {"mining", "held_out"}
+    assert hard["before"]["mining"]["photos"] == hard["after"]["mining"]["photos"] > 0
+    assert json.loads((workdir / "results/model-hard/metrics.json").read_text())["final_step"] == 2
+    assert "results/model-hard/ckpt-2" in (workdir / "logs/export.log").read_text()
     for log in ("evaluate/synthetic", "evaluate/real", "detect", "report"):
         assert (workdir / f"logs/{log}.log").is_file() and "Traceback" not in (workdir / f"logs/{log}.log").read_text()
     # one self-contained HTML page
