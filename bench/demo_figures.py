@@ -9,7 +9,9 @@ in the empty or missing folder ``DIR`` and times it; without it, the figures are
 current folder's ``results/``. Printed as the README's tables: the held-out evaluation (synthetic
 test tiles and the real held-out photos searched at full size), detection on the demo photos against
 their labels (boxes, tags found, false boxes, boxes on the camera's info bar) and, with
-``--same-as``, whether every ``metrics.json`` of the two runs is byte-identical.
+``--same-as``, whether every ``metrics.json`` of the two runs is byte-identical; with ``--search-bar``,
+what the exported model draws on the info bar when the bar is searched too (``detect.search_info_bar``),
+which tells whether training alone keeps the model quiet there or only leaving the bar out does.
 """
 
 from __future__ import annotations
@@ -83,6 +85,30 @@ def detection_rows(workdir: Path, info_bar_px: int) -> list[str]:
             f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} | {on_bar} |"]
 
 
+def bar_rows(workdir: Path, info_bar_px: int) -> list[str]:
+    """Boxes the exported model draws on the demo photos with the info bar searched too, and on the bar."""
+    import yaml
+
+    from spatule.inference import detect_full_photo, list_photos, load_model_detector, read_rgb, search_settings
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    detector = load_model_detector(workdir / "results/exported/saved_model", 2)
+    photos_dir = workdir / "resources/demo/photos"
+    counts = {}
+    for searched in (False, True):
+        settings = search_settings({**config["detect"], "search_info_bar": searched}, config["synth"]["tile_size"],
+                                   workdir / "results/labels/objects.csv", info_bar_px)
+        boxes = on_bar = 0
+        for name in list_photos(photos_dir):
+            rgb = read_rgb(photos_dir / name)
+            found = detect_full_photo(rgb, detector, settings)
+            boxes += len(found)
+            on_bar += sum(1 for d in found if d.y1 > rgb.shape[0] - info_bar_px)
+        counts[searched] = (boxes, on_bar)
+    return ["| info bar | boxes | boxes on the info bar |", "|---|---|---|",
+            *(f"| {'searched' if k else 'left out (default)'} | {v[0]} | {v[1]} |" for k, v in counts.items())]
+
+
 def digests(workdir: Path) -> dict[str, str]:
     return {m: hashlib.sha256((workdir / m).read_bytes()).hexdigest() for m in METRICS if (workdir / m).is_file()}
 
@@ -93,6 +119,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--same-as", type=Path, help="another run's folder: compare every metrics.json")
     parser.add_argument("--info-bar-px", type=int, default=40, help="camera.info_bar_px of the demo")
+    parser.add_argument("--search-bar", action="store_true", help="also detect with the info bar searched")
     args = parser.parse_args()
     workdir = args.run or Path.cwd()
     if args.run:
@@ -100,6 +127,8 @@ def main() -> None:
         print(f"demo run from scratch: {seconds / 60:.1f} min on {args.cores} cores ({workdir})\n")
     print("\n".join(evaluation_rows(workdir)) + "\n")
     print("\n".join(detection_rows(workdir, args.info_bar_px)) + "\n")
+    if args.search_bar:
+        print("\n".join(bar_rows(workdir, args.info_bar_px)) + "\n")
     if args.same_as:
         a, b = digests(workdir), digests(args.same_as)
         same = [m for m in a if a[m] == b.get(m)]

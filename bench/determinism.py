@@ -13,7 +13,6 @@ with identical weights (sha256 over every variable of the last checkpoint).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys

@@ -31,4 +31,4 @@ rule tflite:
     conda:
         TF_ENV
     script:
-        "../scripts/tflite.py"
+        "../scripts/export.py"

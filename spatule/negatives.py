@@ -183,7 +183,6 @@ def mine_negatives_stage(labels_dir: Path, tables: Mapping[str, Path], detector:
     import cv2
 
     from spatule.images import read_photo
-    from spatule.inference import detect_full_photo
     from spatule.synth import TileSpec, tile_xml
     from spatule.tables import write_csv
     from spatule.tfrecords import example_fields, to_example

@@ -333,3 +333,17 @@ def test_settings_refuse_unknown_blends():
         SynthSettings(blend="poisson")
     with pytest.raises(SpatuleError, match="blend_mix"):
         replace(SynthSettings(), blend_mix={"fancy": 1.0})
+
+
+def test_tags_cut_by_the_photo_border_are_not_pasted():
+    """Half a band pasted mid-tile, its cut edge mirrored into context, would teach a wrong box."""
+    from types import SimpleNamespace
+
+    from spatule.pipeline import cut_by_border
+
+    def row(box, truncated=False):
+        return SimpleNamespace(box=box, truncated=truncated, width=1600, height=1200)
+
+    assert cut_by_border(row((0, 300, 40, 380))) and cut_by_border(row((1550, 300, 1600, 380)))
+    assert cut_by_border(row((700, 0, 740, 60))) and cut_by_border(row((700, 300, 740, 380), truncated=True))
+    assert not cut_by_border(row((4, 300, 44, 380)))  # the real sample's tag 4 px from the border is whole
