@@ -3,8 +3,9 @@
 JPEG bytes go in as written by synthesis (no re-encode); ``image/source_id`` is
 the COCO image id as a decimal string (the Model Garden's evaluator turns it
 into an int64, so a file name would fail); boxes are normalised; a tag is
-class 1; a ``difficult`` tag is also marked ``is_crowd`` so that training
-skips it and COCO evaluation does not count it, as VOC ignores difficult boxes.
+class 1. A ``difficult`` tag is never pasted, so it never reaches a record: one
+in the COCO JSON is refused (the parser would train on it as a tag, or, skipped
+as a crowd box, as ground, where it must be neither).
 Tile ``i`` (in image id order) goes to shard ``i mod N``.
 """
 
@@ -36,9 +37,14 @@ def label_map(class_name: str) -> str:
 
 def example_fields(image: Mapping, annotations: Sequence[Mapping], jpeg: bytes, class_name: str) -> dict:
     """The feature values of one tile as plain Python lists (no TensorFlow needed)."""
+    from spatule.problems import SpatuleError
+
+    hard = [a for a in annotations if a.get("ignore", 0) or a.get("iscrowd", 0)]
+    if hard:
+        raise SpatuleError(f"{image['file_name']}: {len(hard)} difficult box(es); difficult tags are never pasted, "
+                           "so training can give them no meaning (neither tag nor ground)")
     width, height = int(image["width"]), int(image["height"])
     boxes = [a["bbox"] for a in annotations]
-    crowd = [int(bool(a.get("ignore", 0) or a.get("iscrowd", 0))) for a in annotations]
     return {
         "image/encoded": [jpeg],
         "image/format": [b"jpeg"],
@@ -53,8 +59,8 @@ def example_fields(image: Mapping, annotations: Sequence[Mapping], jpeg: bytes, 
         "image/object/class/label": [int(a["category_id"]) for a in annotations],
         "image/object/class/text": [class_name.encode() for _ in annotations],
         "image/object/area": [float(a["area"]) for a in annotations],
-        "image/object/is_crowd": crowd,
-        "image/object/difficult": crowd,
+        "image/object/is_crowd": [0] * len(annotations),
+        "image/object/difficult": [0] * len(annotations),
     }
 
 

@@ -27,7 +27,7 @@ def tiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tiles")
     folder = root / "train" / "shard-0"
     folder.mkdir(parents=True)
-    specs = [TileSpec("train", 0, "a.JPG", 0, 0, (paste((10, 20, 50, 90)), paste((300, 400, 360, 500), True))),
+    specs = [TileSpec("train", 0, "a.JPG", 0, 0, (paste((10, 20, 50, 90)), paste((300, 400, 360, 500)))),
              TileSpec("train", 1, "a.JPG", 5, 5, ()),
              TileSpec("train", 2, "b.JPG", 0, 0, (paste((600, 1, 639, 80)),))]
     rng = np.random.default_rng(0)
@@ -72,7 +72,7 @@ def test_decoded_records_equal_the_voc_labels_and_carry_the_jpeg_unchanged(tiles
         # the decoder returns normalised [ymin, xmin, ymax, xmax]
         np.testing.assert_allclose(d["boxes"] * 640, expected.reshape(-1, 4), atol=1e-3)
         assert list(d["classes"]) == [1] * len(voc.objects)
-        assert list(d["crowd"]) == [int(o.difficult) for o in voc.objects]
+        assert list(d["crowd"]) == [0] * len(voc.objects)
         np.testing.assert_allclose(d["area"], [(o.box[2] - o.box[0]) * (o.box[3] - o.box[1]) for o in voc.objects])
 
 
@@ -86,6 +86,21 @@ def test_tiles_go_round_robin_to_shards_and_bytes_are_reproducible(tiles: Path, 
         hashlib.sha256(p.read_bytes()).digest() for p in second]
     assert [d["source_id"] for d in decode_all(first[:1])] == ["1", "3"]
     assert [d["source_id"] for d in decode_all(first[1:])] == ["2"]
+
+
+def test_a_difficult_box_never_reaches_a_record(tiles: Path, tmp_path: Path):
+    """Difficult tags are not pasted; one in the COCO JSON would become a tag or ground in training."""
+    from spatule.problems import SpatuleError
+
+    coco = json.loads((tiles / "train.json").read_text())
+    coco["annotations"][1]["iscrowd"] = coco["annotations"][1]["ignore"] = 1
+    (tmp_path / "train.json").write_text(json.dumps(coco))
+    for image in coco["images"]:
+        target = tmp_path / image["file_name"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((tiles / image["file_name"]).read_bytes())
+    with pytest.raises(SpatuleError, match="train-00000.jpg: 1 difficult box"):
+        write_split(tmp_path / "train.json", [tmp_path / "out.tfrecord"], "tag")
 
 
 def test_label_map_names_class_one():
