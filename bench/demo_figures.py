@@ -60,7 +60,7 @@ def evaluation_rows(workdir: Path) -> list[str]:
     return rows
 
 
-def detection_rows(workdir: Path, info_bar_px: int) -> list[str]:
+def detection_rows(workdir: Path) -> list[str]:
     """``results/detect`` against the labels of the same photos (the demo searches its own photos)."""
     truth: dict[str, ImageTruth] = {}
     boxes: dict[str, list] = {}
@@ -72,26 +72,26 @@ def detection_rows(workdir: Path, info_bar_px: int) -> list[str]:
     for r in read_csv(workdir / "results/detect/detections.csv"):
         boxes.setdefault(r["photo"], []).append(((float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])),
                                                  float(r["score"])))
-    tp = fp = fn = on_bar = 0
+    tp = fp = fn = 0
     for name, t in truth.items():
         found = boxes.get(name, [])
         a, b, c = match_image(t, ImageDetections(tuple(x for x, _ in found), tuple(s for _, s in found)))
         tp, fp, fn = tp + a, fp + b, fn + c
-        on_bar += sum(1 for x, _ in found if x[3] > t.height - info_bar_px)
     tags = sum(1 for t in truth.values() for h in t.difficult if not h)
     total = sum(map(len, boxes.values()))
-    return ["| photos | labelled tags (not difficult) | boxes | boxes / tags | tags found | false boxes | "
-            "boxes on the info bar |", "|---|---|---|---|---|---|---|",
-            f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} | {on_bar} |"]
+    return ["| photos | labelled tags (not difficult) | boxes | boxes / tags | tags found | false boxes |",
+            "|---|---|---|---|---|---|",
+            f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} |"]
 
 
-def bar_rows(workdir: Path, info_bar_px: int) -> list[str]:
+def bar_rows(workdir: Path) -> list[str]:
     """Boxes the exported model draws on the demo photos with the info bar searched too, and on the bar."""
     import yaml
 
     from spatule.inference import detect_full_photo, list_photos, load_model_detector, read_rgb, search_settings
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
+    info_bar_px = int(config["camera"]["info_bar_px"])
     detector = load_model_detector(workdir / "results/exported/saved_model", 2)
     photos_dir = workdir / "resources/demo/photos"
     counts = {}
@@ -118,7 +118,6 @@ def main() -> None:
     parser.add_argument("--run", type=Path, help="run the demo from scratch in this new folder first")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--same-as", type=Path, help="another run's folder: compare every metrics.json")
-    parser.add_argument("--info-bar-px", type=int, default=40, help="camera.info_bar_px of the demo")
     parser.add_argument("--search-bar", action="store_true", help="also detect with the info bar searched")
     args = parser.parse_args()
     workdir = args.run or Path.cwd()
@@ -126,9 +125,9 @@ def main() -> None:
         seconds = run_workflow(args.run, args.cores)
         print(f"demo run from scratch: {seconds / 60:.1f} min on {args.cores} cores ({workdir})\n")
     print("\n".join(evaluation_rows(workdir)) + "\n")
-    print("\n".join(detection_rows(workdir, args.info_bar_px)) + "\n")
+    print("\n".join(detection_rows(workdir)) + "\n")
     if args.search_bar:
-        print("\n".join(bar_rows(workdir, args.info_bar_px)) + "\n")
+        print("\n".join(bar_rows(workdir)) + "\n")
     if args.same_as:
         a, b = digests(workdir), digests(args.same_as)
         same = [m for m in a if a[m] == b.get(m)]

@@ -7,6 +7,7 @@ rule demo_data:
         identities="resources/demo/identities.csv",
     params:
         demo=config["demo"],
+        info_bar_px=config["camera"]["info_bar_px"],
     log:
         "logs/demo_data.log",
     benchmark:

@@ -106,7 +106,8 @@ SEAM_MARGIN_PX = 16
 
 COPY_TOLERANCE_PX = 8
 """Two boxes from different tiles are copies of one tag when no side differs by more than this
-many pixels, or a quarter of the smaller box's side along that axis if that is more."""
+many pixels, or a quarter of the smaller box's side along that axis if that is more (or when their
+IoU is at least 0.5)."""
 
 
 def tile_cores(origins: Sequence[int], tile: int, length: int) -> list[tuple[float, float]]:
@@ -130,12 +131,14 @@ def owned(boxes: np.ndarray, cores: np.ndarray, margin: float = SEAM_MARGIN_PX) 
 
 def are_copies(box: np.ndarray, others: np.ndarray, tolerance_px: float = COPY_TOLERANCE_PX) -> np.ndarray:
     """Which of ``others`` [N,4] are another view of the same tag as ``box``: every side within
-    ``tolerance_px`` or a quarter of the smaller box's width (x sides) or height (y sides)."""
+    ``tolerance_px`` or a quarter of the smaller box's width (x sides) or height (y sides), or an
+    IoU of at least 0.5."""
     others = np.asarray(others, dtype=float).reshape(-1, 4)
     width = np.minimum(box[2] - box[0], others[:, 2] - others[:, 0])
     height = np.minimum(box[3] - box[1], others[:, 3] - others[:, 1])
     tol = np.stack([np.maximum(tolerance_px, 0.25 * width), np.maximum(tolerance_px, 0.25 * height)] * 2, axis=1)
-    return np.all(np.abs(others - box[None]) <= tol, axis=1)
+    close = np.all(np.abs(others - box[None]) <= tol, axis=1)
+    return close | (iou_matrix(np.asarray(box, dtype=float)[None], others)[0] >= 0.5)
 
 
 def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5, method: str = "core",

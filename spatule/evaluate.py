@@ -17,11 +17,11 @@ Metrics (:mod:`spatule.metrics`): COCO AP/AP50/AP75/AR@100, precision and recall
 IoU and count-exact rate; difficult boxes are ignored. Detections are kept down to
 ``evaluate.min_score`` so that AP sees the whole precision-recall curve.
 
-On full photos the merge across tile seams depends on the score threshold (weak pieces of a
-tag cut by a seam, kept at a low threshold, extend the box they join), so the real set is merged at each threshold
-from one model pass: precision, recall, pixel IoU and count-exact at ``evaluate.score_threshold``
-and every point of the PR curve measure exactly what ``detect`` would write at that threshold,
-and AP ranks those boxes followed by the weaker ones (:func:`scored_list`).
+On full photos the merge across tile seams goes through the boxes best first, and a box is only
+ever dropped for a better one: what ``detect`` writes at a threshold is exactly what the merge at
+``evaluate.min_score`` keeps above it. So each photo is searched once, down to ``min_score``, and
+precision, recall, pixel IoU, count-exact and every point of the PR curve measure what ``detect``
+would write at that threshold.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from spatule.detect import Detection, Detector
-from spatule.inference import DetectSettings, detect_at_levels, detect_tiles, read_rgb
+from spatule.inference import DetectSettings, detect_full_photo, detect_tiles, read_rgb
 from spatule.metrics import (ImageDetections, ImageTruth, coco_metrics, filter_scores, match_image,
                              original_metrics, pr_curve, precision_recall)
 from spatule.tables import read_csv, write_csv
@@ -167,13 +167,8 @@ PR_THRESHOLDS = tuple(float(t) for t in np.round(np.linspace(0.05, 0.95, 19), 2)
 
 
 def evaluation_metrics(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
-                       threshold: float,
-                       at_levels: Mapping[float, Mapping[str, ImageDetections]] | None = None) -> dict[str, Any]:
-    """Every figure of one evaluation set (see the module docstring).
-
-    ``at_levels``: the detections as merged at each PR threshold (full photos, see
-    :func:`spatule.inference.detect_at_levels`); without it the curve filters ``detections``.
-    """
+                       threshold: float) -> dict[str, Any]:
+    """Every figure of one evaluation set (see the module docstring)."""
     return {
         "images": len(truth),
         "tags": sum(1 for t in truth.values() for h in t.difficult if not h),
@@ -183,8 +178,7 @@ def evaluation_metrics(truth: Mapping[str, ImageTruth], detections: Mapping[str,
         "coco": coco_metrics(truth, detections),
         "at_threshold": precision_recall(truth, detections, threshold),
         "original": original_metrics(truth, detections, threshold),
-        "pr_curve": ([precision_recall(truth, at_levels[t], t) for t in PR_THRESHOLDS] if at_levels
-                     else pr_curve(truth, detections, PR_THRESHOLDS)),
+        "pr_curve": pr_curve(truth, detections, PR_THRESHOLDS),
         "per_image": image_errors(truth, detections, threshold),
     }
 
@@ -240,11 +234,10 @@ class EvalOutputs:
 
 def _finish(name: str, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
             threshold: float, min_score: float, outputs: EvalOutputs, read_bgr: Callable[[str], np.ndarray],
-            extra: Mapping[str, Any], note: str, log: logging.Logger,
-            at_levels: Mapping[float, Mapping[str, ImageDetections]] | None = None) -> dict[str, Any]:
+            extra: Mapping[str, Any], note: str, log: logging.Logger) -> dict[str, Any]:
     metrics = {"set": name, "available": bool(truth) and any(t.boxes for t in truth.values()), "note": note,
                "score_threshold": threshold, "min_score": min_score,
-               **evaluation_metrics(truth, detections, threshold, at_levels), **extra}
+               **evaluation_metrics(truth, detections, threshold), **extra}
     write_metrics(outputs.metrics, metrics)
     write_eval_detections(outputs.detections, detections)
     write_pr_curve(outputs.pr_curve, metrics["pr_curve"])
@@ -314,17 +307,14 @@ def evaluate_real_stage(labels_dir: Path, tables: Mapping[str, Path], detector: 
     by_name = {p.image: p for p in held.photos}
     truth = {p.image: p.truth for p in held.photos}
     detections: dict[str, ImageDetections] = {}
-    at_levels: dict[float, dict[str, ImageDetections]] = {t: {} for t in PR_THRESHOLDS}
     if held.photos:
         run = detector() if _is_factory(detector) else detector
         for p in held.photos:
             rgb = read_rgb(labels_dir / p.image, p.orientation, p.orientation_applied)
-            levels = detect_at_levels(rgb, run, settings, {min_score, threshold, *PR_THRESHOLDS})
-            for t in PR_THRESHOLDS:
-                at_levels[t][p.image] = as_image_detections(levels[t])
-            detections[p.image] = as_image_detections(scored_list(levels, threshold, min_score))
+            found = detect_full_photo(rgb, run, settings.with_threshold(min_score))
+            detections[p.image] = as_image_detections(found)
             log.info("%s: %d tag(s), %d detection(s) >= %.2f", p.image, len(p.truth.boxes),
-                     len(levels[threshold]), threshold)
+                     sum(1 for d in found if d.score >= threshold), threshold)
     note = ""
     if held.labelled == 0:
         note = (f"no real held-out labelled photo: no labelled photo has all its tags in the {split} split "
@@ -339,16 +329,4 @@ def evaluate_real_stage(labels_dir: Path, tables: Mapping[str, Path], detector: 
                         "skip_bottom": settings.skip_bottom}}
     return _finish("real", truth, detections, threshold, min_score, outputs,
                    lambda n: read_photo(labels_dir / n, by_name[n].orientation, by_name[n].orientation_applied),
-                   extra, note, log, at_levels)
-
-
-def scored_list(levels: Mapping[float, Sequence[Detection]], threshold: float, min_score: float) -> list[Detection]:
-    """One ranked list of a photo's detections for AP: those ``detect`` writes at ``threshold``
-    (merged at that threshold, so exactly its boxes), then the weaker ones merged at ``min_score``.
-
-    The merge keeps the same seed boxes at every threshold (a box is only absorbed by a
-    better one), so the detections scoring at least ``threshold`` at ``min_score`` are the same
-    detections as at ``threshold``, only possibly fused with weaker boxes; those are replaced
-    by their ``threshold`` version.
-    """
-    return list(levels[threshold]) + [d for d in levels[min_score] if d.score < threshold]
+                   extra, note, log)

@@ -60,13 +60,12 @@ class DetectSettings:
         return replace(self, score_threshold=float(score_threshold))
 
 
-def seam_overlap(largest_tag_px: float, tile: int) -> int:
+def seam_overlap(largest_tag_px: float) -> int:
     """The overlap that lets every tag be seen whole by the tile that owns its centre: the largest
-    tag side plus twice :data:`spatule.detect.SEAM_MARGIN_PX`, rounded up to 8 px, at most half a tile."""
+    tag side plus twice :data:`spatule.detect.SEAM_MARGIN_PX`, rounded up to 8 px."""
     from spatule.detect import SEAM_MARGIN_PX
 
-    need = int(math.ceil((float(largest_tag_px) + 2 * SEAM_MARGIN_PX) / 8.0)) * 8
-    return min(need, tile // 2)
+    return int(math.ceil((float(largest_tag_px) + 2 * SEAM_MARGIN_PX) / 8.0)) * 8
 
 
 def largest_tag_side(objects: Iterable[Any]) -> int:
@@ -80,10 +79,10 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
     labelled tag (for ``detect.overlap: null``) and the camera's info bar height."""
     defaults = DetectSettings()
     overlap = detect.get("overlap")
-    derived = seam_overlap(largest_tag_px, int(tile_size))
+    need = seam_overlap(largest_tag_px) if largest_tag_px else defaults.overlap  # no labelled tag: the default
     settings = DetectSettings(
         tile=int(tile_size),
-        overlap=derived if overlap is None else int(overlap),
+        overlap=min(need, int(tile_size) // 2) if overlap is None else int(overlap),
         batch=int(detect.get("batch_size", defaults.batch)),
         score_threshold=float(detect.get("score_threshold", defaults.score_threshold)),
         merge=str(detect.get("merge", defaults.merge)),
@@ -93,9 +92,11 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
     )
     if not 0 <= settings.overlap < settings.tile:
         raise SpatuleError(f"detect.overlap: {settings.overlap} px must be below the tile size {settings.tile}")
-    if largest_tag_px and settings.overlap < derived:
-        log.warning("detect.overlap %d px is below the %d px that the largest labelled tag (%d px) needs: a tag near "
-                    "a seam may come back cut or twice", settings.overlap, derived, largest_tag_px)
+    if largest_tag_px and settings.overlap < need:
+        log.warning("detect.overlap %d px is below the %d px that the largest labelled tag (%d px) needs%s: a tag "
+                    "near a seam may come back cut or twice", settings.overlap, need, largest_tag_px,
+                    " (at most half a tile; raise synth.tile_size or use detect.whole_photo for tags that large)"
+                    if overlap is None else "")
     log.info("search: %d px tiles overlapping by %d px%s, merge %s", settings.tile, settings.overlap,
              f", bottom {settings.skip_bottom} px (info bar) left out" if settings.skip_bottom else "", settings.merge)
     return settings
@@ -162,46 +163,6 @@ def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSetti
     found = detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
                          settings.merge, settings.merge_threshold, settings.whole_photo, settings.skip_bottom)
     return [d for d in found if d.x1 > d.x0 and d.y1 > d.y0]
-
-
-class Replay:
-    """A detector wrapper that records the model's answers on the first tiled pass and replays
-    them afterwards, so one photo can be merged at several score thresholds for the cost of one
-    model pass (:func:`detect_photo` asks for the same tiles in the same order every time)."""
-
-    def __init__(self, detector: Detector):
-        self.detector = detector
-        self.answers: list[tuple[Any, Any]] = []
-        self.position: int | None = None
-
-    def __call__(self, tiles: np.ndarray):
-        if self.position is None:
-            answer = self.detector(tiles)
-            self.answers.append(answer)
-            return answer
-        answer = self.answers[self.position]
-        self.position += 1
-        return answer
-
-    def rewind(self) -> "Replay":
-        self.position = 0
-        return self
-
-
-def detect_at_levels(rgb: np.ndarray, detector: Detector, settings: DetectSettings,
-                     thresholds: Sequence[float]) -> dict[float, list[Detection]]:
-    """What :func:`detect_full_photo` returns at each score threshold, from one model pass.
-
-    Merging depends on the threshold (the greedy merge joins weak pieces cut by a tile seam to
-    the box they belong to, which can move its edges); evaluating each threshold on its own
-    merge measures exactly what ``detect`` would write at that threshold.
-    """
-    levels = sorted({float(t) for t in thresholds})
-    replay = Replay(detector)
-    out = {levels[0]: detect_full_photo(rgb, replay, settings.with_threshold(levels[0]))}
-    for t in levels[1:]:
-        out[t] = detect_full_photo(rgb, replay.rewind(), settings.with_threshold(t))
-    return out
 
 
 def list_photos(folder: Path) -> list[str]:

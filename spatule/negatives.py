@@ -196,9 +196,11 @@ def mine_negatives_stage(labels_dir: Path, tables: Mapping[str, Path], detector:
     plan = plan_negatives(false, {n: p.truth.boxes for n, p in mining.items()},
                           {n: (p.truth.width, p.truth.height) for n, p in mining.items()}, tile, settings)
     rows, examples = [], []
-    for i, neg in enumerate(plan, start=1):
+    pixels, decoded = None, None
+    for i, neg in enumerate(plan, start=1):  # the plan is in photo order: each photo is decoded once
         p = mining[neg.photo]
-        pixels = read_photo(labels_dir / neg.photo, p.orientation, p.orientation_applied)
+        if decoded != neg.photo:
+            pixels, decoded = read_photo(labels_dir / neg.photo, p.orientation, p.orientation_applied), neg.photo
         window = pixels[neg.window_y:neg.window_y + tile, neg.window_x:neg.window_x + tile]
         spec = TileSpec("negatives", i, neg.photo, neg.window_x, neg.window_y, ())
         ok, jpeg = cv2.imencode(".jpg", window, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])

@@ -207,7 +207,7 @@ def test_a_weak_box_around_a_tag_does_not_swallow_it_in_the_evaluation(campaign,
     assert metrics["coco"]["AP50"] == 1.0  # the weak boxes rank below every tag
     pr = {p["threshold"]: p for p in metrics["pr_curve"]}
     # what detect itself writes at 0.05: both tags, plus the weak boxes as false positives
-    # (one weak box per tag: the seam tag's views joined into one, and the difficult one's)
+    # (one weak box around each tag's view kept: the seam tag's and the difficult one's)
     assert (pr[0.05]["tp"], pr[0.05]["fp"], pr[0.05]["fn"]) == (2, 3, 0)
     assert (pr[0.15]["tp"], pr[0.15]["fp"], pr[0.15]["fn"]) == (2, 0, 0)
     rows = read_rows(tmp_path / "real/detections.csv")
@@ -348,7 +348,8 @@ def test_detect_settings_and_photo_listing(tmp_path: Path):
     derived = detect_settings({"overlap": None}, 640, largest_tag_px=190, info_bar_px=60)
     assert (derived.overlap, derived.merge, derived.skip_bottom) == (224, "core", 60)
     assert detect_settings({"search_info_bar": True}, 640, 190, 60).skip_bottom == 0
-    assert detect_settings({}, 640, 600).overlap == 320  # at most half a tile
+    assert detect_settings({}, 640, 600).overlap == 320  # at most half a tile (and said so in the log)
+    assert detect_settings({}, 640).overlap == DetectSettings().overlap  # no labelled tag: the default
     from spatule.problems import SpatuleError
 
     with pytest.raises(SpatuleError, match="overlap"):

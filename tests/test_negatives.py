@@ -28,20 +28,23 @@ def test_only_detections_touching_no_labelled_tag_are_false():
     assert [d.score for d in false_detections(found, tags, gap=8)] == [0.6]
 
 
-@pytest.mark.parametrize("box", [(10, 10, 50, 90), (900, 500, 960, 600), (300, 300, 340, 380)])
+@pytest.mark.parametrize("box", [(10, 10, 50, 90), (1900, 1300, 1960, 1390), (900, 700, 940, 780)])
 def test_a_negative_window_holds_the_box_inside_the_photo_and_clear_of_tags(box):
-    tags = [(400, 100, 440, 180)]
+    tags = [(1200, 100, 1240, 180)]
+    found = 0
     for seed in range(20):
-        where = negative_window(box, 1000, 700, 640, tags, np.random.default_rng(seed))
+        where = negative_window(box, 2000, 1400, 640, tags, np.random.default_rng(seed))
         if where is None:
             continue
+        found += 1
         x, y = where
         window = (x, y, x + 640, y + 640)
-        assert 0 <= x and x + 640 <= 1000 and 0 <= y and y + 640 <= 700
+        assert 0 <= x and x + 640 <= 2000 and 0 <= y and y + 640 <= 1400
         assert x <= box[0] and box[2] <= x + 640 and y <= box[1] and box[3] <= y + 640
         assert not overlaps(window, tags[0], 8)
-    # a box that cannot be held without the tag: no window
-    assert negative_window((420, 200, 460, 260), 1000, 700, 640, tags, np.random.default_rng(0)) is None
+    assert found >= 15  # windows that fit exist around each box, and are found
+    # a box around the tag cannot be held without it: no window
+    assert negative_window((1190, 90, 1250, 190), 2000, 1400, 640, tags, np.random.default_rng(0)) is None
 
 
 def test_the_plan_keeps_the_most_confident_per_photo_and_in_all():
