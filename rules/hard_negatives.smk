@@ -5,6 +5,7 @@
 rule mine_negatives:
     input:
         metrics=rules.train.output.metrics,
+        train=tfrecord_names("train"),
         labels=labels_dir(),
         objects=rules.index_labels.output.objects,
         problems=rules.index_labels.output.problems,
@@ -12,7 +13,7 @@ rule mine_negatives:
         backgrounds=rules.split.output.backgrounds,
     output:
         tiles=directory("results/negatives/tiles"),
-        tfrecord="results/tfrecords/negatives-00000-of-00001.tfrecord",
+        round_two=[p.replace("/train-", "/hard-train-") for p in tfrecord_names("train")],
         summary="results/negatives/summary.json",
     params:
         hard=config["hard_negatives"],
@@ -34,8 +35,7 @@ rule mine_negatives:
 
 rule train_hard:
     input:
-        train=tfrecord_names("train"),
-        negatives=rules.mine_negatives.output.tfrecord,
+        train=rules.mine_negatives.output.round_two,
         val=tfrecord_names("val"),
         val_json="results/tiles/val.json",
         base=rules.train.output.metrics,

@@ -31,7 +31,8 @@ with logged_step(snakemake) as log:  # noqa: F821
         jpeg_quality=int(params.jpeg_quality),
         class_name=params.class_name,
         out_dir=out,
-        tfrecord=Path(snakemake.output.tfrecord),  # noqa: F821
+        train_records=[Path(p) for p in snakemake.input.train],  # noqa: F821
+        round_two=[Path(p) for p in snakemake.output.round_two],  # noqa: F821
         summary_json=Path(snakemake.output.summary),  # noqa: F821
         log=log,
     )

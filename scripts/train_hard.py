@@ -14,8 +14,7 @@ with logged_step(snakemake) as log:  # noqa: F821
     train_hard_stage(
         train=params.train,
         hard=params.hard,
-        train_records=[Path(p) for p in snakemake.input.train],  # noqa: F821
-        negative_records=[Path(snakemake.input.negatives)],  # noqa: F821
+        train_records=[Path(p) for p in snakemake.input.train],  # noqa: F821  (tiles + hard negatives)
         val_records=[Path(p) for p in snakemake.input.val],  # noqa: F821
         val_json=Path(snakemake.input.val_json),  # noqa: F821
         base_dir=Path(snakemake.input.base).parent,  # noqa: F821  (results/model)

@@ -5,8 +5,11 @@ whole photos (nest markers, litter, the info bar, a crowd of white birds) shows 
 confident boxes on ground known to hold no tag. :func:`mine_negatives_stage` searches
 the train split's photos exactly as ``detect`` searches new ones, keeps the boxes
 that touch no labelled tag, cuts a tile around each (placed at random around the box,
-clear of every labelled tag) and writes them as tag-free tiles with their TFRecord; a
-second round continues from the first model's weights with these tiles added.
+clear of every labelled tag) and writes them as tag-free tiles, and the second round's
+training records: the synthetic train tiles and these, dealt out over the same number of
+files (the Model Garden's reader takes the files in turn, so a file of its own would be
+read as often as a whole shard of tiles); the second round continues from the first
+model's weights on them.
 :func:`false_boxes_per_photo` counts the false boxes of a model on a set of photos,
 before and after.
 """
@@ -173,12 +176,30 @@ def false_boxes_per_photo(labels_dir: Path, tables: Mapping[str, Path], detector
     return counts, mined
 
 
+def deal_records(train_records: Sequence[Path], extra: Sequence[bytes], outputs: Sequence[Path]) -> int:
+    """Write every record of ``train_records`` (in file order), then ``extra``, dealt round-robin
+    over ``outputs``; returns how many were written. Deterministic bytes."""
+    import tensorflow as tf
+
+    writers = [tf.io.TFRecordWriter(str(path)) for path in outputs]
+    count = 0
+    try:
+        for record in (*(r.numpy() for r in tf.data.TFRecordDataset([str(p) for p in train_records])), *extra):
+            writers[count % len(writers)].write(record)
+            count += 1
+    finally:
+        for writer in writers:
+            writer.close()
+    return count
+
+
 def mine_negatives_stage(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector],
                          search: Any, settings: MiningSettings, tile: int, jpeg_quality: int, class_name: str,
-                         out_dir: Path, tfrecord: Path, summary_json: Path,
+                         out_dir: Path, train_records: Sequence[Path], round_two: Sequence[Path], summary_json: Path,
                          log: logging.Logger = _log) -> dict[str, Any]:
     """Search the train split's photos with the first model, cut tiles around its false boxes, write
-    them (JPEG + empty VOC XML + ``negatives.csv`` in ``out_dir``) and their TFRecord, and the
+    them (JPEG + empty VOC XML + ``negatives.csv`` in ``out_dir``), the second round's training
+    records (``round_two``: ``train_records`` and the negatives, see :func:`deal_records`) and the
     false-box counts of the first model (``summary_json``)."""
     import cv2
 
@@ -212,16 +233,13 @@ def mine_negatives_stage(labels_dir: Path, tables: Mapping[str, Path], detector:
         rows.append([spec.tile_id, f"{spec.tile_id}.jpg", neg.photo, neg.window_x, neg.window_y,
                      *(round(v, 1) for v in d.box), round(d.score, 4)])
         image = {"id": SOURCE_ID_BASE + i, "file_name": f"negatives/{spec.tile_id}.jpg", "width": tile, "height": tile}
-        examples.append(to_example(example_fields(image, [], jpeg.tobytes(), class_name)))
+        examples.append(to_example(example_fields(image, [], jpeg.tobytes(), class_name))
+                        .SerializeToString(deterministic=True))
     write_csv(out_dir / "negatives.csv", NEGATIVE_COLUMNS, rows)
-    import tensorflow as tf
-
-    tfrecord.parent.mkdir(parents=True, exist_ok=True)
-    with tf.io.TFRecordWriter(str(tfrecord)) as writer:
-        for example in examples:
-            writer.write(example.SerializeToString(deterministic=True))
+    round_two[0].parent.mkdir(parents=True, exist_ok=True)
+    records = deal_records(train_records, examples, round_two)
     summary = {"score": settings.score, "tiles": len(plan), "false_boxes_not_on_tags": sum(map(len, false.values())),
-               "before": counts}
+               "round_two_records": records, "before": counts}
     summary_json.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     log.info("%d hard-negative tile(s) around %d false box(es) of the first model -> %s", len(plan),
              summary["false_boxes_not_on_tags"], out_dir)

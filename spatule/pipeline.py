@@ -356,11 +356,11 @@ def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records
 
 
 def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_records: list[Path],
-                     negative_records: list[Path], val_records: list[Path], val_json: Path, base_dir: Path,
+                     val_records: list[Path], val_json: Path, base_dir: Path,
                      model_dir: Path, metrics_json: Path, before_json: Path, report_json: Path, labels_dir: Path,
                      tables: Mapping[str, Path], search: Any, threads: int = 1, log: logging.Logger = _log) -> dict:
-    """Second round: continue from the first model's weights (``base_dir``) on the synthetic tiles
-    plus the hard negatives, then count the new model's false boxes on the photos the first
+    """Second round: continue from the first model's weights (``base_dir``) on ``train_records``
+    (the synthetic tiles plus the hard negatives, dealt over the shards), then count the new model's false boxes on the photos the first
     model was counted on (``report_json``: ``before`` and ``after``)."""
     from spatule.inference import tile_detector
     from spatule.model import checkpoint_detector, experiment_config, resolve_preset, train as run_training
@@ -373,10 +373,10 @@ def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_re
                       # a gentle restart: at the first round's peak rate the fine-tuning undoes what it learnt
                       "learning_rate": settings.learning_rate or first.learning_rate / 20,
                       "warmup_steps": max(1, min(first.warmup_steps, settings.steps // 10))})
-    config = experiment_config(str(train.get("preset", "demo")), [str(p) for p in [*train_records, *negative_records]],
+    config = experiment_config(str(train.get("preset", "demo")), [str(p) for p in train_records],
                                [str(p) for p in val_records], str(val_json), overrides)
-    log.info("round 2: %d steps from %s at learning rate %g, with %d hard-negative file(s)", settings.steps, base_dir,
-             config.trainer.optimizer_config.learning_rate.cosine.initial_learning_rate, len(negative_records))
+    log.info("round 2: %d steps from %s at learning rate %g", settings.steps, base_dir,
+             config.trainer.optimizer_config.learning_rate.cosine.initial_learning_rate)
     result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
     after, _ = false_boxes_per_photo(labels_dir, tables, tile_detector(checkpoint_detector(model_dir)),
                                      search.with_threshold(settings.score), log)

@@ -82,9 +82,14 @@ def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, 
     false_box = (700, 400, 760, 470)
     paint(labels / "bg" / "empty train.png", [false_box])  # something white that is not a tag
     out = tmp_path / "negatives"
+    synthetic = tmp_path / "train-00000-of-00001.tfrecord"  # stands in for the synthetic train tiles
+    with tf.io.TFRecordWriter(str(synthetic)) as writer:
+        for k in range(5):
+            writer.write(f"synthetic tile {k}".encode())
+    shards = [out / f"hard-train-0000{k}-of-00002.tfrecord" for k in range(2)]
     summary = mine_negatives_stage(labels, campaign["tables"], lambda: patch_detector(white), DetectSettings(),
-                                   MiningSettings(score=0.5), 640, 95, "tag", out / "tiles",
-                                   out / "negatives.tfrecord", out / "summary.json")
+                                   MiningSettings(score=0.5), 640, 95, "tag", out / "tiles", [synthetic], shards,
+                                   out / "summary.json")
     rows = read_csv(out / "tiles" / "negatives.csv")
     assert [r["photo"] for r in rows] == ["bg/empty train.png"]  # the tag of train.png is no false box
     (row,) = rows
@@ -97,9 +102,12 @@ def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, 
     assert np.abs(smooth[0] - smooth[1]).mean() < 3  # the JPEG of that very window
     assert tile[false_box[1] - y + 3:false_box[3] - y - 3, false_box[0] - x + 3:false_box[2] - x - 3].mean() > 220
     assert "<object>" not in (out / "tiles" / row["file"].replace(".jpg", ".xml")).read_text()
-    records = list(tf.data.TFRecordDataset(str(out / "negatives.tfrecord")))
-    assert len(records) == 1
-    example = tf.train.Example.FromString(records[0].numpy())
+    # the second round's records: the synthetic tiles and the negative, dealt over both shards
+    dealt = [[r.numpy() for r in tf.data.TFRecordDataset(str(path))] for path in shards]
+    assert dealt[0][:3] == [b"synthetic tile 0", b"synthetic tile 2", b"synthetic tile 4"]
+    assert dealt[1][:2] == [b"synthetic tile 1", b"synthetic tile 3"] and len(dealt[1]) == 3
+    assert summary["round_two_records"] == 6
+    example = tf.train.Example.FromString(dealt[1][2])
     feature = example.features.feature
     assert feature["image/source_id"].bytes_list.value[0] == str(SOURCE_ID_BASE + 1).encode()
     assert list(feature["image/object/bbox/xmin"].float_list.value) == []
