@@ -187,6 +187,7 @@ def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0) -> "SynthSett
     return SynthSettings(
         tile_size=int(synth.get("tile_size", defaults.tile_size)),
         info_bar_px=int(info_bar_px),
+        tags_in_place=bool(synth.get("tags_in_place", defaults.tags_in_place)),
         edge_windows=float(synth.get("edge_windows", defaults.edge_windows)),
         cut_tags=float(synth.get("cut_tags", defaults.cut_tags)),
         use_labelled_regions=bool(synth.get("use_labelled_regions", defaults.use_labelled_regions)),
@@ -202,25 +203,32 @@ def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0) -> "SynthSett
 
 def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds_csv: Path, photos_csv: Path,
                   identities_csv: Path, tags_csv: Path, use_labelled_regions: bool,
-                  log: logging.Logger = _log) -> tuple[list["Ground"], list["TagSource"]]:
+                  log: logging.Logger = _log, tags_in_place: bool = False) -> tuple[list["Ground"], list["TagSource"]]:
     """The ground photos and tag crops of one split.
 
     Ground: the split's background photos, plus (``use_labelled_regions``) the
-    split's labelled photos, keeping clear of their tags; a labelled photo that
-    had any object skipped is not used (a skipped box may still be a tag).
+    split's labelled photos; windows keep clear of their difficult tags, and of all
+    their tags unless ``tags_in_place`` (then a window may show them where they are,
+    labelled). A labelled photo that had any object skipped is not used (a skipped box
+    may still be a tag).
     """
     from spatule.problems import Action, read_problems
-    from spatule.synth import Ground, TagSource
-
+    from spatule.synth import Ground, InPlace, TagSource
 
     rows = read_objects_csv(objects_csv)
     first = {}
     for row in rows:
         first.setdefault(row.image, row)
-    boxes: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    tag_ids = {(c.image, c.object): c.tag_id for c in read_tags(tags_csv)}
+    avoid: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    in_place: dict[str, list[InPlace]] = defaultdict(list)
     for row in rows:
-        if row.kind == "tag":
-            boxes[row.image].append(row.box)
+        if row.kind != "tag":
+            continue
+        if row.difficult or not tags_in_place:
+            avoid[row.image].append(row.box)
+        else:
+            in_place[row.image].append(InPlace(tag_ids[(row.image, row.object)], row.identity, row.box))
     grounds = [Ground(r["image"], first[r["image"]].width, first[r["image"]].height, first[r["image"]].orientation,
                       first[r["image"]].orientation_applied)
                for r in read_csv(backgrounds_csv) if r["split"] == split]
@@ -234,7 +242,7 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
                 log.info("%s: not used as ground (an object of %s was skipped and may be a tag)", row.image, row.xml)
                 continue
             grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,
-                                  tuple(boxes[row.image])))
+                                  tuple(avoid[row.image]), tuple(in_place[row.image])))
     identity_split = {r["identity"]: r["split"] for r in read_csv(identities_csv)}
     in_split = [c for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]
     difficult = sum(1 for c in in_split if c.difficult)
@@ -274,7 +282,7 @@ def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int,
     settings = synth_settings(synth, info_bar_px)
     grounds, tags = synth_sources(split, tables["objects"], tables["problems"], tables["backgrounds"],
                                   tables["photos"], tables["identities"], tables["tags"],
-                                  settings.use_labelled_regions, log)
+                                  settings.use_labelled_regions, log, settings.tags_in_place)
     for ground in grounds:
         if ground.width < settings.tile_size or ground.height < settings.tile_size:
             log.warning("%s: %dx%d photo is smaller than a %d px tile; not used",

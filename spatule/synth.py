@@ -14,8 +14,11 @@ the bottom, the photo borders), so the model learns to say "nothing" wherever
 detection will look; tags are never pasted on the camera's info bar. A share of the
 pasted tags is cut by a tile side, as a tile seam or the photo border cuts tags in
 detection: the tag is blended into the photo around the window and the tile keeps
-what it shows, labelled with the visible part (VOC ``truncated``). Difficult tags
-(VOC ``difficult``) are never pasted: they are neither positives nor negatives.
+what it shows, labelled with the visible part (VOC ``truncated``). A window over a labelled
+photo may also show that photo's own tags where they are (``tags_in_place``): real tags in
+their real context (leg, bird, light), labelled in place, whole or at least half in view.
+Difficult tags (VOC ``difficult``) are never pasted nor shown: they are neither positives
+nor negatives.
 
 Labels are the exact pasted tag box (not the crop with its margin), computed
 from the real placement. OpenCV's ``seamlessClone`` puts the bounding box of
@@ -40,6 +43,8 @@ from spatule.problems import SpatuleError
 
 Rect = tuple[int, int, int, int]
 BLENDS = ("normal", "mixed", "alpha", "feather")
+IN_PLACE = "in_place"
+"""The ``blend`` of a labelled tag a window shows where it is (nothing is pasted)."""
 SPLIT_CODES = {"train": 1, "val": 2, "test": 3}
 
 
@@ -61,6 +66,7 @@ class SynthSettings:
 
     tile_size: int = 640
     info_bar_px: int = 0
+    tags_in_place: bool = True
     edge_windows: float = 0.3
     cut_tags: float = 0.2
     use_labelled_regions: bool = True
@@ -87,8 +93,18 @@ class SynthSettings:
 
 
 @dataclass(frozen=True)
+class InPlace:
+    """A labelled tag of a ground photo, which a tile window may show where it is."""
+
+    tag_id: str
+    identity: str
+    box: Rect
+
+
+@dataclass(frozen=True)
 class Ground:
-    """A photo that can lend tag-free ground: its size, pixel frame, and boxes to keep away from."""
+    """A photo that can lend ground: its size, pixel frame, boxes to keep away from, and its own
+    labelled tags that a window may show in place (``tags``)."""
 
     image: str
     width: int
@@ -96,6 +112,7 @@ class Ground:
     orientation: int
     orientation_applied: bool
     avoid: tuple[Rect, ...] = ()
+    tags: tuple[InPlace, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,7 +245,8 @@ def edge_or_anywhere(rng: np.random.Generator, span: int, edge_share: float) -> 
 
 
 def pick_window(rng: np.random.Generator, ground: Ground, settings: SynthSettings) -> tuple[int, int] | None:
-    """A tile window anywhere on the ground (info bar included) clear of labelled tags, or None."""
+    """A tile window anywhere on the ground (info bar included), clear of the boxes to avoid, that
+    shows each labelled tag of the ground it touches whole or at least half of it; or None."""
     size = settings.tile_size
     if ground.width < size or ground.height < size:
         return None
@@ -236,9 +254,33 @@ def pick_window(rng: np.random.Generator, ground: Ground, settings: SynthSetting
         x = edge_or_anywhere(rng, ground.width - size, settings.edge_windows)
         y = edge_or_anywhere(rng, ground.height - size, settings.edge_windows)
         window = (x, y, x + size, y + size)
-        if not any(overlaps(window, box, settings.gap_px) for box in ground.avoid):
+        if any(overlaps(window, box, settings.gap_px) for box in ground.avoid):
+            continue
+        if all(shown_share(t.box, window) in (0.0, 1.0) or shown_share(t.box, window) >= 0.5 for t in ground.tags):
             return x, y
     return None
+
+
+def shown_share(box: Rect, window: Rect) -> float:
+    """The share of ``box``'s area inside ``window``."""
+    w = max(0, min(box[2], window[2]) - max(box[0], window[0]))
+    h = max(0, min(box[3], window[3]) - max(box[1], window[1]))
+    return w * h / max(1, (box[2] - box[0]) * (box[3] - box[1]))
+
+
+def in_place_labels(ground: Ground, x: int, y: int, size: int) -> list[Paste]:
+    """The ground's labelled tags the window at ``(x, y)`` shows, as labels in tile pixels (cut by
+    the window side: the visible part, ``truncated``); their pixels are already in the photo."""
+    out = []
+    for t in ground.tags:
+        box = (t.box[0] - x, t.box[1] - y, t.box[2] - x, t.box[3] - y)
+        visible = (max(0, box[0]), max(0, box[1]), min(size, box[2]), min(size, box[3]))
+        if visible[2] <= visible[0] or visible[3] <= visible[1]:
+            continue
+        cut = visible != box
+        out.append(Paste(t.tag_id, t.identity, ground.image, 1.0, 0.0, False, 0.0, 0.0, 0.0, IN_PLACE,
+                         box[0], box[1], box, False, cut, visible if cut else None))
+    return out
 
 
 def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings, blend: str,
@@ -352,7 +394,7 @@ def plan_tile(split: str, index: int, seed: int, grounds: Sequence[Ground], tags
     # tags stay above the info bar; a tag may hang over the tile's bottom only where the photo goes on
     floor = ground.height - settings.info_bar_px - window[1]
     sides = ("left", "right", "top") + (("bottom",) if floor > settings.tile_size else ())
-    pastes: list[Paste] = []
+    pastes: list[Paste] = in_place_labels(ground, window[0], window[1], settings.tile_size)
     for _ in range(count):
         tag = tags[int(rng.integers(0, len(tags)))]
         paste = draw_paste(rng, tag, settings, blend, [p.box for p in pastes], floor, sides)
@@ -451,6 +493,8 @@ def canvas_bounds(spec: TileSpec, size: int, pad: int) -> Rect:
     """The area around the tile (tile pixels) that holds the tile and every paste's mask."""
     x0, y0, x1, y1 = 0, 0, size, size
     for p in spec.pastes:
+        if p.blend == IN_PLACE:
+            continue
         x0, y0 = min(x0, p.box[0] - pad - 1), min(y0, p.box[1] - pad - 1)
         x1, y1 = max(x1, p.box[2] + pad + 1), max(y1, p.box[3] + pad + 1)
     return x0, y0, x1, y1
@@ -482,8 +526,9 @@ def render_tile(canvas: np.ndarray, spec: TileSpec, crops: Mapping[str, np.ndarr
     if tile.dtype != np.uint8 or tile.shape[2] != 3:
         raise SpatuleError(f"{spec.image}: background must be 8-bit BGR")
     size = size or min(tile.shape[0] - origin[1], tile.shape[1] - origin[0])
-    grey = bool(spec.pastes) and is_grey(tile[origin[1]:origin[1] + size, origin[0]:origin[0] + size])
-    for paste in spec.pastes:
+    pasted = [p for p in spec.pastes if p.blend != IN_PLACE]
+    grey = bool(pasted) and is_grey(tile[origin[1]:origin[1] + size, origin[0]:origin[0] + size])
+    for paste in pasted:
         tag = tags[paste.tag_id]
         pixels, box = prepare_crop(crops[paste.tag_id], tag, paste, pad)
         if grey:
@@ -526,7 +571,8 @@ def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[
     Returns the written tile ids in the part's order.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    crops = {tag_id: read_crop(tag_id) for tag_id in sorted({p.tag_id for s in part for p in s.pastes})}
+    crops = {tag_id: read_crop(tag_id) for tag_id in sorted({p.tag_id for s in part for p in s.pastes
+                                                             if p.blend != IN_PLACE})}
     size = settings.tile_size
     params = [cv2.IMWRITE_JPEG_QUALITY, int(settings.jpeg_quality)]
 

@@ -347,3 +347,52 @@ def test_tags_cut_by_the_photo_border_are_not_pasted():
     assert cut_by_border(row((0, 300, 40, 380))) and cut_by_border(row((1550, 300, 1600, 380)))
     assert cut_by_border(row((700, 0, 740, 60))) and cut_by_border(row((700, 300, 740, 380), truncated=True))
     assert not cut_by_border(row((4, 300, 44, 380)))  # the real sample's tag 4 px from the border is whole
+
+
+def test_a_window_may_show_a_labelled_tag_where_it_is_whole_or_half_and_never_a_difficult_one():
+    from spatule.synth import IN_PLACE, InPlace, in_place_labels, shown_share
+
+    tag = InPlace("lab-t1", "AXFD", (700, 500, 760, 590))
+    ground = Ground("lab.JPG", 1600, 1200, 1, False, avoid=((100, 100, 130, 150),), tags=(tag,))
+    settings = SynthSettings(tags_per_tile=(1.0,), edge_windows=0.0)
+    plan = plan_split("train", 300, 4, [ground], sources()[1], settings)
+    shown = [s for s in plan if any(p.blend == IN_PLACE for p in s.pastes)]
+    assert 50 < len(shown) < 300  # some windows show the tag, others do not
+    for spec in plan:
+        window = (spec.window_x, spec.window_y, spec.window_x + SIZE, spec.window_y + SIZE)
+        assert not overlaps(window, (100, 100, 130, 150), settings.gap_px)  # the difficult tag: never
+        share = shown_share(tag.box, window)
+        labels = [p for p in spec.pastes if p.blend == IN_PLACE]
+        assert (len(labels) == 1) == (share > 0) and (share == 0 or share >= 0.5)
+        for label in labels:
+            x0, y0 = spec.window_x, spec.window_y
+            assert label.box == (700 - x0, 500 - y0, 760 - x0, 590 - y0) and label.identity == "AXFD"
+            assert label.truncated == (share < 1) and label.label == tuple(
+                int(v) for v in (max(0, label.box[0]), max(0, label.box[1]), min(SIZE, label.box[2]),
+                                 min(SIZE, label.box[3])))
+    assert in_place_labels(ground, 0, 0, SIZE) == []  # a window that does not reach it
+
+
+def test_tags_shown_in_place_are_not_pasted_over_and_leave_the_pixels_as_they_are(tmp_path: Path):
+    from spatule.synth import IN_PLACE, InPlace
+
+    rng = np.random.default_rng(3)
+    photo = np.clip(rng.normal(100, 20, (1200, 1600, 3)), 0, 255).astype(np.uint8)
+    photo[500:590, 700:760] = 240  # the labelled tag
+    ground = Ground("lab.JPG", 1600, 1200, 1, False, tags=(InPlace("lab-t1", "AXFD", (700, 500, 760, 590)),))
+    crop, box = make_crop(rng)
+    tags = {"t1": TagSource("t1", "t1.png", "ID1", "p.JPG", crop.shape[1], crop.shape[0], box)}
+    settings = SynthSettings(blend="alpha", tags_per_tile=(0.0, 0.0, 1.0), edge_windows=0.0, cut_tags=0.0)
+    plan = [s for s in plan_split("train", 40, 9, [ground], list(tags.values()), settings)
+            if any(p.blend == IN_PLACE for p in s.pastes) and not any(p.truncated for p in s.pastes)][:3]
+    assert plan
+    render_shard(plan, tmp_path, lambda _: photo, lambda _: crop, tags, settings, "tag")
+    for spec in plan:
+        tile = cv2.imread(str(tmp_path / f"{spec.tile_id}.jpg")).astype(int)
+        (label,) = [p for p in spec.pastes if p.blend == IN_PLACE]
+        x0, y0, x1, y1 = label.box
+        assert np.abs(tile[y0 + 2:y1 - 2, x0 + 2:x1 - 2] - 240).mean() < 4  # the photo's own tag, untouched
+        for paste in (p for p in spec.pastes if p.blend != IN_PLACE):
+            assert not overlaps(paste.box, label.box, settings.gap_px)
+        voc = parse_voc((tmp_path / f"{spec.tile_id}.xml").read_bytes(), spec.tile_id)
+        assert [tuple(int(v) for v in o.box) for o in voc.objects] == [p.label for p in spec.pastes]
