@@ -28,7 +28,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from spatule.labels import read_objects_csv  # noqa: E402
-from spatule.metrics import ImageDetections, ImageTruth, match_image  # noqa: E402
+import numpy as np  # noqa: E402
+
+from spatule.detect import iou_matrix  # noqa: E402
+from spatule.metrics import ImageDetections, ImageTruth, match_detections, match_image  # noqa: E402
 from spatule.tables import read_csv  # noqa: E402
 
 METRICS = ("results/model/metrics.json", "results/model-hard/metrics.json", "results/eval/synthetic/metrics.json",
@@ -72,16 +75,23 @@ def detection_rows(workdir: Path) -> list[str]:
     for r in read_csv(workdir / "results/detect/detections.csv"):
         boxes.setdefault(r["photo"], []).append(((float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])),
                                                  float(r["score"])))
-    tp = fp = fn = 0
+    tp = fp = fn = twice = 0
+    false_scores: list[float] = []
     for name, t in truth.items():
         found = boxes.get(name, [])
-        a, b, c = match_image(t, ImageDetections(tuple(x for x, _ in found), tuple(s for _, s in found)))
+        detections = ImageDetections(tuple(x for x, _ in found), tuple(s for _, s in found))
+        a, b, c = match_image(t, detections)
         tp, fp, fn = tp + a, fp + b, fn + c
+        outcome, _ = match_detections(t, detections)
+        false_scores += [s for (_, s), o in zip(found, outcome) if o == 0]
+        if found and t.boxes:  # a tag that two boxes both cover at IoU >= 0.5: the seam merge left a copy
+            twice += int(((iou_matrix(np.array([x for x, _ in found]), np.array(t.boxes)) >= 0.5).sum(0) > 1).sum())
     tags = sum(1 for t in truth.values() for h in t.difficult if not h)
     total = sum(map(len, boxes.values()))
-    return ["| photos | labelled tags (not difficult) | boxes | boxes / tags | tags found | false boxes |",
-            "|---|---|---|---|---|---|",
-            f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} |"]
+    scores = f"{min(false_scores):.2f}-{max(false_scores):.2f}" if false_scores else "-"
+    return ["| photos | labelled tags (not difficult) | boxes | boxes / tags | tags found | false boxes (scores) | "
+            "tags found twice |", "|---|---|---|---|---|---|---|",
+            f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} ({scores}) | {twice} |"]
 
 
 def bar_rows(workdir: Path) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,7 +74,7 @@ def main() -> None:
         for deterministic in (True, False):
             runs[deterministic].append(run(records, args.steps, deterministic, args.threads))
             print(f"deterministic={deterministic}: {runs[deterministic][-1]}", flush=True)
-    rate = {k: sorted(r["steps_per_second"] for r in v)[len(v) // 2] for k, v in runs.items()}
+    rate = {k: statistics.median(r["steps_per_second"] for r in v) for k, v in runs.items()}
     summary = {"steps": args.steps, "threads": args.threads,
                "steps_per_second": {"deterministic": rate[True], "free": rate[False]},
                "ratio_deterministic_to_free": round(rate[True] / rate[False], 3),
