@@ -43,10 +43,11 @@ def split_shards(wildcards):
     return expand("results/tiles/{split}/{shard}", split=wildcards.split, shard=shard_names())
 
 
-def tfrecord_names(split):
-    """The TFRecord shard files of a split (tfrecords.shards per split)."""
+def tfrecord_names(split, prefix=""):
+    """The TFRecord shard files of a split (tfrecords.shards per split); ``prefix="hard-"`` names
+    the second round's train shards (hard negatives dealt in)."""
     shards = int(config["tfrecords"]["shards"][split])
-    return [f"results/tfrecords/{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
+    return [f"results/tfrecords/{prefix}{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
 
 
 def pretrained_input():

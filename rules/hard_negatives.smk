@@ -13,7 +13,7 @@ rule mine_negatives:
         backgrounds=rules.split.output.backgrounds,
     output:
         tiles=directory("results/negatives/tiles"),
-        round_two=[p.replace("/train-", "/hard-train-") for p in tfrecord_names("train")],
+        round_two=tfrecord_names("train", prefix="hard-"),
         summary="results/negatives/summary.json",
     params:
         hard=config["hard_negatives"],

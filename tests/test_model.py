@@ -310,7 +310,8 @@ def test_demo_anchors_cover_tags_at_its_input_size(data):
     scale = size / model.TILE_SIZE
     assert model.TAG_SIDE_PX[0] * scale <= 12 and model.TAG_SIDE_PX[1] * scale <= 80
     sides = model.anchor_sides(config)
-    assert min(min(s) for s in sides.values()) <= 12 and max(max(s) for s in sides.values()) >= 80
+    smallest, largest = (side * scale for side in model.TAG_SIDE_PX)
+    assert min(min(s) for s in sides.values()) <= smallest and max(max(s) for s in sides.values()) >= largest
     for side in (12, 16, 24, 32, 48, 64, 80):  # square boxes, then tall bands (h = 2w)
         assert model.anchor_coverage(config, side, side) >= 0.5, side
         if side >= 16:

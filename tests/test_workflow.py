@@ -47,18 +47,24 @@ def test_dry_run_of_the_default_config_plans_every_rule(tmp_path: Path):
     defined = rules_defined()
     assert {"demo_data", "index_labels", "extract_tags", "split", "all"} <= defined
     # the checkpoint download is only needed by presets that start from it (see the gpu test below);
-    # the TFLite conversion only with export.tflite
-    assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained", "tflite"}
+    # the TFLite conversion only with export.tflite; the hard-negative round only with hard_negatives.enabled
+    assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained", "tflite", "mine_negatives", "train_hard"}
 
 
 def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_path: Path):
     config = tmp_path / "gpu.yaml"
-    config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "gpus": 2}, "export": {"tflite": True}}))
+    config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "gpus": 2}, "export": {"tflite": True},
+                                      "hard_negatives": {"enabled": True}}))
     result = snakemake(tmp_path / "w", "-n", "--cores", "2", configfile=config)
     output = result.stdout + result.stderr
     assert planned_jobs(output) == rules_defined()
     train_job = output.split("rule train:", 1)[1].split("\n\n", 1)[0]
     assert "resources/pretrained/retinanet-resnet50fpn" in train_job and "gpu=2" in train_job
+    # the second round trains on the same GPUs and the export takes its model
+    hard_job = output.split("rule train_hard:", 1)[1].split("\n\n", 1)[0]
+    assert "results/tfrecords/hard-train-00000-of-" in hard_job and "gpu=2" in hard_job
+    export_job = output.split("rule export:", 1)[1].split("\n\n", 1)[0]
+    assert "results/model-hard/metrics.json" in export_job
 
 
 def test_lint_is_clean():
@@ -243,7 +249,8 @@ def test_rerun_from_scratch_gives_byte_identical_outputs(demo_run: Path, tmp_pat
     kinds = {Path(name).suffix for name in compared}
     assert {".jpg", ".xml", ".json", ".tfrecord", ".csv", ".png"} <= kinds
     tiles = [name for name in compared if re.fullmatch(r"tiles/(train|val|test)/shard-\d+/\w+-\d{5}\.(jpg|xml)", name)]
-    assert len(tiles) == 2 * 448
+    planned = yaml.safe_load((REPO / "config.yaml").read_text())["synth"]["tiles"]
+    assert len(tiles) == 2 * sum(planned.values())  # a JPEG and its XML per tile
     assert {f"tiles/{split}.json" for split in SPLITS} | {"provenance.json"} <= set(compared)
     assert sum(1 for name in compared if name.endswith(".tfrecord")) == 4
 
@@ -271,7 +278,7 @@ def test_provenance_records_the_config_seeds_versions_and_input_checksums(demo_r
     photos = demo_run / "resources/demo/photos"
     on_disk = sorted(p.relative_to(photos).as_posix() for p in photos.rglob("*")
                      if p.is_file() and not p.name.startswith("."))  # .snakemake_timestamp is not an input
-    assert sorted(record["inputs"]["files"]) == on_disk and len(on_disk) == 60
+    assert sorted(record["inputs"]["files"]) == on_disk and len(on_disk) == 2 * embedded["demo"]["photos"]  # JPEG + XML
     for name, digest in record["inputs"]["files"].items():
         assert digest == hashlib.sha256((photos / name).read_bytes()).hexdigest(), name
     identities = demo_run / "resources/demo/identities.csv"
