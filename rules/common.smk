@@ -10,6 +10,7 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 
 sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the schema cannot express
 from spatule.config import config_problems  # noqa: E402
+from spatule.presets import preset_of, uses_pretrained  # noqa: E402
 
 _config_problems = config_problems(config)
 if _config_problems:
@@ -50,13 +51,24 @@ def tfrecord_names(split, prefix=""):
     return [f"results/tfrecords/{prefix}{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
 
 
+def pretrained_folder():
+    """Where the pretrained checkpoint is unpacked, named by pretrained.name (the one place that names it)."""
+    return f"resources/pretrained/{config['pretrained']['name']}"
+
+
 def pretrained_input():
-    """The unpacked pretrained checkpoint when train.init_checkpoint points into it, else nothing."""
-    folder = f"resources/pretrained/{config['pretrained']['name']}"
-    init = config["train"].get("init_checkpoint")
-    if init is None and config["train"]["preset"] == "gpu":
-        init = folder
-    return [folder] if init and str(init).rstrip("/").startswith(folder) else []
+    """The unpacked pretrained checkpoint when the preset starts from it (init_checkpoint: pretrained,
+    the gpu preset's default) or train.init_checkpoint points into it; else nothing."""
+    folder = pretrained_folder()
+    init = str(config["train"].get("init_checkpoint") or "")
+    if uses_pretrained(config["train"]) or init.rstrip("/").startswith(folder):
+        return [folder]
+    return []
+
+
+def devices_input():
+    """For a preset that needs a GPU: the devices check, which fails in seconds where there is none."""
+    return ["results/model/devices.json"] if preset_of(config["train"]).needs_gpu else []
 
 
 def detect_images():

@@ -3,6 +3,24 @@
 # checkpoints in it are what an interrupted training resumes from. metrics.json marks completion.
 
 
+# A preset that needs a GPU (gpu) first checks, on a node like the training one, that TensorFlow
+# sees a GPU: without one the run stops before the synthesis, with the install command.
+rule devices:
+    output:
+        devices="results/model/devices.json",
+    params:
+        train=config["train"],
+    priority: 50
+    resources:
+        gpu=int(config["train"]["gpus"]),
+    log:
+        "logs/devices.log",
+    conda:
+        TF_ENV
+    script:
+        "../scripts/devices.py"
+
+
 rule train:
     input:
         train=tfrecord_names("train"),
@@ -10,10 +28,12 @@ rule train:
         val_json="results/tiles/val.json",
         label_map="results/tfrecords/label_map.pbtxt",
         pretrained=pretrained_input(),
+        devices=devices_input(),
     output:
         metrics="results/model/metrics.json",
     params:
         train=config["train"],
+        pretrained=pretrained_folder(),
     threads: int(config["train"]["threads"])
     resources:
         gpu=int(config["train"]["gpus"]),
@@ -37,7 +57,7 @@ localrules:
 
 rule pretrained:
     output:
-        directory(f"resources/pretrained/{config['pretrained']['name']}"),
+        directory(pretrained_folder()),
     params:
         pretrained=config["pretrained"],
     log:

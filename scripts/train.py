@@ -17,5 +17,6 @@ with logged_step(snakemake) as log:  # noqa: F821
         model_dir=Path(snakemake.output.metrics).parent,  # noqa: F821  (results/model)
         metrics_json=Path(snakemake.output.metrics),  # noqa: F821
         threads=snakemake.threads,  # noqa: F821
+        pretrained=Path(snakemake.params.pretrained),  # noqa: F821  (for init_checkpoint: pretrained)
         log=log,
     )

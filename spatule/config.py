@@ -8,8 +8,7 @@ overlap as large as the tile, a training preset whose levels do not fit its
 input. :func:`config_problems` finds them when the workflow is parsed, so that
 a dry run already says which key is wrong, instead of a stage failing later.
 
-Only the standard library here (and :mod:`spatule.model`, which needs NumPy,
-when it is importable): the Snakefile imports this module.
+Only the standard library here: the Snakefile imports this module.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from spatule.presets import preset_of
 from spatule.problems import SpatuleError
 
 NAME_GROUPS = frozenset({"class", "identity"})
@@ -38,15 +38,6 @@ def compile_name_pattern(pattern: str) -> re.Pattern[str]:
         raise SpatuleError(f"labels.name_pattern {pattern!r} has named group(s) {', '.join(unknown)}; "
                            "only 'class' and 'identity' are understood")
     return compiled
-
-
-WORKFLOW_TRAIN_KEYS = frozenset({"preset", "threads", "runtime_min", "mem_mb"})
-"""``train.*`` keys that steer the Snakemake job, not the experiment."""
-
-
-def train_overrides(train: Mapping[str, Any]) -> dict[str, Any]:
-    """The experiment overrides in the ``train`` config section (unset = the preset's)."""
-    return {k: v for k, v in train.items() if k not in WORKFLOW_TRAIN_KEYS and v is not None}
 
 
 def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -110,13 +101,9 @@ def detect_problems(config: Mapping[str, Any]) -> list[str]:
 
 
 def train_problems(train: Mapping[str, Any]) -> list[str]:
-    """``train.*``: the preset with its overrides passes :func:`spatule.model.resolve_preset`."""
+    """``train.*``: the preset with its overrides passes :func:`spatule.presets.resolve_preset`."""
     try:
-        from spatule.model import resolve_preset
-    except ImportError:  # a Snakemake-only environment: the train job checks the same when it runs
-        return []
-    try:
-        resolve_preset(str(train.get("preset", "demo")), train_overrides(train))
+        preset_of(train)
     except SpatuleError as exc:
         return [str(exc)]
     return []

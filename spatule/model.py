@@ -49,6 +49,10 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
+from spatule.devices import DevicePlan, device_plan, diagnose, tf_build_info, visible_gpus
+from spatule.presets import (  # noqa: F401  (the presets are part of the model's interface)
+    NUM_CLASSES, PRESET_DEFAULTS, PRESETS, PRETRAINED, TAG_CLASS, TAG_SIDE_PX, TILE_SIZE, Preset, resolve_preset,
+)
 from spatule.problems import SpatuleError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
@@ -56,221 +60,51 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazi
 
 LOG = logging.getLogger(__name__)
 
-TILE_SIZE = 640
-"""Side of the synthetic tiles the detector is trained on (pixels)."""
-
-TAG_SIDE_PX = (30, 190)
-"""Range of tag box sides on a 640 tile (pixels); anchors are chosen to cover it."""
-
-NUM_CLASSES = 2
-"""Model Garden ``num_classes``: the tag (label 1) + the background (0)."""
-
-TAG_CLASS = 1
-"""Class id of a tag in the TFRecords, the COCO JSON and the detector outputs."""
-
-PRESETS = ("smoke", "demo", "gpu")
-"""Preset names accepted by :func:`experiment_config`."""
-
-MIXED_PRECISION = ("float32", "float16", "bfloat16")
-
-
-@dataclasses.dataclass(frozen=True)
-class Preset:
-    """What differs between presets; every field can be overridden from ``train.*``.
-
-    ``steps``: training steps (the global step to reach; re-running with more
-    continues from the last checkpoint). ``batch_size`` is global (summed over
-    GPUs). ``learning_rate``: peak of a linear warm-up + cosine decay over
-    ``steps`` (SGD, momentum 0.9). ``gpus``: an int, or ``"all"`` = the GPUs
-    TensorFlow sees. ``scale_jitter``: random scale range of training tiles.
-    """
-
-    experiment: str
-    input_size: int
-    steps: int
-    batch_size: int
-    learning_rate: float
-    warmup_steps: int
-    anchor_size: float
-    min_level: int
-    max_level: int
-    mixed_precision: str
-    distribution_strategy: str
-    gpus: int | str
-    init_checkpoint: str
-    init_checkpoint_modules: str
-    hflip: bool
-    scale_jitter: tuple[float, float]
-    steps_per_loop: int
-    checkpoint_interval: int
-    eval_interval: int
-    eval_steps: int
-    val_batch_size: int
-    l2_weight_decay: float
-    seed: int
-    model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    deterministic: bool = False
-    """TensorFlow op determinism and an ordered input pipeline: the same config gives the same
-    weights on the same machine (measured cost on 2 CPU cores: see README)."""
-
-
-_MOBILE_SPINENET = {
-    # Mobile SpineNet-49 (Model Garden 'retinanet_mobile_coco'): separable convs,
-    # 48-filter head; its input must be a multiple of 128. No stochastic depth and
-    # plain BN: a few hundred steps from scratch on one device.
-    "backbone": {"type": "spinenet_mobile",
-                 "spinenet_mobile": {"model_id": "49", "stochastic_depth_drop_rate": 0.0,
-                                     "min_level": 3, "max_level": 7}},
-    "norm_activation": {"use_sync_bn": False, "activation": "swish"},
-}
-
-_MOBILENET_V2_TINY = {
-    "backbone": {"type": "mobilenet", "mobilenet": {"model_id": "MobileNetV2", "filter_size_scale": 0.35}},
-    "decoder": {"type": "fpn", "fpn": {"num_filters": 32, "use_separable_conv": True}},
-    "head": {"num_convs": 1, "num_filters": 32, "use_separable_conv": True},
-    "norm_activation": {"use_sync_bn": False, "activation": "relu6"},
-}
-
-PRESET_DEFAULTS: dict[str, Preset] = {
-    # Tests and workflow checks: MobileNetV2 (width 0.35) + a 32-filter separable FPN and a
-    # one-conv head at 128 px, levels 3-5. It builds and traces in ~30 s on 2 CPU cores,
-    # 2.5x faster than Mobile SpineNet, and exercises the same code (data, anchors,
-    # COCO eval, checkpoints, export, TFLite). At 128 a 30-190 px tag is 6-38 px;
-    # anchor_size 1.5 gives 12-19 px at level 3. It does not have to learn.
-    "smoke": Preset(
-        experiment="retinanet_mobile_coco", input_size=128, steps=4, batch_size=2, learning_rate=0.01,
-        warmup_steps=1, anchor_size=1.5, min_level=3, max_level=5, mixed_precision="float32",
-        distribution_strategy="one_device", gpus=0, init_checkpoint="", init_checkpoint_modules="backbone",
-        hflip=True, scale_jitter=(1.0, 1.0), steps_per_loop=2, checkpoint_interval=2, eval_interval=4,
-        eval_steps=1, val_batch_size=2, l2_weight_decay=3e-5, seed=0, model=_MOBILENET_V2_TINY, deterministic=True),
-    # CPU demo: Mobile SpineNet-49 at 256, batch 8, from scratch, float32. At 256 tags are
-    # 12-76 px; the default anchor_size 3 would make the smallest anchor 24 px, so a 12 px
-    # tag overlaps it by IoU 0.25 and is never a positive (measured: the model learnt
-    # nothing). anchor_size 1.5: level 3 anchors 12-19 px, level 4 24-38, level 5 48-76,
-    # which covers 12-80 px with IoU >= 0.5. No levels 6-7 (96-300 px, tile-sized at the
-    # tile's scale): no tag ever trains them as positives, and on ground unlike any training
-    # tile (night frames, the info bar) they answered with tile-sized boxes at high scores.
-    "demo": Preset(
-        experiment="retinanet_mobile_coco", input_size=256, steps=700, batch_size=8, learning_rate=0.08,
-        warmup_steps=60, anchor_size=1.5, min_level=3, max_level=5, mixed_precision="float32",
-        distribution_strategy="one_device", gpus=0, init_checkpoint="", init_checkpoint_modules="backbone",
-        hflip=True, scale_jitter=(0.8, 1.25), steps_per_loop=50, checkpoint_interval=100, eval_interval=700,
-        eval_steps=-1, val_batch_size=8, l2_weight_decay=3e-5, seed=0, model=_MOBILE_SPINENET, deterministic=True),
-    # Lab GPU server: RetinaNet ResNet-50 FPN at the full tile (640), float16 mixed precision
-    # (tensor cores on any CUDA GPU since Volta; 'bfloat16' for A100/H100 is an override),
-    # MirroredStrategy over all visible GPUs, backbone initialised from the Model Garden's
-    # COCO RetinaNet checkpoint (rule `pretrained`). At 640 tags are 30-190 px: anchor_size
-    # 3 gives 24-38 px at level 3 up to 192-305 px at level 6, so every tag size has an
-    # anchor with IoU >= 0.5; the default 4 (32-51 px) would miss the smallest tags.
-    "gpu": Preset(
-        experiment="retinanet_resnetfpn_coco", input_size=640, steps=6000, batch_size=16, learning_rate=0.02,
-        warmup_steps=300, anchor_size=3.0, min_level=3, max_level=7, mixed_precision="float16",
-        distribution_strategy="mirrored", gpus="all",
-        init_checkpoint="resources/pretrained/retinanet-resnet50fpn", init_checkpoint_modules="backbone",
-        hflip=True, scale_jitter=(0.8, 1.25), steps_per_loop=100, checkpoint_interval=500,
-        eval_interval=1000, eval_steps=-1, val_batch_size=8, l2_weight_decay=1e-4, seed=0,
-        model={"norm_activation": {"use_sync_bn": True}}),
-}
-"""The presets. Horizontal flip is on everywhere: it mirrors the code printed on a tag,
-but the detector only has to find the band (a mirrored band is still a white band on a
-dark leg), the flip doubles the variety of tag/ground layouts, and the crops for reading
-codes are cut from the unflipped photo."""
-
-OVERRIDE_KEYS = frozenset(f.name for f in dataclasses.fields(Preset)) - {"experiment", "model"} | {"params"}
-"""Keys accepted in ``overrides`` (``train.*`` of the workflow config); ``params`` is a
-nested dict applied last with ``ExperimentConfig.override`` (any Model Garden key)."""
-
-IGNORED_KEYS = frozenset({"preset", "threads"})
-"""``train.*`` keys that are not experiment settings (silently skipped)."""
-
-
-def resolve_preset(preset: str = "demo", overrides: Optional[Mapping[str, Any]] = None) -> Preset:
-    """The preset's settings with ``overrides`` applied (None values mean "not set").
-
-    Raises :class:`SpatuleError` naming an unknown preset or key, or a bad value.
-    """
-    if preset not in PRESET_DEFAULTS:
-        raise SpatuleError(f"train.preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    chosen = {k: v for k, v in dict(overrides or {}).items() if v is not None and k not in IGNORED_KEYS}
-    unknown = sorted(set(chosen) - OVERRIDE_KEYS)
-    if unknown:
-        raise SpatuleError(f"train: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(OVERRIDE_KEYS))}")
-    chosen.pop("params", None)
-    if "scale_jitter" in chosen:
-        chosen["scale_jitter"] = tuple(float(v) for v in chosen["scale_jitter"])
-    settings = dataclasses.replace(PRESET_DEFAULTS[preset], **chosen)
-    _check_settings(settings)
-    return settings
-
-
-def _check_settings(s: Preset) -> None:
-    """Clear errors for values the Model Garden would reject late or obscurely."""
-    problems = []
-    for name in ("input_size", "steps", "batch_size", "steps_per_loop", "checkpoint_interval", "eval_interval",
-                 "val_batch_size"):
-        if not isinstance(getattr(s, name), int) or getattr(s, name) < 1:
-            problems.append(f"{name} must be a positive integer (got {getattr(s, name)!r})")
-    if s.model.get("backbone", {}).get("type") == "spinenet_mobile" and isinstance(s.input_size, int) \
-            and s.input_size % 128:
-        problems.append(f"input_size must be a multiple of 128 for Mobile SpineNet (got {s.input_size}; "
-                        "try 256 or 384)")
-    if isinstance(s.input_size, int) and s.input_size % 2 ** s.max_level:
-        problems.append(f"input_size {s.input_size} must be a multiple of 2**max_level = {2 ** s.max_level}")
-    if s.min_level > s.max_level:
-        problems.append(f"min_level {s.min_level} must not exceed max_level {s.max_level}")
-    if s.mixed_precision not in MIXED_PRECISION:
-        problems.append(f"mixed_precision must be one of {', '.join(MIXED_PRECISION)} (got {s.mixed_precision!r})")
-    if not (isinstance(s.gpus, int) and s.gpus >= 0) and s.gpus != "all":
-        problems.append(f"gpus must be a non-negative integer or 'all' (got {s.gpus!r})")
-    if s.learning_rate <= 0 or s.anchor_size <= 0:
-        problems.append("learning_rate and anchor_size must be positive")
-    if not (0 < s.scale_jitter[0] <= s.scale_jitter[1]) or len(s.scale_jitter) != 2:
-        problems.append(f"scale_jitter must be [min, max] with 0 < min <= max (got {list(s.scale_jitter)})")
-    if s.eval_steps == 0 or s.eval_steps < -1:
-        problems.append(f"eval_steps must be -1 (whole validation set) or positive (got {s.eval_steps})")
-    if problems:
-        raise SpatuleError("train: " + "; ".join(problems))
-
-
-def visible_gpus() -> int:
-    """How many GPUs TensorFlow sees (honours ``CUDA_VISIBLE_DEVICES``)."""
-    import tensorflow as tf
-
-    return len(tf.config.list_physical_devices("GPU"))
-
 
 def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "",
                       val_files: str | Sequence[str] = "", val_annotation: str = "",
-                      overrides: Optional[Mapping[str, Any]] = None) -> "ExperimentConfig":
-    """The Model Garden experiment for ``preset`` (see :data:`PRESET_DEFAULTS`).
+                      overrides: Optional[Mapping[str, Any]] = None, gpus: Optional[int] = None,
+                      pretrained: str | Path | None = None) -> "ExperimentConfig":
+    """The Model Garden experiment for ``preset`` (see :data:`PRESET_DEFAULTS`) on this machine.
 
     ``train_files``/``val_files``: TFRecord path(s) or glob(s) (e.g.
     ``results/tfrecords/train-*``); ``val_annotation``: the validation split's
     COCO JSON, whose image ids are the TFRecords' ``image/source_id`` (COCO
     evaluation reads its ground truth from it). ``overrides``: ``train.*`` of
     the workflow config (keys of :class:`Preset`; ``params``: raw nested Model
-    Garden overrides applied last). Does not depend on the model directory.
-    Returns a validated ``ExperimentConfig``.
+    Garden overrides applied last). ``gpus``: the GPUs TensorFlow sees (None:
+    ask it); the runtime section (strategy, GPU count, precision, XLA) follows
+    :func:`spatule.devices.device_plan`, which stops a GPU preset without GPU.
+    ``pretrained``: the folder of rule ``pretrained``, for ``init_checkpoint:
+    pretrained``. Does not depend on the model directory. Returns a validated
+    ``ExperimentConfig``.
     """
     from official.core import exp_factory
     from official.vision import registry_imports  # noqa: F401  (registers the experiments)
 
     s = resolve_preset(preset, overrides)
+    seen = visible_gpus() if gpus is None else int(gpus)
+    plan = device_plan(s, seen, diagnose(tf_build_info()) if seen == 0 else "", preset)
+    LOG.info("preset %s: %s", preset, plan.summary())
+    for note in plan.notes:
+        LOG.info("%s", note)
+    init_checkpoint = s.init_checkpoint or ""
+    if init_checkpoint == PRETRAINED:
+        if not pretrained:
+            raise SpatuleError(f"train.init_checkpoint: {PRETRAINED!r} (preset {preset}) means the checkpoint of "
+                               "rule pretrained, and no folder was given for it")
+        init_checkpoint = str(pretrained)
     config = exp_factory.get_exp_config(s.experiment)
-    gpus = visible_gpus() if s.gpus == "all" else int(s.gpus)
     loop = min(s.steps_per_loop, s.steps)
     # Orbit checkpoints at the end of a loop: keep the intervals multiples of the loop.
     checkpoint_every = max(loop, s.checkpoint_interval // loop * loop)
     eval_every = max(loop, min(s.eval_interval, s.steps) // loop * loop)
     warmup = min(s.warmup_steps, max(1, s.steps // 2))
-    data_dtype = "float32" if s.mixed_precision == "float32" else s.mixed_precision
     jitter_min, jitter_max = s.scale_jitter
     config.override({
-        "runtime": {"mixed_precision_dtype": s.mixed_precision,
-                    "loss_scale": "dynamic" if s.mixed_precision == "float16" else None,
-                    "distribution_strategy": s.distribution_strategy, "num_gpus": gpus},
+        "runtime": runtime_section(plan),
         "task": {
-            "init_checkpoint": s.init_checkpoint or "",
+            "init_checkpoint": init_checkpoint,
             "init_checkpoint_modules": s.init_checkpoint_modules,
             "annotation_file": str(val_annotation),
             "use_coco_metrics": True,
@@ -288,7 +122,7 @@ def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "
             },
             "train_data": {
                 "input_path": _paths(train_files), "is_training": True, "global_batch_size": s.batch_size,
-                "dtype": data_dtype, "shuffle_buffer_size": 1000, "drop_remainder": True, "seed": s.seed,
+                "dtype": plan.mixed_precision, "shuffle_buffer_size": 1000, "drop_remainder": True, "seed": s.seed,
                 "deterministic": bool(s.deterministic),
                 # no crowd boxes in our records (difficult tags are never pasted), and the parser's
                 # crowd-skipping graph breaks TensorFlow's deterministic tf.data rewrite
@@ -298,7 +132,7 @@ def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "
             },
             "validation_data": {
                 "input_path": _paths(val_files), "is_training": False, "global_batch_size": s.val_batch_size,
-                "dtype": data_dtype, "drop_remainder": False,
+                "dtype": plan.mixed_precision, "drop_remainder": False,
             },
         },
         "trainer": {
@@ -327,6 +161,15 @@ def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise SpatuleError(f"train: the experiment does not validate ({exc}); check train.params") from None
     return config
+
+
+def runtime_section(plan: DevicePlan) -> dict[str, Any]:
+    """The Model Garden ``runtime`` of a device plan: strategy and GPU count, mixed precision with
+    dynamic loss scaling for float16 (the optimizer becomes a ``LossScaleOptimizer``), XLA."""
+    return {"distribution_strategy": plan.strategy, "num_gpus": plan.gpus,
+            "mixed_precision_dtype": plan.mixed_precision,
+            "loss_scale": "dynamic" if plan.mixed_precision == "float16" else None,
+            "enable_xla": plan.enable_xla}
 
 
 def _paths(files: str | Sequence[str]) -> str:
@@ -437,24 +280,33 @@ def configure_tensorflow(threads: Optional[int] = None, log: Optional[logging.Lo
             log.debug("thread pools not changed: %s", exc)
 
 
-def _strategy(config: "ExperimentConfig", log: logging.Logger):
-    """The distribution strategy of ``config.runtime``, with a clear error when GPUs are missing."""
+def prepare_runtime(config: "ExperimentConfig", log: Optional[logging.Logger] = None):
+    """What :func:`train` sets before building the task: the Keras mixed-precision policy of
+    ``config.runtime`` (``mixed_float16`` for float16) and the distribution strategy."""
+    from official.modeling import performance
+
+    performance.set_mixed_precision_policy(config.runtime.mixed_precision_dtype or "float32")
+    return build_strategy(config, log)
+
+
+def build_strategy(config: "ExperimentConfig", log: Optional[logging.Logger] = None):
+    """The distribution strategy of ``config.runtime`` (see :func:`runtime_section`).
+
+    A config planned for more GPUs than TensorFlow sees here (made on another
+    machine) stops with the count of both instead of failing inside TensorFlow.
+    """
     from official.common import distribute_utils
 
     runtime = config.runtime
     seen = visible_gpus()
     if runtime.num_gpus > seen:
-        raise SpatuleError(f"train: the config asks for {runtime.num_gpus} GPU(s) but TensorFlow sees {seen} "
-                           f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); "
-                           "set train.gpus or use train.preset: demo on a CPU")
-    if runtime.mixed_precision_dtype == "float16" and seen == 0:
-        raise SpatuleError("train: float16 mixed precision needs a GPU and TensorFlow sees none; "
-                           "use train.preset: demo or train.mixed_precision: float32")
+        raise SpatuleError(f"train: the experiment was planned for {runtime.num_gpus} GPU(s) but TensorFlow sees "
+                           f"{seen} here (CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})")
     strategy = distribute_utils.get_distribution_strategy(
         distribution_strategy=runtime.distribution_strategy, num_gpus=runtime.num_gpus,
         all_reduce_alg=runtime.all_reduce_alg, tpu_address=runtime.tpu)
-    log.info("distribution strategy %s over %d replica(s), %d GPU(s) visible",
-             type(strategy).__name__, strategy.num_replicas_in_sync, seen)
+    (log or LOG).info("distribution strategy %s over %d replica(s) %s, %d GPU(s) visible", type(strategy).__name__,
+                      strategy.num_replicas_in_sync, list(strategy.extended.worker_devices), seen)
     return strategy
 
 
@@ -514,7 +366,6 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     """
     import tf_keras
     from official.core import task_factory, train_lib, train_utils
-    from official.modeling import performance
 
     log = log or LOG
     model_dir = Path(model_dir)
@@ -529,10 +380,9 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     start_step = latest_step(model_dir)
     config = _resolved_init_checkpoint(config, start_step, log)
     train_utils.serialize_config(config, str(model_dir))
-    performance.set_mixed_precision_policy(config.runtime.mixed_precision_dtype or "float32")
     if config.task.train_data.seed is not None:
         tf_keras.utils.set_random_seed(int(config.task.train_data.seed) + start_step)
-    strategy = _strategy(config, log)
+    strategy = prepare_runtime(config, log)
     train_outputs: list[dict[str, float]] = []
     eval_outputs: list[dict[str, float]] = []
     # Nothing left to train (a re-run after completion): evaluate the last checkpoint.
@@ -551,6 +401,11 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     path = Path(metrics_json) if metrics_json else model_dir / "metrics.json"
     # what the run learnt (the same bytes from the same config) apart from how long it took
     timing = {k: metrics[k] for k in TIMING_KEYS}
+    # where it ran: what the job got is what it used (on another machine this differs, not the weights' recipe)
+    timing["runtime"] = {"strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
+                         "devices": [d.rsplit("/", 1)[-1] for d in strategy.extended.worker_devices],
+                         "mixed_precision": config.runtime.mixed_precision_dtype,
+                         "enable_xla": bool(config.runtime.enable_xla)}
     path.write_text(json.dumps({k: v for k, v in metrics.items() if k not in TIMING_KEYS}, indent=2,
                                sort_keys=True) + "\n")
     (path.parent / "timing.json").write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n")
@@ -670,12 +525,6 @@ class Pretrained:
     folder: str
 
 
-PRETRAINED: dict[str, Pretrained] = {
-    # COCO RetinaNet R50-FPN 640 (AP 36.8), the Model Garden's model zoo; used for its backbone.
-    "retinanet-resnet50fpn": Pretrained(
-        url="https://storage.googleapis.com/tf_model_garden/vision/retinanet/retinanet-resnet50fpn.tar.gz",
-        sha256=None, folder="retinanet-resnet50fpn"),
-}
 
 
 def sha256sum(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -743,18 +592,14 @@ def unpack_checkpoint(tarball: str | Path, dest_dir: str | Path, sha256: Optiona
     return find_checkpoint(dest_dir)
 
 
-def pretrained_checkpoint(entry: str | Pretrained, resources: str | Path, fetch: bool = True) -> str:
+def pretrained_checkpoint(entry: Pretrained, resources: str | Path, fetch: bool = True) -> str:
     """The checkpoint prefix of a published checkpoint, fetched and unpacked under ``resources/pretrained``.
 
-    ``entry``: a :data:`PRETRAINED` name or a :class:`Pretrained`. The tarball
+    ``entry``: the config's ``pretrained`` section as a :class:`Pretrained`. The tarball
     goes to ``resources/pretrained/<name from the URL>`` (put it there by hand
     where there is no network; ``fetch=False`` refuses to download) and is
     unpacked into ``resources/pretrained/<folder>``. Already unpacked: returned as is.
     """
-    if isinstance(entry, str):
-        if entry not in PRETRAINED:
-            raise SpatuleError(f"unknown pretrained checkpoint {entry!r}; known: {', '.join(PRETRAINED)}")
-        entry = PRETRAINED[entry]
     folder = Path(resources) / "pretrained" / entry.folder
     try:
         return find_checkpoint(folder)

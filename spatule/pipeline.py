@@ -11,15 +11,18 @@ import json
 import logging
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from spatule.config import WORKFLOW_TRAIN_KEYS, train_overrides  # noqa: F401  (re-exported)
 from spatule.identities import assign_identities, describe_sources, identity_sources, read_identities_csv
 from spatule.labels import IndexSettings, index_labels, read_objects_csv, too_small_for_tiles, write_objects
+from spatule.presets import preset_of, train_overrides
 from spatule.problems import Severity, SpatuleError, enforce_policy, write_problems
 from spatule.split import SPLITS, SplitPlan, assign_groups, check_disjoint, cooccurrence_groups, photo_splits
 from spatule.tables import read_csv, write_csv
 from spatule.tags import extract_tags, read_tags, write_tags
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
+    from official.core.config_definitions import ExperimentConfig
 
 _log = logging.getLogger("spatule")
 
@@ -347,13 +350,46 @@ def coco_stage(split: str, shard_dirs: list[Path], tile_size: int, class_name: s
 
 # --- training and export -----------------------------------------------------------------------
 
-def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records: list[Path], val_json: Path,
-                model_dir: Path, metrics_json: Path, threads: int = 1, log: logging.Logger = _log) -> dict:
-    """Build the preset's Model Garden experiment and train it into ``model_dir`` (resuming)."""
-    from spatule.model import experiment_config, train as run_training
+def devices_stage(train: Mapping[str, Any], out_json: Path, log: logging.Logger = _log) -> dict:
+    """Rule ``devices``, before anything else for a preset that needs a GPU: what TensorFlow sees on a
+    training node and how the preset would run there; stops with the install hint when no GPU is
+    visible (in seconds, not after the synthesis)."""
+    from spatule.devices import describe, device_plan
 
-    config = experiment_config(str(train.get("preset", "demo")), [str(p) for p in train_records],
-                               [str(p) for p in val_records], str(val_json), train_overrides(train))
+    preset = str(train.get("preset", "demo"))
+    seen = describe()
+    for gpu in seen["gpus"]:
+        log.info("%s: %s, compute capability %s", gpu["device"], gpu["name"], gpu["compute_capability"])
+    plan = device_plan(preset_of(train), len(seen["gpus"]), seen["problem"], preset)
+    log.info("preset %s: %s", preset, plan.summary())
+    record = {**seen, "preset": preset, "plan": {"device": plan.device, "strategy": plan.strategy,
+                                                 "replicas": plan.replicas, "mixed_precision": plan.mixed_precision,
+                                                 "enable_xla": plan.enable_xla}}
+    out_json.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return record
+
+
+def training_experiment(train: Mapping[str, Any], train_records: Sequence[Path], val_records: Sequence[Path],
+                        val_json: Path, pretrained: Path | None = None, gpus: int | None = None,
+                        extra: Mapping[str, Any] | None = None) -> "ExperimentConfig":
+    """The experiment the training rules run: the ``train`` config section (preset + overrides, the
+    workflow keys left out), ``extra`` overrides on top, on the GPUs TensorFlow sees (``gpus``: a count
+    to plan for instead); ``pretrained``: the folder of rule ``pretrained`` (``pretrained.name``)."""
+    from spatule.model import experiment_config
+
+    overrides = {**train_overrides(train), **dict(extra or {})}
+    return experiment_config(str(train.get("preset", "demo")), [str(p) for p in train_records],
+                             [str(p) for p in val_records], str(val_json), overrides, gpus=gpus,
+                             pretrained=pretrained)
+
+
+def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records: list[Path], val_json: Path,
+                model_dir: Path, metrics_json: Path, threads: int = 1, pretrained: Path | None = None,
+                log: logging.Logger = _log) -> dict:
+    """Build the preset's Model Garden experiment and train it into ``model_dir`` (resuming)."""
+    from spatule.model import train as run_training
+
+    config = training_experiment(train, train_records, val_records, val_json, pretrained)
     log.info("preset %s: %s, input %s, %d steps, batch %d", train.get("preset", "demo"), config.task.model.backbone.type,
              config.task.model.input_size[:2], config.trainer.train_steps, config.task.train_data.global_batch_size)
     result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
@@ -371,18 +407,16 @@ def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_re
     (the synthetic tiles plus the hard negatives, dealt over the shards), then count the new model's false boxes on the photos the first
     model was counted on (``report_json``: ``before`` and ``after``)."""
     from spatule.inference import tile_detector
-    from spatule.model import checkpoint_detector, experiment_config, resolve_preset, train as run_training
+    from spatule.model import checkpoint_detector, train as run_training
     from spatule.negatives import false_boxes_per_photo, mining_settings
 
     settings = mining_settings(hard)
-    overrides = train_overrides(train)
-    first = resolve_preset(str(train.get("preset", "demo")), overrides)
-    overrides.update({"steps": settings.steps, "init_checkpoint": str(base_dir), "init_checkpoint_modules": "all",
-                      # a gentle restart: at the first round's peak rate the fine-tuning undoes what it learnt
-                      "learning_rate": settings.learning_rate or first.learning_rate / 20,
-                      "warmup_steps": max(1, min(first.warmup_steps, settings.steps // 10))})
-    config = experiment_config(str(train.get("preset", "demo")), [str(p) for p in train_records],
-                               [str(p) for p in val_records], str(val_json), overrides)
+    first = preset_of(train)
+    config = training_experiment(train, train_records, val_records, val_json, extra={
+        "steps": settings.steps, "init_checkpoint": str(base_dir), "init_checkpoint_modules": "all",
+        # a gentle restart: at the first round's peak rate the fine-tuning undoes what it learnt
+        "learning_rate": settings.learning_rate or first.learning_rate / 20,
+        "warmup_steps": max(1, min(first.warmup_steps, settings.steps // 10))})
     log.info("round 2: %d steps from %s at learning rate %g", settings.steps, base_dir,
              config.trainer.optimizer_config.learning_rate.cosine.initial_learning_rate)
     result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)

@@ -102,12 +102,11 @@ def seeds(config: Mapping[str, Any]) -> dict[str, int | None]:
     train = dict(config.get("train") or {})
     train_seed = train.get("seed")
     if train_seed is None:
-        from spatule.config import train_overrides
-        from spatule.model import resolve_preset
+        from spatule.presets import preset_of
         from spatule.problems import SpatuleError
 
         try:
-            train_seed = resolve_preset(str(train.get("preset", "demo")), train_overrides(train)).seed
+            train_seed = preset_of(train).seed
         except SpatuleError:  # a bad train section fails the parse and the train job, with its message
             train_seed = None
     return {"demo.seed": get("demo"), "split.seed": get("split"), "synth.seed": get("synth"),

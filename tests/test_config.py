@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from spatule.config import compile_name_pattern, config_problems, train_overrides
+from spatule.config import compile_name_pattern, config_problems
+from spatule.presets import train_overrides
 from spatule.problems import SpatuleError
 
 
@@ -63,5 +64,6 @@ def test_name_pattern_groups_and_train_overrides():
     assert compile_name_pattern(r"(?P<identity>[A-Z0-9]{4})").groupindex == {"identity": 1}
     with pytest.raises(SpatuleError, match="only 'class' and 'identity'"):
         compile_name_pattern(r"(?P<code>\w+)")
-    assert train_overrides({"preset": "smoke", "threads": 2, "steps": 8, "batch_size": None, "mem_mb": 1}) == {
-        "steps": 8}
+    # gpus is what the job asks the scheduler for, never an experiment setting
+    assert train_overrides({"preset": "smoke", "threads": 2, "gpus": 1, "steps": 8, "batch_size": None,
+                            "mem_mb": 1}) == {"steps": 8}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import shutil
 import tarfile
@@ -289,7 +290,9 @@ def test_tflite_runs_and_agrees_with_the_saved_model(smoke, exported, tile):
 
 @pytest.mark.parametrize("preset", model.PRESETS)
 def test_every_preset_validates_with_two_classes_and_the_inputs(preset, data):
-    config = model.experiment_config(preset, **data)
+    # the gpu preset is planned for one (faked) GPU: on none it stops (test_devices)
+    gpus = 1 if model.PRESET_DEFAULTS[preset].needs_gpu else 0
+    config = model.experiment_config(preset, gpus=gpus, pretrained="resources/pretrained/coco", **data)
     config.validate()
     task = config.task
     assert task.model.num_classes == 2
@@ -322,22 +325,62 @@ def test_demo_anchors_cover_tags_at_its_input_size(data):
 
 
 def test_gpu_preset_is_mixed_precision_mirrored_and_initialised(data):
-    config = model.experiment_config("gpu", overrides={"gpus": 2}, **data)
-    assert config.runtime.mixed_precision_dtype in ("float16", "bfloat16")
+    config = model.experiment_config("gpu", gpus=2, pretrained="resources/pretrained/coco", **data)
+    assert config.runtime.mixed_precision_dtype == "float16" and config.runtime.loss_scale == "dynamic"
     assert config.task.train_data.dtype == config.runtime.mixed_precision_dtype
     assert config.runtime.distribution_strategy == "mirrored" and config.runtime.num_gpus == 2
     assert config.task.model.input_size == [640, 640, 3] and config.task.model.backbone.type == "resnet"
-    assert config.task.init_checkpoint and config.task.init_checkpoint_modules == "backbone"
+    assert config.task.init_checkpoint == "resources/pretrained/coco"
+    assert config.task.init_checkpoint_modules == "backbone,decoder"
     for side in (30, 60, 120, 190):
         assert model.anchor_coverage(config, side, side / 2) >= 0.5, side
-    bf16 = model.experiment_config("gpu", overrides={"mixed_precision": "bfloat16"}, **data)
+    bf16 = model.experiment_config("gpu", gpus=1, overrides={"mixed_precision": "bfloat16", "init_checkpoint": ""},
+                                   **data)
     assert bf16.runtime.mixed_precision_dtype == "bfloat16" and bf16.runtime.loss_scale is None
+    assert bf16.runtime.distribution_strategy == "one_device" and bf16.task.init_checkpoint == ""
+    xla = model.experiment_config("gpu", gpus=1, overrides={"enable_xla": True, "init_checkpoint": ""}, **data)
+    assert xla.runtime.enable_xla is True and config.runtime.enable_xla is False
+    with pytest.raises(SpatuleError, match="rule pretrained"):
+        model.experiment_config("gpu", gpus=1, **data)  # 'pretrained' without the folder it names
+
+
+def test_gpu_preset_restores_every_backbone_and_decoder_variable_from_a_coco_checkpoint(data, tmp_path):
+    """The Model Garden's COCO RetinaNet R50-FPN checkpoint, made here: same architecture, a 91-class
+    head, weights moved off their initial values so that a restored variable cannot pass by chance."""
+    from official.core import task_factory
+
+    def build(num_classes: int, init: str):
+        config = model.experiment_config("gpu", gpus=1, overrides={
+            "input_size": 256, "init_checkpoint": init, "params": {"task": {"model": {"num_classes": num_classes}}}},
+            **data)
+        task = task_factory.get_task(config.task)
+        return config, task, task.build_model()
+
+    _, _, coco = build(91, "")
+    rng = np.random.default_rng(0)
+    for variable in coco.variables:
+        variable.assign(variable + rng.normal(0.0, 0.1, variable.shape).astype(variable.dtype.as_numpy_dtype))
+    tf.train.Checkpoint(backbone=coco.backbone, decoder=coco.decoder, head=coco.head).save(
+        str(tmp_path / "coco" / "ckpt"))
+    config, task, tags = build(2, str(tmp_path / "coco"))
+    config = model._resolved_init_checkpoint(config, 0, logging.getLogger("test"))  # as train() resolves it
+    task.initialize(tags)  # what the trainer calls when the model folder has no checkpoint
+    for part in ("backbone", "decoder"):
+        mine, theirs = getattr(tags, part).variables, getattr(coco, part).variables
+        assert len(mine) == len(theirs) > 0, part
+        for a, b in zip(mine, theirs):
+            # the same layer in both (names differ only by Keras's per-process uniquifying suffix)
+            assert a.shape == b.shape and np.array_equal(a.numpy(), b.numpy()), (part, a.name, b.name)
+    # the head is new (2 classes, not 91) and starts from scratch: none of its variables comes from COCO
+    restored = [v.name for v in tags.head.variables
+                if any(v.shape == w.shape and np.array_equal(v.numpy(), w.numpy()) for w in coco.head.variables)]
+    assert tags.head.variables and restored == []
 
 
 def test_overrides_reach_the_experiment(data):
     config = model.experiment_config("demo", overrides={
         "preset": "demo", "input_size": 384, "steps": 120, "batch_size": 4, "learning_rate": 0.02,
-        "anchor_size": 2.0, "init_checkpoint": "ckpts/x", "init_checkpoint_modules": "all", "gpus": None,
+        "anchor_size": 2.0, "init_checkpoint": "ckpts/x", "init_checkpoint_modules": "all", "gpus": 2,
         "params": {"task": {"model": {"head": {"num_filters": 64}}}}}, **data)
     assert config.task.model.input_size == [384, 384, 3] and config.trainer.train_steps == 120
     assert config.task.train_data.global_batch_size == 4 and config.task.model.anchor.anchor_size == 2.0
@@ -352,7 +395,7 @@ def test_overrides_reach_the_experiment(data):
     ({"stepz": 3}, "unknown key.*stepz"),
     ({"input_size": 320}, "multiple of 128"),
     ({"mixed_precision": "float8"}, "mixed_precision"),
-    ({"gpus": -1}, "gpus"),
+    ({"distribution_strategy": "mirrored"}, "unknown key.*distribution_strategy"),
     ({"min_level": 5, "max_level": 4}, "min_level 5 must not exceed max_level 4"),
     ({"params": {"task": {"no_such_key": 1}}}, "train.params.*no_such_key"),
 ])

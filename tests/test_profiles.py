@@ -45,15 +45,18 @@ def job_block(dry_run_output: str, rule: str) -> str:
 @pytest.mark.workflow
 @pytest.mark.parametrize("profile", ["slurm", "local", "cluster-generic"])
 def test_dry_run_with_each_profile_plans_the_whole_workflow(tmp_path: Path, profile: str):
-    config = tmp_path / "all.yaml"  # every optional stage on: the hard-negative round and TFLite
-    config.write_text(yaml.safe_dump({"hard_negatives": {"enabled": True}, "export": {"tflite": True}}))
+    # every optional stage on: the gpu preset's devices check, the hard-negative round and TFLite; the
+    # shipped train.gpus (0) under the profile's set-resources, as a user runs it (no download: not planned)
+    config = tmp_path / "all.yaml"
+    config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "init_checkpoint": ""},
+                                      "hard_negatives": {"enabled": True}, "export": {"tflite": True}}))
     result = snakemake(tmp_path / "w", "-n", "--profile", str(PROFILES / profile), configfile=config)
     output = result.stdout + result.stderr
     assert planned_jobs(output) == rules_defined() - {"pretrained"}
     counts = job_counts(output)
     assert counts["synthesize"] == 3 * SHARDS  # every shard of every split is a job of its own
-    assert counts["train"] == counts["train_hard"] == 1
-    for rule in ("train", "train_hard"):  # the GPU jobs
+    assert counts["train"] == counts["train_hard"] == counts["devices"] == 1
+    for rule in ("devices", "train", "train_hard"):  # the GPU jobs
         assert "gpu=1" in job_block(output, rule), rule
     for rule in ("synthesize", "coco", "mine_negatives", "export", "tflite", "detect"):
         assert "gpu=" not in job_block(output, rule), rule

@@ -47,8 +47,10 @@ def test_dry_run_of_the_default_config_plans_every_rule(tmp_path: Path):
     defined = rules_defined()
     assert {"demo_data", "index_labels", "extract_tags", "split", "all"} <= defined
     # the checkpoint download is only needed by presets that start from it (see the gpu test below);
-    # the TFLite conversion only with export.tflite; the hard-negative round only with hard_negatives.enabled
-    assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained", "tflite", "mine_negatives", "train_hard"}
+    # the TFLite conversion only with export.tflite; the hard-negative round only with hard_negatives.enabled;
+    # the devices check only for a preset that needs a GPU
+    assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained", "tflite", "mine_negatives",
+                                                                     "train_hard", "devices"}
 
 
 def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_path: Path):
@@ -60,6 +62,9 @@ def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_p
     assert planned_jobs(output) == rules_defined()
     train_job = output.split("rule train:", 1)[1].split("\n\n", 1)[0]
     assert "resources/pretrained/retinanet-resnet50fpn" in train_job and "gpu=2" in train_job
+    assert "results/model/devices.json" in train_job  # the GPU check first
+    devices_job = output.split("rule devices:", 1)[1].split("\n\n", 1)[0]
+    assert "gpu=2" in devices_job
     # the second round trains on the same GPUs and the export takes its model
     hard_job = output.split("rule train_hard:", 1)[1].split("\n\n", 1)[0]
     assert "results/tfrecords/hard-train-00000-of-" in hard_job and "gpu=2" in hard_job
