@@ -36,6 +36,7 @@ include: "rules/provenance.smk"
 
 
 rule all:
+    default_target: True
     input:
         rules.split.output,
         expand("results/tiles/{split}.json", split=SPLITS),
@@ -47,4 +48,3 @@ rule all:
         rules.detect.output,
         rules.report.output,
         rules.provenance.output,
-    default_target: True

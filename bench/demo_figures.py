@@ -27,12 +27,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from spatule.labels import read_objects_csv  # noqa: E402
-import numpy as np  # noqa: E402
+from spatule.labels import read_objects_csv
+import numpy as np
 
-from spatule.detect import iou_matrix  # noqa: E402
-from spatule.metrics import ImageDetections, ImageTruth, match_detections, match_image  # noqa: E402
-from spatule.tables import read_csv  # noqa: E402
+from spatule.detect import iou_matrix
+from spatule.metrics import ImageDetections, ImageTruth, match_detections, match_image
+from spatule.tables import read_csv
 
 METRICS = ("results/model/metrics.json", "results/model-hard/metrics.json", "results/eval/synthetic/metrics.json",
            "results/eval/real/metrics.json")

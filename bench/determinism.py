@@ -49,7 +49,7 @@ def run(records: dict, steps: int, deterministic: bool, threads: int) -> dict:
         code = ONE_RUN.format(repo=str(REPO), records=records, steps=steps, loop=max(1, steps // 6),
                               deterministic=deterministic, model_dir=model_dir, threads=threads)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    line = next((text for text in out.stdout.splitlines() if text.startswith("RESULT ")), None)
     if out.returncode or line is None:
         raise SystemExit(f"training run failed:\n{out.stderr[-3000:]}")
     return json.loads(line[len("RESULT "):])

@@ -42,7 +42,7 @@ def run(workdir: Path, rate: float, threads: int) -> dict:
         code = ONE_RUN.format(repo=str(REPO), workdir=str(workdir.resolve()), rate=rate, model_dir=model_dir,
                               threads=threads)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    line = next((text for text in out.stdout.splitlines() if text.startswith("RESULT ")), None)
     if out.returncode or line is None:
         raise SystemExit(f"training at {rate} failed:\n{out.stderr[-3000:]}")
     return {"learning_rate": rate, **json.loads(line[len("RESULT "):])}

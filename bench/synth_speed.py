@@ -48,17 +48,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from spatule.identities import assign_identities, read_identities_csv  # noqa: E402
-from spatule.images import read_photo  # noqa: E402
-from spatule.labels import IndexSettings, index_labels, write_objects  # noqa: E402
-from spatule.pipeline import synth_sources  # noqa: E402
-from spatule.problems import write_problems  # noqa: E402
-from spatule.synth import (SynthSettings, TileSpec, plan_split, prepare_crop, render_shard,  # noqa: E402
+from spatule.identities import assign_identities, read_identities_csv
+from spatule.images import read_photo
+from spatule.labels import IndexSettings, index_labels, write_objects
+from spatule.pipeline import synth_sources
+from spatule.problems import write_problems
+from spatule.synth import (SynthSettings, TileSpec, plan_split, prepare_crop, render_shard,
                            shard_tiles, tile_xml)
-from spatule.tags import extract_tags, write_tags  # noqa: E402
+from spatule.tags import extract_tags, write_tags
 
 SPLIT = "train"
 CLASS_NAME = "tag"

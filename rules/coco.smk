@@ -13,14 +13,14 @@ rule coco:
             category="Synthetic tiles",
             labels={"split": "{split}"},
         ),
+    log:
+        "logs/coco/{split}.log",
     wildcard_constraints:
         split="train|val|test",
+    conda:
+        DATA_ENV
     params:
         tile_size=config["synth"]["tile_size"],
         class_name=config["labels"]["class_name"],
-    log:
-        "logs/coco/{split}.log",
-    conda:
-        DATA_ENV
     script:
         "../scripts/coco.py"

@@ -5,7 +5,6 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-
 validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 
 sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the schema cannot express

@@ -5,14 +5,14 @@ rule demo_data:
     output:
         photos=directory("resources/demo/photos"),
         identities="resources/demo/identities.csv",
-    params:
-        demo=config["demo"],
-        info_bar_px=config["camera"]["info_bar_px"],
     log:
         "logs/demo_data.log",
     benchmark:
         "benchmarks/demo_data.tsv"
     conda:
         DATA_ENV
+    params:
+        demo=config["demo"],
+        info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/demo_data.py"

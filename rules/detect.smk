@@ -17,6 +17,13 @@ rule detect:
             category="Detection on new photos",
             labels={"figure": "detections"},
         ),
+    log:
+        "logs/detect.log",
+    benchmark:
+        "benchmarks/detect.tsv"
+    conda:
+        TF_ENV
+    threads: 4
     params:
         detect=config["detect"],
         tile_size=config["synth"]["tile_size"],
@@ -24,12 +31,5 @@ rule detect:
         margin_px=config["tags"]["margin_px"],
         margin_fraction=config["tags"]["margin_fraction"],
         exif_orientation=config["labels"].get("exif_orientation", "auto"),
-    threads: 4
-    log:
-        "logs/detect.log",
-    benchmark:
-        "benchmarks/detect.tsv"
-    conda:
-        TF_ENV
     script:
         "../scripts/detect.py"

@@ -18,17 +18,17 @@ rule evaluate_synthetic:
             subcategory="Synthetic test tiles",
             labels={"set": "synthetic", "figure": "detections vs truth"},
         ),
-    params:
-        detect={k: v for k, v in config["detect"].items() if k != "images"},
-        evaluate=config["evaluate"],
-        tile_size=config["synth"]["tile_size"],
-    threads: 2
     log:
         "logs/evaluate/synthetic.log",
     benchmark:
         "benchmarks/evaluate/synthetic.tsv"
     conda:
         TF_ENV
+    threads: 2
+    params:
+        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        evaluate=config["evaluate"],
+        tile_size=config["synth"]["tile_size"],
     script:
         "../scripts/evaluate_synthetic.py"
 
@@ -52,17 +52,17 @@ rule evaluate_real:
             subcategory="Real held-out photos",
             labels={"set": "real", "figure": "detections vs truth"},
         ),
-    params:
-        detect={k: v for k, v in config["detect"].items() if k != "images"},
-        evaluate=config["evaluate"],
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
-    threads: 4
     log:
         "logs/evaluate/real.log",
     benchmark:
         "benchmarks/evaluate/real.tsv"
     conda:
         TF_ENV
+    threads: 4
+    params:
+        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        evaluate=config["evaluate"],
+        tile_size=config["synth"]["tile_size"],
+        info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/evaluate_real.py"

@@ -7,13 +7,13 @@ rule export:
         metrics=final_model(),
     output:
         saved_model=directory("results/exported/saved_model"),
-    threads: 2
     log:
         "logs/export.log",
     benchmark:
         "benchmarks/export.tsv"
     conda:
         TF_ENV
+    threads: 2
     script:
         "../scripts/export.py"
 
@@ -23,12 +23,12 @@ rule tflite:
         metrics=final_model(),
     output:
         tflite="results/exported/model.tflite",
-    threads: 2
     log:
         "logs/tflite.log",
     benchmark:
         "benchmarks/tflite.tsv"
     conda:
         TF_ENV
+    threads: 2
     script:
         "../scripts/export.py"

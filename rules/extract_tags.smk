@@ -8,15 +8,15 @@ rule extract_tags:
     output:
         crops=directory("results/tags/crops"),
         tags="results/tags/tags.csv",
-    params:
-        margin_px=config["tags"]["margin_px"],
-        margin_fraction=config["tags"]["margin_fraction"],
-    threads: 2
     log:
         "logs/extract_tags.log",
     benchmark:
         "benchmarks/extract_tags.tsv"
     conda:
         DATA_ENV
+    threads: 2
+    params:
+        margin_px=config["tags"]["margin_px"],
+        margin_fraction=config["tags"]["margin_fraction"],
     script:
         "../scripts/extract_tags.py"

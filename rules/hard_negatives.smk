@@ -15,6 +15,13 @@ rule mine_negatives:
         tiles=directory("results/negatives/tiles"),
         round_two=tfrecord_names("train", prefix="hard-"),
         summary="results/negatives/summary.json",
+    log:
+        "logs/mine_negatives.log",
+    benchmark:
+        "benchmarks/mine_negatives.tsv"
+    conda:
+        TF_ENV
+    threads: 4
     params:
         hard=config["hard_negatives"],
         detect={k: v for k, v in config["detect"].items() if k != "images"},
@@ -22,13 +29,6 @@ rule mine_negatives:
         jpeg_quality=config["synth"].get("jpeg_quality", 92),
         info_bar_px=config["camera"]["info_bar_px"],
         class_name=config["labels"]["class_name"],
-    threads: 4
-    log:
-        "logs/mine_negatives.log",
-    benchmark:
-        "benchmarks/mine_negatives.tsv"
-    conda:
-        TF_ENV
     script:
         "../scripts/mine_negatives.py"
 
@@ -48,22 +48,22 @@ rule train_hard:
     output:
         metrics="results/model-hard/metrics.json",
         report="results/model-hard/hard_negatives.json",
-    params:
-        train=config["train"],
-        hard=config["hard_negatives"],
-        detect={k: v for k, v in config["detect"].items() if k != "images"},
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
-    threads: int(config["train"]["threads"])
-    resources:
-        gpu=int(config["train"]["gpus"]),
-        runtime=int(config["train"]["runtime_min"]),
-        mem_mb=int(config["train"]["mem_mb"]),
     log:
         "logs/train_hard.log",
     benchmark:
         "benchmarks/train_hard.tsv"
     conda:
         TF_ENV
+    threads: int(config["train"]["threads"])
+    resources:
+        gpu=int(config["train"]["gpus"]),
+        runtime=int(config["train"]["runtime_min"]),
+        mem_mb=int(config["train"]["mem_mb"]),
+    params:
+        train=config["train"],
+        hard=config["hard_negatives"],
+        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        tile_size=config["synth"]["tile_size"],
+        info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/train_hard.py"

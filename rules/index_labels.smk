@@ -8,16 +8,16 @@ rule index_labels:
     output:
         objects="results/labels/objects.csv",
         problems="results/labels/problems.csv",
-    params:
-        labels=config["labels"],
-        # photos too small for one tile are recorded here, not dropped later without a word
-        synth={k: v for k, v in config["synth"].items() if k in ("tile_size", "use_labelled_regions")},
-    threads: 2
     log:
         "logs/index_labels.log",
     benchmark:
         "benchmarks/index_labels.tsv"
     conda:
         DATA_ENV
+    threads: 2
+    params:
+        labels=config["labels"],
+        # photos too small for one tile are recorded here, not dropped later without a word
+        synth={k: v for k, v in config["synth"].items() if k in ("tile_size", "use_labelled_regions")},
     script:
         "../scripts/index_labels.py"

@@ -10,13 +10,13 @@ rule provenance:
         identities=identities_input(),
     output:
         "results/provenance.json",
-    params:
-        config=config,
-        snakemake_version=_snakemake.__version__,
-    threads: 2
     log:
         "logs/provenance.log",
     conda:
         TF_ENV
+    threads: 2
+    params:
+        config=config,
+        snakemake_version=_snakemake.__version__,
     script:
         "../scripts/provenance.py"

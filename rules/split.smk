@@ -10,11 +10,11 @@ rule split:
         backgrounds="results/split/backgrounds.csv",
         photos="results/split/photos.csv",
         summary="results/split/summary.json",
-    params:
-        split=config["split"],
     log:
         "logs/split.log",
     conda:
         DATA_ENV
+    params:
+        split=config["split"],
     script:
         "../scripts/split.py"

@@ -13,19 +13,19 @@ rule synthesize:
         photos=rules.split.output.photos,
     output:
         directory("results/tiles/{split}/shard-{shard}"),
-    wildcard_constraints:
-        split="train|val|test",
-        shard=r"\d+",
-    params:
-        synth=config["synth"],
-        info_bar_px=config["camera"]["info_bar_px"],
-        class_name=config["labels"]["class_name"],
-    threads: 2
     log:
         "logs/synthesize/{split}-{shard}.log",
     benchmark:
         "benchmarks/synthesize/{split}-{shard}.tsv"
+    wildcard_constraints:
+        split="train|val|test",
+        shard=r"\d+",
     conda:
         DATA_ENV
+    threads: 2
+    params:
+        synth=config["synth"],
+        info_bar_px=config["camera"]["info_bar_px"],
+        class_name=config["labels"]["class_name"],
     script:
         "../scripts/synthesize.py"

@@ -8,15 +8,15 @@
 rule devices:
     output:
         devices="results/model/devices.json",
-    params:
-        train=config["train"],
-    priority: 50
-    resources:
-        gpu=int(config["train"]["gpus"]),
     log:
         "logs/devices.log",
+    priority: 50
     conda:
         TF_ENV
+    resources:
+        gpu=int(config["train"]["gpus"]),
+    params:
+        train=config["train"],
     script:
         "../scripts/devices.py"
 
@@ -31,20 +31,20 @@ rule train:
         devices=devices_input(),
     output:
         metrics="results/model/metrics.json",
-    params:
-        train=config["train"],
-        pretrained=pretrained_folder(),
-    threads: int(config["train"]["threads"])
-    resources:
-        gpu=int(config["train"]["gpus"]),
-        runtime=int(config["train"]["runtime_min"]),
-        mem_mb=int(config["train"]["mem_mb"]),
     log:
         "logs/train.log",
     benchmark:
         "benchmarks/train.tsv"
     conda:
         TF_ENV
+    threads: int(config["train"]["threads"])
+    resources:
+        gpu=int(config["train"]["gpus"]),
+        runtime=int(config["train"]["runtime_min"]),
+        mem_mb=int(config["train"]["mem_mb"]),
+    params:
+        train=config["train"],
+        pretrained=pretrained_folder(),
     script:
         "../scripts/train.py"
 
@@ -58,11 +58,11 @@ localrules:
 rule pretrained:
     output:
         directory(pretrained_folder()),
-    params:
-        pretrained=config["pretrained"],
     log:
         "logs/pretrained.log",
     conda:
         TF_ENV
+    params:
+        pretrained=config["pretrained"],
     script:
         "../scripts/pretrained.py"

@@ -3,23 +3,23 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821  (the spatule package)
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.inference import search_settings, detect_stage, load_model_detector  # noqa: E402
-from spatule.smk import logged_step  # noqa: E402
+from spatule.inference import search_settings, detect_stage, load_model_detector
+from spatule.smk import logged_step
 
-with logged_step(snakemake) as log:  # noqa: F821
+with logged_step(snakemake) as log:
     detect_stage(
-        images_dir=Path(snakemake.input.images),  # noqa: F821
-        detector=load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log),  # noqa: F821
-        settings=search_settings(snakemake.params.detect, int(snakemake.params.tile_size),  # noqa: F821
-                                 Path(snakemake.input.objects), int(snakemake.params.info_bar_px), log),  # noqa: F821
-        detections_csv=Path(snakemake.output.detections),  # noqa: F821
-        photos_csv=Path(snakemake.output.photos),  # noqa: F821
-        crops_dir=Path(snakemake.output.crops),  # noqa: F821
-        sheet=Path(snakemake.output.sheet),  # noqa: F821
-        margin_px=int(snakemake.params.margin_px),  # noqa: F821
-        margin_fraction=float(snakemake.params.margin_fraction),  # noqa: F821
-        apply_orientation=snakemake.params.exif_orientation == "apply",  # noqa: F821
+        images_dir=Path(snakemake.input.images),
+        detector=load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log),
+        settings=search_settings(snakemake.params.detect, int(snakemake.params.tile_size),
+                                 Path(snakemake.input.objects), int(snakemake.params.info_bar_px), log),
+        detections_csv=Path(snakemake.output.detections),
+        photos_csv=Path(snakemake.output.photos),
+        crops_dir=Path(snakemake.output.crops),
+        sheet=Path(snakemake.output.sheet),
+        margin_px=int(snakemake.params.margin_px),
+        margin_fraction=float(snakemake.params.margin_fraction),
+        apply_orientation=snakemake.params.exif_orientation == "apply",
         log=log,
     )

@@ -3,22 +3,22 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821  (the spatule package)
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.evaluate import EvalOutputs, evaluate_real_stage, factory  # noqa: E402
-from spatule.inference import search_settings, load_model_detector  # noqa: E402
-from spatule.smk import logged_step  # noqa: E402
+from spatule.evaluate import EvalOutputs, evaluate_real_stage, factory
+from spatule.inference import search_settings, load_model_detector
+from spatule.smk import logged_step
 
-with logged_step(snakemake) as log:  # noqa: F821
-    evaluate = snakemake.params.evaluate  # noqa: F821
+with logged_step(snakemake) as log:
+    evaluate = snakemake.params.evaluate
     evaluate_real_stage(
-        labels_dir=Path(snakemake.input.labels),  # noqa: F821
-        tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},  # noqa: F821
-        detector=factory(lambda: load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log)),  # noqa: F821
-        settings=search_settings(snakemake.params.detect, int(snakemake.params.tile_size),  # noqa: F821
-                                 Path(snakemake.input.objects), int(snakemake.params.info_bar_px), log),  # noqa: F821
+        labels_dir=Path(snakemake.input.labels),
+        tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},
+        detector=factory(lambda: load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log)),
+        settings=search_settings(snakemake.params.detect, int(snakemake.params.tile_size),
+                                 Path(snakemake.input.objects), int(snakemake.params.info_bar_px), log),
         threshold=float(evaluate["score_threshold"]),
         min_score=float(evaluate["min_score"]),
-        outputs=EvalOutputs(*(Path(snakemake.output[k]) for k in ("metrics", "detections", "pr_curve", "sheet"))),  # noqa: F821
+        outputs=EvalOutputs(*(Path(snakemake.output[k]) for k in ("metrics", "detections", "pr_curve", "sheet"))),
         log=log,
     )

@@ -42,8 +42,6 @@ from spatule.tables import read_csv, write_csv
 
 _log = logging.getLogger("spatule")
 
-SETS = ("synthetic", "real")
-
 NOT_DOUBTFUL = frozenset({"other_class", "duplicate_object"})
 """Skipped objects that cannot be an unlabelled tag: another class by design, a duplicate of a kept box."""
 
@@ -188,15 +186,6 @@ def write_eval_detections(path: Path, detections: Mapping[str, ImageDetections])
     rows = [[name, *(round(float(v), 1) for v in box), round(float(score), 4)]
             for name in sorted(detections) for box, score in zip(detections[name].boxes, detections[name].scores)]
     write_csv(path, EVAL_DETECTION_COLUMNS, rows)
-
-
-def read_eval_detections(path: Path) -> dict[str, ImageDetections]:
-    """An evaluation's ``detections.csv`` back per image."""
-    found: dict[str, list[tuple[tuple[float, float, float, float], float]]] = {}
-    for r in read_csv(path):
-        found.setdefault(r["image"], []).append(
-            ((float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])), float(r["score"])))
-    return {k: ImageDetections(tuple(b for b, _ in v), tuple(s for _, s in v)) for k, v in found.items()}
 
 
 def write_pr_curve(path: Path, curve: Sequence[Mapping[str, float]]) -> None:

@@ -304,12 +304,3 @@ def load_model_detector(saved_model: Path, threads: int | None = None,
 
     configure_tensorflow(threads, log)
     return tile_detector(load_detector(saved_model))
-
-
-def read_table_boxes(rows: Iterable[Mapping[str, str]]) -> dict[str, list[Detection]]:
-    """``detections.csv`` rows back into detections per photo."""
-    out: dict[str, list[Detection]] = {}
-    for r in rows:
-        out.setdefault(r["photo"], []).append(
-            Detection(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"]), float(r["score"])))
-    return out

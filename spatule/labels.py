@@ -169,7 +169,8 @@ def resolve_photo(xml_rel: str, annotation: VocAnnotation,
         base = PureWindowsPath(wanted).name  # drops both / and \ directory parts
         if base != wanted:
             problems.append(_problem(xml_rel, None, "filename_has_path", Severity.WARNING, Action.USED,
-                                     f"<filename> {wanted[:80]!r} carries a path; only {base!r} in the XML's folder is looked for"))
+                                     f"<filename> {wanted[:80]!r} carries a path; only {base!r} in the XML's "
+                                     "folder is looked for"))
         candidates = folder.get(base.lower(), [])
         exact = [c for c in candidates if PurePosixPath(c).name == base]
         if exact:
@@ -217,7 +218,8 @@ def _px(value: float) -> int:
     return int(math.floor(value + 0.5))
 
 
-def check_box(box: Box, width: int, height: int, tolerance_px: int) -> tuple[tuple[int, int, int, int] | None, str, str]:
+def check_box(box: Box, width: int, height: int,
+              tolerance_px: int) -> tuple[tuple[int, int, int, int] | None, str, str]:
     """Validate a box against the image: ``(box, code, detail)``.
 
     Returns the integer box (clipped when it overshoots the border by at most
@@ -226,7 +228,8 @@ def check_box(box: Box, width: int, height: int, tolerance_px: int) -> tuple[tup
     """
     x0, y0, x1, y1 = (_px(v) for v in box)
     if x0 > x1 or y0 > y1:
-        return None, "inverted_box", f"inverted box: xmin {x0} > xmax {x1}" if x0 > x1 else f"inverted box: ymin {y0} > ymax {y1}"
+        detail = f"xmin {x0} > xmax {x1}" if x0 > x1 else f"ymin {y0} > ymax {y1}"
+        return None, "inverted_box", f"inverted box: {detail}"
     if x0 == x1 or y0 == y1:
         return None, "empty_box", f"zero-area box ({x1 - x0}x{y1 - y0} px)"
     if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
@@ -234,11 +237,13 @@ def check_box(box: Box, width: int, height: int, tolerance_px: int) -> tuple[tup
     overshoot = {"left": -x0, "top": -y0, "right": x1 - width, "bottom": y1 - height}
     worst_side, worst = max(overshoot.items(), key=lambda kv: kv[1])
     if worst > tolerance_px:
-        return None, "box_outside", (f"box ({x0},{y0},{x1},{y1}) extends {worst} px beyond the {worst_side} border of the "
-                                     f"{width}x{height} photo (more than labels.border_tolerance_px={tolerance_px})")
+        return None, "box_outside", (f"box ({x0},{y0},{x1},{y1}) extends {worst} px beyond the {worst_side} border "
+                                     f"of the {width}x{height} photo (more than "
+                                     f"labels.border_tolerance_px={tolerance_px})")
     clipped = (max(x0, 0), max(y0, 0), min(x1, width), min(y1, height))
     if clipped != (x0, y0, x1, y1):
-        return clipped, "box_clipped", f"box ({x0},{y0},{x1},{y1}) overshoots the border by {worst} px; clipped to {clipped}"
+        return clipped, "box_clipped", (f"box ({x0},{y0},{x1},{y1}) overshoots the border by {worst} px; "
+                                        f"clipped to {clipped}")
     return clipped, "ok", ""
 
 
@@ -281,7 +286,8 @@ def read_objects(xml_rel: str, photo_rel: str, annotation: VocAnnotation, info: 
 
 
 def _object_row(obj: VocObject, pattern: re.Pattern[str], settings: IndexSettings, width: int, height: int,
-                seen: dict[tuple[int, int, int, int], int], common: dict) -> tuple[LabelledObject | None, Problem | None]:
+                seen: dict[tuple[int, int, int, int], int],
+                common: dict) -> tuple[LabelledObject | None, Problem | None]:
     xml_rel = common["xml"]
     name = obj.name.strip()
     if not name:
@@ -411,7 +417,8 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
     unlabelled = [p for p in scan.photos if p not in labelled_photos and _folder_stem(p) not in unusable]
     to_probe = sorted(labelled_photos) + (unlabelled if settings.unlabelled_as_background else [])
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        probed = dict(zip(to_probe, pool.map(lambda rel: _safe_probe(root, rel, probe, settings.verify_pixels), to_probe)))
+        probed = dict(zip(to_probe, pool.map(lambda rel: _safe_probe(root, rel, probe, settings.verify_pixels),
+                                             to_probe)))
     rows: list[LabelledObject] = []
     for xml_rel, photo in sorted(chosen.items(), key=lambda kv: kv[1]):
         info = probed[photo]

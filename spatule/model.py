@@ -745,7 +745,8 @@ def load_detector(saved_model_dir: str | Path) -> Callable[[np.ndarray], Detecti
     return detect
 
 
-def checkpoint_detector(model_dir: str | Path, score_threshold: Optional[float] = None) -> Callable[[np.ndarray], Detections]:
+def checkpoint_detector(model_dir: str | Path,
+                        score_threshold: Optional[float] = None) -> Callable[[np.ndarray], Detections]:
     """:func:`load_detector` for the newest checkpoint of a training folder, without exporting it:
     the Model Garden's own serving module (the graph :func:`export` saves) over the checkpoint."""
     from official.modeling import performance

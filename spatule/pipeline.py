@@ -21,8 +21,10 @@ from spatule.split import SPLITS, SplitPlan, assign_groups, check_disjoint, cooc
 from spatule.tables import read_csv, write_csv
 from spatule.tags import extract_tags, read_tags, write_tags
 
-if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
+if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow and the synthesis are imported lazily
     from official.core.config_definitions import ExperimentConfig
+
+    from spatule.synth import Ground, SynthSettings, TagSource
 
 _log = logging.getLogger("spatule")
 
@@ -132,15 +134,16 @@ def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, An
     for crop in crops:
         identity_photos[crop.identity].add(crop.image)
         source[crop.identity] = crop.identity_source
-    identity_split = assign_identities_to_splits(crops, tag_count, plan, bool(split_config.get("keep_photos_whole", True)),
-                                                 log)
+    identity_split = assign_identities_to_splits(crops, tag_count, plan,
+                                                 bool(split_config.get("keep_photos_whole", True)), log)
     backgrounds = sorted({r.image for r in rows if r.kind == "background"})
     background_split = assign_groups({b: 1 for b in backgrounds}, plan, "background photos") if backgrounds else {}
     check_disjoint({s: {i for i, v in identity_split.items() if v == s} for s in SPLITS}, "identity")
     check_disjoint({s: {b for b, v in background_split.items() if v == s} for s in SPLITS}, "background photo")
     photos = photo_splits([(c.image, c.identity) for c in crops], identity_split)
     write_csv(identities_out, ["identity", "split", "tags", "photos", "source"],
-                [[i, identity_split[i], tag_count[i], len(identity_photos[i]), source[i]] for i in sorted(identity_split)])
+              [[i, identity_split[i], tag_count[i], len(identity_photos[i]), source[i]]
+               for i in sorted(identity_split)])
     write_csv(backgrounds_out, ["image", "split"], [[b, background_split[b]] for b in backgrounds])
     write_csv(photos_out, ["image", "split", "tags"],
                 [[p, s, sum(1 for c in crops if c.image == p)] for p, s in photos.items()])
@@ -236,7 +239,8 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
                       first[r["image"]].orientation_applied)
                for r in read_csv(backgrounds_csv) if r["split"] == split]
     if use_labelled_regions:
-        doubtful_xml = {p.file for p in read_problems(problems_csv) if p.object is not None and p.action is Action.SKIPPED}
+        doubtful_xml = {p.file for p in read_problems(problems_csv)
+                        if p.object is not None and p.action is Action.SKIPPED}
         for r in read_csv(photos_csv):
             row = first[r["image"]]
             if r["split"] != split:
@@ -390,8 +394,9 @@ def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records
     from spatule.model import train as run_training
 
     config = training_experiment(train, train_records, val_records, val_json, pretrained)
-    log.info("preset %s: %s, input %s, %d steps, batch %d", train.get("preset", "demo"), config.task.model.backbone.type,
-             config.task.model.input_size[:2], config.trainer.train_steps, config.task.train_data.global_batch_size)
+    log.info("preset %s: %s, input %s, %d steps, batch %d", train.get("preset", "demo"),
+             config.task.model.backbone.type, config.task.model.input_size[:2], config.trainer.train_steps,
+             config.task.train_data.global_batch_size)
     result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
     log.info("trained steps %s -> %s: loss %.4f, val AP %s AP50 %s, %s steps/s", result.get("start_step"),
              result.get("final_step"), result.get("loss", float("nan")), result.get("AP"), result.get("AP50"),
@@ -404,8 +409,8 @@ def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_re
                      model_dir: Path, metrics_json: Path, before_json: Path, report_json: Path, labels_dir: Path,
                      tables: Mapping[str, Path], search: Any, threads: int = 1, log: logging.Logger = _log) -> dict:
     """Second round: continue from the first model's weights (``base_dir``) on ``train_records``
-    (the synthetic tiles plus the hard negatives, dealt over the shards), then count the new model's false boxes on the photos the first
-    model was counted on (``report_json``: ``before`` and ``after``)."""
+    (the synthetic tiles plus the hard negatives, dealt over the shards), then count the new model's
+    false boxes on the photos the first model was counted on (``report_json``: ``before`` and ``after``)."""
     from spatule.inference import tile_detector
     from spatule.model import checkpoint_detector, train as run_training
     from spatule.negatives import false_boxes_per_photo, mining_settings

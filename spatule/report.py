@@ -321,7 +321,8 @@ def hard_rows(hard: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def summary_html(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[Mapping[str, Any]], warning: str,
-                 training: Mapping[str, Any], detection: Mapping[str, Any], hard: Mapping[str, Any] | None = None) -> str:
+                 training: Mapping[str, Any], detection: Mapping[str, Any],
+                 hard: Mapping[str, Any] | None = None) -> str:
     """``results/report/summary.html``: the headline tables, self-contained (shown in the Snakemake report)."""
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary_notes(evaluations))
     return "\n".join([

@@ -30,7 +30,8 @@ class SplitPlan:
                 raise SpatuleError(f"{key} must be in [0, 1), not {value}")
         if self.val_fraction + self.test_fraction >= 1:
             raise SpatuleError(f"split.val_fraction + split.test_fraction = "
-                               f"{self.val_fraction + self.test_fraction:g} leaves nothing to train on; keep it below 1")
+                               f"{self.val_fraction + self.test_fraction:g} leaves nothing to train on; "
+                               "keep it below 1")
 
     @property
     def held_out(self) -> tuple[tuple[str, float], ...]:

@@ -89,7 +89,8 @@ class SynthSettings:
             raise SpatuleError("synth.edge_windows and synth.cut_tags are shares between 0 and 1")
         unknown = set(self.blend_mix) - set(BLENDS)
         if unknown or sum(self.blend_mix.values()) <= 0:
-            raise SpatuleError(f"synth.blend_mix needs positive weights over {', '.join(BLENDS)}; got {dict(self.blend_mix)}")
+            raise SpatuleError(f"synth.blend_mix needs positive weights over {', '.join(BLENDS)}; "
+                               f"got {dict(self.blend_mix)}")
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,8 @@ def moved_box(matrix: np.ndarray, box: Rect, width: int, height: int) -> Rect:
     x0, y0, x1, y1 = box
     corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=float) @ matrix.T
     return (max(0, int(math.floor(corners[:, 0].min() + 1e-6))), max(0, int(math.floor(corners[:, 1].min() + 1e-6))),
-            min(width, int(math.ceil(corners[:, 0].max() - 1e-6))), min(height, int(math.ceil(corners[:, 1].max() - 1e-6))))
+            min(width, int(math.ceil(corners[:, 0].max() - 1e-6))),
+            min(height, int(math.ceil(corners[:, 1].max() - 1e-6))))
 
 
 def is_identity(scale: float, rotation_deg: float, flip: bool) -> bool:
@@ -205,7 +207,8 @@ def is_identity(scale: float, rotation_deg: float, flip: bool) -> bool:
     return scale == 1.0 and rotation_deg == 0.0 and not flip
 
 
-def pasted_geometry(tag: TagSource, scale: float, rotation_deg: float, flip: bool, pad: int) -> tuple[int, int, Rect, tuple[int, int, int, int]]:
+def pasted_geometry(tag: TagSource, scale: float, rotation_deg: float, flip: bool,
+                    pad: int) -> tuple[int, int, Rect, tuple[int, int, int, int]]:
     """Size of the prepared crop, the tag box in it, and the border (l, t, r, b) added so the
     mask (box grown by ``pad``) keeps one zero pixel all round (OpenCV zeroes the outer frame)."""
     if is_identity(scale, rotation_deg, flip):
@@ -379,7 +382,8 @@ def plan_tile(split: str, index: int, seed: int, grounds: Sequence[Ground], tags
         if window is not None:
             break
     if window is None:
-        shown = ", ".join(f"{g.image} ({g.width}x{g.height})" for g in grounds[:8]) + (" ..." if len(grounds) > 8 else "")
+        shown = ", ".join(f"{g.image} ({g.width}x{g.height})" for g in grounds[:8])
+        shown += " ..." if len(grounds) > 8 else ""
         raise SpatuleError(f"no {settings.tile_size}x{settings.tile_size} tag-free window fits in any {split} ground "
                            f"photo: {shown}, with {settings.gap_px} px around labelled tags (synth.gap_px). "
                            "Label larger tag-free photos, or lower synth.tile_size")
@@ -486,7 +490,8 @@ def is_grey(pixels: np.ndarray) -> bool:
     """Whether an 8-bit BGR image is grey (a night, infrared frame): its channels differ by less
     than 2 grey levels on average."""
     channels = pixels.astype(np.int16)
-    return float(np.abs(channels[..., 0] - channels[..., 1]).mean() + np.abs(channels[..., 1] - channels[..., 2]).mean()) < 4
+    spread = np.abs(channels[..., 0] - channels[..., 1]).mean() + np.abs(channels[..., 1] - channels[..., 2]).mean()
+    return float(spread) < 4
 
 
 def canvas_bounds(spec: TileSpec, size: int, pad: int) -> Rect:

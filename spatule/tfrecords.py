@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
+    import tensorflow as tf
 
 FEATURE_KINDS = {
     "image/encoded": "bytes", "image/format": "bytes", "image/height": "int", "image/width": "int",

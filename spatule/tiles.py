@@ -11,14 +11,17 @@ from __future__ import annotations
 import math
 import json
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from spatule.synth import TileSpec
 from spatule.tables import read_csv, write_csv
 
+if TYPE_CHECKING:  # pragma: no cover - typing only; NumPy comes with OpenCV, imported lazily
+    import numpy as np
+
 RECORD_COLUMNS = ["tile", "file", "split", "background", "window_x", "window_y", "paste", "tag_id", "identity",
-                  "source_image", "xmin", "ymin", "xmax", "ymax", "difficult", "truncated", "blend", "scale", "rotation_deg",
-                  "flip", "brightness", "contrast", "blur_sigma"]
+                  "source_image", "xmin", "ymin", "xmax", "ymax", "difficult", "truncated", "blend", "scale",
+                  "rotation_deg", "flip", "brightness", "contrast", "blur_sigma"]
 
 
 def _fmt(value: float) -> str:
@@ -70,7 +73,8 @@ def coco_dataset(records: Sequence[dict[str, str]], tile_size: int, class_name: 
             "id": len(annotations) + 1, "image_id": ids[row["tile"]], "category_id": 1,
             "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
             # a difficult tag is a crowd box: pycocotools sets ``ignore`` from ``iscrowd`` alone
-            "iscrowd": int(row["difficult"]), "ignore": int(row["difficult"]), "identity": row["identity"], "tag_id": row["tag_id"],
+            "iscrowd": int(row["difficult"]), "ignore": int(row["difficult"]), "identity": row["identity"],
+            "tag_id": row["tag_id"],
             "source_image": row["source_image"],
         })
     return {"info": {"description": "spatule synthetic tiles"}, "images": images, "annotations": annotations,

@@ -21,7 +21,8 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: 
     command += list(args)
     result = subprocess.run(command, cwd=workdir.parent, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout[-4000:]}\n"
+                             f"{result.stderr[-6000:]}")
     return result
 
 

@@ -93,7 +93,8 @@ def background(folder: Path, stem: str, w: int = W, h: int = H, seed: int = 1) -
 def base_set(folder: Path, identities: Sequence[str] = ("AXFD", "BC12", "CD35")) -> None:
     """The healthy part: one photo per bird (one tag each), three tag-free photos."""
     for i, code in enumerate(identities):
-        tagged(folder, f"bird-{i}", [(100 + 60 * i, 120 + 30 * i, 190 + 60 * i, 152 + 30 * i)], f"tag:{code}", seed=10 + i)
+        tagged(folder, f"bird-{i}", [(100 + 60 * i, 120 + 30 * i, 190 + 60 * i, 152 + 30 * i)], f"tag:{code}",
+               seed=10 + i)
     for i in range(3):
         background(folder, f"ground-{i}", seed=20 + i)
 
@@ -149,7 +150,8 @@ def _xxe(folder: Path, outside: Path) -> None:
 
 def _billion_laughs(folder: Path, outside: Path) -> None:
     write_jpeg(folder / "lol.jpg", scene(W, H, [GOOD_BOX], 32))
-    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
+    entities = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">'
+                                            for i in range(1, 10)]
     write_xml(folder / "lol.xml", '<?xml version="1.0"?>\n<!DOCTYPE annotation [' + "".join(entities) + "]>\n"
               + voc_xml("lol.jpg", W, H, [GOOD_BOX], names="tag:LOL1").replace("tag:LOL1", "&lol9;"))
 

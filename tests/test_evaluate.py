@@ -115,7 +115,8 @@ def campaign(tmp_path: Path) -> dict:
     write_csv(tables["photos"], ["image", "split", "tags"],
               [["test.png", "test", 3], ["mixed.png", "mixed", 2], ["train.png", "train", 1],
                ["doubtful.png", "test", 1]])
-    write_csv(tables["backgrounds"], ["image", "split"], [["bg/empty test.png", "test"], ["bg/empty train.png", "train"]])
+    write_csv(tables["backgrounds"], ["image", "split"],
+              [["bg/empty test.png", "test"], ["bg/empty train.png", "train"]])
     write_problems(tables["problems"], [
         Problem("doubtful.xml", 2, "box_outside", Severity.ERROR, Action.SKIPPED, "box outside the photo"),
         Problem("train.xml", 2, "other_class", Severity.INFO, Action.SKIPPED, "class bird")])
@@ -211,7 +212,8 @@ def test_a_weak_box_around_a_tag_does_not_swallow_it_in_the_evaluation(campaign,
     assert (pr[0.05]["tp"], pr[0.05]["fp"], pr[0.05]["fn"]) == (2, 3, 0)
     assert (pr[0.15]["tp"], pr[0.15]["fp"], pr[0.15]["fn"]) == (2, 0, 0)
     rows = read_rows(tmp_path / "real/detections.csv")
-    strong = sorted(tuple(round(float(r[k])) for k in ("x0", "y0", "x1", "y1")) for r in rows if float(r["score"]) > 0.5)
+    strong = sorted(tuple(round(float(r[k])) for k in ("x0", "y0", "x1", "y1"))
+                    for r in rows if float(r["score"]) > 0.5)
     assert strong == sorted(TEST_TAGS + [DIFFICULT])
 
 
@@ -420,10 +422,12 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
     (hard / "timing.json").write_text(json.dumps({"steps_per_second": 1.25, "seconds": 80.0}))
     count = {"photos": 4, "false_boxes": 6, "per_photo": 1.5, "by_photo": {}}
     (hard / "hard_negatives.json").write_text(json.dumps(
-        {"score": 0.3, "tiles": 5, "before": {"mining": count, "held_out": {**count, "false_boxes": 2, "per_photo": 0.5}},
+        {"score": 0.3, "tiles": 5,
+         "before": {"mining": count, "held_out": {**count, "false_boxes": 2, "per_photo": 0.5}},
          "after": {"mining": {**count, "false_boxes": 1, "per_photo": 0.25}, "held_out": {**count, "false_boxes": 0,
                                                                                         "per_photo": 0.0}}}))
-    report_stage(evals, tmp_path / "summary.json", tiles, model, detect, out, hard_negatives=hard / "hard_negatives.json")
+    report_stage(evals, tmp_path / "summary.json", tiles, model, detect, out,
+                 hard_negatives=hard / "hard_negatives.json")
     md = out["summary_md"].read_text()
     assert "## Hard negatives" in md and "with 5 tag-free tiles" in md
     assert "| train photos (mined) | 4 | 6 | 1.500 | 1 | 0.250 |" in md

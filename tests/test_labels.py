@@ -822,7 +822,8 @@ def test_photos_too_small_for_a_tile_are_recorded():
     kept, problems = too_small_for_tiles(rows, 640)
     assert [(r.image, r.object) for r in kept] == [("big.jpg", None), ("tagged.jpg", 1), ("tagged.jpg", 2)]
     assert [(p.file, p.code, p.action) for p in problems] == [
-        ("small.jpg", "photo_smaller_than_tile", Action.SKIPPED), ("tagged.jpg", "photo_smaller_than_tile", Action.USED)]
+        ("small.jpg", "photo_smaller_than_tile", Action.SKIPPED),
+        ("tagged.jpg", "photo_smaller_than_tile", Action.USED)]
     assert "small.xml" in problems[0].detail and "960x630" in problems[0].detail and "640 px" in problems[0].detail
     _, quiet = too_small_for_tiles(rows, 640, labelled_ground=False)
     assert [p.file for p in quiet] == ["small.jpg"]

@@ -301,8 +301,8 @@ FAKE_SGE = {
 for last; do :; done
 id=$(($(ls "$FAKE_SGE" | grep -c '\.args$') + 1))
 printf '%s\n' "$*" > "$FAKE_SGE/$id.args"
-(sh "$last" > "$FAKE_SGE/$id.out" 2>&1; echo $? > "$FAKE_SGE/$id.exit.tmp"; mv "$FAKE_SGE/$id.exit.tmp" "$FAKE_SGE/$id.exit") \
-    < /dev/null > /dev/null 2>&1 &
+(sh "$last" > "$FAKE_SGE/$id.out" 2>&1; echo $? > "$FAKE_SGE/$id.exit.tmp"
+ mv "$FAKE_SGE/$id.exit.tmp" "$FAKE_SGE/$id.exit") < /dev/null > /dev/null 2>&1 &
 echo "$id"
 """,
     "qstat": r"""

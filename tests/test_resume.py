@@ -62,7 +62,8 @@ def run_until(workdir: Path, config: Path, target: str, moment: Callable[[], boo
     try:
         while not moment():
             if process.poll() is not None:
-                raise AssertionError(f"the workflow ended before the moment to kill it:\n{process.stdout.read()[-3000:]}")
+                raise AssertionError("the workflow ended before the moment to kill it:\n"
+                                     f"{process.stdout.read()[-3000:]}")
             if time.monotonic() > deadline:
                 raise AssertionError("the moment to kill never came")
             time.sleep(0.02)

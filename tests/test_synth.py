@@ -18,7 +18,8 @@ from spatule.voc import parse_voc
 SIZE = 640
 
 
-def make_crop(rng: np.random.Generator, width: int = 60, height: int = 90, margin: int = 12) -> tuple[np.ndarray, tuple]:
+def make_crop(rng: np.random.Generator, width: int = 60, height: int = 90,
+              margin: int = 12) -> tuple[np.ndarray, tuple]:
     """A dark-context crop with a bright band and dark 'characters': the tag box is the band."""
     crop = rng.integers(40, 90, (height, width, 3), dtype=np.uint8)
     box = (margin, margin, width - margin, height - margin)
@@ -46,7 +47,8 @@ def test_tile_changes_inside_each_box_and_nowhere_beyond_the_blend_pad(blend: st
     crop, box = make_crop(rng)
     tag = TagSource("t1", "t1.png", "AXFD", "p.JPG", crop.shape[1], crop.shape[0], box)
     pad = 4
-    spec = TileSpec("train", 0, "p.JPG", 0, 0, (paste_at(tag, blend, 100, 50, pad), paste_at(tag, blend, 400, 300, pad)))
+    spec = TileSpec("train", 0, "p.JPG", 0, 0,
+                    (paste_at(tag, blend, 100, 50, pad), paste_at(tag, blend, 400, 300, pad)))
     window = ground_window(rng)
     tile = render_tile(window, spec, {"t1": crop}, {"t1": tag}, pad)
     assert tile.dtype == np.uint8 and tile.shape == window.shape
@@ -241,7 +243,8 @@ def test_a_tag_larger_than_the_tile_is_pasted_shrunk_with_its_box(blend: str, tm
     crop = rng.integers(40, 90, (tag.height, tag.width, 3), dtype=np.uint8)
     crop[tag.box[1]:tag.box[3], tag.box[0]:tag.box[2]] = 235
     grounds = [Ground("bg.JPG", 1600, 1200, 1, False)]
-    settings = SynthSettings(blend=blend, tags_per_tile=(0.0, 1.0), jitter=Jitter(brightness=0, contrast=0), cut_tags=0.0)
+    settings = SynthSettings(blend=blend, tags_per_tile=(0.0, 1.0), jitter=Jitter(brightness=0, contrast=0),
+                             cut_tags=0.0)
     plan = plan_split("train", 4, 2, grounds, [tag], settings)
     assert all(len(spec.pastes) == 1 for spec in plan)
     photo = np.clip(rng.normal(100, 20, (1200, 1600, 3)), 0, 255).astype(np.uint8)

@@ -9,17 +9,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from spatule.synth import Paste, TileSpec, tile_xml
 from spatule.tfrecords import label_map, shard_names, write_split
 from spatule.tiles import RECORD_COLUMNS, coco_dataset, record_rows
 from spatule.voc import parse_voc
 
-tf = pytest.importorskip("tensorflow")
 
 
 def paste(box: tuple[int, int, int, int], difficult: bool = False) -> Paste:
-    return Paste("t1", "AXFD", "p.JPG", 1.0, 0.0, False, 0.0, 0.0, 0.0, "normal", box[0] - 4, box[1] - 4, box, difficult)
+    return Paste("t1", "AXFD", "p.JPG", 1.0, 0.0, False, 0.0, 0.0, 0.0, "normal", box[0] - 4, box[1] - 4, box,
+                 difficult)
 
 
 @pytest.fixture(scope="module")

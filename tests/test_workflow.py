@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,15 @@ def test_lint_is_clean():
     assert "good condition" in output
 
 
+@pytest.mark.parametrize("tool, args", [
+    ("ruff", ["check", "."]),  # configured in pyproject.toml: scripts get their ignores there, not as noqa
+    ("snakefmt", ["--check", "Snakefile", "rules"]),
+])
+def test_code_style_is_clean(tool: str, args: list[str]):
+    result = subprocess.run([sys.executable, "-m", tool, *args], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
 def instance(dotted: str) -> str:
     """How Snakemake's schema validation names a key: ``instance['split']['val_fraction']``."""
     return "instance" + "".join(f"[{int(p)}]" if p.isdigit() else f"['{p}']" for p in dotted.split("."))
@@ -110,7 +120,8 @@ BAD_VALUES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("tags.margin_fraction", nested("tags.margin_fraction", 3), (instance("tags.margin_fraction"),)),
     ("split.val_fraction", nested("split.val_fraction", 2), (instance("split.val_fraction"),)),
     ("split.seed", nested("split.seed", "x"), (instance("split.seed"),)),
-    ("split.sum", {"split": {"val_fraction": 0.5, "test_fraction": 0.5}}, ("split.val_fraction + split.test_fraction",)),
+    ("split.sum", {"split": {"val_fraction": 0.5, "test_fraction": 0.5}},
+     ("split.val_fraction + split.test_fraction",)),
     ("split.no-val", nested("split.val_fraction", 0), ("synth.tiles.val", "split.val_fraction is 0")),
     ("synth.tile_size", nested("synth.tile_size", 32), (instance("synth.tile_size"),)),
     ("synth.seed", nested("synth.seed", -1), (instance("synth.seed"),)),  # was a bare NumPy ValueError
