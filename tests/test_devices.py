@@ -124,7 +124,6 @@ def test_the_gpu_preset_over_the_shipped_config_trains_on_the_gpus_it_sees(seen,
     config = shipped_config_with({"train": {"preset": "gpu"}})
     assert config["train"]["gpus"] == 0  # the shipped resource request: it no longer reaches the experiment
     monkeypatch.setattr(devices, "visible_gpus", lambda: seen)
-    monkeypatch.setattr(model, "visible_gpus", lambda: seen)
     pretrained = Path("resources/pretrained") / config["pretrained"]["name"]
     experiment = pipeline.training_experiment(config["train"], pretrained=pretrained, **records)
     runtime = experiment.runtime
@@ -145,15 +144,15 @@ def test_the_gpu_preset_over_the_shipped_config_trains_on_the_gpus_it_sees(seen,
 
 def test_the_gpu_preset_without_gpu_stops_before_building_anything(records, monkeypatch):
     config = shipped_config_with({"train": {"preset": "gpu"}})
-    monkeypatch.setattr(model, "visible_gpus", lambda: 0)
+    monkeypatch.setattr(devices, "visible_gpus", lambda: 0)
     with pytest.raises(SpatuleError, match="TensorFlow sees no GPU.*requirements-gpu.txt"):
         pipeline.training_experiment(config["train"], pretrained=Path("resources/pretrained/x"), **records)
 
 
 def test_a_config_planned_for_more_gpus_than_here_is_refused(records, monkeypatch):
-    monkeypatch.setattr(model, "visible_gpus", lambda: 2)
+    monkeypatch.setattr(devices, "visible_gpus", lambda: 2)
     experiment = pipeline.training_experiment({"preset": "gpu", "init_checkpoint": ""}, **records)
-    monkeypatch.setattr(model, "visible_gpus", lambda: 1)
+    monkeypatch.setattr(devices, "visible_gpus", lambda: 1)
     with pytest.raises(SpatuleError, match="planned for 2 GPU.*sees 1"):
         model.build_strategy(experiment)
 

@@ -363,7 +363,7 @@ def test_gpu_preset_restores_every_backbone_and_decoder_variable_from_a_coco_che
     tf.train.Checkpoint(backbone=coco.backbone, decoder=coco.decoder, head=coco.head).save(
         str(tmp_path / "coco" / "ckpt"))
     config, task, tags = build(2, str(tmp_path / "coco"))
-    config = model._resolved_init_checkpoint(config, 0, logging.getLogger("test"))  # as train() resolves it
+    config = model.resolved_init_checkpoint(config, 0, logging.getLogger("test"))  # as train() resolves it
     task.initialize(tags)  # what the trainer calls when the model folder has no checkpoint
     for part in ("backbone", "decoder"):
         mine, theirs = getattr(tags, part).variables, getattr(coco, part).variables
