@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The GPU figures of the README, on a machine with an NVIDIA GPU (one run, about 8 minutes):
+# The GPU figures of the README, on a machine with an NVIDIA GPU (one run, meant to fit in about
+# 8 minutes; not run yet: no GPU was lent to this project so far):
 #   bash bench/gpu_check.sh [OUT]          # OUT: where the figures go (default bench/out/gpu)
 # 1. installs the GPU requirements (requirements-gpu.txt) into .venv, as the README says;
 # 2. `spatule gpu-check`: what TensorFlow sees, 20 steps of the gpu preset on generated tiles;
-# 3. makes the demo's TFRecords (the workflow up to them; CPU work, ~1 min on 16 cores);
+# 3. makes the demo's TFRecords (the workflow up to them; CPU work);
 # 4. trains the gpu preset from scratch (no checkpoint download) on them for STEPS steps
 #    (default 300) and validates on the whole val split: steps/s, images/s, peak GPU memory, val AP.
 # Each step writes a JSON file under OUT; the log goes to OUT/gpu_check.log.
