@@ -16,7 +16,10 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu_check.log") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/nvidia-smi.csv" || true
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/pip install -q -r requirements-gpu.txt -c constraints.txt
+# the CUDA wheels are several GB: install them only where they are missing (offline machines carry them)
+if ! .venv/bin/python -c "import nvidia.cudnn" 2>/dev/null; then
+  .venv/bin/pip install -q -r requirements-gpu.txt -c constraints.txt
+fi
 .venv/bin/python -m spatule gpu-check --steps 20 --json "$OUT/check-generated.json"
 .venv/bin/python -m snakemake --cores all --directory "$OUT/work" -s "$PWD/Snakefile" \
     results/tfrecords/label_map.pbtxt results/tiles/val.json

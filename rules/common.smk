@@ -9,7 +9,7 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 
 sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the schema cannot express
 from spatule.config import config_problems  # noqa: E402
-from spatule.presets import preset_of, uses_pretrained  # noqa: E402
+from spatule.presets import preset_of, train_overrides, uses_pretrained  # noqa: E402
 
 _config_problems = config_problems(config)
 if _config_problems:
@@ -66,8 +66,20 @@ def pretrained_input():
 
 
 def devices_input():
-    """For a preset that needs a GPU: the devices check, which fails in seconds where there is none."""
-    return ["results/model/devices.json"] if preset_of(config["train"]).needs_gpu else []
+    """For a preset that needs a GPU: the devices check, which fails in seconds where there is none
+    (ancient: a newer or missing check never makes a trained model out of date)."""
+    return [ancient("results/model/devices.json")] if preset_of(config["train"]).needs_gpu else []
+
+
+def train_params():
+    """The train section as the experiment sees it: the preset and its overrides, without the job's
+    own keys (gpus, threads, runtime_min, mem_mb), so that changing those retrains nothing."""
+    return {"preset": config["train"]["preset"], **train_overrides(config["train"])}
+
+
+def pretrained_param():
+    """The pretrained folder for a preset that starts from it (init_checkpoint: pretrained), else ''."""
+    return pretrained_folder() if uses_pretrained(config["train"]) else ""
 
 
 def detect_images():

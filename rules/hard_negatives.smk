@@ -60,7 +60,7 @@ rule train_hard:
         runtime=int(config["train"]["runtime_min"]),
         mem_mb=int(config["train"]["mem_mb"]),
     params:
-        train=config["train"],
+        train=train_params(),
         hard=config["hard_negatives"],
         detect={k: v for k, v in config["detect"].items() if k != "images"},
         tile_size=config["synth"]["tile_size"],

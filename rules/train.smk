@@ -16,7 +16,7 @@ rule devices:
     resources:
         gpu=int(config["train"]["gpus"]),
     params:
-        train=config["train"],
+        train=train_params(),
     script:
         "../scripts/devices.py"
 
@@ -43,8 +43,8 @@ rule train:
         runtime=int(config["train"]["runtime_min"]),
         mem_mb=int(config["train"]["mem_mb"]),
     params:
-        train=config["train"],
-        pretrained=pretrained_folder(),
+        train=train_params(),
+        pretrained=pretrained_param(),
     script:
         "../scripts/train.py"
 

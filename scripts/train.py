@@ -17,6 +17,6 @@ with logged_step(snakemake) as log:
         model_dir=Path(snakemake.output.metrics).parent,  # results/model
         metrics_json=Path(snakemake.output.metrics),
         threads=snakemake.threads,
-        pretrained=Path(snakemake.params.pretrained),  # for init_checkpoint: pretrained
+        pretrained=Path(snakemake.params.pretrained) if snakemake.params.pretrained else None,
         log=log,
     )

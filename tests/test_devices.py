@@ -182,7 +182,8 @@ def test_gpu_check_trains_a_preset_and_reports_its_speed(tmp_path: Path):
                              "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(out.read_text())
-    assert report["plan"]["device"] == ("CPU" if not report["devices"]["gpus"] else report["plan"]["device"])
+    gpus = len(report["devices"]["gpus"])
+    assert report["plan"]["device"] == {0: "CPU", 1: "GPU:0"}.get(gpus, f"{gpus} GPUs")
     assert report["steps"] == 8 and report["batch_size"] == PRESET_DEFAULTS["smoke"].batch_size
     assert report["steps_per_second"] > 0
     assert report["images_per_second"] == pytest.approx(report["steps_per_second"] * report["batch_size"])

@@ -362,9 +362,10 @@ def test_gpu_preset_restores_every_backbone_and_decoder_variable_from_a_coco_che
         variable.assign(variable + rng.normal(0.0, 0.1, variable.shape).astype(variable.dtype.as_numpy_dtype))
     tf.train.Checkpoint(backbone=coco.backbone, decoder=coco.decoder, head=coco.head).save(
         str(tmp_path / "coco" / "ckpt"))
-    config, task, tags = build(2, str(tmp_path / "coco"))
+    config, _, tags = build(2, str(tmp_path / "coco"))
     config = model.resolved_init_checkpoint(config, 0, logging.getLogger("test"))  # as train() resolves it
-    task.initialize(tags)  # what the trainer calls when the model folder has no checkpoint
+    assert config.task.init_checkpoint == str(tmp_path / "coco" / "ckpt-1")  # the folder's newest checkpoint
+    task_factory.get_task(config.task).initialize(tags)  # what the trainer calls when model_dir has no checkpoint
     for part in ("backbone", "decoder"):
         mine, theirs = getattr(tags, part).variables, getattr(coco, part).variables
         assert len(mine) == len(theirs) > 0, part
@@ -378,7 +379,7 @@ def test_gpu_preset_restores_every_backbone_and_decoder_variable_from_a_coco_che
 
 
 def test_overrides_reach_the_experiment(data):
-    config = model.experiment_config("demo", overrides={
+    config = model.experiment_config("demo", gpus=0, overrides={
         "preset": "demo", "input_size": 384, "steps": 120, "batch_size": 4, "learning_rate": 0.02,
         "anchor_size": 2.0, "init_checkpoint": "ckpts/x", "init_checkpoint_modules": "all", "gpus": 2,
         "params": {"task": {"model": {"head": {"num_filters": 64}}}}}, **data)
@@ -389,6 +390,12 @@ def test_overrides_reach_the_experiment(data):
     assert config.task.init_checkpoint == "ckpts/x" and config.task.init_checkpoint_modules == "all"
     assert config.task.model.head.num_filters == 64
     assert config.trainer.validation_interval <= 120
+    # gpus (the job's request) is not an experiment setting: the runtime follows what TensorFlow sees
+    assert config.runtime.num_gpus == 0 and config.runtime.distribution_strategy == "one_device"
+    assert config.runtime.mixed_precision_dtype == "float32"
+    with pytest.raises(SpatuleError, match="global_batch_size 3 does not split evenly over the 2 GPUs"):
+        model.experiment_config("demo", gpus=2, overrides={
+            "params": {"task": {"train_data": {"global_batch_size": 3}}}}, **data)
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -93,6 +93,11 @@ def test_profiles_set_what_the_readme_says():
     assert slurm["executor"] == "slurm"
     assert {"jobs", "latency-wait", "retries", "default-resources"} <= set(slurm)
     assert {"gpu", "cpus_per_gpu", "runtime", "mem_mb"} <= set(slurm["set-resources"]["train"])
+    # the gpu preset's devices check goes where training goes (same GPU count, partition, CPUs per GPU)
+    for profile in (slurm, yaml.safe_load((GENERIC / "config.yaml").read_text())):
+        check, train = profile["set-resources"]["devices"], profile["set-resources"]["train"]
+        assert {k: v for k, v in check.items() if k not in ("runtime", "mem_mb")} == \
+            {k: v for k, v in train.items() if k not in ("runtime", "mem_mb")}
     local = yaml.safe_load((PROFILES / "local/config.yaml").read_text())
     assert local["cores"] == "all" and "executor" not in local
     # no more GPU jobs at once than GPUs: the token pool holds at least what one training takes

@@ -115,6 +115,11 @@ def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "
             config.override(dict(overrides["params"]), is_strict=True)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:  # an unknown key or a wrong type
             raise SpatuleError(f"train.params: the Model Garden refuses {overrides['params']!r}: {exc}") from None
+        # batches set through train.params must split over the GPUs as well
+        for data in (config.task.train_data, config.task.validation_data):
+            if data.global_batch_size % plan.replicas:
+                raise SpatuleError(f"train.params: global_batch_size {data.global_batch_size} does not split evenly "
+                                   f"over the {plan.replicas} GPUs TensorFlow sees; use a multiple of {plan.replicas}")
     try:
         config.validate()
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
