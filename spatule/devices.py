@@ -63,6 +63,11 @@ class DevicePlan:
         """Where the model runs, in words: ``CPU``, ``GPU:0`` or ``2 GPUs``."""
         return "CPU" if self.gpus == 0 else "GPU:0" if self.gpus == 1 else f"{self.gpus} GPUs"
 
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as written into ``devices.json`` and the ``gpu-check`` report."""
+        return {"device": self.device, "strategy": self.strategy, "replicas": self.replicas,
+                "mixed_precision": self.mixed_precision, "enable_xla": self.enable_xla}
+
     def summary(self) -> str:
         """One log line: device, strategy, replicas, precision, XLA."""
         strategy = {"one_device": "one-device strategy", "mirrored": "MirroredStrategy"}[self.strategy]

@@ -140,9 +140,7 @@ def gpu_check(preset: str = "gpu", steps: int = 20, overrides: Optional[Mapping[
         seconds = time.time() - began
         memory = gpu_memory_mib(plan.gpus)
     rate = metrics.get("steps_per_second")
-    result = {"devices": devices, "plan": {"device": plan.device, "strategy": plan.strategy,
-                                           "replicas": plan.replicas, "mixed_precision": plan.mixed_precision,
-                                           "enable_xla": plan.enable_xla},
+    result = {"devices": devices, "plan": plan.as_dict(),
               "preset": preset, "steps": steps, "batch_size": settings.batch_size,
               "input_size": settings.input_size, "steps_per_second": rate,
               "images_per_second": rate * settings.batch_size if rate else None,

@@ -366,9 +366,7 @@ def devices_stage(train: Mapping[str, Any], out_json: Path, log: logging.Logger 
         log.info("%s: %s, compute capability %s", gpu["device"], gpu["name"], gpu["compute_capability"])
     plan = device_plan(preset_of(train), len(seen["gpus"]), seen["problem"], preset)
     log.info("preset %s: %s", preset, plan.summary())
-    record = {**seen, "preset": preset, "plan": {"device": plan.device, "strategy": plan.strategy,
-                                                 "replicas": plan.replicas, "mixed_precision": plan.mixed_precision,
-                                                 "enable_xla": plan.enable_xla}}
+    record = {**seen, "preset": preset, "plan": plan.as_dict()}
     out_json.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return record
 
