@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from spatule.labels import read_objects_csv
 import numpy as np
 
-from spatule.detect import iou_matrix
+from spatule.geometry import iou_matrix
 from spatule.metrics import ImageDetections, ImageTruth, match_detections, match_image
 from spatule.tables import read_csv
 

@@ -25,8 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-Box = tuple[float, float, float, float]
-"""``(x0, y0, x1, y1)`` in photo pixels."""
+from spatule.geometry import Box, iou_matrix, shifted
 
 
 @dataclass(frozen=True)
@@ -72,33 +71,6 @@ def cut_tile(photo: np.ndarray, x: int, y: int, tile: int) -> np.ndarray:
     padded = np.zeros((tile, tile, photo.shape[2]), dtype=photo.dtype)
     padded[:window.shape[0], :window.shape[1]] = window
     return padded
-
-
-def to_photo(boxes: np.ndarray, origin: tuple[int, int], scale: float = 1.0) -> np.ndarray:
-    """Tile-pixel boxes ``[x0, y0, x1, y1]`` (or scaled ones) -> photo pixels."""
-    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4) * scale
-    return boxes + np.array([origin[0], origin[1], origin[0], origin[1]], dtype=float)
-
-
-def intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise intersection areas of boxes a [N,4] and b [M,4]."""
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    return np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-
-
-def area(boxes: np.ndarray) -> np.ndarray:
-    """Areas of boxes [N,4]."""
-    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of boxes a [N,4] and b [M,4]."""
-    inter = intersection(a, b)
-    union = area(a)[:, None] + area(b)[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 SEAM_MARGIN_PX = 16
@@ -201,7 +173,7 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
         boxes, scores = detector(tiles)
         for (x, y, core), b, s in zip(chunk, boxes, scores):
             keep = np.asarray(s) >= score_threshold
-            found_boxes.append(to_photo(np.asarray(b)[keep], (x, y)))
+            found_boxes.append(shifted(np.asarray(b)[keep], (x, y)))
             found_scores.append(np.asarray(s)[keep])
             found_cores.append(np.tile(core, (int(keep.sum()), 1)))
             found_sources.append(np.full(int(keep.sum()), len(found_sources)))
@@ -214,7 +186,7 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
         small = cv2.resize(square, (tile, tile), interpolation=cv2.INTER_AREA)
         boxes, scores = detector(small[None])
         keep = np.asarray(scores[0]) >= score_threshold
-        found_boxes.append(to_photo(np.asarray(boxes[0])[keep], (0, 0), side / tile))
+        found_boxes.append(shifted(np.asarray(boxes[0])[keep], (0, 0), side / tile))
         found_scores.append(np.asarray(scores[0])[keep])
         found_cores.append(np.tile([0, 0, width, height], (int(keep.sum()), 1)))
         found_sources.append(np.full(int(keep.sum()), len(found_sources)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
+from spatule.geometry import box_distance
 from spatule.labels import LabelledObject, with_identity
 from spatule.problems import Action, Problem, Severity, SpatuleError
 
@@ -86,11 +87,6 @@ def _photo_keys(tags: Sequence[LabelledObject]) -> dict[str, str]:
             keys.setdefault(name, tag.image)
             keys.setdefault(name.lower(), tag.image)
     return keys
-
-
-def box_distance(a: Sequence[float], b: Sequence[float]) -> float:
-    """Largest coordinate difference between two boxes, in pixels."""
-    return max(abs(x - y) for x, y in zip(a, b))
 
 
 def match_identities(tags: Sequence[LabelledObject], rows: Sequence[IdentityRow], tolerance_px: float,

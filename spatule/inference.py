@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from spatule.detect import Detection, Detector, detect_photo
+from spatule.geometry import yx_to_xy
 from spatule.images import IMAGE_EXTENSIONS, probe_photo, read_photo
 from spatule.problems import SpatuleError
 from spatule.tables import write_csv
@@ -122,8 +123,7 @@ def tile_detector(model: Callable[[np.ndarray], Mapping[str, np.ndarray]], tag_c
         for i in range(len(tiles)):
             n = int(out["num"][i])
             keep = np.asarray(out["classes"][i][:n]) == tag_class
-            yx = np.asarray(out["boxes"][i][:n], dtype=float)[keep]
-            boxes.append(yx[:, [1, 0, 3, 2]].reshape(-1, 4))
+            boxes.append(yx_to_xy(np.asarray(out["boxes"][i][:n], dtype=float)[keep]).reshape(-1, 4))
             scores.append(np.asarray(out["scores"][i][:n], dtype=float)[keep])
         return boxes, scores
 

@@ -21,7 +21,8 @@ from spatule.config import compile_name_pattern
 from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
 from spatule.problems import Action, Problem, Severity, SpatuleError
 from spatule.tables import read_csv, write_records
-from spatule.voc import Box, VocAnnotation, VocObject, parse_voc
+from spatule.geometry import Box
+from spatule.voc import VocAnnotation, VocObject, parse_voc
 
 DEFAULT_NAME_PATTERN = r"^(?P<class>[^:]+?)\s*(?::\s*(?P<identity>\S+))?$"
 """VOC ``<name>`` pattern: ``tag`` or ``tag:AXFD`` (class, optional identity)."""

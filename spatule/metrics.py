@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from spatule.detect import area, intersection, iou_matrix
+from spatule.geometry import area, intersection, iou_matrix
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from spatule.detect import Detection, Detector
-from spatule.synth import overlaps
+from spatule.geometry import Rect, overlaps
 
 _log = logging.getLogger("spatule")
 
-Rect = tuple[int, int, int, int]
 
 NEGATIVE_COLUMNS = ["tile", "file", "photo", "window_x", "window_y", "x0", "y0", "x1", "y1", "score"]
 """Columns of ``results/negatives/negatives.csv``: each tile, the photo and window it was cut

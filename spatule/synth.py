@@ -39,9 +39,10 @@ from typing import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from spatule.geometry import Rect, overlaps, shown_share
 from spatule.problems import SpatuleError
+from spatule.voc import VocAnnotation, voc_object, voc_text
 
-Rect = tuple[int, int, int, int]
 BLENDS = ("normal", "mixed", "alpha", "feather")
 IN_PLACE = "in_place"
 """The ``blend`` of a labelled tag a window shows where it is (nothing is pasted)."""
@@ -223,11 +224,6 @@ def pasted_geometry(tag: TagSource, scale: float, rotation_deg: float, flip: boo
     return width + border[0] + border[2], height + border[1] + border[3], box, border
 
 
-def overlaps(a: Rect, b: Rect, gap: int = 0) -> bool:
-    """Whether two boxes come closer than ``gap`` pixels."""
-    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1] or b[3] + gap <= a[1])
-
-
 # --- planning ---------------------------------------------------------------------------------
 
 
@@ -262,13 +258,6 @@ def pick_window(rng: np.random.Generator, ground: Ground, settings: SynthSetting
         if all(shown_share(t.box, window) in (0.0, 1.0) or shown_share(t.box, window) >= 0.5 for t in ground.tags):
             return x, y
     return None
-
-
-def shown_share(box: Rect, window: Rect) -> float:
-    """The share of ``box``'s area inside ``window``."""
-    w = max(0, min(box[2], window[2]) - max(box[0], window[0]))
-    h = max(0, min(box[3], window[3]) - max(box[1], window[1]))
-    return w * h / max(1, (box[2] - box[0]) * (box[3] - box[1]))
 
 
 def in_place_labels(ground: Ground, x: int, y: int, size: int) -> list[Paste]:
@@ -545,27 +534,11 @@ def render_tile(canvas: np.ndarray, spec: TileSpec, crops: Mapping[str, np.ndarr
 
 def tile_xml(spec: TileSpec, size: int, class_name: str, folder: str) -> bytes:
     """labelImg-compatible VOC XML for a tile."""
-    from lxml import etree
-
-    root = etree.Element("annotation")
-    etree.SubElement(root, "folder").text = folder
-    etree.SubElement(root, "filename").text = f"{spec.tile_id}.jpg"
-    etree.SubElement(root, "path").text = f"{spec.tile_id}.jpg"
-    etree.SubElement(etree.SubElement(root, "source"), "database").text = "spatule synthetic"
-    size_el = etree.SubElement(root, "size")
-    for tag, value in (("width", size), ("height", size), ("depth", 3)):
-        etree.SubElement(size_el, tag).text = str(value)
-    etree.SubElement(root, "segmented").text = "0"
-    for paste in spec.pastes:
-        obj = etree.SubElement(root, "object")
-        etree.SubElement(obj, "name").text = class_name
-        etree.SubElement(obj, "pose").text = "Unspecified"
-        etree.SubElement(obj, "truncated").text = "1" if paste.truncated else "0"
-        etree.SubElement(obj, "difficult").text = "1" if paste.difficult else "0"
-        bnd = etree.SubElement(obj, "bndbox")
-        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), paste.label):
-            etree.SubElement(bnd, tag).text = str(value)
-    return etree.tostring(root, pretty_print=True)
+    objects = tuple(voc_object(k, class_name, paste.label, paste.difficult, paste.truncated)
+                    for k, paste in enumerate(spec.pastes, start=1))
+    annotation = VocAnnotation(filename=f"{spec.tile_id}.jpg", folder=folder, path=f"{spec.tile_id}.jpg",
+                               width=size, height=size, objects=objects)
+    return voc_text(annotation, database="spatule synthetic").encode()
 
 
 def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[[str], np.ndarray],

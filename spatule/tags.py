@@ -14,15 +14,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from spatule.geometry import Rect
 from spatule.problems import SpatuleError
 from spatule.tables import read_csv, write_records
 
 if TYPE_CHECKING:
     from spatule.labels import LabelledObject
-
-Rect = tuple[int, int, int, int]
-"""``(x0, y0, x1, y1)`` integer pixels, ``x1``/``y1`` exclusive."""
-
 
 @dataclass(frozen=True)
 class TagCrop:

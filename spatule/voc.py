@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from spatule.geometry import Box
 from spatule.problems import SpatuleError
-
-Box = tuple[float, float, float, float]
-"""``(xmin, ymin, xmax, ymax)`` in pixels, as written in the XML."""
 
 
 @dataclass(frozen=True)
@@ -137,3 +136,51 @@ def parse_voc(data: bytes, source: str) -> VocAnnotation:
         height=_size(root, "height"),
         objects=tuple(objects),
     )
+
+
+def voc_object(index: int, name: str, box: Box, difficult: bool = False, truncated: bool = False) -> VocObject:
+    """A usable ``<object>`` to write (its box in pixels, ``x1``/``y1`` exclusive)."""
+    return VocObject(index=index, name=name, difficult=difficult, truncated=truncated, box=box)
+
+
+def voc_text(annotation: VocAnnotation, database: str = "Unknown", depth: int = 3) -> str:
+    """``annotation`` as labelImg writes it: tab-indented, no XML declaration, boxes in whole pixels.
+
+    The one VOC writer of the project (demo labels, synthetic tiles, detections): what it
+    writes, :func:`parse_voc` and labelImg read back unchanged.
+    """
+    lines = [
+        "<annotation>",
+        f"\t<folder>{escape(annotation.folder or '')}</folder>",
+        f"\t<filename>{escape(annotation.filename or '')}</filename>",
+        f"\t<path>{escape(annotation.path or '')}</path>",
+        "\t<source>",
+        f"\t\t<database>{escape(database)}</database>",
+        "\t</source>",
+        "\t<size>",
+        f"\t\t<width>{int(annotation.width or 0)}</width>",
+        f"\t\t<height>{int(annotation.height or 0)}</height>",
+        f"\t\t<depth>{int(depth)}</depth>",
+        "\t</size>",
+        "\t<segmented>0</segmented>",
+    ]
+    for obj in annotation.objects:
+        if obj.box is None:
+            raise SpatuleError(f"{annotation.filename}: object {obj.index} has no box to write")
+        x0, y0, x1, y1 = (int(round(v)) for v in obj.box)
+        lines += [
+            "\t<object>",
+            f"\t\t<name>{escape(obj.name)}</name>",
+            "\t\t<pose>Unspecified</pose>",
+            f"\t\t<truncated>{int(obj.truncated)}</truncated>",
+            f"\t\t<difficult>{int(obj.difficult)}</difficult>",
+            "\t\t<bndbox>",
+            f"\t\t\t<xmin>{x0}</xmin>",
+            f"\t\t\t<ymin>{y0}</ymin>",
+            f"\t\t\t<xmax>{x1}</xmax>",
+            f"\t\t\t<ymax>{y1}</ymax>",
+            "\t\t</bndbox>",
+            "\t</object>",
+        ]
+    lines.append("</annotation>")
+    return "\n".join(lines) + "\n"

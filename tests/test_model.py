@@ -23,7 +23,7 @@ import pytest
 import tensorflow as tf  # a broken TensorFlow install fails these tests, it never skips them
 
 from spatule import model
-from spatule.detect import iou_matrix
+from spatule.geometry import iou_matrix
 from spatule.problems import SpatuleError
 
 TILE = 640

@@ -14,7 +14,7 @@ from spatule.inference import DetectSettings
 from spatule.metrics import ImageTruth
 from spatule.negatives import (SOURCE_ID_BASE, MiningSettings, count_false_boxes, false_detections,
                                mine_negatives_stage, mining_settings, negative_window, plan_negatives)
-from spatule.synth import overlaps
+from spatule.geometry import overlaps
 from spatule.tables import read_csv
 from test_evaluate import campaign, paint, patch_detector, white  # noqa: F401  (campaign is a fixture)
 

@@ -353,7 +353,8 @@ def test_tags_cut_by_the_photo_border_are_not_pasted():
 
 
 def test_a_window_may_show_a_labelled_tag_where_it_is_whole_or_half_and_never_a_difficult_one():
-    from spatule.synth import IN_PLACE, InPlace, in_place_labels, shown_share
+    from spatule.geometry import shown_share
+    from spatule.synth import IN_PLACE, InPlace, in_place_labels
 
     tag = InPlace("lab-t1", "AXFD", (700, 500, 760, 590))
     ground = Ground("lab.JPG", 1600, 1200, 1, False, avoid=((100, 100, 130, 150),), tags=(tag,))

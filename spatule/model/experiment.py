@@ -11,6 +11,7 @@ import numpy as np
 
 from spatule import devices
 from spatule.devices import DevicePlan, device_plan, diagnose, tf_build_info
+from spatule.geometry import iou_matrix, yx_to_xy
 from spatule.presets import NUM_CLASSES, PRETRAINED, resolve_preset
 from spatule.problems import SpatuleError
 
@@ -175,7 +176,7 @@ def anchor_sides(config: "ExperimentConfig") -> dict[int, list[float]]:
 
 
 def anchor_boxes(config: "ExperimentConfig") -> np.ndarray:
-    """All anchors of the model as ``[N, 4]`` ``(ymin, xmin, ymax, xmax)`` in model-input pixels.
+    """All anchors of the model as ``[N, 4]`` ``(x0, y0, x1, y1)`` in model-input pixels.
 
     Computed with the Model Garden's own anchor generator (the one the parser
     labels training targets with).
@@ -187,18 +188,7 @@ def anchor_boxes(config: "ExperimentConfig") -> np.ndarray:
                                num_scales=model.anchor.num_scales, aspect_ratios=list(model.anchor.aspect_ratios),
                                anchor_size=model.anchor.anchor_size,
                                image_size=list(model.input_size[:2])).multilevel_boxes
-    return np.concatenate([np.asarray(boxes, np.float64).reshape(-1, 4) for boxes in levels.values()])
-
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    ymin = np.maximum(box[0], boxes[:, 0])
-    xmin = np.maximum(box[1], boxes[:, 1])
-    ymax = np.minimum(box[2], boxes[:, 2])
-    xmax = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(ymax - ymin, 0, None) * np.clip(xmax - xmin, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / (area + areas - inter)
+    return yx_to_xy(np.concatenate([np.asarray(boxes, np.float64).reshape(-1, 4) for boxes in levels.values()]))
 
 
 def anchor_coverage(config: "ExperimentConfig", height: float, width: float, positions: int = 64,
@@ -215,6 +205,6 @@ def anchor_coverage(config: "ExperimentConfig", height: float, width: float, pos
     best = []
     for _ in range(positions):
         y, x = rng.uniform(height / 2, size - height / 2), rng.uniform(width / 2, size - width / 2)
-        box = np.array([y - height / 2, x - width / 2, y + height / 2, x + width / 2])
-        best.append(_iou(box, boxes).max())
+        box = np.array([x - width / 2, y - height / 2, x + width / 2, y + height / 2])
+        best.append(iou_matrix(box, boxes).max())
     return float(np.mean(best))
