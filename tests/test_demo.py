@@ -275,15 +275,18 @@ def test_xml_is_labelimg_voc_matching_the_csv(campaign: Campaign) -> None:
         assert sorted(xml_boxes) == sorted(boxes.get(name, [])), name
 
 
-def test_voc_xml_escapes_and_parses() -> None:
-    text = demo.voc_xml("a & b (2).JPG", "cam<1>", "/x/cam<1>/a & b (2).JPG", 640, 480, [(1, 2, 30, 60)])
+def test_photo_xml_escapes_and_parses() -> None:
+    text = demo.photo_xml("cam<1>/a & b (2).JPG", 640, 480, [demo.DemoTag((1, 2, 30, 60), "H2SV", truncated=True)])
     root = etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
     assert root.findtext("filename") == "a & b (2).JPG"
     assert root.findtext("folder") == "cam<1>"
+    assert root.findtext("path") == f"{demo.FOREIGN_ROOT}/cam<1>/a & b (2).JPG"
     assert [int(root.findtext(f"object/bndbox/{c}")) for c in ("xmin", "ymin", "xmax", "ymax")] == [1, 2, 30, 60]
+    assert (root.findtext("object/truncated"), root.findtext("object/difficult")) == ("1", "0")
     assert "\t<object>" in text and not text.startswith("<?xml")
-    empty = etree.fromstring(demo.voc_xml("b.JPG", "f", "/f/b.JPG", 10, 10, []).encode())
+    empty = etree.fromstring(demo.photo_xml("b.JPG", 10, 10, []).encode())
     assert empty.findall("object") == [] and empty.findtext("size/depth") == "3"
+    assert empty.findtext("folder") == demo.FOREIGN_ROOT.name
 
 
 # --------------------------------------------------------------------------- info bar
