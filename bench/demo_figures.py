@@ -98,7 +98,7 @@ def bar_rows(workdir: Path) -> list[str]:
     """Boxes the exported model draws on the demo photos with the info bar searched too, and on the bar."""
     import yaml
 
-    from spatule.inference import detect_full_photo, list_photos, load_model_detector, read_rgb, search_settings
+    from spatule.search import detect_full_photo, list_photos, load_model_detector, read_rgb, search_settings
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     info_bar_px = int(config["camera"]["info_bar_px"])

@@ -54,10 +54,9 @@ import numpy as np
 from spatule.identities import assign_identities, read_identities_csv
 from spatule.images import read_photo
 from spatule.labels import IndexSettings, index_labels, write_objects
-from spatule.pipeline import synth_sources
 from spatule.problems import write_problems
 from spatule.synth import (SynthSettings, TileSpec, plan_split, prepare_crop, render_shard,
-                           shard_tiles, tile_xml)
+                           shard_tiles, synth_sources, tile_xml)
 from spatule.tags import extract_tags, write_tags
 
 SPLIT = "train"
@@ -248,7 +247,7 @@ class _InlineExecutor:
 def profile_spatule(specs, sample: Path, out_dir: Path, crops_dir: Path, grounds, by_tag: dict,
                     settings: SynthSettings) -> str:
     """cProfile of render_shard with its pool made inline (threads=1 does the same work on one worker)."""
-    import spatule.synth as synth
+    import spatule.synth.render as synth  # render_shard's module: its pool is the one replaced
 
     profile = cProfile.Profile()
     saved = synth.ThreadPoolExecutor

@@ -9,7 +9,8 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 
 sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the schema cannot express
 from spatule.config import config_problems  # noqa: E402
-from spatule.presets import preset_of, train_overrides, uses_pretrained  # noqa: E402
+from spatule.presets import PRETRAINED_ROOT, preset_of, train_overrides, uses_pretrained  # noqa: E402
+from spatule.tfrecords import record_files  # noqa: E402
 
 _config_problems = config_problems(config)
 if _config_problems:
@@ -33,26 +34,26 @@ def identities_input():
 SPLITS = ["train", "val", "test"]
 
 
-def shard_names():
-    """Shard folder names: shard-0 .. shard-(N-1)."""
+def tile_shards():
+    """The synthesis shard folders of a split: shard-0 .. shard-(synth.shards - 1)."""
     return [f"shard-{k}" for k in range(int(config["synth"]["shards"]))]
 
 
 def split_shards(wildcards):
     """The shard folders of one split, for the gather."""
-    return expand("results/tiles/{split}/{shard}", split=wildcards.split, shard=shard_names())
+    return expand("results/tiles/{split}/{shard}", split=wildcards.split, shard=tile_shards())
 
 
 def tfrecord_names(split, prefix=""):
     """The TFRecord shard files of a split (tfrecords.shards per split); ``prefix="hard-"`` names
     the second round's train shards (hard negatives dealt in)."""
     shards = int(config["tfrecords"]["shards"][split])
-    return [f"results/tfrecords/{prefix}{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
+    return [f"results/tfrecords/{name}" for name in record_files(split, shards, prefix)]
 
 
 def pretrained_folder():
     """Where the pretrained checkpoint is unpacked, named by pretrained.name (the one place that names it)."""
-    return f"resources/pretrained/{config['pretrained']['name']}"
+    return f"{PRETRAINED_ROOT}/{config['pretrained']['name']}"
 
 
 def pretrained_input():

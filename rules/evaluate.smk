@@ -6,7 +6,7 @@ rule evaluate_synthetic:
     input:
         saved_model=rules.export.output.saved_model,
         json="results/tiles/test.json",
-        tiles=expand("results/tiles/test/{shard}", shard=shard_names()),
+        tiles=expand("results/tiles/test/{shard}", shard=tile_shards()),
     output:
         metrics="results/eval/synthetic/metrics.json",
         detections="results/eval/synthetic/detections.csv",

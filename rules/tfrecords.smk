@@ -7,7 +7,7 @@ rule tfrecords:
         shards=[
             shard
             for split in SPLITS
-            for shard in expand("results/tiles/{split}/{shard}", split=split, shard=shard_names())
+            for shard in expand("results/tiles/{split}/{shard}", split=split, shard=tile_shards())
         ],
     output:
         records=[name for split in SPLITS for name in tfrecord_names(split)],

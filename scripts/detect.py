@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.inference import search_settings, detect_stage, load_model_detector
+from spatule.search import search_settings, detect_stage, load_model_detector
 from spatule.smk import logged_step
 
 with logged_step(snakemake) as log:

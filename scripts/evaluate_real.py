@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.evaluate import EvalOutputs, evaluate_real_stage, factory
-from spatule.inference import search_settings, load_model_detector
+from spatule.search import search_settings, load_model_detector
 from spatule.smk import logged_step
 
 with logged_step(snakemake) as log:

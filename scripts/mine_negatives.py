@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.inference import search_settings, tile_detector
+from spatule.search import search_settings, tile_detector
 from spatule.negatives import mine_negatives_stage, mining_settings
 from spatule.smk import logged_step
 

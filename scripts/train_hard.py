@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.inference import search_settings
+from spatule.search import search_settings
 from spatule.pipeline import train_hard_stage
 from spatule.smk import logged_step
 

@@ -1,4 +1,4 @@
-"""Tile records and the COCO gather: what each synthetic tile holds, and where it came from.
+"""The coco rule's logic: tile records and the COCO gather; what each synthetic tile holds, and where it came from.
 
 Each shard writes ``tiles.csv`` (one row per pasted tag; a tag-free tile has one
 row with empty tag fields). The gather joins the shards of a split into
@@ -8,16 +8,11 @@ row with empty tag fields). The gather joins the shards of a split into
 
 from __future__ import annotations
 
-import math
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Sequence
 
 from spatule.synth import TileSpec
-from spatule.tables import read_csv, write_csv
-
-if TYPE_CHECKING:  # pragma: no cover - typing only; NumPy comes with OpenCV, imported lazily
-    import numpy as np
 
 RECORD_COLUMNS = ["tile", "file", "split", "background", "window_x", "window_y", "paste", "tag_id", "identity",
                   "source_image", "xmin", "ymin", "xmax", "ymax", "difficult", "truncated", "blend", "scale",
@@ -41,16 +36,6 @@ def record_rows(specs: Sequence[TileSpec], folder: str) -> list[list[object]]:
                                 _fmt(p.scale), _fmt(p.rotation_deg), int(p.flip), _fmt(p.brightness),
                                 _fmt(p.contrast), _fmt(p.blur_sigma)])
     return rows
-
-
-def write_records(path: Path, rows: Iterable[Sequence[object]]) -> None:
-    """Write a tile record table."""
-    write_csv(path, RECORD_COLUMNS, rows)
-
-
-def read_records(path: Path) -> list[dict[str, str]]:
-    """Read a tile record table."""
-    return read_csv(path)
 
 
 def coco_dataset(records: Sequence[dict[str, str]], tile_size: int, class_name: str) -> dict:
@@ -85,23 +70,3 @@ def write_json(path: Path, data: dict) -> None:
     """Deterministic JSON (sorted keys, fixed indent, trailing newline)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def contact_sheet(tiles: Sequence[tuple["np.ndarray", Sequence[tuple[int, int, int, int]], str]], columns: int = 4,
-                  cell: int = 320) -> "np.ndarray":
-    """A grid of tiles scaled to ``cell`` px with their boxes drawn and their id written."""
-    import cv2
-    import numpy as np
-
-    rows = max(1, math.ceil(len(tiles) / columns))
-    sheet = np.full((rows * cell, columns * cell, 3), 255, np.uint8)
-    for n, (tile, boxes, caption) in enumerate(tiles):
-        scale = cell / max(tile.shape[:2])
-        small = cv2.resize(tile, (int(tile.shape[1] * scale), int(tile.shape[0] * scale)), interpolation=cv2.INTER_AREA)
-        for x0, y0, x1, y1 in boxes:
-            cv2.rectangle(small, (int(x0 * scale), int(y0 * scale)), (int(math.ceil(x1 * scale)) - 1,
-                          int(math.ceil(y1 * scale)) - 1), (0, 0, 255), 2)
-        cv2.putText(small, caption, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 255), 1, cv2.LINE_AA)
-        r, c = divmod(n, columns)
-        sheet[r * cell:r * cell + small.shape[0], c * cell:c * cell + small.shape[1]] = small
-    return sheet

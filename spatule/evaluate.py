@@ -34,16 +34,13 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from spatule.detect import Detection, Detector
-from spatule.inference import DetectSettings, detect_full_photo, detect_tiles, read_rgb
+from spatule.tiling import Detection, Detector
+from spatule.search import DetectSettings, detect_full_photo, detect_tiles, read_rgb
 from spatule.metrics import (ImageDetections, ImageTruth, coco_metrics, filter_scores, match_image,
                              original_metrics, pr_curve, precision_recall)
 from spatule.tables import read_csv, write_csv
 
 _log = logging.getLogger("spatule")
-
-NOT_DOUBTFUL = frozenset({"other_class", "duplicate_object"})
-"""Skipped objects that cannot be an unlabelled tag: another class by design, a duplicate of a kept box."""
 
 EVAL_DETECTION_COLUMNS = ["image", "x0", "y0", "x1", "y1", "score"]
 PR_COLUMNS = ["threshold", "precision", "recall", "tp", "fp", "fn"]
@@ -74,14 +71,6 @@ class HeldOut:
     @property
     def backgrounds(self) -> int:
         return sum(1 for p in self.photos if p.background)
-
-
-def doubtful_xml(problems: Iterable[Any]) -> set[str]:
-    """XML files that had an object skipped which may be a tag (see :data:`NOT_DOUBTFUL`)."""
-    from spatule.problems import Action
-
-    return {p.file for p in problems
-            if p.object is not None and p.action is Action.SKIPPED and p.code not in NOT_DOUBTFUL}
 
 
 def held_out_photos(objects: Sequence[Any], photo_rows: Sequence[Mapping[str, str]],
@@ -202,7 +191,7 @@ def write_metrics(path: Path, metrics: Mapping[str, Any]) -> None:
 def _sheet(path: Path, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
            threshold: float, per_image: Sequence[Mapping[str, Any]], read_bgr: Callable[[str], np.ndarray],
            title: str, cells: int = 12) -> None:
-    from spatule.report import comparison_sheet, write_image
+    from spatule.figures import comparison_sheet, write_image
 
     chosen = [r["image"] for r in per_image[:cells]]
     items = [(read_bgr(name), truth[name], filter_scores(detections.get(name, ImageDetections()), threshold),
@@ -287,7 +276,7 @@ def evaluate_real_stage(labels_dir: Path, tables: Mapping[str, Path], detector: 
     """
     from spatule.images import read_photo
     from spatule.labels import read_objects_csv
-    from spatule.problems import read_problems
+    from spatule.problems import doubtful_xml, read_problems
 
     held = held_out_photos(read_objects_csv(tables["objects"]), read_csv(tables["photos"]),
                            read_csv(tables["backgrounds"]), doubtful_xml(read_problems(tables["problems"])), split)

@@ -3,26 +3,25 @@
 Real collections are messy (see ``../shared/data/spatule-sample``): XML whose photo
 is gone, photos without XML, ``<path>`` from another machine, names with spaces
 and parentheses, boxes on the border. Each defect becomes a :class:`Problem`;
-what can be used becomes a :class:`LabelledObject`.
+what can be used becomes a :class:`LabelledObject`. Walking the folder and finding
+each XML's photo is :mod:`spatule.label_folder`; this module reads the objects.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
 
 from spatule.config import compile_name_pattern
 from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
+from spatule.label_folder import pair_labels, photos_without_xml, probe_photos, scan_folder
 from spatule.problems import Action, Problem, Severity, SpatuleError
 from spatule.tables import read_csv, write_records
 from spatule.geometry import Box
-from spatule.voc import VocAnnotation, VocObject, parse_voc
+from spatule.voc import VocAnnotation, VocObject
 
 DEFAULT_NAME_PATTERN = r"^(?P<class>[^:]+?)\s*(?::\s*(?P<identity>\S+))?$"
 """VOC ``<name>`` pattern: ``tag`` or ``tag:AXFD`` (class, optional identity)."""
@@ -83,120 +82,8 @@ class LabelledObject:
 OBJECT_COLUMNS = [f.name for f in fields(LabelledObject)]
 
 
-@dataclass(frozen=True)
-class FolderScan:
-    """Relative paths of the label files and photos found under a folder."""
-
-    xml_files: tuple[str, ...]
-    photos: tuple[str, ...]
-    problems: tuple[Problem, ...]
-
-
 def _problem(file: str, obj: int | None, code: str, severity: Severity, action: Action, detail: str) -> Problem:
     return Problem(file, obj, code, severity, action, detail)
-
-
-def scan_folder(root: Path) -> FolderScan:
-    """List XML files and photos under ``root`` (nested too), sorted, never leaving it.
-
-    Hidden folders are skipped; links that point outside ``root`` and names that
-    are not valid UTF-8 are recorded as problems and not read.
-    """
-    if not root.is_dir():
-        raise SpatuleError(f"labels.dir {root}: no such folder")
-    top = root.resolve()
-    xml_files: list[str] = []
-    photos: list[str] = []
-    problems: list[Problem] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-            problems.append(_folder_link_problem(root, top, Path(dirpath) / name))
-        for name in sorted(filenames):
-            full = Path(dirpath) / name
-            rel = full.relative_to(root).as_posix()
-            try:
-                rel.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                problems.append(_problem(shown, None, "bad_file_name", Severity.ERROR, Action.SKIPPED,
-                                         "file name is not valid UTF-8; rename it"))
-                continue
-            if name.startswith("."):
-                continue
-            suffix = full.suffix.lower()
-            if suffix != ".xml" and suffix not in IMAGE_EXTENSIONS:
-                continue
-            if full.is_symlink() and not full.resolve().is_relative_to(top):
-                problems.append(_problem(rel, None, "link_outside", Severity.ERROR, Action.SKIPPED,
-                                         "symbolic link points outside labels.dir; not read"))
-                continue
-            (xml_files if suffix == ".xml" else photos).append(rel)
-    return FolderScan(tuple(xml_files), tuple(photos), tuple(problems))
-
-
-def _folder_link_problem(root: Path, top: Path, link: Path) -> Problem:
-    """A symbolic link to a folder is never followed (os.walk would skip it without a word)."""
-    rel = link.relative_to(root).as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if not link.resolve().is_relative_to(top):
-        return _problem(rel, None, "link_outside", Severity.ERROR, Action.SKIPPED,
-                        "symbolic link to a folder outside labels.dir; not followed, nothing in it is read")
-    return _problem(rel, None, "folder_link", Severity.INFO, Action.SKIPPED,
-                    "symbolic link to a folder inside labels.dir; not followed (its files are read where they lie)")
-
-
-def _photo_lookup(photos: Iterable[str]) -> dict[str, dict[str, list[str]]]:
-    """Per folder: lower-cased file name -> photos with that name."""
-    lookup: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for rel in photos:
-        path = PurePosixPath(rel)
-        lookup[str(path.parent)][path.name.lower()].append(rel)
-    return lookup
-
-
-def resolve_photo(xml_rel: str, annotation: VocAnnotation,
-                  lookup: dict[str, dict[str, list[str]]]) -> tuple[str | None, list[Problem]]:
-    """Find the photo an XML labels, in the XML's own folder only.
-
-    Tries ``<filename>`` (exactly, then ignoring case), then the XML's stem with
-    any image extension. ``<path>`` and ``<folder>`` are not used: they hold the
-    labeller's own machine's paths.
-    """
-    xml_path = PurePosixPath(xml_rel)
-    folder = lookup.get(str(xml_path.parent), {})
-    problems: list[Problem] = []
-    wanted = annotation.filename
-    if wanted:
-        base = PureWindowsPath(wanted).name  # drops both / and \ directory parts
-        if base != wanted:
-            problems.append(_problem(xml_rel, None, "filename_has_path", Severity.WARNING, Action.USED,
-                                     f"<filename> {wanted[:80]!r} carries a path; only {base!r} in the XML's "
-                                     "folder is looked for"))
-        candidates = folder.get(base.lower(), [])
-        exact = [c for c in candidates if PurePosixPath(c).name == base]
-        if exact:
-            return exact[0], problems
-        if len(candidates) == 1:
-            return candidates[0], problems
-    stem_matches = sorted(
-        rel for ext in IMAGE_EXTENSIONS for rel in folder.get((xml_path.stem + ext).lower(), [])
-    )
-    if len(stem_matches) == 1:
-        if wanted:
-            problems.append(_problem(xml_rel, None, "filename_not_found", Severity.WARNING, Action.USED,
-                                     f"<filename> {wanted!r} not found; used {PurePosixPath(stem_matches[0]).name!r}, "
-                                     "the photo named like the XML"))
-        return stem_matches[0], problems
-    if len(stem_matches) > 1:
-        problems.append(_problem(xml_rel, None, "ambiguous_photo", Severity.ERROR, Action.SKIPPED,
-                                 f"<filename> {wanted!r} not found and several photos are named like the XML: "
-                                 + ", ".join(PurePosixPath(m).name for m in stem_matches)))
-        return None, problems
-    looked = f"{wanted!r} or " if wanted else ""
-    problems.append(_problem(xml_rel, None, "missing_photo", Severity.ERROR, Action.SKIPPED,
-                             f"photo not found: no {looked}{xml_path.stem}.<jpg|jpeg|png|tif|bmp> "
-                             f"in {str(xml_path.parent) if str(xml_path.parent) != '.' else 'the labels folder'}"))
-    return None, problems
 
 
 def parse_name(name: str, pattern: re.Pattern[str]) -> tuple[str, str]:
@@ -361,21 +248,6 @@ def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int,
     return kept, problems
 
 
-def _pick_claims(claims: dict[str, list[str]]) -> tuple[dict[str, str], list[Problem]]:
-    """One XML per photo: the one named like the photo, else the first in order."""
-    chosen: dict[str, str] = {}
-    problems: list[Problem] = []
-    for photo, xmls in sorted(claims.items()):
-        same_stem = [x for x in xmls if PurePosixPath(x).stem == PurePosixPath(photo).stem]
-        winner = (same_stem or xmls)[0]
-        chosen[winner] = photo
-        for other in xmls:
-            if other != winner:
-                problems.append(_problem(other, None, "photo_claimed_twice", Severity.ERROR, Action.SKIPPED,
-                                         f"labels {photo}, which {winner} already labels; ignored"))
-    return chosen, problems
-
-
 def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
                  probe: Callable[[Path, bool], PhotoInfo] = probe_photo) -> tuple[list[LabelledObject], list[Problem]]:
     """Index a labels folder: rows for tags and background photos, plus problems.
@@ -386,41 +258,24 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
     if not scan.xml_files and not scan.photos and not scan.problems:
         raise SpatuleError(f"labels.dir {root}: no photo and no labelImg XML in it (nested folders searched, hidden "
                            f"ones skipped; photos are {', '.join(IMAGE_EXTENSIONS)})")
-    problems = list(scan.problems)
-    lookup = _photo_lookup(scan.photos)
-    annotations: dict[str, VocAnnotation] = {}
-    claims: dict[str, list[str]] = defaultdict(list)
-    for xml_rel in scan.xml_files:
-        try:
-            annotation = parse_voc((root / xml_rel).read_bytes(), xml_rel)
-        except SpatuleError as exc:
-            problems.append(_problem(xml_rel, None, "bad_xml", Severity.ERROR, Action.SKIPPED,
-                                     str(exc).removeprefix(f"{xml_rel}: ")))
-            continue
-        except OSError as exc:
-            problems.append(_problem(xml_rel, None, "unreadable_xml", Severity.ERROR, Action.SKIPPED, str(exc)))
-            continue
-        photo, found = resolve_photo(xml_rel, annotation, lookup)
-        problems.extend(found)
-        if photo is not None:
-            annotations[xml_rel] = annotation
-            claims[photo].append(xml_rel)
-    chosen, claim_problems = _pick_claims(claims)
-    problems.extend(claim_problems)
+    annotations, chosen, paired = pair_labels(root, scan)
     labelled_photos = set(chosen.values())
-    # A photo named like an XML that could not be used (bad XML, ambiguous) is not "without XML": never a background.
-    unusable = {_folder_stem(x): x for x in scan.xml_files if x not in annotations}
-    for photo in scan.photos:
-        if photo not in labelled_photos and _folder_stem(photo) in unusable:
-            problems.append(_problem(photo, None, "photo_xml_unusable", Severity.INFO, Action.SKIPPED,
-                                     f"not used: its XML {unusable[_folder_stem(photo)]} could not be used (see that "
-                                     "row), so its tags are unknown and it is no tag-free background either"))
-    unlabelled = [p for p in scan.photos if p not in labelled_photos and _folder_stem(p) not in unusable]
+    unlabelled, left_out = photos_without_xml(scan, annotations, labelled_photos)
     to_probe = sorted(labelled_photos) + (unlabelled if settings.unlabelled_as_background else [])
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        probed = dict(zip(to_probe, pool.map(lambda rel: _safe_probe(root, rel, probe, settings.verify_pixels),
-                                             to_probe)))
+    probed = probe_photos(root, to_probe, probe, settings.verify_pixels, threads)
+    rows, problems = _labelled_rows(chosen, annotations, probed, settings)
+    background, found = _unlabelled_rows(unlabelled, probed, settings)
+    rows.extend(background)
+    rows.sort(key=lambda r: (r.image, -1 if r.object is None else r.object))
+    return rows, [*scan.problems, *paired, *left_out, *problems, *found]
+
+
+def _labelled_rows(chosen: Mapping[str, str], annotations: Mapping[str, VocAnnotation],
+                   probed: Mapping[str, PhotoInfo | Problem],
+                   settings: IndexSettings) -> tuple[list[LabelledObject], list[Problem]]:
+    """The rows of every photo an XML labels (``chosen``: XML -> photo), in photo order."""
     rows: list[LabelledObject] = []
+    problems: list[Problem] = []
     for xml_rel, photo in sorted(chosen.items(), key=lambda kv: kv[1]):
         info = probed[photo]
         if isinstance(info, Problem):
@@ -429,6 +284,15 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
         found_rows, found = read_objects(xml_rel, photo, annotations[xml_rel], info, settings)
         rows.extend(found_rows)
         problems.extend(found)
+    return rows, problems
+
+
+def _unlabelled_rows(unlabelled: Sequence[str], probed: Mapping[str, PhotoInfo | Problem],
+                     settings: IndexSettings) -> tuple[list[LabelledObject], list[Problem]]:
+    """Background rows of the photos no XML labels (``labels.unlabelled_as_background``), or a note
+    for each that it is not used."""
+    rows: list[LabelledObject] = []
+    problems: list[Problem] = []
     for photo in unlabelled:
         if not settings.unlabelled_as_background:
             problems.append(_problem(photo, None, "unlabelled_photo", Severity.INFO, Action.SKIPPED,
@@ -443,21 +307,7 @@ def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
         found_rows, found = read_objects("", photo, empty, info, settings)
         rows.extend(found_rows)
         problems.extend(p for p in found if p.code != "size_missing")
-    rows.sort(key=lambda r: (r.image, -1 if r.object is None else r.object))
     return rows, problems
-
-
-def _folder_stem(rel: str) -> tuple[str, str]:
-    path = PurePosixPath(rel)
-    return str(path.parent), path.stem.lower()
-
-
-def _safe_probe(root: Path, rel: str, probe: Callable[[Path, bool], PhotoInfo], verify: bool) -> PhotoInfo | Problem:
-    try:
-        return probe(root / rel, verify)
-    except SpatuleError as exc:
-        return _problem(rel, None, "unreadable_photo", Severity.ERROR, Action.SKIPPED,
-                        str(exc).removeprefix(f"{root / rel}: "))
 
 
 def write_objects(path: Path, rows: Iterable[LabelledObject]) -> None:

@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from spatule.geometry import area, intersection, iou_matrix
+from spatule.geometry import Box, area, intersection, iou_matrix
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ImageTruth:
 
     width: int
     height: int
-    boxes: tuple[tuple[float, float, float, float], ...] = ()
+    boxes: tuple[Box, ...] = ()
     difficult: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
@@ -43,7 +43,7 @@ class ImageTruth:
 class ImageDetections:
     """Detections of one image: boxes ``[x0, y0, x1, y1]`` and scores."""
 
-    boxes: tuple[tuple[float, float, float, float], ...] = ()
+    boxes: tuple[Box, ...] = ()
     scores: tuple[float, ...] = field(default_factory=tuple)
 
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from spatule.detect import Detection, Detector
+from spatule.tiling import Detection, Detector
 from spatule.geometry import Rect, overlaps
 
 _log = logging.getLogger("spatule")
@@ -135,7 +135,7 @@ def count_false_boxes(truth: Mapping[str, Any], found: Mapping[str, Sequence[Det
 def search_photos(labels_dir: Path, photos: Sequence[Any], detector: Detector, settings: Any,
                   log: logging.Logger = _log) -> dict[str, list[Detection]]:
     """Detections on each :class:`spatule.evaluate.HeldOutPhoto`, searched as ``detect`` searches."""
-    from spatule.inference import detect_full_photo, read_rgb
+    from spatule.search import detect_full_photo, read_rgb
 
     found = {}
     for k, p in enumerate(photos, start=1):
@@ -149,9 +149,9 @@ def search_photos(labels_dir: Path, photos: Sequence[Any], detector: Detector, s
 def photo_sets(tables: Mapping[str, Path]) -> dict[str, Any]:
     """The photos a model's false boxes are counted on: ``mining`` (the train split's photos,
     tags known) and ``held_out`` (the test split's, as ``evaluate_real`` takes them)."""
-    from spatule.evaluate import doubtful_xml, held_out_photos
+    from spatule.evaluate import held_out_photos
     from spatule.labels import read_objects_csv
-    from spatule.problems import read_problems
+    from spatule.problems import doubtful_xml, read_problems
     from spatule.tables import read_csv
 
     objects = read_objects_csv(tables["objects"])

@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from spatule.identities import assign_identities, describe_sources, identity_sources, read_identities_csv
 from spatule.labels import IndexSettings, index_labels, read_objects_csv, too_small_for_tiles, write_objects
-from spatule.presets import preset_of, train_overrides
+from spatule.presets import preset_name, preset_of, train_overrides
 from spatule.problems import Severity, SpatuleError, enforce_policy, write_problems
 from spatule.split import SPLITS, SplitPlan, assign_groups, check_disjoint, cooccurrence_groups, photo_splits
 from spatule.tables import read_csv, write_csv
 from spatule.tags import extract_tags, read_tags, write_tags
 
-if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow and the synthesis are imported lazily
+if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
     from official.core.config_definitions import ExperimentConfig
-
-    from spatule.synth import Ground, SynthSettings, TagSource
 
 _log = logging.getLogger("spatule")
 
@@ -182,100 +180,6 @@ def split_stage(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, An
 # --- synthesis --------------------------------------------------------------------------------
 
 
-def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0) -> "SynthSettings":
-    """The synthesis settings from the ``synth`` config section and the camera's info bar height."""
-    from spatule.synth import Jitter, SynthSettings
-
-    jitter = dict(synth.get("jitter") or {})
-    if "scale" in jitter:
-        jitter["scale"] = tuple(float(v) for v in jitter["scale"])
-    defaults = SynthSettings()
-    return SynthSettings(
-        tile_size=int(synth.get("tile_size", defaults.tile_size)),
-        info_bar_px=int(info_bar_px),
-        tags_in_place=bool(synth.get("tags_in_place", defaults.tags_in_place)),
-        edge_windows=float(synth.get("edge_windows", defaults.edge_windows)),
-        cut_tags=float(synth.get("cut_tags", defaults.cut_tags)),
-        use_labelled_regions=bool(synth.get("use_labelled_regions", defaults.use_labelled_regions)),
-        tags_per_tile=tuple(float(v) for v in synth.get("tags_per_tile", defaults.tags_per_tile)),
-        blend=str(synth.get("blend", defaults.blend)),
-        blend_mix=dict(synth.get("blend_mix", defaults.blend_mix)),
-        clone_pad_px=int(synth.get("clone_pad_px", defaults.clone_pad_px)),
-        gap_px=int(synth.get("gap_px", defaults.gap_px)),
-        jitter=Jitter(**jitter),
-        jpeg_quality=int(synth.get("jpeg_quality", defaults.jpeg_quality)),
-    )
-
-
-def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds_csv: Path, photos_csv: Path,
-                  identities_csv: Path, tags_csv: Path, use_labelled_regions: bool,
-                  log: logging.Logger = _log, tags_in_place: bool = False) -> tuple[list["Ground"], list["TagSource"]]:
-    """The ground photos and tag crops of one split.
-
-    Ground: the split's background photos, plus (``use_labelled_regions``) the
-    split's labelled photos; windows keep clear of their difficult tags, and of all
-    their tags unless ``tags_in_place`` (then a window may show them where they are,
-    labelled). A labelled photo that had any object skipped is not used (a skipped box
-    may still be a tag).
-    """
-    from spatule.problems import Action, read_problems
-    from spatule.synth import Ground, InPlace, TagSource
-
-    rows = read_objects_csv(objects_csv)
-    first = {}
-    for row in rows:
-        first.setdefault(row.image, row)
-    tag_ids = {(c.image, c.object): c.tag_id for c in read_tags(tags_csv)}
-    avoid: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
-    in_place: dict[str, list[InPlace]] = defaultdict(list)
-    for row in rows:
-        if row.kind != "tag":
-            continue
-        if row.difficult or not tags_in_place:
-            avoid[row.image].append(row.box)
-        else:
-            in_place[row.image].append(InPlace(tag_ids[(row.image, row.object)], row.identity, row.box))
-    grounds = [Ground(r["image"], first[r["image"]].width, first[r["image"]].height, first[r["image"]].orientation,
-                      first[r["image"]].orientation_applied)
-               for r in read_csv(backgrounds_csv) if r["split"] == split]
-    if use_labelled_regions:
-        doubtful_xml = {p.file for p in read_problems(problems_csv)
-                        if p.object is not None and p.action is Action.SKIPPED}
-        for r in read_csv(photos_csv):
-            row = first[r["image"]]
-            if r["split"] != split:
-                continue
-            if row.xml in doubtful_xml:
-                log.info("%s: not used as ground (an object of %s was skipped and may be a tag)", row.image, row.xml)
-                continue
-            grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,
-                                  tuple(avoid[row.image]), tuple(in_place[row.image])))
-    identity_split = {r["identity"]: r["split"] for r in read_csv(identities_csv)}
-    in_split = [c for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]
-    difficult = sum(1 for c in in_split if c.difficult)
-    if difficult:  # neither positive nor negative: never pasted (and windows keep clear of them)
-        log.info("%s: %d difficult tag(s) not pasted", split, difficult)
-    by_object = {(r.image, r.object): r for r in rows if r.kind == "tag"}
-    cut = {c.tag_id for c in in_split if cut_by_border(by_object[(c.image, c.object)])}
-    if cut:  # half a band pasted mid-tile, its cut edge mirrored into context, would teach a wrong box
-        log.info("%s: %d tag(s) cut by the photo border not pasted: %s", split, len(cut), ", ".join(sorted(cut)))
-    tags = [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
-                      c.difficult)
-            for c in in_split if not c.difficult and c.tag_id not in cut]
-    return grounds, tags
-
-
-BORDER_PX = 2
-"""A labelled tag box this close to the photo border is taken as cut by it."""
-
-
-def cut_by_border(row: Any) -> bool:
-    """Whether a labelled tag (an ``objects.csv`` row) is cut by the photo border: VOC ``truncated``,
-    or its box within :data:`BORDER_PX` of a photo side."""
-    x0, y0, x1, y1 = row.box
-    return bool(row.truncated) or min(x0, y0, row.width - x1, row.height - y1) < BORDER_PX
-
-
 def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int, synth: Mapping[str, Any],
                      class_name: str, labels_dir: Path, crops_dir: Path, tables: Mapping[str, Path], out_dir: Path,
                      threads: int = 1, log: logging.Logger = _log, info_bar_px: int = 0) -> int:
@@ -283,8 +187,9 @@ def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int,
     import cv2
 
     from spatule.images import read_photo
-    from spatule.synth import fits_tile, plan_digest, plan_split, render_shard, shard_tiles
-    from spatule.tiles import record_rows, write_records
+    from spatule.synth import (fits_tile, plan_digest, plan_split, render_shard, shard_tiles, synth_settings,
+                               synth_sources)
+    from spatule.coco import RECORD_COLUMNS, record_rows
 
     settings = synth_settings(synth, info_bar_px)
     grounds, tags = synth_sources(split, tables["objects"], tables["problems"], tables["backgrounds"],
@@ -316,7 +221,7 @@ def synthesize_stage(split: str, shard: int, shards: int, count: int, seed: int,
         return pixels
 
     render_shard(part, out_dir, read_ground, read_crop, by_tag, settings, class_name, threads)
-    write_records(out_dir / "tiles.csv", record_rows(part, f"{split}/{out_dir.name}"))
+    write_csv(out_dir / "tiles.csv", RECORD_COLUMNS, record_rows(part, f"{split}/{out_dir.name}"))
     log.info("%s shard %d/%d: %d of %d tiles from %d photo(s), %d tag(s); %d ground photo(s), %d tag crop(s) in "
              "the split; plan %s", split, shard + 1, shards, len(part), len(plan), len({s.image for s in part}),
              sum(len(s.pastes) for s in part), len(grounds), len(tags), plan_digest(plan))
@@ -328,13 +233,15 @@ def coco_stage(split: str, shard_dirs: list[Path], tile_size: int, class_name: s
     """Gather a split's shards: COCO JSON, the joined record table and a contact sheet."""
     import cv2
 
-    from spatule.tiles import coco_dataset, contact_sheet, read_records, write_json, write_records, RECORD_COLUMNS
+    from spatule.figures import comparison_sheet, write_image
+    from spatule.metrics import ImageDetections, ImageTruth
+    from spatule.coco import RECORD_COLUMNS, coco_dataset, write_json
 
-    records = [r for d in sorted(shard_dirs) for r in read_records(d / "tiles.csv")]
+    records = [r for d in sorted(shard_dirs) for r in read_csv(d / "tiles.csv")]
     records.sort(key=lambda r: (r["tile"], int(r["paste"])))
     dataset = coco_dataset(records, tile_size, class_name)
     write_json(json_out, dataset)
-    write_records(csv_out, [[r[c] for c in RECORD_COLUMNS] for r in records])
+    write_csv(csv_out, RECORD_COLUMNS, [[r[c] for c in RECORD_COLUMNS] for r in records])
     root = json_out.parent
     boxes: dict[int, list] = defaultdict(list)
     for a in dataset["annotations"]:
@@ -343,10 +250,9 @@ def coco_stage(split: str, shard_dirs: list[Path], tile_size: int, class_name: s
     with_tags = [im for im in dataset["images"] if boxes[im["id"]]]
     without = [im for im in dataset["images"] if not boxes[im["id"]]]
     chosen = (with_tags[: sheet_tiles - min(2, len(without))] + without[:2])[:sheet_tiles]
-    cells = [(cv2.imread(str(root / im["file_name"])), boxes[im["id"]], Path(im["file_name"]).stem) for im in chosen]
-    sheet = contact_sheet(cells)
-    if not cv2.imwrite(str(sheet_out), sheet, [cv2.IMWRITE_JPEG_QUALITY, 90]):
-        raise OSError(f"could not write {sheet_out}")
+    cells = [(cv2.imread(str(root / im["file_name"])), ImageTruth(tile_size, tile_size, tuple(boxes[im["id"]])),
+              ImageDetections(), f"{Path(im['file_name']).stem}: {len(boxes[im['id']])} tag(s)") for im in chosen]
+    write_image(sheet_out, comparison_sheet(cells, title=f"{split}: synthetic tiles, labels green"))
     log.info("%s: %d tiles, %d tags, %d tag-free tiles -> %s", split, len(dataset["images"]),
              len(dataset["annotations"]), len(without), json_out)
     return {"tiles": len(dataset["images"]), "tags": len(dataset["annotations"])}
@@ -360,7 +266,7 @@ def devices_stage(train: Mapping[str, Any], out_json: Path, log: logging.Logger 
     visible (in seconds, not after the synthesis)."""
     from spatule.devices import describe, device_plan
 
-    preset = str(train.get("preset", "demo"))
+    preset = preset_name(train)
     seen = describe()
     for gpu in seen["gpus"]:
         log.info("%s: %s, compute capability %s", gpu["device"], gpu["name"], gpu["compute_capability"])
@@ -380,7 +286,7 @@ def training_experiment(train: Mapping[str, Any], train_records: Sequence[Path],
     from spatule.model import experiment_config
 
     overrides = {**train_overrides(train), **dict(extra or {})}
-    return experiment_config(str(train.get("preset", "demo")), [str(p) for p in train_records],
+    return experiment_config(preset_name(train), [str(p) for p in train_records],
                              [str(p) for p in val_records], str(val_json), overrides, gpus=gpus,
                              pretrained=pretrained)
 
@@ -392,7 +298,7 @@ def train_stage(train: Mapping[str, Any], train_records: list[Path], val_records
     from spatule.model import train as run_training
 
     config = training_experiment(train, train_records, val_records, val_json, pretrained)
-    log.info("preset %s: %s, input %s, %d steps, batch %d", train.get("preset", "demo"),
+    log.info("preset %s: %s, input %s, %d steps, batch %d", preset_name(train),
              config.task.model.backbone.type, config.task.model.input_size[:2], config.trainer.train_steps,
              config.task.train_data.global_batch_size)
     result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
@@ -409,7 +315,7 @@ def train_hard_stage(train: Mapping[str, Any], hard: Mapping[str, Any], train_re
     """Second round: continue from the first model's weights (``base_dir``) on ``train_records``
     (the synthetic tiles plus the hard negatives, dealt over the shards), then count the new model's
     false boxes on the photos the first model was counted on (``report_json``: ``before`` and ``after``)."""
-    from spatule.inference import tile_detector
+    from spatule.search import tile_detector
     from spatule.model import checkpoint_detector, train as run_training
     from spatule.negatives import false_boxes_per_photo, mining_settings
 

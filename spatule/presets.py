@@ -154,15 +154,26 @@ asks the scheduler for (``resources: gpu``); what training uses is what TensorFl
 PRETRAINED = "pretrained"
 """The ``init_checkpoint`` value that means: the checkpoint rule ``pretrained`` unpacks."""
 
+PRETRAINED_ROOT = "resources/pretrained"
+"""Where rule ``pretrained`` unpacks published checkpoints (one folder per ``pretrained.name``)."""
+
+DEFAULT_PRESET = "demo"
+"""The preset of a ``train`` section that names none (the config schema requires one)."""
+
 
 def train_overrides(train: Mapping[str, Any]) -> dict[str, Any]:
     """The experiment overrides in the ``train`` config section (unset = the preset's)."""
     return {k: v for k, v in train.items() if k not in WORKFLOW_KEYS and v is not None}
 
 
+def preset_name(train: Mapping[str, Any]) -> str:
+    """The preset named by the ``train`` config section."""
+    return str(train.get("preset", DEFAULT_PRESET))
+
+
 def preset_of(train: Mapping[str, Any]) -> Preset:
     """The preset the ``train`` config section resolves to (its overrides applied)."""
-    return resolve_preset(str(train.get("preset", "demo")), train_overrides(train))
+    return resolve_preset(preset_name(train), train_overrides(train))
 
 
 def uses_pretrained(train: Mapping[str, Any]) -> bool:
@@ -170,7 +181,7 @@ def uses_pretrained(train: Mapping[str, Any]) -> bool:
     return preset_of(train).init_checkpoint == PRETRAINED
 
 
-def resolve_preset(preset: str = "demo", overrides: Optional[Mapping[str, Any]] = None) -> Preset:
+def resolve_preset(preset: str = DEFAULT_PRESET, overrides: Optional[Mapping[str, Any]] = None) -> Preset:
     """The preset's settings with ``overrides`` applied (None values mean "not set").
 
     A ``batch_size`` given without a ``learning_rate`` keeps the preset's rate per

@@ -98,3 +98,14 @@ def enforce_policy(problems: Sequence[Problem], on_problem: str, what: str) -> N
             f"{len(defects)} defect(s) in {what} and labels.on_problem is 'error':\n{lines}\n"
             "Fix them, or set labels.on_problem: skip to skip them (each is then recorded in problems.csv)."
         )
+
+
+NOT_DOUBTFUL = frozenset({"other_class", "duplicate_object"})
+"""Skipped objects that cannot be an unlabelled tag: another class by design, a duplicate of a kept box."""
+
+
+def doubtful_xml(problems: Iterable[Problem]) -> set[str]:
+    """XML files with a skipped object that may be a tag (not one of :data:`NOT_DOUBTFUL`): their
+    photos are neither ground for synthesis nor held-out truth, since a tag there is unlabelled."""
+    return {p.file for p in problems
+            if p.object is not None and p.action is Action.SKIPPED and p.code not in NOT_DOUBTFUL}

@@ -28,9 +28,10 @@ FEATURE_KINDS = {
 """Every feature written, and its list type."""
 
 
-def shard_names(split: str, shards: int) -> list[str]:
-    """``train-00000-of-00004.tfrecord`` ... for a split."""
-    return [f"{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
+def record_files(split: str, shards: int, prefix: str = "") -> list[str]:
+    """A split's TFRecord file names, ``train-00000-of-00004.tfrecord`` ...; ``prefix="hard-"``
+    names the second round's train files (hard negatives dealt in)."""
+    return [f"{prefix}{split}-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
 
 
 def label_map(class_name: str) -> str:

@@ -21,7 +21,7 @@ import yaml
 from conftest import snakemake
 from spatule.evaluate import (EvalOutputs, coco_truth, evaluate_real_stage, evaluate_synthetic_stage, factory,
                               held_out_photos, image_errors)
-from spatule.inference import (DetectSettings, crop_stems, detect_settings, detect_stage, list_photos,
+from spatule.search import (DetectSettings, crop_stems, detect_settings, detect_stage, list_photos,
                                read_rgb, tile_detector)
 from spatule.labels import LabelledObject, write_objects
 from spatule.metrics import ImageDetections, ImageTruth
@@ -131,7 +131,7 @@ def outputs(folder: Path) -> EvalOutputs:
 # --- held-out selection -----------------------------------------------------------------------
 
 def test_real_held_out_photos_are_the_all_test_photos_and_test_backgrounds(campaign):
-    from spatule.evaluate import doubtful_xml
+    from spatule.problems import doubtful_xml
     from spatule.problems import read_problems
     from spatule.tables import read_csv
 
@@ -438,7 +438,8 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
 def test_training_curves_read_tensorboard_events(tmp_path: Path):
     import tensorflow as tf
 
-    from spatule.report import read_training_scalars, training_figure
+    from spatule.figures import training_figure
+    from spatule.report import read_training_scalars
 
     for sub, tag, values in (("train", "total_loss", [2.0, 1.5, 1.2]), ("validation", "AP", [0.1, 0.3, 0.5])):
         writer = tf.summary.create_file_writer(str(tmp_path / "model" / sub))

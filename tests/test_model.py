@@ -25,6 +25,7 @@ import tensorflow as tf  # a broken TensorFlow install fails these tests, it nev
 from spatule import model
 from spatule.geometry import iou_matrix
 from spatule.problems import SpatuleError
+from spatule.provenance import sha256_file
 
 TILE = 640
 
@@ -158,7 +159,7 @@ def pretrained(smoke, tmp_path_factory: pytest.TempPathFactory) -> str:
     with tarfile.open(tarball, "w:gz") as archive:
         for path in sorted(source.glob("ckpt-4.*")):
             archive.add(path, arcname=f"smoke-ckpt/{path.name}")
-    entry = model.Pretrained(url=tarball.as_uri(), sha256=model.sha256sum(tarball), folder="smoke-ckpt")
+    entry = model.Pretrained(url=tarball.as_uri(), sha256=sha256_file(tarball), folder="smoke-ckpt")
     prefix = model.pretrained_checkpoint(entry, root / "resources")
     assert Path(prefix).name == "ckpt-4" and (root / "resources" / "pretrained" / "smoke-ckpt.tar.gz").is_file()
     return prefix
@@ -199,7 +200,7 @@ def test_sha256_mismatch_and_unsafe_tarballs_are_refused(tmp_path: Path):
         archive.addfile(info, io.BytesIO(b"abc"))
     with pytest.raises(SpatuleError, match="a.tar.gz: sha256 .* does not match"):
         model.unpack_checkpoint(good, tmp_path / "out", sha256="0" * 64)
-    assert model.unpack_checkpoint(good, tmp_path / "out", sha256=model.sha256sum(good)).endswith("ckpt/ckpt-7")
+    assert model.unpack_checkpoint(good, tmp_path / "out", sha256=sha256_file(good)).endswith("ckpt/ckpt-7")
 
     evil = tmp_path / "evil.tar"
     with tarfile.open(evil, "w") as archive:

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from spatule.detect import Detection
-from spatule.inference import DetectSettings
+from spatule.tiling import Detection
+from spatule.search import DetectSettings
 from spatule.metrics import ImageTruth
 from spatule.negatives import (SOURCE_ID_BASE, MiningSettings, count_false_boxes, false_detections,
                                mine_negatives_stage, mining_settings, negative_window, plan_negatives)

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
+from spatule.geometry import overlaps
 from spatule.synth import (BLENDS, Ground, Jitter, Paste, SynthSettings, TagSource, TileSpec, affine, fit_scale,
-                           fits_tile, ground_order, moved_box, overlaps, pasted_geometry, plan_split, render_shard,
-                           render_tile, shard_tiles)
+                           fits_tile, ground_order, moved_box, pasted_geometry, plan_split, render_shard, render_tile,
+                           shard_tiles)
 from spatule.voc import parse_voc
 
 SIZE = 640
@@ -342,7 +343,7 @@ def test_tags_cut_by_the_photo_border_are_not_pasted():
     """Half a band pasted mid-tile, its cut edge mirrored into context, would teach a wrong box."""
     from types import SimpleNamespace
 
-    from spatule.pipeline import cut_by_border
+    from spatule.synth import cut_by_border
 
     def row(box, truncated=False):
         return SimpleNamespace(box=box, truncated=truncated, width=1600, height=1200)

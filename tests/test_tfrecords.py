@@ -12,8 +12,8 @@ import pytest
 import tensorflow as tf
 
 from spatule.synth import Paste, TileSpec, tile_xml
-from spatule.tfrecords import label_map, shard_names, write_split
-from spatule.tiles import RECORD_COLUMNS, coco_dataset, record_rows
+from spatule.tfrecords import label_map, record_files, write_split
+from spatule.coco import RECORD_COLUMNS, coco_dataset, record_rows
 from spatule.voc import parse_voc
 
 
@@ -59,7 +59,7 @@ def decode_all(paths: list[Path]) -> list[dict]:
 
 
 def test_decoded_records_equal_the_voc_labels_and_carry_the_jpeg_unchanged(tiles: Path, tmp_path: Path):
-    outputs = [tmp_path / name for name in shard_names("train", 2)]
+    outputs = [tmp_path / name for name in record_files("train", 2)]
     counts = write_split(tiles / "train.json", outputs, "tag")
     assert counts == {"tiles": 3, "tags": 3}
     decoded = decode_all(outputs)
@@ -78,8 +78,8 @@ def test_decoded_records_equal_the_voc_labels_and_carry_the_jpeg_unchanged(tiles
 
 
 def test_tiles_go_round_robin_to_shards_and_bytes_are_reproducible(tiles: Path, tmp_path: Path):
-    first = [tmp_path / "a" / name for name in shard_names("train", 2)]
-    second = [tmp_path / "b" / name for name in shard_names("train", 2)]
+    first = [tmp_path / "a" / name for name in record_files("train", 2)]
+    second = [tmp_path / "b" / name for name in record_files("train", 2)]
     for outputs in (first, second):
         outputs[0].parent.mkdir()
         write_split(tiles / "train.json", outputs, "tag")
@@ -106,4 +106,4 @@ def test_a_difficult_box_never_reaches_a_record(tiles: Path, tmp_path: Path):
 
 def test_label_map_names_class_one():
     assert label_map("tag") == "item {\n  id: 1\n  name: 'tag'\n}\n"
-    assert shard_names("val", 1) == ["val-00000-of-00001.tfrecord"]
+    assert record_files("val", 1) == ["val-00000-of-00001.tfrecord"]

@@ -42,7 +42,7 @@ from spatule.model.checkpoints import checkpoint_layout, copy_config, find_check
 from spatule.model.experiment import (anchor_boxes, anchor_coverage, anchor_sides, experiment_config, read_config,
                                       runtime_section)
 from spatule.model.export import export, export_tflite, serving_params
-from spatule.model.pretrained import (Pretrained, download, pretrained_checkpoint, sha256sum, unpack_checkpoint,
+from spatule.model.pretrained import (Pretrained, download, pretrained_checkpoint, unpack_checkpoint,
                                       verify_sha256)
 from spatule.model.serving import Detections, checkpoint_detector, load_detector, run_tflite, tflite_preprocess
 from spatule.model.training import (TIMING_KEYS, build_strategy, configure_tensorflow, latest_step, prepare_runtime,
@@ -56,6 +56,6 @@ __all__ = [
     "checkpoint_detector", "checkpoint_layout", "configure_tensorflow", "copy_config", "download",
     "experiment_config", "export", "export_tflite", "find_checkpoint", "latest_step", "load_detector",
     "prepare_runtime", "pretrained_checkpoint", "read_config", "read_scalars", "resolve_preset",
-    "resolved_init_checkpoint", "run_tflite", "runtime_section", "serving_params", "sha256sum", "tflite_preprocess",
+    "resolved_init_checkpoint", "run_tflite", "runtime_section", "serving_params", "tflite_preprocess",
     "train", "unpack_checkpoint", "verify_sha256",
 ]

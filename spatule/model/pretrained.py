@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import shutil
 import tarfile
@@ -15,6 +14,7 @@ from typing import Optional
 
 from spatule.model.checkpoints import find_checkpoint
 from spatule.problems import SpatuleError
+from spatule.provenance import sha256_file
 
 LOG = logging.getLogger("spatule.model")
 
@@ -31,21 +31,12 @@ class Pretrained:
 
 
 
-def sha256sum(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_sha256(path: str | Path, expected: Optional[str]) -> str:
     """Check ``path`` against ``expected`` (hex; None skips the check); returns the actual hash.
 
     Raises :class:`SpatuleError` naming the file and both hashes on a mismatch.
     """
-    actual = sha256sum(path)
+    actual = sha256_file(Path(path))
     if expected and actual.lower() != expected.strip().lower():
         raise SpatuleError(f"{path}: sha256 {actual} does not match the expected {expected} "
                            "(incomplete or altered download: delete it and fetch again)")

@@ -137,11 +137,7 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     model_dir.mkdir(parents=True, exist_ok=True)
     configure_tensorflow(threads, log)
     if config.task.train_data.deterministic:
-        import tensorflow as tf
-
-        # same weights from the same config on the same machine (TF picks deterministic kernels)
-        tf.config.experimental.enable_op_determinism()
-        log.info("TensorFlow op determinism on")
+        _enable_determinism(log)
     start_step = latest_step(model_dir)
     config = resolved_init_checkpoint(config, start_step, log)
     train_utils.serialize_config(config, str(model_dir))
@@ -163,7 +159,27 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
         eval_actions=[lambda output: eval_outputs.append(_plain(output))])
     seconds = time.time() - began
     metrics = _metrics(model_dir, start_step, train_outputs, eval_outputs, began, seconds)
-    path = Path(metrics_json) if metrics_json else model_dir / "metrics.json"
+    _write_metrics(Path(metrics_json) if metrics_json else model_dir / "metrics.json", metrics, strategy, config)
+    log.info("trained to step %d in %.0f s: loss %s, AP50 %s, %s steps/s", metrics["final_step"], seconds,
+             metrics["loss"], metrics["AP50"], metrics["steps_per_second"])
+    return metrics
+
+
+TIMING_KEYS = ("steps_per_second", "seconds")
+"""Keys of :func:`train`'s result written to ``timing.json`` beside ``metrics.json``, not into it."""
+
+
+def _enable_determinism(log: logging.Logger) -> None:
+    """Same weights from the same config on the same machine (TF picks deterministic kernels)."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    log.info("TensorFlow op determinism on")
+
+
+def _write_metrics(path: Path, metrics: Mapping[str, Any], strategy: Any, config: "ExperimentConfig") -> None:
+    """Write :func:`train`'s result to ``path`` (``metrics.json``), its timings and where it ran to
+    ``timing.json`` beside it."""
     # what the run learnt (the same bytes from the same config) apart from how long it took
     timing = {k: metrics[k] for k in TIMING_KEYS}
     # where it ran: what the job got is what it used (on another machine this differs, not the weights' recipe)
@@ -174,13 +190,6 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
     path.write_text(json.dumps({k: v for k, v in metrics.items() if k not in TIMING_KEYS}, indent=2,
                                sort_keys=True) + "\n")
     (path.parent / "timing.json").write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n")
-    log.info("trained to step %d in %.0f s: loss %s, AP50 %s, %s steps/s", metrics["final_step"], seconds,
-             metrics["loss"], metrics["AP50"], metrics["steps_per_second"])
-    return metrics
-
-
-TIMING_KEYS = ("steps_per_second", "seconds")
-"""Keys of :func:`train`'s result written to ``timing.json`` beside ``metrics.json``, not into it."""
 
 
 def _metrics(model_dir: Path, start_step: int, train_outputs: list[dict[str, float]],

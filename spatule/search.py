@@ -2,7 +2,7 @@
 tiled full-photo pass over a folder, and the detections table with one crop per tag.
 
 The exported SavedModel wants uint8 **RGB** tiles and returns ``(ymin, xmin, ymax, xmax)``
-pixel boxes (:func:`spatule.model.load_detector`); :mod:`spatule.detect` tiles and merges
+pixel boxes (:func:`spatule.model.load_detector`); :mod:`spatule.tiling` tiles and merges
 with ``(x0, y0, x1, y1)`` boxes. :func:`tile_detector` converts between the two, and
 :func:`read_rgb` is the one place where OpenCV's BGR pixels become RGB.
 """
@@ -17,9 +17,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from spatule.detect import Detection, Detector, detect_photo
+from spatule.tiling import Detection, Detector, detect_photo
 from spatule.geometry import yx_to_xy
 from spatule.images import IMAGE_EXTENSIONS, probe_photo, read_photo
+from spatule.presets import TILE_SIZE
 from spatule.problems import SpatuleError
 from spatule.tables import write_csv
 
@@ -41,12 +42,12 @@ class DetectSettings:
     ``tile``: side of the tiles fed to the model (the training tile size, 640);
     ``overlap``: pixels shared by neighbouring tiles (see :func:`seam_overlap`); ``batch``:
     tiles per model call; ``score_threshold``: detections kept; ``merge``/``merge_threshold``:
-    how tags seen by two tiles come back once (see :mod:`spatule.detect`); ``whole_photo``:
+    how tags seen by two tiles come back once (see :mod:`spatule.tiling`); ``whole_photo``:
     add a pass over the whole photo shrunk to one tile (large tags); ``skip_bottom``: rows
     at the bottom not searched (the camera's info bar).
     """
 
-    tile: int = 640
+    tile: int = TILE_SIZE
     overlap: int = 224
     batch: int = 8
     score_threshold: float = 0.3
@@ -63,8 +64,8 @@ class DetectSettings:
 
 def seam_overlap(largest_tag_px: float) -> int:
     """The overlap that lets every tag be seen whole by the tile that owns its centre: the largest
-    tag side plus twice :data:`spatule.detect.SEAM_MARGIN_PX`, rounded up to 8 px."""
-    from spatule.detect import SEAM_MARGIN_PX
+    tag side plus twice :data:`spatule.tiling.SEAM_MARGIN_PX`, rounded up to 8 px."""
+    from spatule.tiling import SEAM_MARGIN_PX
 
     return int(math.ceil((float(largest_tag_px) + 2 * SEAM_MARGIN_PX) / 8.0)) * 8
 
@@ -112,7 +113,7 @@ def search_settings(detect: Mapping[str, Any], tile_size: int, objects_csv: Path
 
 
 def tile_detector(model: Callable[[np.ndarray], Mapping[str, np.ndarray]], tag_class: int = 1) -> Detector:
-    """A :data:`spatule.detect.Detector` from :func:`spatule.model.load_detector`'s callable.
+    """A :data:`spatule.tiling.Detector` from :func:`spatule.model.load_detector`'s callable.
 
     Keeps the first ``num[i]`` detections of class ``tag_class`` of each tile and
     turns ``(ymin, xmin, ymax, xmax)`` into ``(x0, y0, x1, y1)`` tile pixels.
@@ -276,7 +277,7 @@ def write_detection_sheet(path: Path, images_dir: Path, rows: Sequence[Sequence[
                           listed: Sequence[Sequence[object]], cells: int = 12) -> None:
     """Contact sheet of up to ``cells`` photos, those with the best detections first, boxes drawn."""
     from spatule.metrics import ImageDetections, ImageTruth
-    from spatule.report import comparison_sheet, write_image
+    from spatule.figures import comparison_sheet, write_image
 
     best: dict[str, float] = {}
     boxes: dict[str, list[tuple[tuple[float, float, float, float], float]]] = {}

@@ -4,9 +4,9 @@ inexact boxes; the info bar is not searched."""
 import numpy as np
 import pytest
 
-from spatule.detect import (SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores, tile_grid,
+from spatule.tiling import (SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores, tile_grid,
                             tile_origins)
-from spatule.geometry import iou_matrix, shifted
+from spatule.geometry import iou_matrix
 
 
 def test_tiles_cover_the_photo_with_the_asked_overlap():
@@ -17,11 +17,6 @@ def test_tiles_cover_the_photo_with_the_asked_overlap():
     assert len(grid) == 3 * 3 and grid[-1] == (960, 560)
     with pytest.raises(ValueError):
         tile_origins(1000, 640, 640)
-
-
-def test_tile_boxes_map_back_to_photo_pixels_exactly():
-    np.testing.assert_array_equal(shifted(np.array([[10, 20, 50, 90]]), (512, 560)), [[522, 580, 562, 650]])
-    np.testing.assert_array_equal(shifted(np.array([[10, 20, 50, 90]]), (0, 0), 2.5), [[25, 50, 125, 225]])
 
 
 def oracle(photo_tags, origins_seen, noise=0.0, rng=None, tile=640):

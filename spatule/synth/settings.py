@@ -1,0 +1,78 @@
+"""The synthesis settings: the ``synth.*`` config keys, checked, and the per-paste jitter ranges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from spatule.problems import SpatuleError
+
+BLENDS = ("normal", "mixed", "alpha", "feather")
+
+
+@dataclass(frozen=True)
+class Jitter:
+    """Ranges of the optional per-paste jitter; the defaults change nothing."""
+
+    scale: tuple[float, float] = (1.0, 1.0)
+    rotation_deg: float = 0.0
+    flip: bool = False
+    brightness: float = 0.0
+    contrast: float = 0.0
+    blur_sigma: float = 0.0
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """The ``synth.*`` config keys."""
+
+    tile_size: int = 640
+    info_bar_px: int = 0
+    tags_in_place: bool = True
+    edge_windows: float = 0.3
+    cut_tags: float = 0.2
+    use_labelled_regions: bool = True
+    tags_per_tile: tuple[float, ...] = (0.15, 0.45, 0.25, 0.15)
+    blend: str = "normal"
+    blend_mix: Mapping[str, float] = field(default_factory=lambda: {"normal": 0.5, "mixed": 0.1, "alpha": 0.1,
+                                                                    "feather": 0.3})
+    clone_pad_px: int = 4
+    gap_px: int = 8
+    jitter: Jitter = Jitter()
+    jpeg_quality: int = 92
+    tries: int = 30
+
+    def __post_init__(self) -> None:
+        if self.blend not in (*BLENDS, "mix"):
+            raise SpatuleError(f"synth.blend must be one of {', '.join(BLENDS)}, mix; not {self.blend!r}")
+        if not self.tags_per_tile or min(self.tags_per_tile) < 0 or sum(self.tags_per_tile) <= 0:
+            raise SpatuleError("synth.tags_per_tile must list non-negative weights for 0, 1, 2, ... tags per tile")
+        if not (0 <= self.edge_windows <= 1 and 0 <= self.cut_tags <= 1):
+            raise SpatuleError("synth.edge_windows and synth.cut_tags are shares between 0 and 1")
+        unknown = set(self.blend_mix) - set(BLENDS)
+        if unknown or sum(self.blend_mix.values()) <= 0:
+            raise SpatuleError(f"synth.blend_mix needs positive weights over {', '.join(BLENDS)}; "
+                               f"got {dict(self.blend_mix)}")
+
+
+def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0) -> SynthSettings:
+    """The synthesis settings from the ``synth`` config section and the camera's info bar height."""
+    jitter = dict(synth.get("jitter") or {})
+    if "scale" in jitter:
+        jitter["scale"] = tuple(float(v) for v in jitter["scale"])
+    defaults = SynthSettings()
+    return SynthSettings(
+        tile_size=int(synth.get("tile_size", defaults.tile_size)),
+        info_bar_px=int(info_bar_px),
+        tags_in_place=bool(synth.get("tags_in_place", defaults.tags_in_place)),
+        edge_windows=float(synth.get("edge_windows", defaults.edge_windows)),
+        cut_tags=float(synth.get("cut_tags", defaults.cut_tags)),
+        use_labelled_regions=bool(synth.get("use_labelled_regions", defaults.use_labelled_regions)),
+        tags_per_tile=tuple(float(v) for v in synth.get("tags_per_tile", defaults.tags_per_tile)),
+        blend=str(synth.get("blend", defaults.blend)),
+        blend_mix=dict(synth.get("blend_mix", defaults.blend_mix)),
+        clone_pad_px=int(synth.get("clone_pad_px", defaults.clone_pad_px)),
+        gap_px=int(synth.get("gap_px", defaults.gap_px)),
+        jitter=Jitter(**jitter),
+        jpeg_quality=int(synth.get("jpeg_quality", defaults.jpeg_quality)),
+    )

@@ -1,0 +1,82 @@
+"""The ground photos and tag crops of a split, read from the tables the earlier stages wrote."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from spatule.labels import read_objects_csv
+from spatule.problems import Action, read_problems
+from spatule.synth.specs import Ground, InPlace, TagSource
+from spatule.tables import read_csv
+from spatule.tags import read_tags
+
+_log = logging.getLogger("spatule")
+
+
+def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds_csv: Path, photos_csv: Path,
+                  identities_csv: Path, tags_csv: Path, use_labelled_regions: bool,
+                  log: logging.Logger = _log, tags_in_place: bool = False) -> tuple[list[Ground], list[TagSource]]:
+    """The ground photos and tag crops of one split.
+
+    Ground: the split's background photos, plus (``use_labelled_regions``) the
+    split's labelled photos; windows keep clear of their difficult tags, and of all
+    their tags unless ``tags_in_place`` (then a window may show them where they are,
+    labelled). A labelled photo that had any object skipped is not used (a skipped box
+    may still be a tag).
+    """
+    rows = read_objects_csv(objects_csv)
+    first = {}
+    for row in rows:
+        first.setdefault(row.image, row)
+    tag_ids = {(c.image, c.object): c.tag_id for c in read_tags(tags_csv)}
+    avoid: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    in_place: dict[str, list[InPlace]] = defaultdict(list)
+    for row in rows:
+        if row.kind != "tag":
+            continue
+        if row.difficult or not tags_in_place:
+            avoid[row.image].append(row.box)
+        else:
+            in_place[row.image].append(InPlace(tag_ids[(row.image, row.object)], row.identity, row.box))
+    grounds = [Ground(r["image"], first[r["image"]].width, first[r["image"]].height, first[r["image"]].orientation,
+                      first[r["image"]].orientation_applied)
+               for r in read_csv(backgrounds_csv) if r["split"] == split]
+    if use_labelled_regions:
+        doubtful_xml = {p.file for p in read_problems(problems_csv)
+                        if p.object is not None and p.action is Action.SKIPPED}
+        for r in read_csv(photos_csv):
+            row = first[r["image"]]
+            if r["split"] != split:
+                continue
+            if row.xml in doubtful_xml:
+                log.info("%s: not used as ground (an object of %s was skipped and may be a tag)", row.image, row.xml)
+                continue
+            grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,
+                                  tuple(avoid[row.image]), tuple(in_place[row.image])))
+    identity_split = {r["identity"]: r["split"] for r in read_csv(identities_csv)}
+    in_split = [c for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]
+    difficult = sum(1 for c in in_split if c.difficult)
+    if difficult:  # neither positive nor negative: never pasted (and windows keep clear of them)
+        log.info("%s: %d difficult tag(s) not pasted", split, difficult)
+    by_object = {(r.image, r.object): r for r in rows if r.kind == "tag"}
+    cut = {c.tag_id for c in in_split if cut_by_border(by_object[(c.image, c.object)])}
+    if cut:  # half a band pasted mid-tile, its cut edge mirrored into context, would teach a wrong box
+        log.info("%s: %d tag(s) cut by the photo border not pasted: %s", split, len(cut), ", ".join(sorted(cut)))
+    tags = [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
+                      c.difficult)
+            for c in in_split if not c.difficult and c.tag_id not in cut]
+    return grounds, tags
+
+
+BORDER_PX = 2
+"""A labelled tag box this close to the photo border is taken as cut by it."""
+
+
+def cut_by_border(row: Any) -> bool:
+    """Whether a labelled tag (an ``objects.csv`` row) is cut by the photo border: VOC ``truncated``,
+    or its box within :data:`BORDER_PX` of a photo side."""
+    x0, y0, x1, y1 = row.box
+    return bool(row.truncated) or min(x0, y0, row.width - x1, row.height - y1) < BORDER_PX
