@@ -26,7 +26,7 @@ import json, sys
 sys.path.insert(0, {repo!r})
 from spatule.gpu_check import workflow_records
 from spatule.model import train
-from spatule.pipeline import training_experiment
+from spatule.stages.training import training_experiment
 from pathlib import Path
 train_glob, val_glob, val_json = workflow_records(Path({workdir!r}))
 config = training_experiment({{"preset": "demo"}}, [train_glob], [val_glob], val_json,

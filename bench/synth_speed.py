@@ -156,7 +156,7 @@ def original(specs, sample: Path, out_dir: Path, crops: dict, by_tag: dict, sett
 
 def spatule_run(specs, sample: Path, out_dir: Path, crops_dir: Path, grounds, by_tag: dict,
                 settings: SynthSettings, threads: int) -> float:
-    """render_shard on one shard holding every tile, as synthesize_stage calls it."""
+    """render_shard on one shard holding every tile, as rule synthesize calls it."""
     part = shard_tiles(specs, 1)[0]
     by_image = {g.image: g for g in grounds}
 

@@ -31,4 +31,4 @@ rule tflite:
         TF_ENV
     threads: 2
     script:
-        "../scripts/export.py"
+        "../scripts/tflite.py"

@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.pipeline import coco_stage
 from spatule.smk import logged_step
+from spatule.stages import coco
 
 with logged_step(snakemake) as log:
-    coco_stage(
+    coco(
         split=snakemake.wildcards.split,
         shard_dirs=[Path(p) for p in snakemake.input],
         tile_size=int(snakemake.params.tile_size),

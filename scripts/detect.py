@@ -5,11 +5,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.search import search_settings, detect_stage, load_model_detector
+from spatule.search import load_model_detector, search_settings
 from spatule.smk import logged_step
+from spatule.stages import detect
 
 with logged_step(snakemake) as log:
-    detect_stage(
+    detect(
         images_dir=Path(snakemake.input.images),
         detector=load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log),
         settings=search_settings(snakemake.params.detect, int(snakemake.params.tile_size),

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.pipeline import devices_stage
 from spatule.smk import logged_step
+from spatule.stages import devices
 
 with logged_step(snakemake) as log:
-    devices_stage(snakemake.params.train, Path(snakemake.output.devices), log=log)
+    devices(snakemake.params.train, Path(snakemake.output.devices), log=log)

@@ -5,13 +5,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.evaluate import EvalOutputs, evaluate_real_stage, factory
+from spatule.evaluate import EvalOutputs, factory
 from spatule.search import search_settings, load_model_detector
 from spatule.smk import logged_step
+from spatule.stages import evaluate_real
 
 with logged_step(snakemake) as log:
     evaluate = snakemake.params.evaluate
-    evaluate_real_stage(
+    evaluate_real(
         labels_dir=Path(snakemake.input.labels),
         tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},
         detector=factory(lambda: load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log)),

@@ -5,13 +5,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.evaluate import EvalOutputs, evaluate_synthetic_stage, factory
+from spatule.evaluate import EvalOutputs, factory
 from spatule.search import load_model_detector
 from spatule.smk import logged_step
+from spatule.stages import evaluate_synthetic
 
 with logged_step(snakemake) as log:
     evaluate = snakemake.params.evaluate
-    evaluate_synthetic_stage(
+    evaluate_synthetic(
         coco_json=Path(snakemake.input.json),
         detector=factory(lambda: load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log)),
         batch=int(snakemake.params.detect["batch_size"]),

@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.pipeline import extract_stage
 from spatule.smk import logged_step
+from spatule.stages import extract_tags
 
 with logged_step(snakemake) as log:
-    extract_stage(
+    extract_tags(
         labels_dir=Path(snakemake.input.labels),
         objects_csv=Path(snakemake.input.objects),
         crops_dir=Path(snakemake.output.crops),

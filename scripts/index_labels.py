@@ -5,12 +5,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.pipeline import index_stage
 from spatule.smk import logged_step
+from spatule.stages import index_labels
 
 with logged_step(snakemake) as log:
     labels = snakemake.params.labels
-    index_stage(
+    index_labels(
         labels_dir=Path(snakemake.input.labels),
         identities=Path(snakemake.input.identities[0]) if snakemake.input.identities else None,
         labels_config=labels,

@@ -6,8 +6,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.search import search_settings, tile_detector
-from spatule.negatives import mine_negatives_stage, mining_settings
+from spatule.negatives import mining_settings
 from spatule.smk import logged_step
+from spatule.stages import mine_negatives
 
 with logged_step(snakemake) as log:
     params = snakemake.params
@@ -20,7 +21,7 @@ with logged_step(snakemake) as log:
         return tile_detector(checkpoint_detector(model_dir))
 
     out = Path(snakemake.output.tiles)
-    mine_negatives_stage(
+    mine_negatives(
         labels_dir=Path(snakemake.input.labels),
         tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},
         detector=first_model,

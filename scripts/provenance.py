@@ -1,22 +1,21 @@
-"""provenance rule: config, seeds, versions and input checksums -> results/provenance.json."""
+"""provenance rule: the config, package versions, seeds and input checksums of this run."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.provenance import provenance, write_provenance
 from spatule.smk import logged_step
+from spatule.stages import provenance
 
 with logged_step(snakemake) as log:
-    record = provenance(
+    provenance(
         config=snakemake.params.config,
         labels_dir=Path(snakemake.input.labels),
         identities=Path(snakemake.input.identities[0]) if snakemake.input.identities else None,
         workflow_dir=Path(snakemake.scriptdir).parent,
         snakemake_version=snakemake.params.snakemake_version,
+        out_json=Path(snakemake.output[0]),
         threads=snakemake.threads,
+        log=log,
     )
-    write_provenance(Path(snakemake.output[0]), record)
-    log.info("%d input file(s) hashed, %d not read; seeds %s; workflow source %s", len(record["inputs"]["files"]),
-             len(record["inputs"]["not_read"]), record["seeds"], record["workflow"]["source_sha256"][:16])

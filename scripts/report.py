@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.report import report_stage
 from spatule.smk import logged_step
+from spatule.stages import report
 
 with logged_step(snakemake) as log:
-    report_stage(
+    report(
         evaluations={"synthetic": Path(snakemake.input.synthetic), "real": Path(snakemake.input.real)},
         split_summary=Path(snakemake.input.split_summary),
         tiles_json={Path(p).stem: Path(p) for p in snakemake.input.tiles},

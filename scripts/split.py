@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.pipeline import split_stage
 from spatule.smk import logged_step
+from spatule.stages import split
 
 with logged_step(snakemake) as log:
-    split_stage(
+    split(
         objects_csv=Path(snakemake.input.objects),
         tags_csv=Path(snakemake.input.tags),
         split_config=snakemake.params.split,

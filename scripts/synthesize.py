@@ -5,13 +5,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.pipeline import synthesize_stage
 from spatule.smk import logged_step
+from spatule.stages import synthesize
 
 with logged_step(snakemake) as log:
     synth = snakemake.params.synth
     split = snakemake.wildcards.split
-    synthesize_stage(
+    synthesize(
         split=split,
         shard=int(snakemake.wildcards.shard),
         shards=int(synth["shards"]),

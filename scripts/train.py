@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.pipeline import train_stage
 from spatule.smk import logged_step
+from spatule.stages import train
 
 with logged_step(snakemake) as log:
-    train_stage(
+    train(
         train=snakemake.params.train,
         train_records=[Path(p) for p in snakemake.input.train],
         val_records=[Path(p) for p in snakemake.input.val],

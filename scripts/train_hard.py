@@ -6,12 +6,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.search import search_settings
-from spatule.pipeline import train_hard_stage
 from spatule.smk import logged_step
+from spatule.stages import train_hard
 
 with logged_step(snakemake) as log:
     params = snakemake.params
-    train_hard_stage(
+    train_hard(
         train=params.train,
         hard=params.hard,
         train_records=[Path(p) for p in snakemake.input.train],  # tiles + hard negatives

@@ -35,10 +35,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from spatule.tiling import Detection, Detector
-from spatule.search import DetectSettings, detect_full_photo, detect_tiles, read_rgb
 from spatule.metrics import (ImageDetections, ImageTruth, coco_metrics, filter_scores, match_image,
                              original_metrics, pr_curve, precision_recall)
-from spatule.tables import read_csv, write_csv
+from spatule.tables import write_csv
 
 _log = logging.getLogger("spatule")
 
@@ -210,7 +209,7 @@ class EvalOutputs:
     sheet: Path
 
 
-def _finish(name: str, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
+def record_evaluation(name: str, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
             threshold: float, min_score: float, outputs: EvalOutputs, read_bgr: Callable[[str], np.ndarray],
             extra: Mapping[str, Any], note: str, log: logging.Logger) -> dict[str, Any]:
     metrics = {"set": name, "available": bool(truth) and any(t.boxes for t in truth.values()), "note": note,
@@ -232,31 +231,7 @@ def _finish(name: str, truth: Mapping[str, ImageTruth], detections: Mapping[str,
     return metrics
 
 
-def evaluate_synthetic_stage(coco_json: Path, detector: Callable[[], Detector] | Detector, batch: int,
-                             threshold: float, min_score: float, outputs: EvalOutputs,
-                             log: logging.Logger = _log) -> dict[str, Any]:
-    """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder).
-
-    ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles).
-    """
-    from spatule.images import read_photo
-
-    root = coco_json.parent
-    truth = coco_truth(json.loads(coco_json.read_text(encoding="utf-8")))
-    names = sorted(truth)
-    detections: dict[str, ImageDetections] = {}
-    if names:
-        run = detector() if _is_factory(detector) else detector
-        for start in range(0, len(names), 64):  # bounded memory: 64 tiles decoded at a time
-            chunk = names[start:start + 64]
-            found = detect_tiles([read_rgb(root / n) for n in chunk], run, batch, min_score)
-            detections.update({n: as_image_detections(f) for n, f in zip(chunk, found)})
-    note = "" if names else f"no synthetic test tile in {coco_json} (synth.tiles.test is 0?): nothing to evaluate"
-    return _finish("synthetic", truth, detections, threshold, min_score, outputs,
-                   lambda n: read_photo(root / n), {"source": str(coco_json)}, note, log)
-
-
-def _is_factory(detector: Any) -> bool:
+def is_factory(detector: Any) -> bool:
     return getattr(detector, "is_factory", False)
 
 
@@ -266,45 +241,3 @@ def factory(make: Callable[[], Detector]) -> Callable[[], Detector]:
     return make
 
 
-def evaluate_real_stage(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector] | Detector,
-                        settings: DetectSettings, threshold: float, min_score: float, outputs: EvalOutputs,
-                        split: str = "test", log: logging.Logger = _log) -> dict[str, Any]:
-    """Evaluate on the real held-out photos at full size, tiled as ``detect`` does.
-
-    ``tables``: ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the
-    first stages). Writes a plain note instead of failing when there is no such photo.
-    """
-    from spatule.images import read_photo
-    from spatule.labels import read_objects_csv
-    from spatule.problems import doubtful_xml, read_problems
-
-    held = held_out_photos(read_objects_csv(tables["objects"]), read_csv(tables["photos"]),
-                           read_csv(tables["backgrounds"]), doubtful_xml(read_problems(tables["problems"])), split)
-    for image, reason in held.excluded:
-        log.info("%s: not evaluated (%s)", image, reason)
-    by_name = {p.image: p for p in held.photos}
-    truth = {p.image: p.truth for p in held.photos}
-    detections: dict[str, ImageDetections] = {}
-    if held.photos:
-        run = detector() if _is_factory(detector) else detector
-        for p in held.photos:
-            rgb = read_rgb(labels_dir / p.image, p.orientation, p.orientation_applied)
-            found = detect_full_photo(rgb, run, settings.with_threshold(min_score))
-            detections[p.image] = as_image_detections(found)
-            log.info("%s: %d tag(s), %d detection(s) >= %.2f", p.image, len(p.truth.boxes),
-                     sum(1 for d in found if d.score >= threshold), threshold)
-    note = ""
-    if held.labelled == 0:
-        note = (f"no real held-out labelled photo: no labelled photo has all its tags in the {split} split "
-                f"({len(held.excluded)} photo(s) left out, see 'excluded'), so AP, precision and recall on real "
-                "photos cannot be measured")
-        note += (f"; {held.backgrounds} {split} background photo(s) were searched for false positives only"
-                 if held.backgrounds else f" and there is no {split} background photo either")
-    extra = {"split": split, "labelled_photos": held.labelled, "background_photos": held.backgrounds,
-             "excluded": [{"image": i, "reason": r} for i, r in held.excluded],
-             "detect": {"tile": settings.tile, "overlap": settings.overlap, "merge": settings.merge,
-                        "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo,
-                        "skip_bottom": settings.skip_bottom}}
-    return _finish("real", truth, detections, threshold, min_score, outputs,
-                   lambda n: read_photo(labels_dir / n, by_name[n].orientation, by_name[n].orientation_applied),
-                   extra, note, log)

@@ -16,11 +16,10 @@ before and after.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -192,54 +191,3 @@ def deal_records(train_records: Sequence[Path], extra: Sequence[bytes], outputs:
     return count
 
 
-def mine_negatives_stage(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector],
-                         search: Any, settings: MiningSettings, tile: int, jpeg_quality: int, class_name: str,
-                         out_dir: Path, train_records: Sequence[Path], round_two: Sequence[Path], summary_json: Path,
-                         log: logging.Logger = _log) -> dict[str, Any]:
-    """Search the train split's photos with the first model, cut tiles around its false boxes, write
-    them (JPEG + empty VOC XML + ``negatives.csv`` in ``out_dir``), the second round's training
-    records (``round_two``: ``train_records`` and the negatives, see :func:`deal_records`) and the
-    false-box counts of the first model (``summary_json``)."""
-    import cv2
-
-    from spatule.images import read_photo
-    from spatule.synth import TileSpec, tile_xml
-    from spatule.tables import write_csv
-    from spatule.tfrecords import example_fields, to_example
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    search = search.with_threshold(settings.score)
-    run = detector()
-    counts, found = false_boxes_per_photo(labels_dir, tables, run, search, log)
-    mining = {p.image: p for p in photo_sets(tables)["mining"]}
-    false = {name: false_detections(found[name], mining[name].truth.boxes) for name in mining}
-    plan = plan_negatives(false, {n: p.truth.boxes for n, p in mining.items()},
-                          {n: (p.truth.width, p.truth.height) for n, p in mining.items()}, tile, settings)
-    rows, examples = [], []
-    pixels, decoded = None, None
-    for i, neg in enumerate(plan, start=1):  # the plan is in photo order: each photo is decoded once
-        p = mining[neg.photo]
-        if decoded != neg.photo:
-            pixels, decoded = read_photo(labels_dir / neg.photo, p.orientation, p.orientation_applied), neg.photo
-        window = pixels[neg.window_y:neg.window_y + tile, neg.window_x:neg.window_x + tile]
-        spec = TileSpec("negatives", i, neg.photo, neg.window_x, neg.window_y, ())
-        ok, jpeg = cv2.imencode(".jpg", window, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
-        if not ok:
-            raise OSError(f"could not encode {spec.tile_id}")
-        (out_dir / f"{spec.tile_id}.jpg").write_bytes(jpeg.tobytes())
-        (out_dir / f"{spec.tile_id}.xml").write_bytes(tile_xml(spec, tile, class_name, "negatives"))
-        d = neg.detection
-        rows.append([spec.tile_id, f"{spec.tile_id}.jpg", neg.photo, neg.window_x, neg.window_y,
-                     *(round(v, 1) for v in d.box), round(d.score, 4)])
-        image = {"id": SOURCE_ID_BASE + i, "file_name": f"negatives/{spec.tile_id}.jpg", "width": tile, "height": tile}
-        examples.append(to_example(example_fields(image, [], jpeg.tobytes(), class_name))
-                        .SerializeToString(deterministic=True))
-    write_csv(out_dir / "negatives.csv", NEGATIVE_COLUMNS, rows)
-    round_two[0].parent.mkdir(parents=True, exist_ok=True)
-    records = deal_records(train_records, examples, round_two)
-    summary = {"score": settings.score, "tiles": len(plan), "false_boxes_not_on_tags": sum(map(len, false.values())),
-               "round_two_records": records, "before": counts}
-    summary_json.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    log.info("%d hard-negative tile(s) around %d false box(es) of the first model -> %s", len(plan),
-             summary["false_boxes_not_on_tags"], out_dir)
-    return summary

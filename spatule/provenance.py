@@ -31,7 +31,7 @@ PACKAGES = ("snakemake", "tensorflow", "tf-models-official", "tf-keras", "numpy"
 OPENCV_DISTRIBUTIONS = ("opencv-python-headless", "opencv-python", "opencv-contrib-python-headless",
                         "opencv-contrib-python")
 
-SOURCE_GLOBS = ("Snakefile", "rules/*.smk", "scripts/*.py", "spatule/*.py", "schemas/*.yaml", "envs/*.yaml")
+SOURCE_GLOBS = ("Snakefile", "rules/*.smk", "scripts/*.py", "spatule/**/*.py", "schemas/*.yaml", "envs/*.yaml")
 """The workflow's own files, digested together (``workflow.source_sha256``)."""
 
 

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from spatule.figures import Scalars, pr_figure, training_figure
+from spatule.figures import Scalars
 
 _log = logging.getLogger("spatule")
 
@@ -208,51 +208,11 @@ def read_training_scalars(model_dir: Path, log: logging.Logger = _log) -> tuple[
     return out[0], out[1]
 
 
-def report_stage(evaluations: Mapping[str, Path], split_summary: Path, tiles_json: Mapping[str, Path],
-                 model_dir: Path, detect_photos: Path | None, out: Mapping[str, Path],
-                 log: logging.Logger = _log, hard_negatives: Path | None = None) -> dict[str, Any]:
-    """Read the evaluation, split, training and detection outputs and write the report files.
-
-    ``out``: ``summary_md``, ``summary_html``, ``splits_html``, ``splits_csv``, ``pr_curves``,
-    ``training_curves``.
-    """
-    from spatule.tables import read_csv, write_csv
-
-    metrics = {name: json.loads(path.read_text(encoding="utf-8")) for name, path in evaluations.items()}
-    summary = json.loads(split_summary.read_text(encoding="utf-8"))
-    splits = split_table(summary, {s: tile_counts(json.loads(p.read_text(encoding="utf-8")))
-                                   for s, p in tiles_json.items()})
-    warning = identity_warning(summary)
-    rounds = {"first": model_dir / "metrics.json"}
-    if hard_negatives is not None:
-        rounds["second (hard negatives)"] = hard_negatives.parent / "metrics.json"
-    training = {name: {**_read_json(path.parent / "timing.json"), **_read_json(path)} for name, path in rounds.items()}
-    hard = json.loads(hard_negatives.read_text(encoding="utf-8")) if hard_negatives is not None else None
-    train_scalars, val_scalars = read_training_scalars(model_dir, log)
-    drawn = training_figure(train_scalars, val_scalars, out["training_curves"])
-    pr_figure(metrics, out["pr_curves"])
-    detection = detection_summary(read_csv(detect_photos)) if detect_photos else {}
-    write_csv(out["splits_csv"], list(SPLIT_HEADERS), [[r[k] for k in SPLIT_HEADERS] for r in splits])
-    out["splits_html"].write_text(splits_html(splits, warning), encoding="utf-8")
-    out["summary_html"].write_text(summary_html(metrics, splits, warning, training, detection, hard), encoding="utf-8")
-    figures = [Path(out[k]).name for k in ("pr_curves", "training_curves")]
-    figures += [_relative(p.parent / "sheet.jpg", out["summary_md"].parent) for p in evaluations.values()
-                if (p.parent / "sheet.jpg").is_file()]
-    out["summary_md"].write_text(summary_markdown(metrics, splits, warning, training, detection, figures, hard),
-                                 encoding="utf-8")
-    if warning:
-        log.warning("%s", warning)
-    for note in summary_notes(metrics):
-        log.warning("%s", note)
-    log.info("report: %s (training curves: %s)", out["summary_md"], ", ".join(drawn) or "none")
-    return {"metrics": metrics, "splits": splits, "warning": warning, "training_tags": drawn}
-
-
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _relative(path: Path, start: Path) -> str:
+def relative_link(path: Path, start: Path) -> str:
     import os
 
     return Path(os.path.relpath(path, start)).as_posix()

@@ -8,10 +8,14 @@ and adding a new bird leaves the others' order unchanged.
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from spatule.problems import SpatuleError
+
+_log = logging.getLogger("spatule")
 
 SPLITS = ("train", "val", "test")
 
@@ -142,3 +146,21 @@ def photo_splits(tag_photos: Sequence[tuple[str, str]], identity_split: Mapping[
     return {image: next(iter(s)) if len(s) == 1 else "mixed" for image, s in sorted(found.items())}
 
 
+def assign_identities_to_splits(crops: list, tag_count: Counter, plan: SplitPlan, keep_photos_whole: bool,
+                                log: logging.Logger = _log) -> dict[str, str]:
+    """Identity -> split. With ``keep_photos_whole``, identities that share a photo move
+    together (so each labelled photo lies in one split) whenever there are enough such
+    groups; else identities move one by one and photos holding birds of two splits are ``mixed``."""
+    if keep_photos_whole:
+        groups = cooccurrence_groups([(c.image, c.identity) for c in crops])
+        weights = Counter()
+        for identity, group in groups.items():
+            weights[group] += tag_count[identity]
+        if len(weights) >= plan.needed:
+            group_split = assign_groups(dict(weights), plan, "groups of identities seen together")
+            log.info("split %d identities as %d groups of birds photographed together", len(groups), len(weights))
+            return {identity: group_split[group] for identity, group in groups.items()}
+        log.warning("only %d group(s) of identities photographed together, fewer than the %d splits need: splitting "
+                    "identity by identity, so some labelled photos hold tags of two splits ('mixed')",
+                    len(weights), plan.needed)
+    return assign_groups(dict(tag_count), plan, "tag identities")

@@ -1,4 +1,4 @@
-"""extract_tags: cut each tag from its photo with a margin of context.
+"""Tag crops: cut each tag from its photo with a margin of context.
 
 OpenCV's seamlessClone forces a zero frame on the mask, so the crop keeps
 ``margin`` pixels around the tag and records the exact tag box inside the crop;
@@ -110,7 +110,7 @@ def read_tags(path: Path) -> list[TagCrop]:
             for row in read_csv(path)]
 
 
-def extract_tags(root: Path, tags: Sequence["LabelledObject"], crops_dir: Path, margin_px: int,
+def cut_tags(root: Path, tags: Sequence["LabelledObject"], crops_dir: Path, margin_px: int,
                  margin_fraction: float, threads: int = 1) -> list[TagCrop]:
     """Cut every tag row into ``crops_dir/<tag_id>.png``, decoding each photo once.
 

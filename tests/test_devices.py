@@ -19,7 +19,8 @@ import tf_keras
 import yaml
 
 from conftest import REPO, snakemake
-from spatule import devices, model, pipeline
+from spatule import devices, model
+from spatule.stages.training import training_experiment
 from spatule.devices import INSTALL_COMMAND, device_plan, diagnose
 from spatule.gpu_check import write_check_split
 from spatule.presets import PRESET_DEFAULTS, resolve_preset
@@ -125,7 +126,7 @@ def test_the_gpu_preset_over_the_shipped_config_trains_on_the_gpus_it_sees(seen,
     assert config["train"]["gpus"] == 0  # the shipped resource request: it no longer reaches the experiment
     monkeypatch.setattr(devices, "visible_gpus", lambda: seen)
     pretrained = Path("resources/pretrained") / config["pretrained"]["name"]
-    experiment = pipeline.training_experiment(config["train"], pretrained=pretrained, **records)
+    experiment = training_experiment(config["train"], pretrained=pretrained, **records)
     runtime = experiment.runtime
     assert (runtime.num_gpus, runtime.mixed_precision_dtype, runtime.loss_scale) == (seen, "float16", "dynamic")
     assert experiment.task.train_data.dtype == "float16"
@@ -146,12 +147,12 @@ def test_the_gpu_preset_without_gpu_stops_before_building_anything(records, monk
     config = shipped_config_with({"train": {"preset": "gpu"}})
     monkeypatch.setattr(devices, "visible_gpus", lambda: 0)
     with pytest.raises(SpatuleError, match="TensorFlow sees no GPU.*requirements-gpu.txt"):
-        pipeline.training_experiment(config["train"], pretrained=Path("resources/pretrained/x"), **records)
+        training_experiment(config["train"], pretrained=Path("resources/pretrained/x"), **records)
 
 
 def test_a_config_planned_for_more_gpus_than_here_is_refused(records, monkeypatch):
     monkeypatch.setattr(devices, "visible_gpus", lambda: 2)
-    experiment = pipeline.training_experiment({"preset": "gpu", "init_checkpoint": ""}, **records)
+    experiment = training_experiment({"preset": "gpu", "init_checkpoint": ""}, **records)
     monkeypatch.setattr(devices, "visible_gpus", lambda: 1)
     with pytest.raises(SpatuleError, match="planned for 2 GPU.*sees 1"):
         model.build_strategy(experiment)

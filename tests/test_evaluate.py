@@ -19,14 +19,15 @@ import pytest
 import yaml
 
 from conftest import snakemake
-from spatule.evaluate import (EvalOutputs, coco_truth, evaluate_real_stage, evaluate_synthetic_stage, factory,
+from spatule import stages
+from spatule.evaluate import (EvalOutputs, coco_truth, factory,
                               held_out_photos, image_errors)
-from spatule.search import (DetectSettings, crop_stems, detect_settings, detect_stage, list_photos,
+from spatule.search import (DetectSettings, crop_stems, detect_settings, list_photos,
                                read_rgb, tile_detector)
 from spatule.labels import LabelledObject, write_objects
 from spatule.metrics import ImageDetections, ImageTruth
 from spatule.problems import Action, Problem, Severity, write_problems
-from spatule.report import identity_warning, report_stage, split_table
+from spatule.report import identity_warning, split_table
 from spatule.tables import write_csv
 
 W, H = 1500, 1100
@@ -158,7 +159,7 @@ def test_real_held_out_photos_are_the_all_test_photos_and_test_backgrounds(campa
 def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tmp_path: Path):
     calls: list = []
     settings = DetectSettings(tile=640, overlap=128, batch=4)
-    metrics = evaluate_real_stage(campaign["labels"], campaign["tables"], patch_detector(white, calls=calls),
+    metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], patch_detector(white, calls=calls),
                                   settings, threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
     assert calls and all(shape[1:] == (640, 640, 3) and shape[0] <= 4 for shape in calls)
     assert metrics["available"] and metrics["note"] == ""
@@ -181,7 +182,7 @@ def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tm
 
 
 def test_a_blind_detector_scores_zero_and_its_misses_come_first(campaign, tmp_path: Path):
-    metrics = evaluate_real_stage(campaign["labels"], campaign["tables"], blind, DetectSettings(),
+    metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], blind, DetectSettings(),
                                   threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
     assert metrics["coco"]["AP"] == 0.0 and metrics["at_threshold"]["recall"] == 0.0
     assert metrics["per_image"][0] == {"image": "test.png", "tags": 2, "tp": 0, "fp": 0, "fn": 2}
@@ -200,7 +201,7 @@ def test_a_weak_box_around_a_tag_does_not_swallow_it_in_the_evaluation(campaign,
             scores[i] = np.concatenate([s, np.full(len(s), 0.1)])
         return boxes, scores
 
-    metrics = evaluate_real_stage(campaign["labels"], campaign["tables"], with_weak_surround, DetectSettings(),
+    metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], with_weak_surround, DetectSettings(),
                                   threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
     at = metrics["at_threshold"]
     assert (at["tp"], at["fp"], at["fn"]) == (2, 0, 0)
@@ -227,7 +228,7 @@ def test_no_real_held_out_photo_is_said_plainly_and_loads_no_model(campaign, tmp
     def never():
         raise AssertionError("the model must not be loaded when there is nothing to evaluate")
 
-    metrics = evaluate_real_stage(campaign["labels"], tables, factory(never), DetectSettings(), 0.5, 0.05,
+    metrics = stages.evaluate_real(campaign["labels"], tables, factory(never), DetectSettings(), 0.5, 0.05,
                                   outputs(tmp_path / "real"))
     written = json.loads((tmp_path / "real/metrics.json").read_text())
     assert written["available"] is False and metrics["images"] == 0
@@ -255,12 +256,12 @@ def test_a_perfect_detector_scores_ap_1_on_synthetic_tiles(tmp_path: Path):
     (tiles / "test.json").write_text(json.dumps({"images": images, "annotations": annotations}))
     truth = coco_truth(json.loads((tiles / "test.json").read_text()))
     assert truth["test/shard-0/test-00000.png"].boxes == ((10.0, 20.0, 70.0, 60.0), (300.0, 400.0, 380.0, 470.0))
-    metrics = evaluate_synthetic_stage(tiles / "test.json", patch_detector(white), 2, 0.5, 0.05,
+    metrics = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white), 2, 0.5, 0.05,
                                        outputs(tmp_path / "synthetic"))
     assert metrics["coco"]["AP"] == 1.0 and metrics["at_threshold"]["fp"] == 0
     assert metrics["original"] == {"pixel_iou": 1.0, "count_exact": 1.0, "images": 3}
     assert metrics["tag_free_images"] == 1
-    half = evaluate_synthetic_stage(tiles / "test.json", patch_detector(white, score=0.3), 2, 0.5, 0.05,
+    half = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white, score=0.3), 2, 0.5, 0.05,
                                     outputs(tmp_path / "low"))
     assert half["coco"]["AP"] == 1.0 and half["at_threshold"]["recall"] == 0.0  # all found, all under 0.5
 
@@ -282,7 +283,7 @@ def test_detect_writes_boxes_inside_the_photos_and_a_crop_per_tag(tmp_path: Path
     (photos / "broken.jpg").write_bytes(b"not a jpeg")
     (photos / "notes.txt").write_text("not a photo")
     out = tmp_path / "detect"
-    summary = detect_stage(photos, patch_detector(white), DetectSettings(batch=3), out / "detections.csv",
+    summary = stages.detect(photos, patch_detector(white), DetectSettings(batch=3), out / "detections.csv",
                            out / "photos.csv", out / "crops", sheet=out / "sheet.jpg", margin_px=8,
                            margin_fraction=0.25)
     assert summary == {"photos": 4, "detections": 3, "photos_with_tags": 2, "unreadable": 1}
@@ -316,7 +317,7 @@ def test_the_model_gets_rgb_pixels(tmp_path: Path):
     cv2.imwrite(str(photos / "p.jpg"), pixels, [cv2.IMWRITE_JPEG_QUALITY, 98])
     assert read_rgb(photos / "p.jpg")[125, 230].tolist()[0] > 200
     out = tmp_path / "detect"
-    detect_stage(photos, patch_detector(red_in_rgb_order), DetectSettings(), out / "d.csv", out / "p.csv",
+    stages.detect(photos, patch_detector(red_in_rgb_order), DetectSettings(), out / "d.csv", out / "p.csv",
                  out / "crops")
     rows = read_rows(out / "d.csv")
     assert len(rows) == 1
@@ -399,7 +400,7 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
         ("summary_md", "summary.md"), ("summary_html", "summary.html"), ("splits_html", "splits.html"),
         ("splits_csv", "splits.csv"), ("pr_curves", "pr_curves.png"), ("training_curves", "training_curves.png"))}
     (tmp_path / "report").mkdir()
-    result = report_stage(evals, tmp_path / "summary.json", tiles, model, detect, out)
+    result = stages.report(evals, tmp_path / "summary.json", tiles, model, detect, out)
     for path in out.values():
         assert path.is_file() and path.stat().st_size > 0, path
     for png in ("pr_curves", "training_curves"):
@@ -426,7 +427,7 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
          "before": {"mining": count, "held_out": {**count, "false_boxes": 2, "per_photo": 0.5}},
          "after": {"mining": {**count, "false_boxes": 1, "per_photo": 0.25}, "held_out": {**count, "false_boxes": 0,
                                                                                         "per_photo": 0.0}}}))
-    report_stage(evals, tmp_path / "summary.json", tiles, model, detect, out,
+    stages.report(evals, tmp_path / "summary.json", tiles, model, detect, out,
                  hard_negatives=hard / "hard_negatives.json")
     md = out["summary_md"].read_text()
     assert "## Hard negatives" in md and "with 5 tag-free tiles" in md

@@ -9,11 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from spatule import stages
 from spatule.tiling import Detection
 from spatule.search import DetectSettings
 from spatule.metrics import ImageTruth
 from spatule.negatives import (SOURCE_ID_BASE, MiningSettings, count_false_boxes, false_detections,
-                               mine_negatives_stage, mining_settings, negative_window, plan_negatives)
+                               mining_settings, negative_window, plan_negatives)
 from spatule.geometry import overlaps
 from spatule.tables import read_csv
 from test_evaluate import campaign, paint, patch_detector, white  # noqa: F401  (campaign is a fixture)
@@ -87,7 +88,7 @@ def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, 
         for k in range(5):
             writer.write(f"synthetic tile {k}".encode())
     shards = [out / f"hard-train-0000{k}-of-00002.tfrecord" for k in range(2)]
-    summary = mine_negatives_stage(labels, campaign["tables"], lambda: patch_detector(white), DetectSettings(),
+    summary = stages.mine_negatives(labels, campaign["tables"], lambda: patch_detector(white), DetectSettings(),
                                    MiningSettings(score=0.5), 640, 95, "tag", out / "tiles", [synthetic], shards,
                                    out / "summary.json")
     rows = read_csv(out / "tiles" / "negatives.csv")

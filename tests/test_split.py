@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spatule import stages
 from spatule.labels import LabelledObject, write_objects
-from spatule.pipeline import split_stage
 from spatule.problems import SpatuleError
 from spatule.split import SPLITS, SplitPlan, assign_groups, photo_splits, seeded_order
 from spatule.tags import TagCrop, write_tags
@@ -82,7 +82,7 @@ def test_split_stage_writes_disjoint_identities_and_backgrounds(tmp_path: Path):
     write_tags(tmp_path / "tags.csv", crops)
     write_objects(tmp_path / "objects.csv", [_background(f"bg{i}.JPG") for i in range(10)])
     out = {k: tmp_path / f"{k}.csv" for k in ("identities", "backgrounds", "photos")}
-    summary = split_stage(tmp_path / "objects.csv", tmp_path / "tags.csv",
+    summary = stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv",
                           {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 1}, out["identities"],
                           out["backgrounds"], out["photos"], tmp_path / "summary.json")
     identities = [line.split(",") for line in out["identities"].read_text().splitlines()[1:]]
@@ -109,12 +109,12 @@ def test_split_stage_keeps_photos_whole_when_groups_allow(tmp_path: Path):
     write_objects(tmp_path / "objects.csv", [_background(f"bg{i}.JPG") for i in range(5)])
     out = {k: tmp_path / f"{k}.csv" for k in ("identities", "backgrounds", "photos")}
     config = {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 2}
-    split_stage(tmp_path / "objects.csv", tmp_path / "tags.csv", config, out["identities"], out["backgrounds"],
+    stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv", config, out["identities"], out["backgrounds"],
                 out["photos"], tmp_path / "summary.json")
     photos = [line.split(",") for line in out["photos"].read_text().splitlines()[1:]]
     assert len(photos) == 24 and "mixed" not in {p[1] for p in photos}
     assert {p[1] for p in photos} == set(SPLITS)
-    split_stage(tmp_path / "objects.csv", tmp_path / "tags.csv", {**config, "keep_photos_whole": False},
+    stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv", {**config, "keep_photos_whole": False},
                 out["identities"], out["backgrounds"], out["photos"], tmp_path / "summary.json")
     identities = dict(line.split(",")[:2] for line in out["identities"].read_text().splitlines()[1:])
     assert len(identities) == 16  # still every identity once, one split each

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spatule.labels import LabelledObject
-from spatule.tags import crop_geometry, extract_tags, margin_for, read_tags, tag_id, unique_tag_ids, write_tags
+from spatule.tags import crop_geometry, cut_tags, margin_for, read_tags, tag_id, unique_tag_ids, write_tags
 
 
 def tag_row(image: str, obj: int, box: tuple[int, int, int, int], width: int, height: int) -> LabelledObject:
@@ -62,7 +62,7 @@ def test_extract_tags_writes_lossless_crops_whose_box_is_the_tag(tmp_path: Path)
     assert cv2.imwrite(str(tmp_path / "in" / "cam (1).png"), photo)
     boxes = [(2, 100, 40, 170), (200, 50, 260, 140)]
     rows = [tag_row("cam (1).png", i + 1, b, 400, 300) for i, b in enumerate(boxes)]
-    crops = extract_tags(tmp_path / "in", rows, tmp_path / "crops", margin_px=8, margin_fraction=0.25, threads=2)
+    crops = cut_tags(tmp_path / "in", rows, tmp_path / "crops", margin_px=8, margin_fraction=0.25, threads=2)
     assert [c.tag_id for c in crops] == ["cam_1-t1", "cam_1-t2"]
     for crop, box in zip(crops, boxes):
         pixels = cv2.imread(str(tmp_path / "crops" / crop.file), cv2.IMREAD_COLOR)
@@ -82,4 +82,4 @@ def test_a_photo_that_no_longer_matches_its_index_is_a_clear_error(tmp_path: Pat
     (tmp_path / "in").mkdir()
     assert cv2.imwrite(str(tmp_path / "in" / "a.png"), np.zeros((200, 300, 3), np.uint8))  # indexed as 400x300
     with pytest.raises(SpatuleError, match=r"a\.png: decodes to 300x200 but was indexed as 400x300"):
-        extract_tags(tmp_path / "in", [tag_row("a.png", 1, (10, 10, 50, 40), 400, 300)], tmp_path / "crops", 8, 0.25)
+        cut_tags(tmp_path / "in", [tag_row("a.png", 1, (10, 10, 50, 40), 400, 300)], tmp_path / "crops", 8, 0.25)

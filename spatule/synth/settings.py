@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from spatule.presets import TILE_SIZE
 from spatule.problems import SpatuleError
 
 BLENDS = ("normal", "mixed", "alpha", "feather")
@@ -26,7 +27,7 @@ class Jitter:
 class SynthSettings:
     """The ``synth.*`` config keys."""
 
-    tile_size: int = 640
+    tile_size: int = TILE_SIZE
     info_bar_px: int = 0
     tags_in_place: bool = True
     edge_windows: float = 0.3

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from spatule.labels import read_objects_csv
-from spatule.problems import Action, read_problems
+from spatule.problems import doubtful_xml, read_problems
 from spatule.synth.specs import Ground, InPlace, TagSource
 from spatule.tables import read_csv
 from spatule.tags import read_tags
@@ -45,13 +45,12 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
                       first[r["image"]].orientation_applied)
                for r in read_csv(backgrounds_csv) if r["split"] == split]
     if use_labelled_regions:
-        doubtful_xml = {p.file for p in read_problems(problems_csv)
-                        if p.object is not None and p.action is Action.SKIPPED}
+        doubtful = doubtful_xml(read_problems(problems_csv))
         for r in read_csv(photos_csv):
             row = first[r["image"]]
             if r["split"] != split:
                 continue
-            if row.xml in doubtful_xml:
+            if row.xml in doubtful:
                 log.info("%s: not used as ground (an object of %s was skipped and may be a tag)", row.image, row.xml)
                 continue
             grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,

@@ -1,0 +1,44 @@
+"""One entry function per Snakemake rule, named after the rule: what ``scripts/<rule>.py`` calls.
+
+Each takes paths and config values, writes the rule's outputs, logs what it did and
+returns a short summary; the scripts only unpack the ``snakemake`` object, and tests
+call these directly. The logic they assemble lives in the domain modules
+(:mod:`spatule.labels`, :mod:`spatule.split`, :mod:`spatule.synth`, :mod:`spatule.model`,
+:mod:`spatule.search`, ...).
+
+==================  ==========================================
+rule                function
+==================  ==========================================
+demo_data           :func:`reporting.demo_data`
+index_labels        :func:`labelling.index_labels`
+extract_tags        :func:`labelling.extract_tags`
+split               :func:`splitting.split`
+synthesize          :func:`synthesis.synthesize`
+coco                :func:`synthesis.coco`
+tfrecords           :func:`synthesis.tfrecords`
+devices             :func:`training.devices`
+pretrained          :func:`training.pretrained`
+train               :func:`training.train`
+mine_negatives      :func:`training.mine_negatives`
+train_hard          :func:`training.train_hard`
+export              :func:`training.export`
+tflite              :func:`training.tflite`
+evaluate_synthetic  :func:`evaluation.evaluate_synthetic`
+evaluate_real       :func:`evaluation.evaluate_real`
+detect              :func:`detection.detect`
+report              :func:`reporting.report`
+provenance          :func:`reporting.provenance`
+==================  ==========================================
+"""
+
+from spatule.stages.detection import detect
+from spatule.stages.evaluation import evaluate_real, evaluate_synthetic
+from spatule.stages.labelling import extract_tags, index_labels
+from spatule.stages.reporting import demo_data, provenance, report
+from spatule.stages.splitting import split
+from spatule.stages.synthesis import coco, synthesize, tfrecords
+from spatule.stages.training import devices, export, mine_negatives, pretrained, tflite, train, train_hard
+
+__all__ = ["coco", "demo_data", "detect", "devices", "evaluate_real", "evaluate_synthetic", "export", "extract_tags",
+           "index_labels", "mine_negatives", "pretrained", "provenance", "report", "split", "synthesize", "tflite",
+           "tfrecords", "train", "train_hard"]
