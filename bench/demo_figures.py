@@ -1,4 +1,4 @@
-"""The figures the README gives for the demo, from a run of the workflow.
+"""The figures docs/results.md gives for the demo, from a run of the workflow.
 
     .venv/bin/python bench/demo_figures.py --run /tmp/demo-a            # run the demo from scratch there, ~15 min
     .venv/bin/python bench/demo_figures.py --run /tmp/demo-b --same-as /tmp/demo-a   # ... and compare the two
@@ -6,7 +6,7 @@
 
 ``--run DIR`` runs ``snakemake --cores N`` (``--cores``, default 2) with this repository's Snakefile
 in the empty or missing folder ``DIR`` and times it; without it, the figures are read from the
-current folder's ``results/``. Printed as the README's tables: the held-out evaluation (synthetic
+current folder's ``results/``. Printed as the tables of docs/results.md: the held-out evaluation (synthetic
 test tiles and the real held-out photos searched at full size), detection on the demo photos against
 their labels (boxes, tags found, false boxes, boxes on the camera's info bar) and, with
 ``--same-as``, whether every ``metrics.json`` of the two runs is byte-identical; with ``--search-bar``,

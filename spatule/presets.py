@@ -73,7 +73,7 @@ class Preset:
     model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     deterministic: bool = False
     """TensorFlow op determinism and an ordered input pipeline: the same config gives the same
-    weights on the same machine (measured cost on 2 CPU cores: see README)."""
+    weights on the same machine (measured cost on 2 CPU cores: see docs/results.md)."""
     needs_gpu: bool = False
     """Stop with an install hint when TensorFlow sees no GPU, instead of training on the CPU."""
     enable_xla: bool = False

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-PACKAGES = ("snakemake", "tensorflow", "tf-models-official", "tf-keras", "numpy", "pandas", "lxml", "pycocotools",
+PACKAGES = ("snakemake", "tensorflow", "tf-models-official", "tf-keras", "numpy", "lxml", "pycocotools",
             "pillow")
 """Distributions whose versions are recorded (OpenCV separately: it comes under several names)."""
 

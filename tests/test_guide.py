@@ -178,7 +178,12 @@ def write_mine(main: Path, mine: dict, root: Path) -> None:
         value = config.get(section, {}).get(key)
         if isinstance(value, str) and value.startswith("/data/"):
             config[section][key] = str(moved(value))
-    stray = [p for p in re.findall(r"/data/[^\s'\"]+", yaml.safe_dump(config)) if not p.startswith(str(root))]
+    def strings(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [s for v in node.values() for s in strings(v)]
+        return [s for v in node for s in strings(v)] if isinstance(node, list) else [node]
+
+    stray = [v for v in strings(config) if isinstance(v, str) and v.startswith("/data/")]
     assert not stray, f"mine.yaml names {stray}: test_guide.py does not know what to put there"
     identities = labels.get("identities")
     for folder in {config.get("labels", {}).get("dir"), config.get("detect", {}).get("images")} - {None}:
@@ -298,7 +303,8 @@ def check_snakemake(command: Command, tmp_path: Path) -> None:
     for configfile in options.get("--configfile", []):
         if configfile == "mine.yaml":
             write_mine(main, command.mine, tmp_path)
-        assert (main / configfile).is_file(), f"{configfile} does not exist"
+        assert (main / configfile).is_file(), (f"--configfile {configfile}: no such file (a word after --configfile "
+                                               "is read as a config file: give targets before it)")
     real = "--unlock" in options or (targets and all(t.startswith(FIRST_STAGES) for t in targets))
     argv = venv("snakemake") + ([] if real else ["--dry-run"]) + command.argv[1:]
     result = run(argv, main, RUN_TIMEOUT if real else DRY_TIMEOUT)
@@ -462,7 +468,7 @@ def test_every_config_key_named_exists():
     sections = {k for k in keys if "." not in k}
     for path in documents():
         for code in re.findall(r"`([^`\n]+)`", path.read_text(encoding="utf-8")):
-            for key in re.findall(r"(?<![\w./-])([a-z_]+(?:\.[a-z_]+)+)(?![\w(/])", code):
+            for key in re.findall(r"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+)(?![\w(/])", code):
                 if key.split(".")[0] in sections and not key.endswith((".yaml", ".csv", ".json")):
                     assert key in keys, f"{path.name}: `{code}` names {key}, which the config schema does not have"
 
@@ -479,7 +485,7 @@ def resolved_default(key: str, keys: dict[str, dict]) -> Any:
 
 def test_the_configuration_page_lists_every_key_with_its_default():
     keys = schema_keys()
-    rows = re.findall(r"^\| `([a-z_.]+)` \| (.+?) \| .+ \|$", (DOCS / "configuration.md").read_text(), flags=re.M)
+    rows = re.findall(r"^\| `([a-z0-9_.]+)` \| (.+?) \| .+ \|$", (DOCS / "configuration.md").read_text(), flags=re.M)
     assert rows
     documented = {key for key, _ in rows}
     for key, node in keys.items():

@@ -288,7 +288,7 @@ def test_provenance_records_the_config_seeds_versions_and_input_checksums(demo_r
     assert record["seeds"] == {"demo.seed": 2018, "split.seed": 7, "synth.seed": 11, "train.seed": 0}
     versions = record["versions"]
     assert versions["snakemake"] == snakemake_package.__version__
-    for name in ("tensorflow", "tf-models-official", "numpy", "pandas", "lxml", "pycocotools",
+    for name in ("tensorflow", "tf-models-official", "numpy", "lxml", "pycocotools",
                  "opencv-python-headless"):
         assert versions[name] == importlib.metadata.version(name), name
     photos = demo_run / "resources/demo/photos"
