@@ -8,16 +8,47 @@ overlap as large as the tile, a training preset whose levels do not fit its
 input. :func:`config_problems` finds them when the workflow is parsed, so that
 a dry run already says which key is wrong, instead of a stage failing later.
 
-Only the standard library here: the Snakefile imports this module.
+The schema is also the one place where defaults are written: Snakemake fills them in
+when it validates the config, and :func:`default` gives them to the settings classes,
+so code that is called without a Snakefile (tests, the command line) gets the same.
+
+Only the standard library and PyYAML (Snakemake's own dependency) here: the Snakefile
+imports this module.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 from typing import Any, Mapping
 
 from spatule.presets import preset_of
 from spatule.problems import SpatuleError
+
+SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
+"""The config schema: what each key may be, and its default."""
+
+
+@functools.cache
+def schema_defaults() -> dict[str, dict[str, Any]]:
+    """Every default of the config schema, per section (``{"detect": {"batch_size": 8, ...}, ...}``)."""
+    import yaml
+
+    try:
+        schema = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpatuleError(f"{SCHEMA}: the config schema cannot be read ({exc.strerror}); run spatule from "
+                           "its repository, where schemas/ sits beside the spatule package") from None
+    return {name: {key: spec["default"] for key, spec in (section.get("properties") or {}).items()
+                   if isinstance(spec, dict) and "default" in spec}
+            for name, section in schema["properties"].items()}
+
+
+def default(section: str, key: str) -> Any:
+    """The schema's default of ``section.key``."""
+    return schema_defaults()[section][key]
+
 
 NAME_GROUPS = frozenset({"class", "identity"})
 """Named groups ``labels.name_pattern`` may use."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from spatule.config import compile_name_pattern
+from spatule.config import compile_name_pattern, default
 from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
 from spatule.label_folder import pair_labels, photos_without_xml, probe_photos, scan_folder
 from spatule.problems import Action, Problem, Severity, SpatuleError
@@ -31,12 +31,12 @@ DEFAULT_NAME_PATTERN = r"^(?P<class>[^:]+?)\s*(?::\s*(?P<identity>\S+))?$"
 class IndexSettings:
     """The ``labels.*`` config keys that govern reading."""
 
-    class_name: str = "tag"
+    class_name: str = default("labels", "class_name")
     name_pattern: str = DEFAULT_NAME_PATTERN
-    border_tolerance_px: int = 8
-    unlabelled_as_background: bool = False
-    exif_orientation: str = "auto"
-    verify_pixels: bool = True
+    border_tolerance_px: int = default("labels", "border_tolerance_px")
+    unlabelled_as_background: bool = default("labels", "unlabelled_as_background")
+    exif_orientation: str = default("labels", "exif_orientation")
+    verify_pixels: bool = default("labels", "verify_pixels")
 
     def __post_init__(self) -> None:
         compile_name_pattern(self.name_pattern)

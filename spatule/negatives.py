@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from spatule.tiling import Detection, Detector
+from spatule.config import default
 from spatule.geometry import Rect, overlaps
 
 _log = logging.getLogger("spatule")
@@ -41,13 +42,13 @@ SOURCE_ID_BASE = 1_000_000
 class MiningSettings:
     """The ``hard_negatives`` config section: which false boxes become tiles, and the second round."""
 
-    enabled: bool = False
-    score: float = 0.3
-    per_photo: int = 6
-    tiles: int = 96
-    steps: int = 200
-    learning_rate: float | None = None
-    seed: int = 0
+    enabled: bool = default("hard_negatives", "enabled")
+    score: float = default("hard_negatives", "score")
+    per_photo: int = default("hard_negatives", "per_photo")
+    tiles: int = default("hard_negatives", "tiles")
+    steps: int = default("hard_negatives", "steps")
+    learning_rate: float | None = default("hard_negatives", "learning_rate")
+    seed: int = default("hard_negatives", "seed")
 
 
 def mining_settings(section: Mapping[str, Any] | None) -> MiningSettings:

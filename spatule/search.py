@@ -20,6 +20,7 @@ import numpy as np
 from spatule.tiling import Detection, Detector, detect_photo
 from spatule.geometry import yx_to_xy
 from spatule.images import IMAGE_EXTENSIONS, read_photo
+from spatule.config import default
 from spatule.presets import TILE_SIZE
 from spatule.problems import SpatuleError
 
@@ -48,11 +49,11 @@ class DetectSettings:
 
     tile: int = TILE_SIZE
     overlap: int = 224
-    batch: int = 8
-    score_threshold: float = 0.3
-    merge: str = "core"
-    merge_threshold: float = 0.5
-    whole_photo: bool = False
+    batch: int = default("detect", "batch_size")
+    score_threshold: float = default("detect", "score_threshold")
+    merge: str = default("detect", "merge")
+    merge_threshold: float = default("detect", "merge_threshold")
+    whole_photo: bool = default("detect", "whole_photo")
     skip_bottom: int = 0
 
     def with_threshold(self, score_threshold: float) -> "DetectSettings":
@@ -89,7 +90,7 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
         merge=str(detect.get("merge", defaults.merge)),
         merge_threshold=float(detect.get("merge_threshold", defaults.merge_threshold)),
         whole_photo=bool(detect.get("whole_photo", defaults.whole_photo)),
-        skip_bottom=0 if detect.get("search_info_bar", False) else int(info_bar_px),
+        skip_bottom=0 if detect.get("search_info_bar", default("detect", "search_info_bar")) else int(info_bar_px),
     )
     if not 0 <= settings.overlap < settings.tile:
         raise SpatuleError(f"detect.overlap: {settings.overlap} px must be below the tile size {settings.tile}")

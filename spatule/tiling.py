@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from spatule.config import default
 from spatule.geometry import Box, iou_matrix, shifted
 
 
@@ -113,7 +114,8 @@ def are_copies(box: np.ndarray, others: np.ndarray, tolerance_px: float = COPY_T
     return close | (iou_matrix(np.asarray(box, dtype=float)[None], others)[0] >= 0.5)
 
 
-def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.5, method: str = "core",
+def merge_detections(boxes: np.ndarray, scores: np.ndarray, threshold: float = default("detect", "merge_threshold"),
+                     method: str = default("detect", "merge"),
                      sources: np.ndarray | None = None) -> list[Detection]:
     """Merge the detections of one photo, highest score first.
 
@@ -149,9 +151,11 @@ Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """uint8 batch [N, S, S, 3] -> (boxes [N, K, 4] in tile pixels x0,y0,x1,y1, scores [N, K])."""
 
 
-def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int, batch: int = 8,
-                 score_threshold: float = 0.3, merge: str = "core", merge_threshold: float = 0.5,
-                 whole_photo: bool = False, skip_bottom: int = 0) -> list[Detection]:
+def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
+                 batch: int = default("detect", "batch_size"),
+                 score_threshold: float = default("detect", "score_threshold"),
+                 merge: str = default("detect", "merge"), merge_threshold: float = default("detect", "merge_threshold"),
+                 whole_photo: bool = default("detect", "whole_photo"), skip_bottom: int = 0) -> list[Detection]:
     """Tags in one full-size photo: tiled detection (+ an optional whole-photo pass), merged.
 
     ``skip_bottom``: rows at the bottom left out of the search (the camera's info bar).

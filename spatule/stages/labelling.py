@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from spatule import labels
+from spatule.config import default
 from spatule.identities import assign_identities, describe_sources, read_identities_csv
 from spatule.labels import IndexSettings, read_objects_csv, too_small_for_tiles, write_objects
 from spatule.problems import Severity, enforce_policy, write_problems
@@ -41,8 +42,8 @@ def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mappi
     """
     rows, problems = labels.index_labels(labels_dir, index_settings(labels_config), threads=threads)
     if synth_config is not None:
-        rows, small = too_small_for_tiles(rows, int(synth_config["tile_size"]),
-                                          bool(synth_config.get("use_labelled_regions", True)))
+        whole = synth_config.get("use_labelled_regions", default("synth", "use_labelled_regions"))
+        rows, small = too_small_for_tiles(rows, int(synth_config["tile_size"]), bool(whole))
         problems.extend(small)
     tags = [r for r in rows if r.kind == "tag"]
     id_rows = []
@@ -50,7 +51,7 @@ def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mappi
         id_rows, bad = read_identities_csv(identities)
         problems.extend(bad)
         log.info("read %d identity row(s) from %s", len(id_rows), identities)
-    tolerance = float(labels_config.get("identity_tolerance_px", 4))
+    tolerance = float(labels_config.get("identity_tolerance_px", default("labels", "identity_tolerance_px")))
     named, found = assign_identities(tags, id_rows, tolerance, str(identities) if identities else "")
     problems.extend(found)
     by_key = {(t.image, t.object): t for t in named}
@@ -67,7 +68,8 @@ def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mappi
     for problem in problems:
         if problem.severity is not Severity.INFO:
             log.warning("%s (%s): %s", problem.action.value, problem.code, problem.describe())
-    enforce_policy(problems, str(labels_config.get("on_problem", "skip")), f"labels.dir {labels_dir}")
+    policy = str(labels_config.get("on_problem", default("labels", "on_problem")))
+    enforce_policy(problems, policy, f"labels.dir {labels_dir}")
     return {"tags": counts["tag"], "backgrounds": counts["background"], "problems": len(problems)}
 
 

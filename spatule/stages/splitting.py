@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Mapping
 
+from spatule.config import default
 from spatule.identities import describe_sources, identity_sources
 from spatule.labels import read_objects_csv
 from spatule.problems import SpatuleError
@@ -34,8 +35,8 @@ def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], id
     for crop in crops:
         identity_photos[crop.identity].add(crop.image)
         source[crop.identity] = crop.identity_source
-    identity_split = assign_identities_to_splits(crops, tag_count, plan,
-                                                 bool(split_config.get("keep_photos_whole", True)), log)
+    whole = bool(split_config.get("keep_photos_whole", default("split", "keep_photos_whole")))
+    identity_split = assign_identities_to_splits(crops, tag_count, plan, whole, log)
     backgrounds = sorted({r.image for r in rows if r.kind == "background"})
     background_split = assign_groups({b: 1 for b in backgrounds}, plan, "background photos") if backgrounds else {}
     check_disjoint({s: {i for i, v in identity_split.items() if v == s} for s in SPLITS}, "identity")

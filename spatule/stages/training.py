@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from spatule.config import default
 from spatule.negatives import (
     NEGATIVE_COLUMNS,
     SOURCE_ID_BASE,
@@ -186,6 +187,6 @@ def pretrained(entry: Mapping[str, Any], root: Path, log: logging.Logger = _log)
     from spatule.model import Pretrained, pretrained_checkpoint
 
     prefix = pretrained_checkpoint(Pretrained(entry["url"], entry.get("sha256") or None, entry["name"]), root,
-                                   fetch=bool(entry.get("download", True)))
+                                   fetch=bool(entry.get("download", default("pretrained", "download"))))
     log.info("checkpoint ready: %s", prefix)
     return prefix

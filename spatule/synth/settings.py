@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from spatule.config import default
 from spatule.presets import TILE_SIZE
 from spatule.problems import SpatuleError
 
@@ -29,18 +30,18 @@ class SynthSettings:
 
     tile_size: int = TILE_SIZE
     info_bar_px: int = 0
-    tags_in_place: bool = True
-    edge_windows: float = 0.3
-    cut_tags: float = 0.2
-    use_labelled_regions: bool = True
+    tags_in_place: bool = default("synth", "tags_in_place")
+    edge_windows: float = default("synth", "edge_windows")
+    cut_tags: float = default("synth", "cut_tags")
+    use_labelled_regions: bool = default("synth", "use_labelled_regions")
     tags_per_tile: tuple[float, ...] = (0.15, 0.45, 0.25, 0.15)
-    blend: str = "normal"
+    blend: str = default("synth", "blend")
     blend_mix: Mapping[str, float] = field(default_factory=lambda: {"normal": 0.5, "mixed": 0.1, "alpha": 0.1,
                                                                     "feather": 0.3})
-    clone_pad_px: int = 4
-    gap_px: int = 8
+    clone_pad_px: int = default("synth", "clone_pad_px")
+    gap_px: int = default("synth", "gap_px")
     jitter: Jitter = Jitter()
-    jpeg_quality: int = 92
+    jpeg_quality: int = default("synth", "jpeg_quality")
     tries: int = 30
 
     def __post_init__(self) -> None:
