@@ -27,12 +27,12 @@ import hashlib, json, sys
 sys.path.insert(0, {repo!r})
 import numpy as np
 import tensorflow as tf
-from spatule.model import experiment_config, train
+from spatule.model import experiment_config, run_training
 records = {records!r}
 config = experiment_config("demo", records["train"], records["val"], records["val_json"],
                            {{"steps": {steps}, "steps_per_loop": {loop}, "checkpoint_interval": {steps},
                              "eval_interval": 100000, "deterministic": {deterministic}}})
-result = train(config, {model_dir!r}, threads={threads})
+result = run_training(config, {model_dir!r}, threads={threads})
 digest = hashlib.sha256()
 for name, _ in sorted(tf.train.list_variables(result["checkpoint"])):
     if "optimizer" in name or "save_counter" in name:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU figures of the README, on a machine with an NVIDIA GPU (one run, meant to fit in about
+# The GPU figures of docs/results.md, on a machine with an NVIDIA GPU (one run, meant to fit in about
 # 8 minutes; not run yet: no GPU was lent to this project so far):
 #   bash bench/gpu_check.sh [OUT]          # OUT: where the figures go (default bench/out/gpu)
 # 1. installs the GPU requirements (requirements-gpu.txt) into .venv, as the README says;

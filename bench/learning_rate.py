@@ -25,13 +25,13 @@ ONE_RUN = """
 import json, sys
 sys.path.insert(0, {repo!r})
 from spatule.gpu_check import workflow_records
-from spatule.model import train
+from spatule.model import run_training
 from spatule.stages.training import training_experiment
 from pathlib import Path
 train_glob, val_glob, val_json = workflow_records(Path({workdir!r}))
 config = training_experiment({{"preset": "demo"}}, [train_glob], [val_glob], val_json,
                              extra={{"learning_rate": {rate}}})
-result = train(config, {model_dir!r}, threads={threads})
+result = run_training(config, {model_dir!r}, threads={threads})
 print("RESULT " + json.dumps({{k: result[k] for k in ("loss", "AP", "AP50", "final_step", "steps_per_second")}}))
 """
 

@@ -53,11 +53,11 @@ import numpy as np
 
 from spatule.identities import assign_identities, read_identities_csv
 from spatule.images import read_photo
-from spatule.labels import IndexSettings, index_labels, write_objects
+from spatule.labels import IndexSettings, read_label_folder, write_objects
 from spatule.problems import write_problems
 from spatule.synth import (SynthSettings, TileSpec, plan_split, prepare_crop, render_shard,
                            shard_tiles, synth_sources, tile_xml)
-from spatule.tags import extract_tags, write_tags
+from spatule.tags import cut_tags, write_tags
 
 SPLIT = "train"
 CLASS_NAME = "tag"
@@ -73,7 +73,7 @@ def prepare_inputs(sample: Path, work: Path, seed: int, count: int, photos: int 
 
     ``photos`` keeps only the first N ground photos (by name), so that more tiles share one
     decoded photo, as in the workflow's own plans."""
-    rows, problems = index_labels(sample, IndexSettings(verify_pixels=False))
+    rows, problems = read_label_folder(sample, IndexSettings(verify_pixels=False))
     tags = [r for r in rows if r.kind == "tag"]
     id_rows, bad = read_identities_csv(sample / "identities.csv")
     named, found = assign_identities(tags, id_rows, IDENTITY_TOLERANCE_PX, str(sample / "identities.csv"))
@@ -84,7 +84,7 @@ def prepare_inputs(sample: Path, work: Path, seed: int, count: int, photos: int 
     write_objects(tables["objects"], rows)
     write_problems(tables["problems"], problems)
     crops_dir = work / "crops"
-    crops = extract_tags(sample, named, crops_dir, MARGIN_PX, MARGIN_FRACTION)
+    crops = cut_tags(sample, named, crops_dir, MARGIN_PX, MARGIN_FRACTION)
     write_tags(tables["tags"], crops)
 
     def table(path: Path, header: list[str], body: list[list[object]]) -> None:
@@ -101,7 +101,7 @@ def prepare_inputs(sample: Path, work: Path, seed: int, count: int, photos: int 
     settings = SynthSettings(tags_per_tile=(0.0, 1.0), blend="normal", cut_tags=0.0, info_bar_px=80)
     grounds, sources = synth_sources(SPLIT, tables["objects"], tables["problems"], tables["backgrounds"],
                                      tables["photos"], tables["identities"], tables["tags"],
-                                     settings.use_labelled_regions)
+                                     settings.use_labelled_regions, tags_in_place=False)
     if photos is not None:
         grounds = sorted(grounds, key=lambda g: g.image)[:photos]
     plan = plan_split(SPLIT, count, seed, grounds, sources, settings)

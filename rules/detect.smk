@@ -30,6 +30,6 @@ rule detect:
         info_bar_px=config["camera"]["info_bar_px"],
         margin_px=config["tags"]["margin_px"],
         margin_fraction=config["tags"]["margin_fraction"],
-        exif_orientation=config["labels"].get("exif_orientation", "auto"),
+        exif_orientation=config["labels"]["exif_orientation"],
     script:
         "../scripts/detect.py"

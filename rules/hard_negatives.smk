@@ -26,7 +26,7 @@ rule mine_negatives:
         hard=config["hard_negatives"],
         detect={k: v for k, v in config["detect"].items() if k != "images"},
         tile_size=config["synth"]["tile_size"],
-        jpeg_quality=config["synth"].get("jpeg_quality", 92),
+        jpeg_quality=config["synth"]["jpeg_quality"],
         info_bar_px=config["camera"]["info_bar_px"],
         class_name=config["labels"]["class_name"],
     script:

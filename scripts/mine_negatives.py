@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.search import search_settings, tile_detector
+from spatule.search import checkpoint_tile_detector, search_settings
 from spatule.negatives import mining_settings
 from spatule.smk import logged_step
 from spatule.stages import mine_negatives
@@ -13,18 +13,11 @@ from spatule.stages import mine_negatives
 with logged_step(snakemake) as log:
     params = snakemake.params
     model_dir = Path(snakemake.input.metrics).parent  # results/model
-
-    def first_model():
-        from spatule.model import checkpoint_detector, configure_tensorflow
-
-        configure_tensorflow(snakemake.threads, log)
-        return tile_detector(checkpoint_detector(model_dir))
-
     out = Path(snakemake.output.tiles)
     mine_negatives(
         labels_dir=Path(snakemake.input.labels),
         tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},
-        detector=first_model,
+        detector=lambda: checkpoint_tile_detector(model_dir, snakemake.threads, log),
         search=search_settings(params.detect, int(params.tile_size), Path(snakemake.input.objects),
                                int(params.info_bar_px), log),
         settings=mining_settings(params.hard),

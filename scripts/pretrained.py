@@ -9,4 +9,4 @@ from spatule.smk import logged_step
 from spatule.stages import pretrained
 
 with logged_step(snakemake) as log:
-    pretrained(snakemake.params.pretrained, Path(snakemake.output[0]).parent.parent, log=log)
+    pretrained(snakemake.params.pretrained, Path(snakemake.output[0]).parent, log=log)  # PRETRAINED_ROOT

@@ -210,8 +210,8 @@ class EvalOutputs:
 
 
 def record_evaluation(name: str, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
-            threshold: float, min_score: float, outputs: EvalOutputs, read_bgr: Callable[[str], np.ndarray],
-            extra: Mapping[str, Any], note: str, log: logging.Logger) -> dict[str, Any]:
+                      threshold: float, min_score: float, outputs: EvalOutputs, read_bgr: Callable[[str], np.ndarray],
+                      extra: Mapping[str, Any], note: str, log: logging.Logger) -> dict[str, Any]:
     metrics = {"set": name, "available": bool(truth) and any(t.boxes for t in truth.values()), "note": note,
                "score_threshold": threshold, "min_score": min_score,
                **evaluation_metrics(truth, detections, threshold), **extra}

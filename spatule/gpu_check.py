@@ -108,7 +108,7 @@ def gpu_check(preset: str = "gpu", steps: int = 20, overrides: Optional[Mapping[
     (with the install hint) when the preset needs a GPU and TensorFlow sees none.
     """
     from spatule.devices import describe, device_plan, gpu_memory_mib
-    from spatule.model import experiment_config, train
+    from spatule.model import experiment_config, run_training
 
     devices = describe()
     log.info("TensorFlow %s (CUDA build %s: CUDA %s, cuDNN %s), NVIDIA driver %s, CUDA_VISIBLE_DEVICES=%s",
@@ -136,7 +136,7 @@ def gpu_check(preset: str = "gpu", steps: int = 20, overrides: Optional[Mapping[
         config = experiment_config(preset, str(train_record), str(val_record), str(val_json), chosen,
                                    gpus=plan.gpus)
         began = time.time()
-        metrics = train(config, root / "model", log=log, threads=threads)
+        metrics = run_training(config, root / "model", log=log, threads=threads)
         seconds = time.time() - began
         memory = gpu_memory_mib(plan.gpus)
     rate = metrics.get("steps_per_second")

@@ -1,4 +1,4 @@
-"""index_labels: every photo + labelImg XML under a folder -> tag and background rows.
+"""The labels folder read: every photo + labelImg XML under a folder -> tag and background rows.
 
 Real collections are messy (see ``../shared/data/spatule-sample``): XML whose photo
 is gone, photos without XML, ``<path>`` from another machine, names with spaces
@@ -23,7 +23,7 @@ from spatule.tables import read_csv, write_records
 from spatule.geometry import Box
 from spatule.voc import VocAnnotation, VocObject
 
-DEFAULT_NAME_PATTERN = r"^(?P<class>[^:]+?)\s*(?::\s*(?P<identity>\S+))?$"
+DEFAULT_NAME_PATTERN = default("labels", "name_pattern")
 """VOC ``<name>`` pattern: ``tag`` or ``tag:AXFD`` (class, optional identity)."""
 
 
@@ -248,7 +248,7 @@ def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int,
     return kept, problems
 
 
-def index_labels(root: Path, settings: IndexSettings, threads: int = 1,
+def read_label_folder(root: Path, settings: IndexSettings, threads: int = 1,
                  probe: Callable[[Path, bool], PhotoInfo] = probe_photo) -> tuple[list[LabelledObject], list[Problem]]:
     """Index a labels folder: rows for tags and background photos, plus problems.
 

@@ -2,7 +2,7 @@
 
 The first training round learns from synthetic tiles; what it still gets wrong on
 whole photos (nest markers, litter, the info bar, a crowd of white birds) shows up as
-confident boxes on ground known to hold no tag. :func:`mine_negatives_stage` searches
+confident boxes on ground known to hold no tag. :func:`spatule.stages.mine_negatives` searches
 the train split's photos exactly as ``detect`` searches new ones, keeps the boxes
 that touch no labelled tag, cuts a tile around each (placed at random around the box,
 clear of every labelled tag) and writes them as tag-free tiles, and the second round's

@@ -113,7 +113,7 @@ def seeds(config: Mapping[str, Any]) -> dict[str, int | None]:
             "train.seed": int(train_seed) if train_seed is not None else None}
 
 
-def provenance(config: Mapping[str, Any], labels_dir: Path, identities: Path | None, workflow_dir: Path,
+def provenance_record(config: Mapping[str, Any], labels_dir: Path, identities: Path | None, workflow_dir: Path,
                snakemake_version: str | None = None, threads: int = 1) -> dict[str, Any]:
     """The provenance record of a run (see the module docstring)."""
     inputs = input_checksums(labels_dir, threads)

@@ -2,7 +2,7 @@
 summary (Markdown on disk, HTML in the Snakemake report).
 
 Every function takes plain values (dicts read from the JSON/CSV outputs) so tests can feed
-small fake inputs; :func:`report_stage` reads the files and writes ``results/report/``.
+small fake inputs; :func:`spatule.stages.report` reads the files and writes ``results/report/``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
-"""Running a detector on photos: the exported model as a tile detector, RGB decoding, the
-tiled full-photo pass over a folder, and the detections table with one crop per tag.
+"""Searching photos with a detector: the search settings, the exported model as a tile detector,
+RGB decoding, the full-photo pass, and the rows and sheet of what was found.
 
-The exported SavedModel wants uint8 **RGB** tiles and returns ``(ymin, xmin, ymax, xmax)``
-pixel boxes (:func:`spatule.model.load_detector`); :mod:`spatule.tiling` tiles and merges
-with ``(x0, y0, x1, y1)`` boxes. :func:`tile_detector` converts between the two, and
-:func:`read_rgb` is the one place where OpenCV's BGR pixels become RGB.
+The exported SavedModel wants uint8 **RGB** tiles (:func:`spatule.model.load_detector` returns
+x-first pixel boxes); :func:`tile_detector` keeps the tag class, and :func:`read_rgb` is the one
+place where OpenCV's BGR pixels become RGB.
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from spatule.tiling import Detection, Detector, detect_photo
-from spatule.geometry import yx_to_xy
 from spatule.images import IMAGE_EXTENSIONS, read_photo
 from spatule.config import default
-from spatule.presets import TILE_SIZE
+from spatule.presets import TAG_CLASS, TILE_SIZE
 from spatule.problems import SpatuleError
 
 _log = logging.getLogger("spatule")
@@ -112,11 +110,11 @@ def search_settings(detect: Mapping[str, Any], tile_size: int, objects_csv: Path
     return detect_settings(detect, tile_size, largest_tag_side(read_objects_csv(objects_csv)), info_bar_px, log)
 
 
-def tile_detector(model: Callable[[np.ndarray], Mapping[str, np.ndarray]], tag_class: int = 1) -> Detector:
+def tile_detector(model: Callable[[np.ndarray], Mapping[str, np.ndarray]], tag_class: int = TAG_CLASS) -> Detector:
     """A :data:`spatule.tiling.Detector` from :func:`spatule.model.load_detector`'s callable.
 
-    Keeps the first ``num[i]`` detections of class ``tag_class`` of each tile and
-    turns ``(ymin, xmin, ymax, xmax)`` into ``(x0, y0, x1, y1)`` tile pixels.
+    Keeps the first ``num[i]`` detections of class ``tag_class`` of each tile (``(x0, y0, x1, y1)`` tile
+    pixels).
     """
     def detect(tiles: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         out = model(tiles)
@@ -124,7 +122,7 @@ def tile_detector(model: Callable[[np.ndarray], Mapping[str, np.ndarray]], tag_c
         for i in range(len(tiles)):
             n = int(out["num"][i])
             keep = np.asarray(out["classes"][i][:n]) == tag_class
-            boxes.append(yx_to_xy(np.asarray(out["boxes"][i][:n], dtype=float)[keep]).reshape(-1, 4))
+            boxes.append(np.asarray(out["boxes"][i][:n], dtype=float)[keep].reshape(-1, 4))
             scores.append(np.asarray(out["scores"][i][:n], dtype=float)[keep])
         return boxes, scores
 
@@ -254,3 +252,12 @@ def load_model_detector(saved_model: Path, threads: int | None = None,
 
     configure_tensorflow(threads, log)
     return tile_detector(load_detector(saved_model))
+
+
+def checkpoint_tile_detector(model_dir: Path, threads: int | None = None, log: logging.Logger = _log) -> Detector:
+    """The newest checkpoint of a training folder as a tile detector, without exporting it (what
+    mining hard negatives searches with; TensorFlow threads sized to the job)."""
+    from spatule.model import checkpoint_detector, configure_tensorflow
+
+    configure_tensorflow(threads, log)
+    return tile_detector(checkpoint_detector(model_dir))

@@ -111,7 +111,7 @@ def read_tags(path: Path) -> list[TagCrop]:
 
 
 def cut_tags(root: Path, tags: Sequence["LabelledObject"], crops_dir: Path, margin_px: int,
-                 margin_fraction: float, threads: int = 1) -> list[TagCrop]:
+             margin_fraction: float, threads: int = 1) -> list[TagCrop]:
     """Cut every tag row into ``crops_dir/<tag_id>.png``, decoding each photo once.
 
     Rows must carry their identity (see :mod:`spatule.identities`). Returns the

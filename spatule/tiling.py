@@ -59,11 +59,6 @@ def tile_origins(length: int, tile: int, overlap: int) -> list[int]:
     return origins
 
 
-def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[tuple[int, int]]:
-    """(x, y) of every tile covering a photo, row by row."""
-    return [(x, y) for y in tile_origins(height, tile, overlap) for x in tile_origins(width, tile, overlap)]
-
-
 def cut_tile(photo: np.ndarray, x: int, y: int, tile: int) -> np.ndarray:
     """The tile at (x, y), padded with black where the photo is smaller than a tile."""
     window = photo[y:y + tile, x:x + tile]

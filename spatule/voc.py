@@ -146,7 +146,7 @@ def voc_object(index: int, name: str, box: Box, difficult: bool = False, truncat
 def voc_text(annotation: VocAnnotation, database: str = "Unknown", depth: int = 3) -> str:
     """``annotation`` as labelImg writes it: tab-indented, no XML declaration, boxes in whole pixels.
 
-    The one VOC writer of the project (demo labels, synthetic tiles, detections): what it
+    The one VOC writer of the project (demo labels, synthetic tiles): what it
     writes, :func:`parse_voc` and labelImg read back unchanged.
     """
     lines = [

@@ -1,4 +1,5 @@
-"""The conda environments carry the same pins as requirements.txt."""
+"""The conda environments carry the same pins as requirements.txt (and, for a package they need that
+nothing imports directly, the lock's pin in constraints.txt)."""
 
 import re
 
@@ -8,9 +9,9 @@ import yaml
 from conftest import REPO
 
 
-def requirement_pins() -> dict[str, str]:
+def requirement_pins(name: str = "requirements.txt") -> dict[str, str]:
     pins = {}
-    for line in (REPO / "requirements.txt").read_text().splitlines():
+    for line in (REPO / name).read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
         if match:
             pins[match.group(1).lower().replace("_", "-")] = match.group(2)
@@ -21,11 +22,12 @@ def requirement_pins() -> dict[str, str]:
 def test_env_pins_equal_requirements(env: str):
     spec = yaml.safe_load((REPO / "envs" / env).read_text())
     pip = next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict) and "pip" in d)
-    pins = requirement_pins()
+    pins, locked = requirement_pins(), requirement_pins("constraints.txt")
     assert pip, env
     for entry in pip:
         name, version = entry.split("==")
-        assert pins.get(name.lower().replace("_", "-")) == version, f"{env}: {entry} vs requirements.txt"
+        key = name.lower().replace("_", "-")
+        assert pins.get(key, locked.get(key)) == version, f"{env}: {entry} vs requirements.txt / constraints.txt"
 
 
 def test_every_rule_names_an_existing_env():

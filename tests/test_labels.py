@@ -1,4 +1,4 @@
-"""spatule.labels.index_labels (and the photo reading it relies on) on small folders built in tmp_path."""
+"""spatule.labels.read_label_folder (and the photo reading it relies on) on small folders built in tmp_path."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from spatule.images import probe_photo, read_photo
-from spatule.labels import IndexSettings, LabelledObject, check_box, index_labels, read_objects_csv, write_objects
+from spatule.labels import IndexSettings, LabelledObject, check_box, read_label_folder, read_objects_csv, write_objects
 from spatule.problems import (Action, Problem, Severity, SpatuleError, enforce_policy, read_problems,
                               sort_problems, write_problems)
 from tests.helpers import (labelled_photo, truncate_file, voc_xml, write_exif_jpeg, write_noise_jpeg, write_photo,
@@ -23,7 +23,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "shared/data/spatule-sample"
 
 
 def index(root: Path, threads: int = 1, **settings) -> tuple[list[LabelledObject], list[Problem]]:
-    return index_labels(root, IndexSettings(**settings), threads=threads)
+    return read_label_folder(root, IndexSettings(**settings), threads=threads)
 
 
 def by_code(problems: list[Problem], code: str) -> list[Problem]:
@@ -131,7 +131,7 @@ def test_path_traversal_in_filename_only_looks_in_the_xml_folder(tmp_path):
         seen.append(path)
         return probe_photo(path, verify)
 
-    rows, problems = index_labels(root, IndexSettings(), probe=probe)
+    rows, problems = read_label_folder(root, IndexSettings(), probe=probe)
     assert rows == []
     assert sorted(p.file for p in by_code(problems, "missing_photo")) == ["sub/a.xml", "sub/b.xml"]
     assert sorted(p.file for p in by_code(problems, "filename_has_path")) == ["sub/a.xml", "sub/b.xml"]
@@ -613,7 +613,7 @@ def test_symlink_pointing_outside_is_not_read(tmp_path):
         seen.append(path.name)
         return probe_photo(path, verify)
 
-    rows, problems = index_labels(root, IndexSettings(), probe=probe)
+    rows, problems = read_label_folder(root, IndexSettings(), probe=probe)
     links = by_code(problems, "link_outside")
     assert sorted(p.file for p in links) == ["evil.jpg", "outside.xml"]
     assert all(p.severity is Severity.ERROR and p.action is Action.SKIPPED for p in links)
@@ -730,7 +730,7 @@ SAMPLE_XML_WITHOUT_PHOTO = sorted(f"IMAG0{n}.xml" for n in (488, 489, 490, 491, 
 def sample_index():
     if not SAMPLE.is_dir():
         pytest.skip(f"real sample not present at {SAMPLE}")
-    return index_labels(SAMPLE, IndexSettings(), threads=4)
+    return read_label_folder(SAMPLE, IndexSettings(), threads=4)
 
 
 @pytest.mark.sample
@@ -762,7 +762,7 @@ def test_sample_box_near_the_border_is_kept(sample_index):
 @pytest.mark.parametrize("name", ["tag:A B", "  "])
 def test_a_malformed_tag_name_is_a_defect_not_another_class(tmp_path, name):
     labelled_photo(tmp_path, "p.JPG", 200, 100, [(10, 10, 40, 60)], names=[name])
-    rows, problems = index_labels(tmp_path, IndexSettings())
+    rows, problems = read_label_folder(tmp_path, IndexSettings())
     assert rows == []
     bad = [p for p in problems if p.code == "bad_name"]
     assert len(bad) == 1 and bad[0].severity is Severity.ERROR and bad[0].object == 1
@@ -770,7 +770,7 @@ def test_a_malformed_tag_name_is_a_defect_not_another_class(tmp_path, name):
 
 def test_a_code_glued_to_the_class_without_colon_is_a_near_miss(tmp_path):
     labelled_photo(tmp_path, "p.JPG", 200, 100, [(10, 10, 40, 60), (60, 10, 90, 60)], names=["tag AXFD", "tagged"])
-    rows, problems = index_labels(tmp_path, IndexSettings())
+    rows, problems = read_label_folder(tmp_path, IndexSettings())
     assert rows == []
     assert [(p.object, p.code) for p in problems if p.object] == [(1, "class_near_miss"), (2, "other_class")]
 

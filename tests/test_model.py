@@ -46,7 +46,7 @@ def smoke_config(data: dict[str, str], **overrides):
 def smoke(data: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """The one smoke training of the module: 4 steps, checkpoints at 2 and 4."""
     model_dir = tmp_path_factory.mktemp("smoke") / "model"
-    return model_dir, model.train(smoke_config(data), model_dir, threads=2)
+    return model_dir, model.run_training(smoke_config(data), model_dir, threads=2)
 
 
 # ----------------------------------------------------------------------------- training
@@ -76,14 +76,14 @@ def test_rerun_with_more_steps_resumes_from_the_last_checkpoint(smoke, data, tmp
     model_dir = tmp_path / "model"
     shutil.copytree(source, model_dir)  # the smoke run, as if interrupted at step 4
 
-    metrics = model.train(smoke_config(data, steps=6), model_dir, threads=2)
+    metrics = model.run_training(smoke_config(data, steps=6), model_dir, threads=2)
     assert metrics["start_step"] == 4 and metrics["final_step"] == 6
     # the only training loop of this run ended at step 6 (from 4), not at 2 (from 0)
     assert metrics["first_logged_step"] == 6
     assert tf.train.load_variable(str(model_dir / "ckpt-6"), "global_step/.ATTRIBUTES/VARIABLE_VALUE") == 6
 
     # a re-run once done trains nothing and reports the evaluation of the last checkpoint
-    done = model.train(smoke_config(data, steps=6), model_dir, threads=2)
+    done = model.run_training(smoke_config(data, steps=6), model_dir, threads=2)
     assert done["start_step"] == done["final_step"] == 6 and done["first_logged_step"] is None
     assert done["val"]["total_loss"] == pytest.approx(metrics["val"]["total_loss"], rel=1e-4)
     assert done["loss"] == pytest.approx(metrics["loss"])
@@ -100,7 +100,7 @@ def pretrained(smoke, tmp_path_factory: pytest.TempPathFactory) -> str:
         for path in sorted(source.glob("ckpt-4.*")):
             archive.add(path, arcname=f"smoke-ckpt/{path.name}")
     entry = model.Pretrained(url=tarball.as_uri(), sha256=sha256_file(tarball), folder="smoke-ckpt")
-    prefix = model.pretrained_checkpoint(entry, root / "resources")
+    prefix = model.pretrained_checkpoint(entry, root / "resources" / "pretrained")
     assert Path(prefix).name == "ckpt-4" and (root / "resources" / "pretrained" / "smoke-ckpt.tar.gz").is_file()
     return prefix
 
@@ -109,7 +109,7 @@ def test_init_from_a_smoke_checkpoint_loads_the_backbone(pretrained, data, tmp_p
     folder = str(Path(pretrained).parent.parent)  # a folder is fine: its newest checkpoint is used
     config = smoke_config(data, init_checkpoint=folder, init_checkpoint_modules="backbone", steps=2,
                           learning_rate=1e-9, seed=1)
-    metrics = model.train(config, tmp_path / "model", threads=2)
+    metrics = model.run_training(config, tmp_path / "model", threads=2)
     assert metrics["final_step"] == 2 and math.isfinite(metrics["loss"])
     names = [name for name, _ in tf.train.list_variables(metrics["checkpoint"])
              if name.endswith("kernel/.ATTRIBUTES/VARIABLE_VALUE") and "OPTIMIZER_SLOT" not in name]
@@ -127,7 +127,7 @@ def test_init_from_a_smoke_checkpoint_loads_the_backbone(pretrained, data, tmp_p
 def test_a_missing_init_checkpoint_is_a_clear_error(data, tmp_path: Path):
     config = smoke_config(data, init_checkpoint=str(tmp_path / "nowhere"))
     with pytest.raises(SpatuleError, match="nowhere.*does not exist"):
-        model.train(config, tmp_path / "model", threads=2)
+        model.run_training(config, tmp_path / "model", threads=2)
 
 
 # ----------------------------------------------------------------------------- pretrained downloads
@@ -163,7 +163,7 @@ def exported(smoke, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """SavedModel + TFLite of the smoke run; a near-zero threshold so the untrained model outputs boxes."""
     model_dir, _ = smoke
     out = tmp_path_factory.mktemp("exported")
-    return model.export(model.read_config(model_dir), model_dir, out / "saved_model",
+    return model.export_model(model.read_config(model_dir), model_dir, out / "saved_model",
                         tflite_path=out / "model.tflite", score_threshold=1e-4)
 
 
@@ -196,7 +196,7 @@ def test_saved_model_detects_on_tiles_with_documented_shapes(exported, tile):
     assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
     # a non-square image: boxes in its own pixels
     wide = detect(np.zeros((1, 320, 640, 3), np.uint8))
-    assert wide["boxes"][0, :, [0, 2]].max() <= 320 and wide["boxes"][0, :, [1, 3]].max() <= 640
+    assert wide["boxes"][0, :, [0, 2]].max() <= 640 and wide["boxes"][0, :, [1, 3]].max() <= 320  # x first
     with pytest.raises(ValueError, match="uint8"):
         detect(tile.astype(np.float32))
 

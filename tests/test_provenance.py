@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from conftest import REPO
-from spatule.provenance import dumps, input_checksums, package_versions, provenance, seeds, source_digest
+from spatule.provenance import dumps, input_checksums, package_versions, provenance_record, seeds, source_digest
 from tests.helpers import labelled_photo, write_photo
 
 
@@ -59,13 +59,13 @@ def test_the_record_is_deterministic_and_follows_the_inputs(tmp_path: Path):
     identities = tmp_path / "identities.csv"
     identities.write_text("image,xmin,ymin,xmax,ymax,identity\na.jpg,1,2,20,20,AXFD\n")
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    first = dumps(provenance(config, root, identities, REPO, "9.27.1"))
-    assert first == dumps(provenance(config, root, identities, REPO, "9.27.1", threads=2))
+    first = dumps(provenance_record(config, root, identities, REPO, "9.27.1"))
+    assert first == dumps(provenance_record(config, root, identities, REPO, "9.27.1", threads=2))
     record = json.loads(first)
     assert record["config"] == config and record["inputs"]["identities"]["sha256"] == sha(identities)
     assert not {"time", "date", "cores", "host"} & (set(record) | set(record["inputs"]) | set(record["workflow"]))
     write_photo(root / "a.jpg", 40, 30, color=(1, 2, 3))
-    changed = json.loads(dumps(provenance(config, root, identities, REPO, "9.27.1")))
+    changed = json.loads(dumps(provenance_record(config, root, identities, REPO, "9.27.1")))
     assert changed["inputs"]["files"]["a.jpg"] != record["inputs"]["files"]["a.jpg"]
     assert changed["inputs"]["files"]["a.xml"] == record["inputs"]["files"]["a.xml"]
 

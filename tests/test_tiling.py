@@ -4,9 +4,15 @@ inexact boxes; the info bar is not searched."""
 import numpy as np
 import pytest
 
-from spatule.tiling import (SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores, tile_grid,
+from spatule.tiling import (SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores,
                             tile_origins)
 from spatule.geometry import iou_matrix
+
+
+
+def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """(x, y) of every tile covering a photo, row by row."""
+    return [(x, y) for y in tile_origins(height, tile, overlap) for x in tile_origins(width, tile, overlap)]
 
 
 def test_tiles_cover_the_photo_with_the_asked_overlap():

@@ -12,7 +12,7 @@ import numpy as np
 from spatule import devices
 from spatule.devices import DevicePlan, device_plan, diagnose, tf_build_info
 from spatule.geometry import iou_matrix, yx_to_xy
-from spatule.presets import NUM_CLASSES, PRETRAINED, Preset, resolve_preset
+from spatule.presets import DEFAULT_PRESET, NUM_CLASSES, PRETRAINED, Preset, resolve_preset
 from spatule.problems import SpatuleError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazi
 LOG = logging.getLogger("spatule.model")
 
 
-def experiment_config(preset: str = "demo", train_files: str | Sequence[str] = "",
+def experiment_config(preset: str = DEFAULT_PRESET, train_files: str | Sequence[str] = "",
                       val_files: str | Sequence[str] = "", val_annotation: str = "",
                       overrides: Optional[Mapping[str, Any]] = None, gpus: Optional[int] = None,
                       pretrained: str | Path | None = None) -> "ExperimentConfig":
@@ -179,7 +179,7 @@ def _nested_copy(value: Any) -> Any:
 
 
 def read_config(path: str | Path) -> "ExperimentConfig":
-    """An ``ExperimentConfig`` from a ``params.yaml`` written by :func:`train` (or a model dir)."""
+    """An ``ExperimentConfig`` from a ``params.yaml`` written by :func:`run_training` (or a model dir)."""
     import yaml
     from official.core import exp_factory
     from official.vision import registry_imports  # noqa: F401
@@ -195,13 +195,6 @@ def read_config(path: str | Path) -> "ExperimentConfig":
 
 
 # ----------------------------------------------------------------------------- anchors
-
-def anchor_sides(config: "ExperimentConfig") -> dict[int, list[float]]:
-    """Square-anchor sides per level, in model-input pixels: ``anchor_size * 2**level * 2**(i/num_scales)``."""
-    anchor = config.task.model.anchor
-    return {level: [anchor.anchor_size * 2 ** level * 2 ** (i / anchor.num_scales) for i in range(anchor.num_scales)]
-            for level in range(config.task.model.min_level, config.task.model.max_level + 1)}
-
 
 def anchor_boxes(config: "ExperimentConfig") -> np.ndarray:
     """All anchors of the model as ``[N, 4]`` ``(x0, y0, x1, y1)`` in model-input pixels.

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazi
 LOG = logging.getLogger("spatule.model")
 
 
-def export(config: "ExperimentConfig", checkpoint_dir: str | Path, export_dir: str | Path,
+def export_model(config: "ExperimentConfig", checkpoint_dir: str | Path, export_dir: str | Path,
            input_size: Optional[int] = None, tflite_path: str | Path | None = None,
            score_threshold: Optional[float] = None, log: Optional[logging.Logger] = None) -> dict[str, str]:
     """Export the newest checkpoint of ``checkpoint_dir`` (or a prefix) as a SavedModel (+ TFLite).
@@ -82,7 +82,7 @@ def serving_params(config: "ExperimentConfig", score_threshold: Optional[float] 
 def export_tflite(config: "ExperimentConfig", checkpoint_dir: str | Path, tflite_path: str | Path,
                   input_size: Optional[int] = None, score_threshold: Optional[float] = None,
                   log: Optional[logging.Logger] = None) -> str:
-    """The newest checkpoint of ``checkpoint_dir`` (or a prefix) as a TFLite model (see :func:`export`)."""
+    """The newest checkpoint of ``checkpoint_dir`` (or a prefix) as a TFLite model (see :func:`export_model`)."""
     import tensorflow as tf
     from official.modeling import performance
     from official.vision.serving import detection

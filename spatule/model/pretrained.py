@@ -1,4 +1,4 @@
-"""Published checkpoints: download, sha256 check, safe unpacking under ``resources/pretrained``."""
+"""Published checkpoints: download, sha256 check, safe unpacking under :data:`spatule.presets.PRETRAINED_ROOT`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Optional
 
 
 from spatule.model.checkpoints import find_checkpoint
+from spatule.presets import PRETRAINED_ROOT
 from spatule.problems import SpatuleError
 from spatule.provenance import sha256_file
 
@@ -87,20 +88,20 @@ def unpack_checkpoint(tarball: str | Path, dest_dir: str | Path, sha256: Optiona
     return find_checkpoint(dest_dir)
 
 
-def pretrained_checkpoint(entry: Pretrained, resources: str | Path, fetch: bool = True) -> str:
-    """The checkpoint prefix of a published checkpoint, fetched and unpacked under ``resources/pretrained``.
+def pretrained_checkpoint(entry: Pretrained, root: str | Path = PRETRAINED_ROOT, fetch: bool = True) -> str:
+    """The checkpoint prefix of a published checkpoint, fetched and unpacked under ``root``.
 
     ``entry``: the config's ``pretrained`` section as a :class:`Pretrained`. The tarball
-    goes to ``resources/pretrained/<name from the URL>`` (put it there by hand
-    where there is no network; ``fetch=False`` refuses to download) and is
-    unpacked into ``resources/pretrained/<folder>``. Already unpacked: returned as is.
+    goes to ``root/<name from the URL>`` (put it there by hand where there is no network;
+    ``fetch=False`` refuses to download) and is unpacked into ``root/<folder>``. Already
+    unpacked: returned as is.
     """
-    folder = Path(resources) / "pretrained" / entry.folder
+    folder = Path(root) / entry.folder
     try:
         return find_checkpoint(folder)
     except SpatuleError:
         pass
-    tarball = Path(resources) / "pretrained" / Path(urllib.parse.urlparse(entry.url).path).name
+    tarball = Path(root) / Path(urllib.parse.urlparse(entry.url).path).name
     if not tarball.is_file():
         if not fetch:
             raise SpatuleError(f"{tarball}: missing; download {entry.url} there")

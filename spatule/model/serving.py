@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
+from spatule.geometry import yx_to_xy
 from spatule.model.checkpoints import find_checkpoint
 from spatule.model.experiment import read_config
 from spatule.model.export import serving_params
@@ -15,7 +16,8 @@ from spatule.problems import SpatuleError
 
 
 Detections = dict[str, np.ndarray]
-"""``boxes`` ``[N, K, 4]`` float32 pixels ``(ymin, xmin, ymax, xmax)`` of the images fed in;
+"""``boxes`` ``[N, K, 4]`` float32 pixels ``(x0, y0, x1, y1)`` of the images fed in (x first, as
+everywhere in spatule: the model's own y-first boxes are turned round here, see :mod:`spatule.geometry`);
 ``boxes_normalized`` the same in ``[0, 1]``; ``scores`` ``[N, K]``; ``classes`` ``[N, K]``
 int (1 = tag); ``num`` ``[N]`` int: only the first ``num[i]`` rows of image ``i`` are detections."""
 
@@ -31,8 +33,8 @@ def _detector(serve: Callable[[Any], Mapping[str, Any]]) -> Callable[[np.ndarray
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
             raise ValueError(f"expected uint8 images [N, H, W, 3], got {images.dtype} {images.shape}")
         out = serve(tf.constant(images))
-        normalized = out["detection_boxes"].numpy().astype(np.float32)
-        scale = np.array([images.shape[1], images.shape[2]] * 2, np.float32)
+        normalized = yx_to_xy(out["detection_boxes"].numpy().astype(np.float32))
+        scale = np.array([images.shape[2], images.shape[1]] * 2, np.float32)
         return {"boxes": normalized * scale, "boxes_normalized": normalized,
                 "scores": out["detection_scores"].numpy().astype(np.float32),
                 "classes": out["detection_classes"].numpy().astype(np.int64),
@@ -55,7 +57,7 @@ def load_detector(saved_model_dir: str | Path) -> Callable[[np.ndarray], Detecti
 def checkpoint_detector(model_dir: str | Path,
                         score_threshold: Optional[float] = None) -> Callable[[np.ndarray], Detections]:
     """:func:`load_detector` for the newest checkpoint of a training folder, without exporting it:
-    the Model Garden's own serving module (the graph :func:`export` saves) over the checkpoint."""
+    the Model Garden's own serving module (the graph :func:`export_model` saves) over the checkpoint."""
     from official.modeling import performance
     from official.vision.serving import detection
 
@@ -122,13 +124,13 @@ def run_tflite(path: str | Path, image: np.ndarray, threads: Optional[int] = Non
     size = int(spec["shape"][1])
     tensor, scale = tflite_preprocess(image, size)
     out = runner(**{input_name: tensor})
-    boxes = np.asarray(out["detection_boxes"], np.float32).reshape(1, -1, 4)
+    boxes = yx_to_xy(np.asarray(out["detection_boxes"], np.float32).reshape(1, -1, 4))
     scores = np.asarray(out["detection_scores"], np.float32).reshape(1, -1)
     classes = np.asarray(out["detection_classes"]).reshape(1, -1).astype(np.int64)
     num = np.asarray(out["num_detections"]).reshape(-1).astype(np.int64)
     # Boxes are pixels of the padded input square: back to pixels of ``image``.
     pixels = boxes / scale
     height, width = image.shape[:2]
-    pixels = np.clip(pixels, 0, np.array([height, width, height, width], np.float32))
-    normalized = pixels / np.array([height, width, height, width], np.float32)
+    pixels = np.clip(pixels, 0, np.array([width, height, width, height], np.float32))
+    normalized = pixels / np.array([width, height, width, height], np.float32)
     return {"boxes": pixels, "boxes_normalized": normalized, "scores": scores, "classes": classes, "num": num}

@@ -46,7 +46,7 @@ def configure_tensorflow(threads: Optional[int] = None, log: Optional[logging.Lo
 
 
 def prepare_runtime(config: "ExperimentConfig", log: Optional[logging.Logger] = None):
-    """What :func:`train` sets before building the task: the Keras mixed-precision policy of
+    """What :func:`run_training` sets before building the task: the Keras mixed-precision policy of
     ``config.runtime`` (``mixed_float16`` for float16) and the distribution strategy."""
     from official.modeling import performance
 
@@ -112,7 +112,7 @@ def _plain(logs: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[logging.Logger] = None,
+def run_training(config: "ExperimentConfig", model_dir: str | Path, log: Optional[logging.Logger] = None,
           threads: Optional[int] = None, metrics_json: str | Path | None = None) -> dict[str, Any]:
     """Train (and evaluate) ``config`` into ``model_dir``; resume from its last checkpoint.
 
@@ -166,7 +166,7 @@ def train(config: "ExperimentConfig", model_dir: str | Path, log: Optional[loggi
 
 
 TIMING_KEYS = ("steps_per_second", "seconds")
-"""Keys of :func:`train`'s result written to ``timing.json`` beside ``metrics.json``, not into it."""
+"""Keys of :func:`run_training`'s result written to ``timing.json`` beside ``metrics.json``, not into it."""
 
 
 def _enable_determinism(log: logging.Logger) -> None:
@@ -178,7 +178,7 @@ def _enable_determinism(log: logging.Logger) -> None:
 
 
 def _write_metrics(path: Path, metrics: Mapping[str, Any], strategy: Any, config: "ExperimentConfig") -> None:
-    """Write :func:`train`'s result to ``path`` (``metrics.json``), its timings and where it ran to
+    """Write :func:`run_training`'s result to ``path`` (``metrics.json``), its timings and where it ran to
     ``timing.json`` beside it."""
     # what the run learnt (the same bytes from the same config) apart from how long it took
     timing = {k: metrics[k] for k in TIMING_KEYS}
@@ -194,7 +194,7 @@ def _write_metrics(path: Path, metrics: Mapping[str, Any], strategy: Any, config
 
 def _metrics(model_dir: Path, start_step: int, train_outputs: list[dict[str, float]],
              eval_outputs: list[dict[str, float]], began: float, seconds: float) -> dict[str, Any]:
-    """The summary returned by :func:`train`."""
+    """The summary returned by :func:`run_training`."""
     import tensorflow as tf
 
     rates = [(step, wall, value) for step, wall, value in read_scalars(model_dir / "train").get("steps_per_second", [])

@@ -9,7 +9,7 @@ call these directly. The logic they assemble lives in the domain modules
 ==================  ==========================================
 rule                function
 ==================  ==========================================
-demo_data           :func:`reporting.demo_data`
+demo_data           :func:`campaign.demo_data`
 index_labels        :func:`labelling.index_labels`
 extract_tags        :func:`labelling.extract_tags`
 split               :func:`splitting.split`
@@ -34,7 +34,8 @@ provenance          :func:`reporting.provenance`
 from spatule.stages.detection import detect
 from spatule.stages.evaluation import evaluate_real, evaluate_synthetic
 from spatule.stages.labelling import extract_tags, index_labels
-from spatule.stages.reporting import demo_data, provenance, report
+from spatule.stages.campaign import demo_data
+from spatule.stages.reporting import provenance, report
 from spatule.stages.splitting import split
 from spatule.stages.synthesis import coco, synthesize, tfrecords
 from spatule.stages.training import devices, export, mine_negatives, pretrained, tflite, train, train_hard

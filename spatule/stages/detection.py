@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from spatule.config import default
 from spatule.images import IMAGE_EXTENSIONS, probe_photo, read_photo
 from spatule.problems import SpatuleError
 from spatule.search import (
@@ -25,9 +26,10 @@ _log = logging.getLogger("spatule")
 
 
 def detect(images_dir: Path, detector: Detector, settings: DetectSettings, detections_csv: Path,
-                 photos_csv: Path, crops_dir: Path, sheet: Path | None = None, margin_px: int = 8,
-                 margin_fraction: float = 0.25, apply_orientation: bool = False,
-                 log: logging.Logger = _log) -> dict:
+           photos_csv: Path, crops_dir: Path, sheet: Path | None = None,
+           margin_px: int = default("tags", "margin_px"), margin_fraction: float = default("tags", "margin_fraction"),
+           apply_orientation: bool = False,
+           log: logging.Logger = _log) -> dict:
     """Detect tags in every photo of ``images_dir``; write the tables, one lossless crop per tag
     and (``sheet``) a contact sheet of the photos with the most confident detections.
 

@@ -25,8 +25,8 @@ _log = logging.getLogger("spatule")
 
 
 def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detector, batch: int,
-                             threshold: float, min_score: float, outputs: EvalOutputs,
-                             log: logging.Logger = _log) -> dict[str, Any]:
+                       threshold: float, min_score: float, outputs: EvalOutputs,
+                       log: logging.Logger = _log) -> dict[str, Any]:
     """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder).
 
     ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles).
@@ -49,8 +49,8 @@ def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detec
 
 
 def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector] | Detector,
-                        settings: DetectSettings, threshold: float, min_score: float, outputs: EvalOutputs,
-                        split: str = "test", log: logging.Logger = _log) -> dict[str, Any]:
+                  settings: DetectSettings, threshold: float, min_score: float, outputs: EvalOutputs,
+                  split: str = "test", log: logging.Logger = _log) -> dict[str, Any]:
     """Evaluate on the real held-out photos at full size, tiled as ``detect`` does.
 
     ``tables``: ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the

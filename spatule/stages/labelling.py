@@ -31,8 +31,8 @@ def index_settings(labels: Mapping[str, Any]) -> IndexSettings:
 
 
 def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mapping[str, Any], objects_csv: Path,
-                problems_csv: Path, threads: int = 1, log: logging.Logger = _log,
-                synth_config: Mapping[str, Any] | None = None) -> dict[str, int]:
+                 problems_csv: Path, threads: int = 1, log: logging.Logger = _log,
+                 synth_config: Mapping[str, Any] | None = None) -> dict[str, int]:
     """Index the labels folder, resolve identities, write objects.csv and problems.csv.
 
     With ``synth_config``, photos too small for one tile are recorded (see
@@ -40,7 +40,7 @@ def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mappi
     any defect fails the stage, after problems.csv has been written, with one
     message naming every bad file.
     """
-    rows, problems = labels.index_labels(labels_dir, index_settings(labels_config), threads=threads)
+    rows, problems = labels.read_label_folder(labels_dir, index_settings(labels_config), threads=threads)
     if synth_config is not None:
         whole = synth_config.get("use_labelled_regions", default("synth", "use_labelled_regions"))
         rows, small = too_small_for_tiles(rows, int(synth_config["tile_size"]), bool(whole))
@@ -74,7 +74,7 @@ def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mappi
 
 
 def extract_tags(labels_dir: Path, objects_csv: Path, crops_dir: Path, tags_csv: Path, margin_px: int,
-                  margin_fraction: float, threads: int = 1, log: logging.Logger = _log) -> int:
+                 margin_fraction: float, threads: int = 1, log: logging.Logger = _log) -> int:
     """Cut every indexed tag with its context margin; write the crops and tags.csv."""
     tags = [r for r in read_objects_csv(objects_csv) if r.kind == "tag"]
     crops = cut_tags(labels_dir, tags, crops_dir, margin_px, margin_fraction, threads)

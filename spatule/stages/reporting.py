@@ -1,4 +1,4 @@
-"""Rules ``report``, ``provenance`` and ``demo_data``."""
+"""Rules ``report`` and ``provenance``."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ _log = logging.getLogger("spatule")
 
 
 def report(evaluations: Mapping[str, Path], split_summary: Path, tiles_json: Mapping[str, Path],
-                 model_dir: Path, detect_photos: Path | None, out: Mapping[str, Path],
-                 log: logging.Logger = _log, hard_negatives: Path | None = None) -> dict[str, Any]:
+           model_dir: Path, detect_photos: Path | None, out: Mapping[str, Path],
+           log: logging.Logger = _log, hard_negatives: Path | None = None) -> dict[str, Any]:
     """Read the evaluation, split, training and detection outputs and write the report files.
 
     ``out``: ``summary_md``, ``summary_html``, ``splits_html``, ``splits_csv``, ``pr_curves``,
@@ -72,21 +72,9 @@ def provenance(config: Mapping[str, Any], labels_dir: Path, identities: Path | N
     sha256 of every input file."""
     from spatule import provenance as record_of
 
-    record = record_of.provenance(config=config, labels_dir=labels_dir, identities=identities,
+    record = record_of.provenance_record(config=config, labels_dir=labels_dir, identities=identities,
                                   workflow_dir=workflow_dir, snakemake_version=snakemake_version, threads=threads)
     record_of.write_provenance(out_json, record)
     log.info("%d input file(s) hashed, %d not read; seeds %s; workflow source %s", len(record["inputs"]["files"]),
              len(record["inputs"]["not_read"]), record["seeds"], record["workflow"]["source_sha256"][:16])
     return record
-
-
-def demo_data(demo: Mapping[str, Any], info_bar_px: int, photos_dir: Path, identities_csv: Path,
-              log: logging.Logger = _log) -> Any:
-    """The embedded demo campaign: labelled photos and the identities CSV (the demo camera burns in the
-    bar that ``camera.info_bar_px`` says it does)."""
-    from spatule.demo import DemoParams, generate_campaign
-
-    params = DemoParams(**demo, info_bar_px=int(info_bar_px))
-    summary = generate_campaign(photos_dir, identities_csv, params)
-    log.info("demo campaign (%s): %s", params, summary)
-    return summary

@@ -20,7 +20,7 @@ _log = logging.getLogger("spatule")
 
 
 def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], identities_out: Path,
-                backgrounds_out: Path, photos_out: Path, summary_out: Path, log: logging.Logger = _log) -> dict:
+          backgrounds_out: Path, photos_out: Path, summary_out: Path, log: logging.Logger = _log) -> dict:
     """Assign identities and background photos to train/val/test, disjoint, and write the tables."""
     plan = SplitPlan(float(split_config["val_fraction"]), float(split_config["test_fraction"]),
                      int(split_config["seed"]))
@@ -67,14 +67,14 @@ def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], id
         "identity_note": describe_sources(crops),  # type: ignore[arg-type]
     }
     summary_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    for split in SPLITS:
-        log.info("%-5s: %s", split, summary["splits"][split])
+    for name in SPLITS:
+        log.info("%-5s: %s", name, summary["splits"][name])
     if not summary["identities_known"]:
         log.warning("%s", summary["identity_note"])
-    for split in SPLITS:
-        if split != "train" and backgrounds and summary["splits"][split]["background_photos"] == 0 and \
-                any(f > 0 for s, f in plan.held_out if s == split):
-            log.warning("no background photo in %s", split)
+    for name in SPLITS:
+        if name != "train" and backgrounds and summary["splits"][name]["background_photos"] == 0 and \
+                any(f > 0 for s, f in plan.held_out if s == name):
+            log.warning("no background photo in %s", name)
     if not backgrounds:
         log.warning("no background (tag-free) photo at all: synthesis will have no ground to paste tags on")
     return summary

@@ -15,8 +15,8 @@ _log = logging.getLogger("spatule")
 
 
 def synthesize(split: str, shard: int, shards: int, count: int, seed: int, synth: Mapping[str, Any],
-                     class_name: str, labels_dir: Path, crops_dir: Path, tables: Mapping[str, Path], out_dir: Path,
-                     threads: int = 1, log: logging.Logger = _log, info_bar_px: int = 0) -> int:
+               class_name: str, labels_dir: Path, crops_dir: Path, tables: Mapping[str, Path], out_dir: Path,
+               threads: int = 1, log: logging.Logger = _log, info_bar_px: int = 0) -> int:
     """Plan the split's tiles and render shard ``shard`` of ``shards`` into ``out_dir``."""
     import cv2
 
@@ -70,7 +70,7 @@ def synthesize(split: str, shard: int, shards: int, count: int, seed: int, synth
 
 
 def coco(split: str, shard_dirs: list[Path], tile_size: int, class_name: str, json_out: Path, csv_out: Path,
-               sheet_out: Path, sheet_tiles: int = 12, log: logging.Logger = _log) -> dict:
+         sheet_out: Path, sheet_tiles: int = 12, log: logging.Logger = _log) -> dict:
     """Gather a split's shards: COCO JSON, the joined record table and a contact sheet."""
     import cv2
 

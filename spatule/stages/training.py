@@ -20,7 +20,7 @@ from spatule.negatives import (
     photo_sets,
     plan_negatives,
 )
-from spatule.presets import preset_name, preset_of, train_overrides
+from spatule.presets import PRETRAINED_ROOT, preset_name, preset_of, train_overrides
 from spatule.tables import write_csv
 from spatule.tiling import Detector
 
@@ -62,10 +62,10 @@ def training_experiment(train: Mapping[str, Any], train_records: Sequence[Path],
 
 
 def train(train: Mapping[str, Any], train_records: list[Path], val_records: list[Path], val_json: Path,
-                model_dir: Path, metrics_json: Path, threads: int = 1, pretrained: Path | None = None,
-                log: logging.Logger = _log) -> dict:
+          model_dir: Path, metrics_json: Path, threads: int = 1, pretrained: Path | None = None,
+          log: logging.Logger = _log) -> dict:
     """Build the preset's Model Garden experiment and train it into ``model_dir`` (resuming)."""
-    from spatule.model import train as run_training
+    from spatule.model import run_training
 
     config = training_experiment(train, train_records, val_records, val_json, pretrained)
     log.info("preset %s: %s, input %s, %d steps, batch %d", preset_name(train),
@@ -79,14 +79,14 @@ def train(train: Mapping[str, Any], train_records: list[Path], val_records: list
 
 
 def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records: list[Path],
-                     val_records: list[Path], val_json: Path, base_dir: Path,
-                     model_dir: Path, metrics_json: Path, before_json: Path, report_json: Path, labels_dir: Path,
-                     tables: Mapping[str, Path], search: Any, threads: int = 1, log: logging.Logger = _log) -> dict:
+               val_records: list[Path], val_json: Path, base_dir: Path,
+               model_dir: Path, metrics_json: Path, before_json: Path, report_json: Path, labels_dir: Path,
+               tables: Mapping[str, Path], search: Any, threads: int = 1, log: logging.Logger = _log) -> dict:
     """Second round: continue from the first model's weights (``base_dir``) on ``train_records``
     (the synthetic tiles plus the hard negatives, dealt over the shards), then count the new model's
     false boxes on the photos the first model was counted on (``report_json``: ``before`` and ``after``)."""
     from spatule.model import checkpoint_detector
-    from spatule.model import train as run_training
+    from spatule.model import run_training
     from spatule.negatives import false_boxes_per_photo, mining_settings
     from spatule.search import tile_detector
 
@@ -113,7 +113,7 @@ def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records:
 
 def export(model_dir: Path, saved_model: Path, tflite: Path | None = None, log: logging.Logger = _log) -> dict:
     """Export the newest checkpoint of ``model_dir`` as SavedModel (uint8 images in), and TFLite when asked."""
-    from spatule.model import export as export_model
+    from spatule.model import export_model
     from spatule.model import read_config
 
     config = read_config(model_dir / "params.yaml")
@@ -130,9 +130,9 @@ def tflite(model_dir: Path, tflite: Path, log: logging.Logger = _log) -> str:
 
 
 def mine_negatives(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector],
-                         search: Any, settings: MiningSettings, tile: int, jpeg_quality: int, class_name: str,
-                         out_dir: Path, train_records: Sequence[Path], round_two: Sequence[Path], summary_json: Path,
-                         log: logging.Logger = _log) -> dict[str, Any]:
+                   search: Any, settings: MiningSettings, tile: int, jpeg_quality: int, class_name: str,
+                   out_dir: Path, train_records: Sequence[Path], round_two: Sequence[Path], summary_json: Path,
+                   log: logging.Logger = _log) -> dict[str, Any]:
     """Search the train split's photos with the first model, cut tiles around its false boxes, write
     them (JPEG + empty VOC XML + ``negatives.csv`` in ``out_dir``), the second round's training
     records (``round_two``: ``train_records`` and the negatives, see :func:`deal_records`) and the
@@ -181,7 +181,7 @@ def mine_negatives(labels_dir: Path, tables: Mapping[str, Path], detector: Calla
     return summary
 
 
-def pretrained(entry: Mapping[str, Any], root: Path, log: logging.Logger = _log) -> str:
+def pretrained(entry: Mapping[str, Any], root: Path = Path(PRETRAINED_ROOT), log: logging.Logger = _log) -> str:
     """The published checkpoint of the ``pretrained`` config section, fetched (``download``) and
     unpacked under ``root``; returns its checkpoint prefix."""
     from spatule.model import Pretrained, pretrained_checkpoint

@@ -34,10 +34,9 @@ class SynthSettings:
     edge_windows: float = default("synth", "edge_windows")
     cut_tags: float = default("synth", "cut_tags")
     use_labelled_regions: bool = default("synth", "use_labelled_regions")
-    tags_per_tile: tuple[float, ...] = (0.15, 0.45, 0.25, 0.15)
+    tags_per_tile: tuple[float, ...] = tuple(default("synth", "tags_per_tile"))
     blend: str = default("synth", "blend")
-    blend_mix: Mapping[str, float] = field(default_factory=lambda: {"normal": 0.5, "mixed": 0.1, "alpha": 0.1,
-                                                                    "feather": 0.3})
+    blend_mix: Mapping[str, float] = field(default_factory=lambda: dict(default("synth", "blend_mix")))
     clone_pad_px: int = default("synth", "clone_pad_px")
     gap_px: int = default("synth", "gap_px")
     jitter: Jitter = Jitter()

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from spatule.config import default
 from spatule.labels import read_objects_csv
 from spatule.problems import doubtful_xml, read_problems
 from spatule.synth.specs import Ground, InPlace, TagSource
@@ -18,14 +19,15 @@ _log = logging.getLogger("spatule")
 
 def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds_csv: Path, photos_csv: Path,
                   identities_csv: Path, tags_csv: Path, use_labelled_regions: bool,
-                  log: logging.Logger = _log, tags_in_place: bool = False) -> tuple[list[Ground], list[TagSource]]:
+                  log: logging.Logger = _log,
+                  tags_in_place: bool = default("synth", "tags_in_place")) -> tuple[list[Ground], list[TagSource]]:
     """The ground photos and tag crops of one split.
 
     Ground: the split's background photos, plus (``use_labelled_regions``) the
     split's labelled photos; windows keep clear of their difficult tags, and of all
     their tags unless ``tags_in_place`` (then a window may show them where they are,
-    labelled). A labelled photo that had any object skipped is not used (a skipped box
-    may still be a tag).
+    labelled). A labelled photo whose XML had a skipped object that may be a tag
+    (:func:`spatule.problems.doubtful_xml`) is not used.
     """
     rows = read_objects_csv(objects_csv)
     first = {}
