@@ -34,10 +34,19 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from spatule.tiling import Detection, Detector
-from spatule.metrics import (ImageDetections, ImageTruth, coco_metrics, filter_scores, match_image,
-                             original_metrics, pr_curve, precision_recall)
+from spatule.geometry import Box
+from spatule.metrics import (
+    ImageDetections,
+    ImageTruth,
+    coco_metrics,
+    filter_scores,
+    match_image,
+    original_metrics,
+    pr_curve,
+    precision_recall,
+)
 from spatule.tables import write_csv
+from spatule.tiling import Detection, Detector
 
 _log = logging.getLogger("spatule")
 
@@ -79,7 +88,7 @@ def held_out_photos(objects: Sequence[Any], photo_rows: Sequence[Mapping[str, st
     split's background photos; ``objects`` are :class:`spatule.labels.LabelledObject` rows."""
     doubtful = set(doubtful)
     first: dict[str, Any] = {}
-    boxes: dict[str, list[tuple[tuple[float, float, float, float], bool]]] = {}
+    boxes: dict[str, list[tuple[Box, bool]]] = {}
     for row in objects:
         first.setdefault(row.image, row)
         if row.kind == "tag":
@@ -122,7 +131,7 @@ def held_out_photos(objects: Sequence[Any], photo_rows: Sequence[Mapping[str, st
 def coco_truth(dataset: Mapping[str, Any]) -> dict[str, ImageTruth]:
     """Ground truth per tile ``file_name`` of a COCO dataset written by the ``coco`` rule
     (``ignore`` or ``iscrowd`` marks a difficult box)."""
-    boxes: dict[int, list[tuple[tuple[float, float, float, float], bool]]] = {}
+    boxes: dict[int, list[tuple[Box, bool]]] = {}
     for a in dataset.get("annotations", []):
         x, y, w, h = (float(v) for v in a["bbox"])
         boxes.setdefault(a["image_id"], []).append(((x, y, x + w, y + h), bool(a.get("ignore") or a.get("iscrowd"))))

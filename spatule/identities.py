@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from spatule.geometry import box_distance
+from spatule.geometry import Box, box_distance
 from spatule.labels import LabelledObject, with_identity
 from spatule.problems import Action, Problem, Severity, SpatuleError
 
@@ -28,7 +28,7 @@ class IdentityRow:
 
     line: int
     image: str
-    box: tuple[float, float, float, float]
+    box: Box
     identity: str
 
 

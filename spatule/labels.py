@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from spatule.config import compile_name_pattern, default
+from spatule.geometry import Box, Rect
 from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
 from spatule.label_folder import pair_labels, photos_without_xml, probe_photos, scan_folder
 from spatule.problems import Action, Problem, Severity, SpatuleError
 from spatule.tables import read_csv, write_records
-from spatule.geometry import Box
 from spatule.voc import VocAnnotation, VocObject
 
 DEFAULT_NAME_PATTERN = default("labels", "name_pattern")
@@ -72,7 +72,7 @@ class LabelledObject:
     orientation_applied: bool
 
     @property
-    def box(self) -> tuple[int, int, int, int]:
+    def box(self) -> Rect:
         """The tag box; raises for a background row."""
         if self.xmin is None or self.ymin is None or self.xmax is None or self.ymax is None:
             raise ValueError(f"{self.image}: a background row has no box")
@@ -107,7 +107,7 @@ def _px(value: float) -> int:
 
 
 def check_box(box: Box, width: int, height: int,
-              tolerance_px: int) -> tuple[tuple[int, int, int, int] | None, str, str]:
+              tolerance_px: int) -> tuple[Rect | None, str, str]:
     """Validate a box against the image: ``(box, code, detail)``.
 
     Returns the integer box (clipped when it overshoots the border by at most
@@ -158,7 +158,7 @@ def read_objects(xml_rel: str, photo_rel: str, annotation: VocAnnotation, info: 
                                **common)], problems
     pattern = compile_name_pattern(settings.name_pattern)
     rows: list[LabelledObject] = []
-    seen: dict[tuple[int, int, int, int], int] = {}
+    seen: dict[Rect, int] = {}
     for obj in annotation.objects:
         row, problem = _object_row(obj, pattern, settings, width, height, seen, common)
         if problem is not None:
@@ -174,7 +174,7 @@ def read_objects(xml_rel: str, photo_rel: str, annotation: VocAnnotation, info: 
 
 
 def _object_row(obj: VocObject, pattern: re.Pattern[str], settings: IndexSettings, width: int, height: int,
-                seen: dict[tuple[int, int, int, int], int],
+                seen: dict[Rect, int],
                 common: dict) -> tuple[LabelledObject | None, Problem | None]:
     xml_rel = common["xml"]
     name = obj.name.strip()

@@ -23,9 +23,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from spatule.tiling import Detection, Detector
 from spatule.config import default
 from spatule.geometry import Rect, overlaps
+from spatule.tiling import Detection, Detector
 
 _log = logging.getLogger("spatule")
 

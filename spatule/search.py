@@ -16,11 +16,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from spatule.tiling import Detection, Detector, detect_photo
-from spatule.images import IMAGE_EXTENSIONS, read_photo
 from spatule.config import default
+from spatule.geometry import Box, Rect
+from spatule.images import IMAGE_EXTENSIONS, read_photo
 from spatule.presets import TAG_CLASS, TILE_SIZE
 from spatule.problems import SpatuleError
+from spatule.tiling import Detection, Detector, detect_photo
 
 _log = logging.getLogger("spatule")
 
@@ -197,7 +198,7 @@ def crop_stems(photos: Iterable[str]) -> dict[str, str]:
 
 
 def crop_window(box: Sequence[float], width: int, height: int, margin_px: int,
-                margin_fraction: float) -> tuple[int, int, int, int]:
+                margin_fraction: float) -> Rect:
     """Integer crop around a detected box: the box rounded outwards plus a context margin, in the photo."""
     from spatule.tags import crop_geometry, margin_for
 
@@ -223,11 +224,11 @@ def detection_rows(photo: str, found: Sequence[Detection], width: int, height: i
 def write_detection_sheet(path: Path, images_dir: Path, rows: Sequence[Sequence[object]],
                           listed: Sequence[Sequence[object]], cells: int = 12) -> None:
     """Contact sheet of up to ``cells`` photos, those with the best detections first, boxes drawn."""
-    from spatule.metrics import ImageDetections, ImageTruth
     from spatule.figures import comparison_sheet, write_image
+    from spatule.metrics import ImageDetections, ImageTruth
 
     best: dict[str, float] = {}
-    boxes: dict[str, list[tuple[tuple[float, float, float, float], float]]] = {}
+    boxes: dict[str, list[tuple[Box, float]]] = {}
     for r in rows:
         best[str(r[0])] = max(best.get(str(r[0]), 0.0), float(r[6]))  # type: ignore[arg-type]
         boxes.setdefault(str(r[0]), []).append((tuple(float(v) for v in r[2:6]), float(r[6])))  # type: ignore

@@ -17,17 +17,15 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-
 from conftest import snakemake
+
 from spatule import stages
-from spatule.evaluate import (EvalOutputs, coco_truth, factory,
-                              held_out_photos, image_errors)
-from spatule.search import (DetectSettings, crop_stems, detect_settings, list_photos,
-                               read_rgb, tile_detector)
+from spatule.evaluate import EvalOutputs, coco_truth, factory, held_out_photos, image_errors
 from spatule.labels import LabelledObject, write_objects
 from spatule.metrics import ImageDetections, ImageTruth
 from spatule.problems import Action, Problem, Severity, write_problems
 from spatule.report import identity_warning, split_table
+from spatule.search import DetectSettings, crop_stems, detect_settings, list_photos, read_rgb, tile_detector
 from spatule.tables import write_csv
 
 W, H = 1500, 1100
@@ -132,8 +130,7 @@ def outputs(folder: Path) -> EvalOutputs:
 # --- held-out selection -----------------------------------------------------------------------
 
 def test_real_held_out_photos_are_the_all_test_photos_and_test_backgrounds(campaign):
-    from spatule.problems import doubtful_xml
-    from spatule.problems import read_problems
+    from spatule.problems import doubtful_xml, read_problems
     from spatule.tables import read_csv
 
     tables = campaign["tables"]

@@ -8,16 +8,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from test_evaluate import campaign, paint, patch_detector, white  # noqa: F401  (campaign is a fixture)
 
 from spatule import stages
-from spatule.tiling import Detection
-from spatule.search import DetectSettings
-from spatule.metrics import ImageTruth
-from spatule.negatives import (SOURCE_ID_BASE, MiningSettings, count_false_boxes, false_detections,
-                               mining_settings, negative_window, plan_negatives)
 from spatule.geometry import overlaps
+from spatule.metrics import ImageTruth
+from spatule.negatives import (
+    SOURCE_ID_BASE,
+    MiningSettings,
+    count_false_boxes,
+    false_detections,
+    mining_settings,
+    negative_window,
+    plan_negatives,
+)
+from spatule.search import DetectSettings
 from spatule.tables import read_csv
-from test_evaluate import campaign, paint, patch_detector, white  # noqa: F401  (campaign is a fixture)
+from spatule.tiling import Detection
 
 
 def test_only_detections_touching_no_labelled_tag_are_false():

@@ -4,10 +4,8 @@ inexact boxes; the info bar is not searched."""
 import numpy as np
 import pytest
 
-from spatule.tiling import (SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores,
-                            tile_origins)
 from spatule.geometry import iou_matrix
-
+from spatule.tiling import SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores, tile_origins
 
 
 def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from spatule.geometry import Box
 from spatule.demo.canvas import Point, as_point, ellipse_pts, fixed, paint
 
 
@@ -38,7 +39,7 @@ class Bird:
     bill_tip: Point | None
     blur: float
 
-    def bbox(self) -> tuple[float, float, float, float]:
+    def bbox(self) -> Box:
         """A box holding everything :func:`draw_bird` may change (shadow, blur halo included)."""
         a, b = self.body_axes
         t = math.radians(self.body_angle)

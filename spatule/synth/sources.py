@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from spatule.config import default
+from spatule.geometry import Rect
 from spatule.labels import read_objects_csv
 from spatule.problems import doubtful_xml, read_problems
 from spatule.synth.specs import Ground, InPlace, TagSource
@@ -34,7 +35,7 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
     for row in rows:
         first.setdefault(row.image, row)
     tag_ids = {(c.image, c.object): c.tag_id for c in read_tags(tags_csv)}
-    avoid: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
+    avoid: dict[str, list[Rect]] = defaultdict(list)
     in_place: dict[str, list[InPlace]] = defaultdict(list)
     for row in rows:
         if row.kind != "tag":
