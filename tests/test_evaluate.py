@@ -324,12 +324,12 @@ def test_the_model_gets_rgb_pixels(tmp_path: Path):
     assert crop[crop.shape[0] // 2, crop.shape[1] // 2].tolist()[2] > 200  # crops are saved as they look
 
 
-def test_the_exported_model_output_becomes_tile_pixel_boxes():
-    def model(tiles):
+def test_the_tile_detector_keeps_the_tags_among_the_first_num_boxes():
+    def model(tiles):  # as spatule.model.load_detector answers: x-first pixel boxes
         n = len(tiles)
         boxes = np.zeros((n, 3, 4), np.float32)
-        boxes[:, 0] = (20, 10, 60, 50)    # ymin, xmin, ymax, xmax
-        boxes[:, 1] = (100, 100, 120, 140)
+        boxes[:, 0] = (10, 20, 50, 60)
+        boxes[:, 1] = (100, 100, 140, 120)
         boxes[:, 2] = (1, 1, 2, 2)        # past num: padding
         return {"boxes": boxes, "scores": np.tile([0.9, 0.8, 0.7], (n, 1)),
                 "classes": np.tile([1, 2, 1], (n, 1)), "num": np.full(n, 2)}
