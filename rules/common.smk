@@ -1,6 +1,7 @@
 # Shared helpers: config validation and input paths, used by the stage files.
 
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -10,6 +11,7 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the schema cannot express
 from spatule.config import config_problems  # noqa: E402
 from spatule.presets import PRETRAINED_ROOT, preset_of, train_overrides, uses_pretrained  # noqa: E402
+from spatule.season import list_season, plan_jobs  # noqa: E402
 from spatule.tfrecords import record_files  # noqa: E402
 
 _config_problems = config_problems(config)
@@ -86,6 +88,48 @@ def pretrained_param():
 def detect_images():
     """The folder of new photos to search (detect.images), or the labels folder when unset."""
     return config.get("detect", {}).get("images") or labels_dir()
+
+
+DETECT_JOB_KEYS = ("images", "photos_per_job", "gpus", "threads")
+"""detect.* keys that say where and how the search runs, not what it finds."""
+
+
+def search_params():
+    """The detect section as the search sees it (what changes the boxes), for detect_job and the
+    evaluations: changing how the jobs are cut or where they run searches nothing again."""
+    return {k: v for k, v in config["detect"].items() if k not in DETECT_JOB_KEYS}
+
+
+_DETECT_JOBS = {}
+
+
+def detect_jobs():
+    """The detection jobs, name -> files under detect.images (spatule.season.plan_jobs), planned
+    from the folder as it is when the workflow starts; empty while the folder does not exist yet."""
+    folder = detect_images()
+    if folder not in _DETECT_JOBS:
+        if not os.path.isdir(folder):
+            return {}
+        files = [f.path for f in list_season(Path(folder))]
+        _DETECT_JOBS[folder] = plan_jobs(files, int(config["detect"]["photos_per_job"]))
+    return _DETECT_JOBS[folder]
+
+
+def detect_job_tables(wildcards):
+    """The tables of every detection job, for the gather; when the folder is made by the workflow
+    itself (the demo's), the checkpoint detect_plan waits for it before the jobs are planned."""
+    if not os.path.isdir(detect_images()):
+        checkpoints.detect_plan.get()
+    return [f"results/detect/jobs/{job}/{table}.csv" for job in detect_jobs() for table in ("detections", "photos")]
+
+
+def detect_job_input(wildcards):
+    """The files one detection job searches."""
+    jobs = detect_jobs()
+    if wildcards.job not in jobs:
+        raise WorkflowError(f"detect job {wildcards.job!r} is not in the plan of {detect_images()} "
+                            f"(jobs: {', '.join(list(jobs)[:5])}...)")
+    return {"files": [os.path.join(detect_images(), path) for path in jobs[wildcards.job]]}
 
 
 def final_model():

@@ -1,16 +1,61 @@
-# detect: tags in a folder of new photos (detect.images; default the labels folder, i.e. the demo
-# photos): tiled full-size detection, merged across seams; a table of boxes and one crop per tag.
+# detect: tags in a folder of photos (detect.images; default the labels folder, i.e. the demo
+# photos), a season at a time: detect_job searches detect.photos_per_job files each (a cluster job
+# each, side by side), remembering every photo it searched (results/detect/cache/); detect gathers
+# the jobs' tables, draws the sheet and writes labelImg files of the boxes (results/detect/voc/).
+
+
+checkpoint detect_plan:
+    input:
+        images=detect_images(),
+    output:
+        "results/detect/plan.txt",
+    log:
+        "logs/detect_plan.log",
+    run:
+        with open(output[0], "w") as plan:
+            plan.writelines(f"{job}\t{len(files)}\n" for job, files in detect_jobs().items())
+
+
+rule detect_job:
+    input:
+        unpack(detect_job_input),
+        saved_model=rules.export.output.saved_model,
+        objects=rules.index_labels.output.objects,
+    output:
+        detections="results/detect/jobs/{job}/detections.csv",
+        photos="results/detect/jobs/{job}/photos.csv",
+        crops=directory("results/detect/crops/{job}"),
+    log:
+        "logs/detect/{job}.log",
+    benchmark:
+        "benchmarks/detect/{job}.tsv"
+    conda:
+        TF_ENV
+    threads: int(config["detect"]["threads"])
+    resources:
+        gpu=int(config["detect"]["gpus"]),
+    params:
+        images=detect_images(),
+        files=lambda wildcards: detect_jobs()[wildcards.job],
+        cache="results/detect/cache",
+        detect=search_params(),
+        tile_size=config["synth"]["tile_size"],
+        info_bar_px=config["camera"]["info_bar_px"],
+        margin_px=config["tags"]["margin_px"],
+        margin_fraction=config["tags"]["margin_fraction"],
+        exif_orientation=config["labels"]["exif_orientation"],
+    script:
+        "../scripts/detect_job.py"
 
 
 rule detect:
     input:
-        saved_model=rules.export.output.saved_model,
+        jobs=detect_job_tables,
         images=detect_images(),
-        objects=rules.index_labels.output.objects,
     output:
         detections="results/detect/detections.csv",
         photos="results/detect/photos.csv",
-        crops=directory("results/detect/crops"),
+        voc=directory("results/detect/voc"),
         sheet=report(
             "results/detect/sheet.jpg",
             caption="../report/detect_sheet.rst",
@@ -23,13 +68,7 @@ rule detect:
         "benchmarks/detect.tsv"
     conda:
         TF_ENV
-    threads: 4
     params:
-        detect=config["detect"],
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
-        margin_px=config["tags"]["margin_px"],
-        margin_fraction=config["tags"]["margin_fraction"],
-        exif_orientation=config["labels"]["exif_orientation"],
+        class_name=config["labels"]["class_name"],
     script:
         "../scripts/detect.py"

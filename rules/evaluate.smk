@@ -26,7 +26,7 @@ rule evaluate_synthetic:
         TF_ENV
     threads: 2
     params:
-        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        detect=search_params(),
         evaluate=config["evaluate"],
         tile_size=config["synth"]["tile_size"],
     script:
@@ -60,7 +60,7 @@ rule evaluate_real:
         TF_ENV
     threads: 4
     params:
-        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        detect=search_params(),
         evaluate=config["evaluate"],
         tile_size=config["synth"]["tile_size"],
         info_bar_px=config["camera"]["info_bar_px"],

@@ -24,7 +24,7 @@ rule mine_negatives:
     threads: 4
     params:
         hard=config["hard_negatives"],
-        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        detect=search_params(),
         tile_size=config["synth"]["tile_size"],
         jpeg_quality=config["synth"]["jpeg_quality"],
         info_bar_px=config["camera"]["info_bar_px"],
@@ -62,7 +62,7 @@ rule train_hard:
     params:
         train=train_params(),
         hard=config["hard_negatives"],
-        detect={k: v for k, v in config["detect"].items() if k != "images"},
+        detect=search_params(),
         tile_size=config["synth"]["tile_size"],
         info_bar_px=config["camera"]["info_bar_px"],
     script:

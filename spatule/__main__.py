@@ -1,4 +1,9 @@
-"""Command line: ``python -m spatule gpu-check [--preset gpu] [--steps 20]`` (``spatule`` once installed)."""
+"""Command line (``spatule`` once installed, else ``python -m spatule``):
+
+* ``spatule detect PHOTOS --model results/exported --out DIR``: the detect rule's search on a folder,
+  with no Snakefile, for someone who received a trained model;
+* ``spatule gpu-check [--preset gpu] [--steps 20]``: what TensorFlow sees, then a few training steps.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,45 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--data", type=Path, default=None,
                        help="a workflow working directory: train on its results/tfrecords (default: generated tiles)")
     check.add_argument("--json", type=Path, default=None, help="also write the result to this JSON file")
+    add_detect(commands)
     return top
+
+
+def add_detect(commands: argparse._SubParsersAction) -> None:
+    """The ``detect`` subcommand."""
+    detect = commands.add_parser("detect", help="find tags in a folder of photos with an exported model",
+                                 description="Search every photo under PHOTOS (nested folders too) at full size with "
+                                             "an exported model, as the workflow's detect rule does: detections.csv, "
+                                             "photos.csv, one crop per tag, labelImg files and a sheet in --out. "
+                                             "Photos already searched with the same model and settings are "
+                                             "skipped (the cache in --out).")
+    detect.add_argument("photos", type=Path, help="folder of photos")
+    detect.add_argument("--model", type=Path, required=True,
+                        help="the exported model: the workflow's results/exported (or its saved_model folder)")
+    detect.add_argument("--out", type=Path, required=True, help="folder for the results")
+    detect.add_argument("--score-threshold", type=float, default=None, help="boxes kept (default: the model card's)")
+    detect.add_argument("--info-bar-px", type=int, default=None,
+                        help="rows at the bottom not searched: the camera's info bar (default: the model card's)")
+    detect.add_argument("--overlap", type=int, default=None, help="pixels shared by tiles (default: the model card's)")
+    detect.add_argument("--batch-size", type=int, default=None, help="tiles per model call")
+    detect.add_argument("--threads", type=int, default=4, help="CPU threads (default: 4)")
+
+
+def run_detect(args: argparse.Namespace) -> dict:
+    """``spatule detect``: settings from the model card beside the model, the flags on top."""
+    from spatule.model_card import read_card, saved_model_of
+    from spatule.search import load_model_detector
+    from spatule.stages import detect_folder
+
+    saved_model = saved_model_of(args.model)
+    card = read_card(args.model)
+    flags = {"score_threshold": args.score_threshold, "skip_bottom": args.info_bar_px, "overlap": args.overlap,
+             "batch": args.batch_size}
+    settings = card.settings({k: v for k, v in flags.items() if v is not None})
+    log = logging.getLogger("spatule.detect")
+    return detect_folder(args.photos, saved_model, lambda: load_model_detector(saved_model, args.threads, log),
+                         settings, args.out, cache_root=args.out / "cache", threads=args.threads,
+                         class_name=card.class_name, log=log)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -35,6 +78,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
+        if args.command == "detect":
+            run_detect(args)
         if args.command == "gpu-check":
             from spatule.gpu_check import gpu_check
 

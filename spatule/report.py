@@ -191,7 +191,7 @@ def detection_summary(photos_rows: Sequence[Mapping[str, str]]) -> dict[str, int
     """Counts of ``results/detect/photos.csv``."""
     return {"photos": len(photos_rows), "photos with tags": sum(1 for r in photos_rows if int(r["detections"] or 0)),
             "tags found": sum(int(r["detections"] or 0) for r in photos_rows),
-            "unreadable": sum(1 for r in photos_rows if r["status"] != "ok")}
+            "not searched": sum(1 for r in photos_rows if r["status"] != "ok")}
 
 
 def read_training_scalars(model_dir: Path, log: logging.Logger = _log) -> tuple[Scalars, Scalars]:

@@ -12,7 +12,8 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections import deque
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -21,17 +22,22 @@ from spatule.geometry import Box, Rect
 from spatule.images import IMAGE_EXTENSIONS, read_photo
 from spatule.presets import TAG_CLASS, TILE_SIZE
 from spatule.problems import SpatuleError
-from spatule.tiling import Detection, Detector, detect_photo
+from spatule.tiling import Detection, Detector, PhotoTiles, cut_photo, detect_photo, merge_tiles
 
 _log = logging.getLogger("spatule")
+
+K = TypeVar("K")
+T = TypeVar("T")
+R = TypeVar("R")
 
 DETECTION_COLUMNS = ["photo", "detection", "x0", "y0", "x1", "y1", "score", "width", "height", "crop",
                      "crop_x0", "crop_y0", "crop_x1", "crop_y1"]
 """Columns of ``results/detect/detections.csv``: box in photo pixels (x1/y1 exclusive edges),
 the crop file (relative to the crops folder) and the crop's window in the photo."""
 
-PHOTO_COLUMNS = ["photo", "width", "height", "orientation", "orientation_applied", "detections", "status"]
-"""Columns of ``results/detect/photos.csv``: every photo looked at, tags found or not."""
+PHOTO_COLUMNS = ["photo", "width", "height", "orientation", "orientation_applied", "detections", "status", "reason"]
+"""Columns of ``results/detect/photos.csv``: every file of the folder, its tags or why it was not searched
+(``status``: ok, unreadable, video, empty, not_an_image)."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,7 @@ def write_detection_sheet(path: Path, images_dir: Path, rows: Sequence[Sequence[
     items = []
     for r in chosen:
         photo = str(r[0])
-        pixels = read_photo(images_dir / photo, int(r[3]), bool(r[4]))
+        pixels = read_photo(images_dir / photo, int(r[3] or 1), bool(int(r[4] or 0)))
         found = boxes.get(photo, [])
         items.append((pixels, ImageTruth(int(r[1]), int(r[2])),
                       ImageDetections(tuple(b for b, _ in found), tuple(s for _, s in found)),
@@ -262,3 +268,70 @@ def checkpoint_tile_detector(model_dir: Path, threads: int | None = None, log: l
 
     configure_tensorflow(threads, log)
     return tile_detector(checkpoint_detector(model_dir))
+
+
+def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detector,
+                  settings: DetectSettings) -> Iterator[tuple[K, list[Detection] | None]]:
+    """Tags in a stream of ``(key, RGB photo)``, in order; the tiles of several photos share each model
+    call (``settings.batch`` tiles a call: what makes a season fast on the machine it runs on).
+
+    A photo given as ``None`` (it could not be read) comes back as ``None``, in its place.
+    """
+    pending: deque[tuple[K, PhotoTiles | None, list[np.ndarray], list[np.ndarray]]] = deque()
+    queue: list[tuple[int, np.ndarray]] = []  # (index in pending + done so far, tile) not yet fed
+    done = 0
+
+    def run(queue: list[tuple[int, np.ndarray]]) -> None:
+        boxes, scores = detector(np.stack([t for _, t in queue]))
+        for (slot, _), b, s in zip(queue, boxes, scores):
+            pending[slot - done][2].append(np.asarray(b, dtype=float))
+            pending[slot - done][3].append(np.asarray(s, dtype=float))
+
+    def finished() -> Iterator[tuple[K, list[Detection] | None]]:
+        nonlocal done
+        while pending and (pending[0][1] is None or len(pending[0][2]) == len(pending[0][1].tiles)):
+            key, cut, boxes, scores = pending.popleft()
+            done += 1
+            if cut is None:
+                yield key, None
+                continue
+            found = merge_tiles(cut, boxes, scores, settings.score_threshold, settings.merge, settings.merge_threshold)
+            yield key, [d for d in found if d.x1 > d.x0 and d.y1 > d.y0]
+
+    for key, rgb in photos:
+        cut = None if rgb is None else cut_photo(rgb, settings.tile, settings.overlap, settings.whole_photo,
+                                                 settings.skip_bottom)
+        pending.append((key, cut, [], []))
+        for tile in cut.tiles if cut is not None else ():
+            queue.append((done + len(pending) - 1, tile))
+            if len(queue) == settings.batch:
+                run(queue)
+                queue = []
+        yield from finished()
+    if queue:
+        run(queue)
+    yield from finished()
+
+
+def read_ahead(paths: Sequence[T], read: Callable[[T], R], threads: int = 2,
+               ahead: int = 4) -> Iterator[tuple[T, R | Exception]]:
+    """``(path, read(path))`` in order, up to ``ahead`` photos decoded in ``threads`` threads while the
+    model works on the current ones; an exception raised by ``read`` is returned in place of the photo."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def safe(path: T) -> R | Exception:
+        try:
+            return read(path)
+        except Exception as exc:  # handed back to the caller, who records it
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        futures: deque = deque()
+        for path in paths:
+            futures.append((path, pool.submit(safe, path)))
+            if len(futures) > ahead:
+                done_path, future = futures.popleft()
+                yield done_path, future.result()
+        while futures:
+            done_path, future = futures.popleft()
+            yield done_path, future.result()

@@ -146,6 +146,75 @@ Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """uint8 batch [N, S, S, 3] -> (boxes [N, K, 4] in tile pixels x0,y0,x1,y1, scores [N, K])."""
 
 
+@dataclass(frozen=True)
+class TilePlacement:
+    """Where a tile fed to the model lies in its photo: ``origin`` and ``scale`` map its boxes back,
+    ``core`` is the part of the photo it owns (see the module's note)."""
+
+    origin: tuple[int, int]
+    scale: float
+    core: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class PhotoTiles:
+    """One photo cut for the model: its tiles and where each lies; ``width``/``height`` the searched part."""
+
+    tiles: list[np.ndarray]
+    placements: list[TilePlacement]
+    width: int
+    height: int
+
+
+def cut_photo(photo: np.ndarray, tile: int, overlap: int, whole_photo: bool = False,
+              skip_bottom: int = 0) -> PhotoTiles:
+    """The tiles of a full-size photo, row by row (+ the whole photo shrunk to one tile with
+    ``whole_photo``); ``skip_bottom``: rows at the bottom left out (the camera's info bar)."""
+    height, width = photo.shape[:2]
+    height = max(1, height - max(0, int(skip_bottom)))
+    photo = photo[:height]
+    xs, ys = tile_origins(width, tile, overlap), tile_origins(height, tile, overlap)
+    cores_x, cores_y = tile_cores(xs, tile, width), tile_cores(ys, tile, height)
+    tiles, placements = [], []
+    for y, cy in zip(ys, cores_y):
+        for x, cx in zip(xs, cores_x):
+            tiles.append(cut_tile(photo, x, y, tile))
+            placements.append(TilePlacement((x, y), 1.0, (cx[0], cy[0], cx[1], cy[1])))
+    if whole_photo:
+        import cv2
+
+        side = max(width, height)
+        square = np.zeros((side, side, 3), dtype=photo.dtype)
+        square[:height, :width] = photo
+        tiles.append(cv2.resize(square, (tile, tile), interpolation=cv2.INTER_AREA))
+        placements.append(TilePlacement((0, 0), side / tile, (0, 0, width, height)))
+    return PhotoTiles(tiles, placements, width, height)
+
+
+def merge_tiles(cut: PhotoTiles, boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray],
+                score_threshold: float = default("detect", "score_threshold"), merge: str = default("detect", "merge"),
+                merge_threshold: float = default("detect", "merge_threshold")) -> list[Detection]:
+    """The detections of a photo from those of its tiles (tile pixels, one array per tile): kept above
+    ``score_threshold``, mapped back to the photo and merged across seams."""
+    found_boxes, found_scores, found_cores, found_sources = [], [], [], []
+    for k, (place, b, s) in enumerate(zip(cut.placements, boxes, scores)):
+        keep = np.asarray(s) >= score_threshold
+        found_boxes.append(shifted(np.asarray(b).reshape(-1, 4)[keep], place.origin, place.scale))
+        found_scores.append(np.asarray(s)[keep])
+        found_cores.append(np.tile(place.core, (int(keep.sum()), 1)))
+        found_sources.append(np.full(int(keep.sum()), k))
+    if not found_boxes:
+        return []
+    boxes_all = np.concatenate(found_boxes)
+    boxes_all[:, [0, 2]] = boxes_all[:, [0, 2]].clip(0, cut.width)
+    boxes_all[:, [1, 3]] = boxes_all[:, [1, 3]].clip(0, cut.height)
+    scores_all, sources = np.concatenate(found_scores), np.concatenate(found_sources)
+    if merge == "core":
+        keep = owned(boxes_all, np.concatenate(found_cores))
+        boxes_all, scores_all, sources = boxes_all[keep], scores_all[keep], sources[keep]
+    return merge_detections(boxes_all, scores_all, merge_threshold, merge, sources)
+
+
 def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
                  batch: int = default("detect", "batch_size"),
                  score_threshold: float = default("detect", "score_threshold"),
@@ -155,47 +224,11 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
 
     ``skip_bottom``: rows at the bottom left out of the search (the camera's info bar).
     """
-    height, width = photo.shape[:2]
-    height = max(1, height - max(0, int(skip_bottom)))
-    photo = photo[:height]
-    xs, ys = tile_origins(width, tile, overlap), tile_origins(height, tile, overlap)
-    cores_x, cores_y = tile_cores(xs, tile, width), tile_cores(ys, tile, height)
-    origins = [(x, y, (*cx[:1], *cy[:1], *cx[1:], *cy[1:])) for y, cy in zip(ys, cores_y)
-               for x, cx in zip(xs, cores_x)]
-    found_boxes: list[np.ndarray] = []
-    found_scores: list[np.ndarray] = []
-    found_cores: list[np.ndarray] = []
-    found_sources: list[np.ndarray] = []
-    for start in range(0, len(origins), batch):
-        chunk = origins[start:start + batch]
-        tiles = np.stack([cut_tile(photo, x, y, tile) for x, y, _ in chunk])
-        boxes, scores = detector(tiles)
-        for (x, y, core), b, s in zip(chunk, boxes, scores):
-            keep = np.asarray(s) >= score_threshold
-            found_boxes.append(shifted(np.asarray(b)[keep], (x, y)))
-            found_scores.append(np.asarray(s)[keep])
-            found_cores.append(np.tile(core, (int(keep.sum()), 1)))
-            found_sources.append(np.full(int(keep.sum()), len(found_sources)))
-    if whole_photo:
-        import cv2
-
-        side = max(width, height)
-        square = np.zeros((side, side, 3), dtype=photo.dtype)
-        square[:height, :width] = photo
-        small = cv2.resize(square, (tile, tile), interpolation=cv2.INTER_AREA)
-        boxes, scores = detector(small[None])
-        keep = np.asarray(scores[0]) >= score_threshold
-        found_boxes.append(shifted(np.asarray(boxes[0])[keep], (0, 0), side / tile))
-        found_scores.append(np.asarray(scores[0])[keep])
-        found_cores.append(np.tile([0, 0, width, height], (int(keep.sum()), 1)))
-        found_sources.append(np.full(int(keep.sum()), len(found_sources)))
-    if not found_boxes:
-        return []
-    boxes = np.concatenate(found_boxes)
-    boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
-    boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
-    scores, sources = np.concatenate(found_scores), np.concatenate(found_sources)
-    if merge == "core":
-        keep = owned(boxes, np.concatenate(found_cores))
-        boxes, scores, sources = boxes[keep], scores[keep], sources[keep]
-    return merge_detections(boxes, scores, merge_threshold, merge, sources)
+    cut = cut_photo(photo, tile, overlap, whole_photo, skip_bottom)
+    boxes: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
+    for start in range(0, len(cut.tiles), batch):
+        b, s = detector(np.stack(cut.tiles[start:start + batch]))
+        boxes.extend(np.asarray(v, dtype=float) for v in b)
+        scores.extend(np.asarray(v, dtype=float) for v in s)
+    return merge_tiles(cut, boxes, scores, score_threshold, merge, merge_threshold)

@@ -25,13 +25,15 @@ export              :func:`training.export`
 tflite              :func:`training.tflite`
 evaluate_synthetic  :func:`evaluation.evaluate_synthetic`
 evaluate_real       :func:`evaluation.evaluate_real`
+detect_plan         (checkpoint, in the rule file: lists the folder once it exists)
+detect_job          :func:`detection.detect_job`
 detect              :func:`detection.detect`
 report              :func:`reporting.report`
 provenance          :func:`reporting.provenance`
 ==================  ==========================================
 """
 
-from spatule.stages.detection import detect
+from spatule.stages.detection import detect, detect_folder, detect_job
 from spatule.stages.evaluation import evaluate_real, evaluate_synthetic
 from spatule.stages.labelling import extract_tags, index_labels
 from spatule.stages.campaign import demo_data
@@ -40,6 +42,6 @@ from spatule.stages.splitting import split
 from spatule.stages.synthesis import coco, synthesize, tfrecords
 from spatule.stages.training import devices, export, mine_negatives, pretrained, tflite, train, train_hard
 
-__all__ = ["coco", "demo_data", "detect", "devices", "evaluate_real", "evaluate_synthetic", "export", "extract_tags",
+__all__ = ["coco", "demo_data", "detect", "detect_folder", "detect_job", "devices", "evaluate_real", "evaluate_synthetic", "export", "extract_tags",
            "index_labels", "mine_negatives", "pretrained", "provenance", "report", "split", "synthesize", "tflite",
            "tfrecords", "train", "train_hard"]

@@ -1,77 +1,150 @@
-"""Rule ``detect``: every photo of a folder searched at full size; the boxes table, one crop per tag, a sheet."""
+"""Rules ``detect_job`` and ``detect``: a season's photos searched job by job, then gathered.
+
+Each ``detect_job`` searches its share of the folder (:func:`spatule.season.plan_jobs`) and
+writes its tables and crops; photos searched before with the same model and settings
+come from the cache (:mod:`spatule.detect_cache`). ``detect`` gathers the jobs' tables,
+draws the sheet and writes one labelImg XML per photo with a detection, so the boxes
+can be opened, corrected and added to the labels. :func:`detect_folder` does both on one
+folder, for the ``spatule detect`` command.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from spatule.config import default
-from spatule.images import IMAGE_EXTENSIONS, probe_photo, read_photo
-from spatule.problems import SpatuleError
-from spatule.search import (
-    DETECTION_COLUMNS,
-    PHOTO_COLUMNS,
-    DetectSettings,
-    bgr_to_rgb,
-    crop_stems,
-    detect_full_photo,
-    detection_rows,
-    list_photos,
-    write_detection_sheet,
-)
-from spatule.tables import write_csv
+from spatule.detect_cache import model_digest, search_key
+from spatule.images import read_photo
+from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, crop_stems, detection_rows
+from spatule.search import write_detection_sheet
+from spatule.season import SeasonFile, file_kind, list_season
+from spatule.season_search import OK, PhotoResult, search_files
+from spatule.tables import read_csv, write_csv
 from spatule.tiling import Detector
+from spatule.voc import VocAnnotation, voc_object, voc_text
 
 _log = logging.getLogger("spatule")
 
 
-def detect(images_dir: Path, detector: Detector, settings: DetectSettings, detections_csv: Path,
-           photos_csv: Path, crops_dir: Path, sheet: Path | None = None,
-           margin_px: int = default("tags", "margin_px"), margin_fraction: float = default("tags", "margin_fraction"),
-           apply_orientation: bool = False,
-           log: logging.Logger = _log) -> dict:
-    """Detect tags in every photo of ``images_dir``; write the tables, one lossless crop per tag
-    and (``sheet``) a contact sheet of the photos with the most confident detections.
+def photo_row(result: PhotoResult) -> list[object]:
+    """The ``photos.csv`` row of a result."""
+    return [result.photo, result.width or "", result.height or "", result.orientation or "",
+            int(result.orientation_applied) if result.status == OK else "", len(result.detections), result.status,
+            result.reason]
 
-    ``apply_orientation``: rotate EXIF-rotated photos first (``labels.exif_orientation: apply``);
-    otherwise boxes are in the stored pixels, as labelImg shows them. An unreadable photo is
-    logged and listed with its status, not fatal.
-    """
+
+def write_crops(images_dir: Path, results: Sequence[PhotoResult], crops_dir: Path, margin_px: int,
+                margin_fraction: float) -> list[list[object]]:
+    """One lossless crop per detection (photos read again: only those with a tag); the detection rows."""
     import cv2
 
-    photos = list_photos(images_dir)
     crops_dir.mkdir(parents=True, exist_ok=True)
+    stems = crop_stems(r.photo for r in results)
     rows: list[list[object]] = []
-    listed: list[list[object]] = []
-    stems = crop_stems(photos)
-    for photo in photos:
-        try:
-            info = probe_photo(images_dir / photo, verify=False)
-            apply = apply_orientation and info.orientation != 1
-            bgr = read_photo(images_dir / photo, info.orientation, apply)
-        except SpatuleError as exc:
-            log.warning("%s", exc)
-            listed.append([photo, "", "", "", "", 0, "unreadable"])
+    for result in results:
+        if result.status != OK or not result.detections:
             continue
-        height, width = bgr.shape[:2]
-        found = detect_full_photo(bgr_to_rgb(bgr), detector, settings)
-        these = detection_rows(photo, found, width, height, margin_px, margin_fraction, stems[photo])
+        bgr = read_photo(images_dir / result.photo, int(result.orientation or 1), result.orientation_applied)
+        these = detection_rows(result.photo, result.detections, int(result.width), int(result.height), margin_px,
+                               margin_fraction, stems[result.photo])
         for row in these:
             x0, y0, x1, y1 = row[-4:]
             if not cv2.imwrite(str(crops_dir / str(row[9])), bgr[y0:y1, x0:x1]):
                 raise OSError(f"could not write {crops_dir / str(row[9])}")
         rows.extend(these)
-        listed.append([photo, width, height, info.orientation, int(apply), len(found), "ok"])
-        log.info("%s: %d tag(s)", photo, len(found))
+    return rows
+
+
+def detect_job(images_dir: Path, files: Sequence[str], saved_model: Path, detector: Callable[[], Detector],
+               settings: DetectSettings, cache_root: Path | None, detections_csv: Path, photos_csv: Path,
+               crops_dir: Path, margin_px: int = default("tags", "margin_px"),
+               margin_fraction: float = default("tags", "margin_fraction"), apply_orientation: bool = False,
+               threads: int = 2, log: logging.Logger = _log) -> dict[str, int]:
+    """Search ``files`` (paths under ``images_dir``): the job's detections and photos tables and crops.
+
+    ``detector`` loads the model; it is called only when a photo is not in the cache.
+    """
+    season = [SeasonFile(path, file_kind(images_dir / path)) for path in files]
+    key = search_key(model_digest(saved_model), settings, apply_orientation)
+    results, counts = search_files(images_dir, season, detector, settings, cache_root, key, apply_orientation,
+                                   threads, log)
+    rows = write_crops(images_dir, results, crops_dir, margin_px, margin_fraction)
+    write_csv(detections_csv, DETECTION_COLUMNS, rows)
+    write_csv(photos_csv, PHOTO_COLUMNS, [photo_row(r) for r in results])
+    summary = {"files": len(files), "detections": len(rows), **counts,
+               "not_searched": sum(1 for r in results if r.status != OK)}
+    log.info("%d file(s): %d searched, %d from the cache, %d not searchable (see photos.csv); %d tag(s) -> %s",
+             summary["files"], summary["searched"], summary["cached"], summary["not_searched"], len(rows),
+             detections_csv)
+    return summary
+
+
+def voc_for_photo(photo: str, images_dir: Path, rows: Sequence[Sequence[Any]], name: str) -> str:
+    """labelImg's XML for one photo's detections: whole-pixel boxes inside the photo."""
+    width, height = int(rows[0][7]), int(rows[0][8])
+    objects = []
+    for k, row in enumerate(rows, start=1):
+        x0, y0 = max(0, round(float(row[2]))), max(0, round(float(row[3])))
+        x1, y1 = min(width, max(x0 + 1, round(float(row[4])))), min(height, max(y0 + 1, round(float(row[5]))))
+        objects.append(voc_object(k, name, (x0, y0, x1, y1)))
+    path = (images_dir / photo).resolve()
+    annotation = VocAnnotation(filename=path.name, folder=path.parent.name, path=str(path), width=width,
+                               height=height, objects=tuple(objects))
+    return voc_text(annotation)
+
+
+def write_voc(voc_dir: Path, images_dir: Path, rows: Sequence[Sequence[Any]], name: str) -> int:
+    """``voc_dir/<photo path with .xml>`` for every photo with a detection; returns how many."""
+    by_photo: dict[str, list[Sequence[Any]]] = {}
+    for row in rows:
+        by_photo.setdefault(str(row[0]), []).append(row)
+    voc_dir.mkdir(parents=True, exist_ok=True)
+    for photo, these in by_photo.items():
+        target = voc_dir / Path(photo).with_suffix(".xml")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(voc_for_photo(photo, images_dir, these, name), encoding="utf-8")
+    return len(by_photo)
+
+
+def _rows(path: Path, columns: Sequence[str]) -> list[list[str]]:
+    return [[r[c] for c in columns] for r in read_csv(path)]
+
+
+def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_csv: Path, photos_csv: Path,
+           voc_dir: Path, sheet: Path | None = None, class_name: str = "tag", log: logging.Logger = _log) -> dict:
+    """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``),
+    write one labelImg XML per photo with a detection and the contact sheet."""
+    rows, listed = [], []
+    crop = DETECTION_COLUMNS.index("crop")
+    for job, detections, photos in jobs:
+        for row in _rows(detections, DETECTION_COLUMNS):
+            row[crop] = f"{job}/{row[crop]}"
+            rows.append(row)
+        listed.extend(_rows(photos, PHOTO_COLUMNS))
+    rows.sort(key=lambda r: (r[0], int(r[1])))
+    listed.sort(key=lambda r: r[0])
     write_csv(detections_csv, DETECTION_COLUMNS, rows)
     write_csv(photos_csv, PHOTO_COLUMNS, listed)
-    if not photos:
-        log.warning("no photo (%s) under %s", ", ".join(IMAGE_EXTENSIONS), images_dir)
+    xml = write_voc(voc_dir, images_dir, rows, class_name)
     if sheet is not None:
         write_detection_sheet(sheet, images_dir, rows, listed)
-    summary = {"photos": len(photos), "detections": len(rows),
-               "photos_with_tags": sum(1 for r in listed if r[5]),
-               "unreadable": sum(1 for r in listed if r[6] != "ok")}
-    log.info("%d photo(s), %d tag(s) found in %d of them, %d unreadable -> %s", summary["photos"],
-             summary["detections"], summary["photos_with_tags"], summary["unreadable"], detections_csv)
+    status = {s: sum(1 for r in listed if r[6] == s) for s in sorted({r[6] for r in listed})}
+    summary = {"files": len(listed), "detections": len(rows), "photos_with_tags": xml, "status": status}
+    log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),
+             xml, detections_csv, voc_dir)
     return summary
+
+
+def detect_folder(images_dir: Path, saved_model: Path, detector: Callable[[], Detector], settings: DetectSettings,
+                  out_dir: Path, cache_root: Path | None = None, threads: int = 2, class_name: str = "tag",
+                  log: logging.Logger = _log) -> dict:
+    """Every file of ``images_dir`` as one job, gathered into ``out_dir`` as the workflow lays it out
+    (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``, ``sheet.jpg``)."""
+    files = [f.path for f in list_season(images_dir)]
+    job = out_dir / "jobs" / "all"
+    detect_job(images_dir, files, saved_model, detector, settings, cache_root, job / "detections.csv",
+               job / "photos.csv", out_dir / "crops" / "all", threads=threads, log=log)
+    return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")], out_dir / "detections.csv",
+                  out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name, log)

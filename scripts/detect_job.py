@@ -1,0 +1,32 @@
+"""detect_job rule: one job's share of the photos searched at full size (the cache spares the photos
+already searched with this model); its tables and one crop per tag."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
+
+from spatule.search import load_model_detector, search_settings
+from spatule.smk import logged_step
+from spatule.stages import detect_job
+
+with logged_step(snakemake) as log:
+    params = snakemake.params
+    saved_model = Path(snakemake.input.saved_model)
+    detect_job(
+        images_dir=Path(params.images),
+        files=params.files,
+        saved_model=saved_model,
+        detector=lambda: load_model_detector(saved_model, snakemake.threads, log),
+        settings=search_settings(params.detect, int(params.tile_size), Path(snakemake.input.objects),
+                                 int(params.info_bar_px), log),
+        cache_root=Path(params.cache),
+        detections_csv=Path(snakemake.output.detections),
+        photos_csv=Path(snakemake.output.photos),
+        crops_dir=Path(snakemake.output.crops),
+        margin_px=int(params.margin_px),
+        margin_fraction=float(params.margin_fraction),
+        apply_orientation=params.exif_orientation == "apply",
+        threads=snakemake.threads,
+        log=log,
+    )

@@ -1,0 +1,166 @@
+"""Searching a job's files: photos found in the cache are not searched again, the others are
+decoded ahead in threads and searched with the tiles of several photos to a model call.
+
+Every file comes back as one :class:`PhotoResult`: a photo searched (``ok``) or one that
+could not be (``unreadable``, with the decoder's words), a video clip, an empty file or
+another kind of file (:mod:`spatule.season`). Nothing is dropped, and one bad file never
+stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from spatule.detect_cache import entry_path, read_entry, write_entry
+from spatule.images import probe_photo, read_photo
+from spatule.provenance import sha256_file
+from spatule.search import DetectSettings, bgr_to_rgb, detect_photos, read_ahead
+from spatule.season import PHOTO, REASONS, SeasonFile
+from spatule.tiling import Detection, Detector
+
+_log = logging.getLogger("spatule")
+
+OK, UNREADABLE = "ok", "unreadable"
+"""``photos.csv`` ``status`` of a photo searched, and of one that could not be decoded."""
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    """What the search made of one file of the folder."""
+
+    photo: str
+    status: str
+    reason: str = ""
+    width: int | None = None
+    height: int | None = None
+    orientation: int | None = None
+    orientation_applied: bool = False
+    detections: tuple[Detection, ...] = field(default_factory=tuple)
+
+
+def as_entry(result: PhotoResult) -> dict[str, Any]:
+    """A result as a cache entry (the photo's path left out: the entry belongs to its bytes)."""
+    return {"status": result.status, "reason": result.reason, "width": result.width, "height": result.height,
+            "orientation": result.orientation, "orientation_applied": result.orientation_applied,
+            "detections": [[d.x0, d.y0, d.x1, d.y1, d.score] for d in result.detections]}
+
+
+def from_entry(photo: str, entry: Mapping[str, Any]) -> PhotoResult:
+    """The result of ``photo`` from its cache entry."""
+    return PhotoResult(photo, entry["status"], entry.get("reason", ""), entry.get("width"), entry.get("height"),
+                       entry.get("orientation"), bool(entry.get("orientation_applied")),
+                       tuple(Detection(*map(float, d)) for d in entry.get("detections", [])))
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A photo read for the search: its pixels (RGB) and how it was oriented."""
+
+    rgb: Any
+    width: int
+    height: int
+    orientation: int
+    applied: bool
+
+
+def decode(path: Path, apply_orientation: bool) -> Decoded:
+    """Read a photo for the search (EXIF-rotated first with ``apply_orientation``)."""
+    info = probe_photo(path, verify=False)
+    apply = apply_orientation and info.orientation != 1
+    bgr = read_photo(path, info.orientation, apply)
+    return Decoded(bgr_to_rgb(bgr), bgr.shape[1], bgr.shape[0], info.orientation, apply)
+
+
+class Progress:
+    """``what k/N`` lines with the time left, at most one every ``every_s`` seconds (and the last)."""
+
+    def __init__(self, total: int, what: str, log: logging.Logger = _log, every_s: float = 10.0) -> None:
+        self.total, self.what, self.log, self.every_s = total, what, log, every_s
+        self.start = self.last = time.monotonic()
+        self.count = 0
+
+    def step(self, n: int = 1) -> None:
+        self.count += n
+        now = time.monotonic()
+        if self.count < self.total and now - self.last < self.every_s:
+            return
+        self.last = now
+        rate = self.count / max(now - self.start, 1e-9)
+        left = (self.total - self.count) / rate if rate > 0 else 0.0
+        self.log.info("%s %d/%d, %.1f/s, %s left", self.what, self.count, self.total, rate, _clock(left))
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def cached_results(images_dir: Path, photos: Sequence[str], cache_root: Path | None,
+                   key: str) -> tuple[dict[str, PhotoResult], dict[str, str]]:
+    """The photos whose result is in the cache, and the sha256 of every photo (to store the others)."""
+    found, shas = {}, {}
+    for photo in photos:
+        shas[photo] = sha256_file(images_dir / photo)
+        entry = read_entry(entry_path(cache_root, key, shas[photo])) if cache_root else None
+        if entry is not None:
+            found[photo] = from_entry(photo, entry)
+    return found, shas
+
+
+def search_new(images_dir: Path, photos: Sequence[str], detector: Detector, settings: DetectSettings,
+               apply_orientation: bool, store: Callable[[PhotoResult], None], threads: int = 2,
+               log: logging.Logger = _log) -> dict[str, PhotoResult]:
+    """Search ``photos`` (decoded ahead in ``threads`` threads, tiles batched across photos), handing
+    each result to ``store`` as soon as it is known."""
+    results: dict[str, PhotoResult] = {}
+    progress = Progress(len(photos), "photos searched", log)
+    stream = read_ahead(list(photos), lambda p: decode(images_dir / p, apply_orientation), threads)
+    decoded: dict[str, Decoded | Exception] = {}
+
+    def pixels():
+        for photo, item in stream:
+            decoded[photo] = item
+            yield photo, None if isinstance(item, Exception) else item.rgb
+
+    for photo, found in detect_photos(pixels(), detector, settings):
+        item = decoded.pop(photo)
+        if isinstance(item, Exception):
+            log.warning("%s: %s", photo, item)
+            result = PhotoResult(photo, UNREADABLE, str(item))
+        else:
+            result = PhotoResult(photo, OK, "", item.width, item.height, item.orientation, item.applied,
+                                 tuple(found or ()))
+        store(result)
+        results[photo] = result
+        progress.step()
+    return results
+
+
+def search_files(images_dir: Path, files: Sequence[SeasonFile], detector: Callable[[], Detector],
+                 settings: DetectSettings, cache_root: Path | None, key: str, apply_orientation: bool = False,
+                 threads: int = 2, log: logging.Logger = _log) -> tuple[list[PhotoResult], dict[str, int]]:
+    """A result for every file, in the order given, and how many photos were searched and how many
+    came from the cache. ``detector`` is called (the model loaded) only when a photo needs searching."""
+    photos = [f.path for f in files if f.kind == PHOTO]
+    cached, shas = cached_results(images_dir, photos, cache_root, key)
+    todo = [p for p in photos if p not in cached]
+    log.info("%d file(s): %d photo(s), %d already searched with this model and these settings, %d to search",
+             len(files), len(photos), len(cached), len(todo))
+
+    def store(result: PhotoResult) -> None:
+        if cache_root is not None:
+            write_entry(entry_path(cache_root, key, shas[result.photo]), as_entry(result))
+
+    fresh = search_new(images_dir, todo, detector(), settings, apply_orientation, store, threads, log) if todo else {}
+    results = []
+    for f in files:
+        if f.kind != PHOTO:
+            results.append(PhotoResult(f.path, f.kind, REASONS[f.kind]))
+        else:
+            results.append(cached.get(f.path) or fresh[f.path])
+    return results, {"searched": len(todo), "cached": len(cached)}
