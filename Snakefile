@@ -42,6 +42,7 @@ rule all:
         expand("results/tiles/{split}.json", split=SPLITS),
         rules.tfrecords.output,
         rules.export.output,
+        rules.model_card.output,
         rules.tflite.output if config["export"]["tflite"] else [],
         rules.evaluate_synthetic.output,
         rules.evaluate_real.output,

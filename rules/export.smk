@@ -32,3 +32,22 @@ rule tflite:
     threads: 2
     script:
         "../scripts/tflite.py"
+
+
+rule model_card:
+    input:
+        objects=rules.index_labels.output.objects,
+        saved_model=rules.export.output.saved_model,
+    output:
+        "results/exported/spatule.json",
+    log:
+        "logs/model_card.log",
+    conda:
+        DATA_ENV
+    params:
+        detect=search_params(),
+        tile_size=config["synth"]["tile_size"],
+        info_bar_px=config["camera"]["info_bar_px"],
+        class_name=config["labels"]["class_name"],
+    script:
+        "../scripts/model_card.py"

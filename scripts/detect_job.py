@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
+from spatule.detect_cache import model_digest
 from spatule.search import load_model_detector, search_settings
 from spatule.smk import logged_step
 from spatule.stages import detect_job
@@ -16,14 +17,14 @@ with logged_step(snakemake) as log:
     detect_job(
         images_dir=Path(params.images),
         files=params.files,
-        saved_model=saved_model,
         detector=lambda: load_model_detector(saved_model, snakemake.threads, log),
         settings=search_settings(params.detect, int(params.tile_size), Path(snakemake.input.objects),
                                  int(params.info_bar_px), log),
-        cache_root=Path(params.cache),
         detections_csv=Path(snakemake.output.detections),
         photos_csv=Path(snakemake.output.photos),
         crops_dir=Path(snakemake.output.crops),
+        cache_root=Path(params.cache),
+        model_id=model_digest(saved_model),
         margin_px=int(params.margin_px),
         margin_fraction=float(params.margin_fraction),
         apply_orientation=params.exif_orientation == "apply",

@@ -58,6 +58,7 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
 
 def run_detect(args: argparse.Namespace) -> dict:
     """``spatule detect``: settings from the model card beside the model, the flags on top."""
+    from spatule.detect_cache import model_digest
     from spatule.model_card import read_card, saved_model_of
     from spatule.search import load_model_detector
     from spatule.stages import detect_folder
@@ -68,8 +69,8 @@ def run_detect(args: argparse.Namespace) -> dict:
              "batch": args.batch_size}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     log = logging.getLogger("spatule.detect")
-    return detect_folder(args.photos, saved_model, lambda: load_model_detector(saved_model, args.threads, log),
-                         settings, args.out, cache_root=args.out / "cache", threads=args.threads,
+    return detect_folder(args.photos, lambda: load_model_detector(saved_model, args.threads, log), settings,
+                         args.out, model_digest(saved_model), cache_root=args.out / "cache", threads=args.threads,
                          class_name=card.class_name, log=log)
 
 

@@ -280,10 +280,9 @@ def test_detect_writes_boxes_inside_the_photos_and_a_crop_per_tag(tmp_path: Path
     (photos / "broken.jpg").write_bytes(b"not a jpeg")
     (photos / "notes.txt").write_text("not a photo")
     out = tmp_path / "detect"
-    summary = stages.detect(photos, patch_detector(white), DetectSettings(batch=3), out / "detections.csv",
-                           out / "photos.csv", out / "crops", sheet=out / "sheet.jpg", margin_px=8,
-                           margin_fraction=0.25)
-    assert summary == {"photos": 4, "detections": 3, "photos_with_tags": 2, "unreadable": 1}
+    summary = stages.detect_folder(photos, lambda: patch_detector(white), DetectSettings(batch=3), out)
+    assert summary["detections"] == 3 and summary["photos_with_tags"] == 2
+    assert summary["status"] == {"ok": 3, "unreadable": 1, "not_an_image": 1}
     rows = read_rows(out / "detections.csv")
     assert [(r["photo"], r["detection"]) for r in rows] == [("a b.png", "1"), ("a b.png", "2"), ("cam2/a_b.png", "1")]
     for r in rows:
@@ -297,9 +296,10 @@ def test_detect_writes_boxes_inside_the_photos_and_a_crop_per_tag(tmp_path: Path
         assert inner.min() == 255  # the painted tag itself
     assert {(round(float(r["x0"])), round(float(r["y0"])), round(float(r["x1"])), round(float(r["y1"])))
             for r in rows if r["photo"] == "a b.png"} == {(600, 300, 680, 360), (1460, 1050, 1500, 1100)}
-    assert len({r["crop"] for r in rows}) == 3 == len(list((out / "crops").glob("*.png")))
+    assert len({r["crop"] for r in rows}) == 3 == len(list((out / "crops").rglob("*.png")))
     listed = {r["photo"]: r for r in read_rows(out / "photos.csv")}
     assert listed["broken.jpg"]["status"] == "unreadable" and listed["empty.png"]["detections"] == "0"
+    assert listed["notes.txt"]["status"] == "not_an_image" and "not a photo" in listed["notes.txt"]["reason"]
     assert cv2.imread(str(out / "sheet.jpg")) is not None
 
 
@@ -314,9 +314,8 @@ def test_the_model_gets_rgb_pixels(tmp_path: Path):
     cv2.imwrite(str(photos / "p.jpg"), pixels, [cv2.IMWRITE_JPEG_QUALITY, 98])
     assert read_rgb(photos / "p.jpg")[125, 230].tolist()[0] > 200
     out = tmp_path / "detect"
-    stages.detect(photos, patch_detector(red_in_rgb_order), DetectSettings(), out / "d.csv", out / "p.csv",
-                 out / "crops")
-    rows = read_rows(out / "d.csv")
+    stages.detect_folder(photos, lambda: patch_detector(red_in_rgb_order), DetectSettings(), out)
+    rows = read_rows(out / "detections.csv")
     assert len(rows) == 1
     box = [float(rows[0][k]) for k in ("x0", "y0", "x1", "y1")]
     assert box == pytest.approx(red, abs=3)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from spatule.config import default
-from spatule.detect_cache import model_digest, search_key
+from spatule.detect_cache import search_key
 from spatule.images import read_photo
 from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, crop_stems, detection_rows
 from spatule.search import write_detection_sheet
@@ -57,17 +57,18 @@ def write_crops(images_dir: Path, results: Sequence[PhotoResult], crops_dir: Pat
     return rows
 
 
-def detect_job(images_dir: Path, files: Sequence[str], saved_model: Path, detector: Callable[[], Detector],
-               settings: DetectSettings, cache_root: Path | None, detections_csv: Path, photos_csv: Path,
-               crops_dir: Path, margin_px: int = default("tags", "margin_px"),
+def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], Detector], settings: DetectSettings,
+               detections_csv: Path, photos_csv: Path, crops_dir: Path, cache_root: Path | None = None,
+               model_id: str = "", margin_px: int = default("tags", "margin_px"),
                margin_fraction: float = default("tags", "margin_fraction"), apply_orientation: bool = False,
                threads: int = 2, log: logging.Logger = _log) -> dict[str, int]:
     """Search ``files`` (paths under ``images_dir``): the job's detections and photos tables and crops.
 
-    ``detector`` loads the model; it is called only when a photo is not in the cache.
+    ``detector`` loads the model; it is called only when a photo is not in ``cache_root`` under
+    ``model_id`` (:func:`spatule.detect_cache.model_digest` of the exported model) and these settings.
     """
     season = [SeasonFile(path, file_kind(images_dir / path)) for path in files]
-    key = search_key(model_digest(saved_model), settings, apply_orientation)
+    key = search_key(model_id, settings, apply_orientation)
     results, counts = search_files(images_dir, season, detector, settings, cache_root, key, apply_orientation,
                                    threads, log)
     rows = write_crops(images_dir, results, crops_dir, margin_px, margin_fraction)
@@ -137,14 +138,27 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
     return summary
 
 
-def detect_folder(images_dir: Path, saved_model: Path, detector: Callable[[], Detector], settings: DetectSettings,
-                  out_dir: Path, cache_root: Path | None = None, threads: int = 2, class_name: str = "tag",
+def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: DetectSettings, out_dir: Path,
+                  model_id: str = "", cache_root: Path | None = None, threads: int = 2, class_name: str = "tag",
                   log: logging.Logger = _log) -> dict:
     """Every file of ``images_dir`` as one job, gathered into ``out_dir`` as the workflow lays it out
     (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``, ``sheet.jpg``)."""
     files = [f.path for f in list_season(images_dir)]
     job = out_dir / "jobs" / "all"
-    detect_job(images_dir, files, saved_model, detector, settings, cache_root, job / "detections.csv",
-               job / "photos.csv", out_dir / "crops" / "all", threads=threads, log=log)
+    detect_job(images_dir, files, detector, settings, job / "detections.csv", job / "photos.csv",
+               out_dir / "crops" / "all", cache_root, model_id, threads=threads, log=log)
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")], out_dir / "detections.csv",
                   out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name, log)
+
+
+def model_card(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int, class_name: str,
+               out_json: Path, log: logging.Logger = _log) -> dict[str, Any]:
+    """The card beside the exported model (:mod:`spatule.model_card`): how the workflow searches photos
+    with it, so that ``spatule detect`` on another machine searches the same way."""
+    from spatule.model_card import card_of, write_card
+    from spatule.search import search_settings
+
+    settings = search_settings(detect, tile_size, objects_csv, info_bar_px, log)
+    write_card(out_json, settings, class_name)
+    log.info("model card -> %s", out_json)
+    return card_of(settings, class_name)

@@ -1,0 +1,201 @@
+"""A season of photos: jobs that keep their files, a cache that spares what was searched, tiles of several
+photos per model call, messy folders recorded file by file, and boxes that go back into labelImg."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from helpers import truncate_file, write_exif_jpeg
+
+from spatule import stages
+from spatule.labels import IndexSettings, read_label_folder
+from spatule.search import DetectSettings, detect_full_photo, detect_photos
+from spatule.season import EMPTY, OTHER, PHOTO, VIDEO, list_season, plan_jobs
+from spatule.tables import read_csv
+from spatule.tiling import tile_origins
+
+W, H = 1500, 1100
+
+
+def paint(path: Path, boxes, size: tuple[int, int] = (W, H), seed: int = 0) -> Path:
+    """A dark noisy photo with white rectangles (the tags a patch detector finds), lossless."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(20, 90, size=(size[1], size[0], 3), dtype=np.uint8)
+    for x0, y0, x1, y1 in boxes:
+        pixels[y0:y1, x0:x1] = 255
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), pixels)
+    return path
+
+
+def white_patches(calls: list | None = None, fail_after: int | None = None):
+    """A detector over RGB tiles: one box per white patch; ``calls`` records the batch sizes, and after
+    ``fail_after`` tiles it raises (a job killed mid-way)."""
+    seen = [0]
+
+    def detect(tiles):
+        seen[0] += len(tiles)
+        if fail_after is not None and seen[0] > fail_after:
+            raise KeyboardInterrupt("killed")
+        if calls is not None:
+            calls.append(len(tiles))
+        boxes, scores = [], []
+        for tile in tiles:
+            count, _, stats, _ = cv2.connectedComponentsWithStats((tile > 200).all(axis=-1).astype(np.uint8), 4)
+            found = [[x, y, x + w, y + h] for x, y, w, h, _ in stats[1:count]]
+            boxes.append(np.array(found, dtype=float).reshape(-1, 4))
+            scores.append(np.full(len(found), 0.9))
+        return boxes, scores
+    return detect
+
+
+def season(folder: Path, count: int, start: int = 0) -> list[str]:
+    """``count`` photos ``IMG_<n>.png`` with one tag each, at a place that depends on ``n``."""
+    names = []
+    for n in range(start, start + count):
+        x, y = 100 + 37 * n % 1200, 100 + 53 * n % 800
+        paint(folder / f"IMG_{n:04d}.png", [(x, y, x + 40, y + 90)], seed=n)
+        names.append(f"IMG_{n:04d}.png")
+    return names
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+def test_jobs_keep_their_files_when_a_week_of_photos_is_added():
+    week1 = [f"cam{c}/IMG_{n:05d}.JPG" for c in (1, 2) for n in range(1000)]
+    week2 = week1 + [f"cam{c}/IMG_{n:05d}.JPG" for c in (1, 2) for n in range(1000, 1150)]
+    before, after = plan_jobs(week1, 100), plan_jobs(week2, 100)
+    assert len(before) == 20 and all(len(files) == 100 for files in before.values())
+    assert sorted(f for files in after.values() for f in files) == sorted(week2)
+    assert all(after[job] == files for job, files in before.items())  # the jobs already run are unchanged
+    assert len(after) == 24 and {job.split("-")[0] for job in after} == {"cam1", "cam2"}
+
+
+def test_folders_that_slug_alike_get_jobs_of_their_own():
+    jobs = plan_jobs(["cam 1/a.jpg", "cam_1/b.jpg", "c.jpg"], 5)
+    assert len(jobs) == 3 and sorted(f for files in jobs.values() for f in files) == ["c.jpg", "cam 1/a.jpg",
+                                                                                       "cam_1/b.jpg"]
+
+
+def test_every_file_is_listed_with_its_kind(tmp_path: Path):
+    paint(tmp_path / "cam1" / "IMG_1.JPG", [])
+    (tmp_path / "cam1" / "IMG_2.JPG").write_bytes(b"")
+    (tmp_path / "cam1" / "CLIP_3.MP4").write_bytes(b"\0" * 64)
+    (tmp_path / "cam1" / "notes.txt").write_text("battery changed")
+    (tmp_path / ".hidden").mkdir()
+    paint(tmp_path / ".hidden" / "IMG_4.JPG", [])
+    assert [(f.path, f.kind) for f in list_season(tmp_path)] == [
+        ("cam1/CLIP_3.MP4", VIDEO), ("cam1/IMG_1.JPG", PHOTO), ("cam1/IMG_2.JPG", EMPTY), ("cam1/notes.txt", OTHER)]
+
+
+# --- batched search ----------------------------------------------------------------------------------
+
+def test_tiles_of_several_photos_share_model_calls_and_find_the_same_boxes(tmp_path: Path):
+    photos = [cv2.imread(str(paint(tmp_path / f"{n}.png", [(100 + 200 * n, 150, 150 + 200 * n, 260)], seed=n)))
+              for n in range(5)]
+    settings = DetectSettings(overlap=128, batch=4)
+    alone = [detect_full_photo(p, white_patches(), settings) for p in photos]
+    calls: list[int] = []
+    together = list(detect_photos(((n, p) for n, p in enumerate(photos)), white_patches(calls), settings))
+    assert [n for n, _ in together] == list(range(5))
+    assert [found for _, found in together] == alone
+    tiles_per_photo = 3 * 2  # 1500 x 1100 in 640 tiles overlapping by 128
+    assert calls == [4] * (5 * tiles_per_photo // 4) + [5 * tiles_per_photo % 4]
+    assert len(calls) == math.ceil(5 * tiles_per_photo / 4)  # one photo at a time would make 10 calls
+
+
+def test_an_unreadable_photo_keeps_its_place_in_the_stream(tmp_path: Path):
+    photo = cv2.imread(str(paint(tmp_path / "a.png", [(300, 300, 340, 390)])))
+    out = list(detect_photos([("a", photo), ("bad", None), ("b", photo)], white_patches(), DetectSettings()))
+    assert [k for k, _ in out] == ["a", "bad", "b"] and out[1][1] is None and len(out[0][1]) == len(out[2][1]) == 1
+
+
+# --- cache: incremental and resumable -----------------------------------------------------------------
+
+def run_job(folder: Path, out: Path, detector, model_id: str = "model-1") -> dict:
+    files = [f.path for f in list_season(folder)]
+    return stages.detect_job(folder, files, lambda: detector, DetectSettings(), out / "detections.csv",
+                             out / "photos.csv", out / "crops", cache_root=out.parent / "cache", model_id=model_id)
+
+
+def test_a_rerun_searches_only_the_new_photos_and_a_new_model_searches_them_all(tmp_path: Path):
+    folder = tmp_path / "season"
+    season(folder, 10)
+    first = run_job(folder, tmp_path / "run1", white_patches())
+    assert (first["searched"], first["cached"], first["detections"]) == (10, 0, 10)
+    season(folder, 1, start=10)  # 10% more photos
+    calls: list[int] = []
+    again = run_job(folder, tmp_path / "run2", white_patches(calls))
+    assert (again["searched"], again["cached"], again["detections"]) == (1, 10, 11)
+    settings = DetectSettings()
+    assert sum(calls) == len(tile_origins(W, settings.tile, settings.overlap)) * len(
+        tile_origins(H, settings.tile, settings.overlap))  # the tiles of the one new photo, no more
+    rows = {r["photo"]: r for r in read_csv(tmp_path / "run2" / "detections.csv")}
+    assert {k: v for k, v in rows.items() if k != "IMG_0010.png"} == {
+        r["photo"]: r for r in read_csv(tmp_path / "run1" / "detections.csv")}
+    renamed = folder / "IMG_0010.png"
+    shutil.move(renamed, folder / "moved.png")  # the cache knows a photo by its bytes, not its name
+    assert run_job(folder, tmp_path / "run3", white_patches())["searched"] == 0
+    assert run_job(folder, tmp_path / "run4", white_patches(), model_id="model-2")["searched"] == 11
+
+
+def test_a_job_killed_mid_way_resumes_without_searching_again(tmp_path: Path):
+    folder = tmp_path / "season"
+    season(folder, 8)
+    with pytest.raises(KeyboardInterrupt):
+        run_job(folder, tmp_path / "run1", white_patches(fail_after=12 * 5))  # 12 tiles a photo: dies in the sixth
+    resumed = run_job(folder, tmp_path / "run2", white_patches())
+    assert resumed["cached"] >= 4 and resumed["searched"] == 8 - resumed["cached"]
+    assert resumed["detections"] == 8
+
+
+# --- a messy season ------------------------------------------------------------------------------------
+
+def test_a_messy_season_is_recorded_file_by_file_and_searched_around(tmp_path: Path):
+    folder = tmp_path / "season"
+    season(folder, 3)
+    truncate_file(paint(folder / "cut.jpg", [(200, 200, 240, 290)]), 0.05)
+    (folder / "zero.JPG").write_bytes(b"")
+    (folder / "clip.AVI").write_bytes(b"RIFF" + b"\0" * 60)
+    (folder / "readme.txt").write_text("camera 2, colony north")
+    paint(folder / "small.png", [(50, 40, 90, 130)], size=(400, 300))
+    write_exif_jpeg(folder / "rotated.jpg", 800, 600, orientation=6)
+    summary = run_job(folder, tmp_path / "out", white_patches())
+    listed = {r["photo"]: r for r in read_csv(tmp_path / "out" / "photos.csv")}
+    assert set(listed) == {f.path for f in list_season(folder)}  # nothing dropped
+    assert listed["cut.jpg"]["status"] == "unreadable" and listed["cut.jpg"]["reason"]
+    assert (listed["zero.JPG"]["status"], listed["clip.AVI"]["status"], listed["readme.txt"]["status"]) == (
+        "empty", "video", "not_an_image")
+    assert listed["small.png"]["status"] == "ok" and listed["small.png"]["detections"] == "1"
+    assert (listed["small.png"]["width"], listed["small.png"]["height"]) == ("400", "300")
+    assert listed["rotated.jpg"]["status"] == "ok" and listed["rotated.jpg"]["orientation"] == "6"
+    assert summary["detections"] == 4 and summary["not_searched"] == 4
+
+
+# --- labelImg round trip --------------------------------------------------------------------------------
+
+def test_detections_open_in_labelimg_and_read_back_as_labels(tmp_path: Path):
+    photos = tmp_path / "new"
+    tags = {"cam1/IMG_1.png": [(100, 120, 141, 211)], "cam1/IMG_2.png": [(700, 500, 733, 580), (40, 900, 90, 990)]}
+    for name, boxes in tags.items():
+        paint(photos / name, boxes)
+    paint(photos / "cam1" / "IMG_3.png", [])
+    out = tmp_path / "detect"
+    stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), out)
+    assert sorted(p.relative_to(out / "voc").as_posix() for p in (out / "voc").rglob("*.xml")) == [
+        "cam1/IMG_1.xml", "cam1/IMG_2.xml"]  # one per photo with a detection, where labelImg looks for it
+    corrected = tmp_path / "labels"  # what the user does: photos and their saved XML side by side
+    shutil.copytree(photos, corrected)
+    shutil.copytree(out / "voc", corrected, dirs_exist_ok=True)
+    rows, problems = read_label_folder(corrected, IndexSettings())
+    assert [p for p in problems if p.severity.value != "info"] == []
+    found: dict[str, list] = {}
+    for row in rows:
+        if row.kind == "tag":
+            found.setdefault(row.image, []).append(row.box)
+    assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in tags.items()}  # to the pixel
