@@ -52,7 +52,7 @@ def test_dry_run_with_each_profile_plans_the_whole_workflow(tmp_path: Path, prof
                                       "hard_negatives": {"enabled": True}, "export": {"tflite": True}}))
     result = snakemake(tmp_path / "w", "-n", "--profile", str(PROFILES / profile), configfile=config)
     output = result.stdout + result.stderr
-    assert planned_jobs(output) == rules_defined() - {"pretrained"}
+    assert planned_jobs(output) == rules_defined() - {"pretrained", "detect_job"}  # jobs: once the photos exist
     counts = job_counts(output)
     assert counts["synthesize"] == 3 * SHARDS  # every shard of every split is a job of its own
     assert counts["train"] == counts["train_hard"] == counts["devices"] == 1
@@ -60,6 +60,27 @@ def test_dry_run_with_each_profile_plans_the_whole_workflow(tmp_path: Path, prof
         assert "gpu=1" in job_block(output, rule), rule
     for rule in ("synthesize", "coco", "mine_negatives", "export", "tflite", "detect"):
         assert "gpu=" not in job_block(output, rule), rule
+
+
+@pytest.mark.workflow
+def test_a_season_of_2000_photos_is_planned_as_20_gpu_jobs_on_slurm(tmp_path: Path):
+    season = tmp_path / "season"
+    for camera in ("cam1", "cam2"):
+        (season / camera).mkdir(parents=True)
+        for n in range(1000):
+            (season / camera / f"IMG_{n:05d}.JPG").write_bytes(b"\xff\xd8")  # only listed in a dry run
+    config = tmp_path / "season.yaml"
+    config.write_text(yaml.safe_dump({"detect": {"images": str(season)}}))
+    result = snakemake(tmp_path / "w", "-n", "--profile", str(PROFILES / "slurm"), "results/detect/detections.csv",
+                       configfile=config)
+    output = result.stdout + result.stderr
+    counts = job_counts(output)
+    assert counts["detect_job"] == 20 and "detect_plan" not in counts  # planned from the folder as it is
+    blocks = output.split("rule detect_job:")[1:]
+    assert len(blocks) == 20
+    for block in blocks:
+        job = block.split("\n\n", 1)[0]
+        assert "gpu=1" in job and "runtime=60" in job and "mem_mb=16000" in job, job
 
 
 @pytest.mark.workflow

@@ -25,7 +25,7 @@ PROVENANCE = "results/provenance.json"
 
 def rules_defined() -> set[str]:
     return {m for path in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]
-            for m in re.findall(r"^rule (\w+):", path.read_text(), flags=re.M)}
+            for m in re.findall(r"^(?:rule|checkpoint) (\w+):", path.read_text(), flags=re.M)}
 
 
 def planned_jobs(dry_run_output: str) -> set[str]:
@@ -49,9 +49,9 @@ def test_dry_run_of_the_default_config_plans_every_rule(tmp_path: Path):
     assert {"demo_data", "index_labels", "extract_tags", "split", "all"} <= defined
     # the checkpoint download is only needed by presets that start from it (see the gpu test below);
     # the TFLite conversion only with export.tflite; the hard-negative round only with hard_negatives.enabled;
-    # the devices check only for a preset that needs a GPU
+    # the devices check only for a preset that needs a GPU; the detection jobs once the demo's photos exist
     assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained", "tflite", "mine_negatives",
-                                                                     "train_hard", "devices"}
+                                                                     "train_hard", "devices", "detect_job"}
 
 
 def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_path: Path):
@@ -60,7 +60,7 @@ def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_p
                                       "hard_negatives": {"enabled": True}}))
     result = snakemake(tmp_path / "w", "-n", "--cores", "2", configfile=config)
     output = result.stdout + result.stderr
-    assert planned_jobs(output) == rules_defined()
+    assert planned_jobs(output) == rules_defined() - {"detect_job"}  # planned once the demo's photos exist
     train_job = output.split("rule train:", 1)[1].split("\n\n", 1)[0]
     assert "resources/pretrained/retinanet-resnet50fpn" in train_job and "gpu=2" in train_job
     assert "results/model/devices.json" in train_job  # the GPU check first
