@@ -127,8 +127,10 @@ def detect_job_input(wildcards):
     """The files one detection job searches."""
     jobs = detect_jobs()
     if wildcards.job not in jobs:
-        raise WorkflowError(f"detect job {wildcards.job!r} is not in the plan of {detect_images()} "
-                            f"(jobs: {', '.join(list(jobs)[:5])}...)")
+        raise WorkflowError(
+            f"detect job {wildcards.job!r} is not in the plan of {detect_images()} "
+            f"(jobs: {', '.join(list(jobs)[:5])}...)"
+        )
     return {"files": [os.path.join(detect_images(), path) for path in jobs[wildcards.job]]}
 
 
