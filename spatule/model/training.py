@@ -160,8 +160,9 @@ def run_training(config: "ExperimentConfig", model_dir: str | Path, log: Optiona
     seconds = time.time() - began
     metrics = _metrics(model_dir, start_step, train_outputs, eval_outputs, began, seconds)
     _write_metrics(Path(metrics_json) if metrics_json else model_dir / "metrics.json", metrics, strategy, config)
-    log.info("trained to step %d in %.0f s: loss %s, AP50 %s, %s steps/s", metrics["final_step"], seconds,
-             metrics["loss"], metrics["AP50"], metrics["steps_per_second"])
+    log.info("trained steps %s -> %d in %.0f s: loss %s, val AP %s AP50 %s, %s steps/s", metrics["start_step"],
+             metrics["final_step"], seconds, metrics["loss"], metrics["AP"], metrics["AP50"],
+             metrics["steps_per_second"])
     return metrics
 
 

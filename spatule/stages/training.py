@@ -71,11 +71,7 @@ def train(train: Mapping[str, Any], train_records: list[Path], val_records: list
     log.info("preset %s: %s, input %s, %d steps, batch %d", preset_name(train),
              config.task.model.backbone.type, config.task.model.input_size[:2], config.trainer.train_steps,
              config.task.train_data.global_batch_size)
-    result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
-    log.info("trained steps %s -> %s: loss %.4f, val AP %s AP50 %s, %s steps/s", result.get("start_step"),
-             result.get("final_step"), result.get("loss", float("nan")), result.get("AP"), result.get("AP50"),
-             result.get("steps_per_second"))
-    return result
+    return run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
 
 
 def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records: list[Path],
