@@ -10,13 +10,13 @@ stops the others.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from spatule.detect_cache import entry_path, read_entry, write_entry
 from spatule.images import probe_photo, read_photo
+from spatule.progress import Progress
 from spatule.provenance import sha256_file
 from spatule.search import DetectSettings, bgr_to_rgb, detect_photos, read_ahead
 from spatule.season import PHOTO, REASONS, SeasonFile
@@ -73,31 +73,6 @@ def decode(path: Path, apply_orientation: bool) -> Decoded:
     apply = apply_orientation and info.orientation != 1
     bgr = read_photo(path, info.orientation, apply)
     return Decoded(bgr_to_rgb(bgr), bgr.shape[1], bgr.shape[0], info.orientation, apply)
-
-
-class Progress:
-    """``what k/N`` lines with the time left, at most one every ``every_s`` seconds (and the last)."""
-
-    def __init__(self, total: int, what: str, log: logging.Logger = _log, every_s: float = 10.0) -> None:
-        self.total, self.what, self.log, self.every_s = total, what, log, every_s
-        self.start = self.last = time.monotonic()
-        self.count = 0
-
-    def step(self, n: int = 1) -> None:
-        self.count += n
-        now = time.monotonic()
-        if self.count < self.total and now - self.last < self.every_s:
-            return
-        self.last = now
-        rate = self.count / max(now - self.start, 1e-9)
-        left = (self.total - self.count) / rate if rate > 0 else 0.0
-        self.log.info("%s %d/%d, %.1f/s, %s left", self.what, self.count, self.total, rate, _clock(left))
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def cached_results(images_dir: Path, photos: Sequence[str], cache_root: Path | None,

@@ -16,6 +16,7 @@ import numpy as np
 from spatule import devices
 from spatule.model.checkpoints import resolved_init_checkpoint
 from spatule.problems import SpatuleError
+from spatule.progress import Progress
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
     from official.core.config_definitions import ExperimentConfig
@@ -153,10 +154,15 @@ def run_training(config: "ExperimentConfig", model_dir: str | Path, log: Optiona
     began = time.time()
     with strategy.scope():
         task = task_factory.get_task(config.task, logging_dir=str(model_dir))
+    progress = Progress(max(0, config.trainer.train_steps - start_step), "training steps", log, every_s=0)
+
+    def after_loop(output: Any) -> None:
+        train_outputs.append(_plain(output))
+        progress.step(config.trainer.steps_per_loop)
+
     train_lib.run_experiment(
         distribution_strategy=strategy, task=task, mode=mode, params=config, model_dir=str(model_dir),
-        train_actions=[lambda output: train_outputs.append(_plain(output))],
-        eval_actions=[lambda output: eval_outputs.append(_plain(output))])
+        train_actions=[after_loop], eval_actions=[lambda output: eval_outputs.append(_plain(output))])
     seconds = time.time() - began
     metrics = _metrics(model_dir, start_step, train_outputs, eval_outputs, began, seconds)
     _write_metrics(Path(metrics_json) if metrics_json else model_dir / "metrics.json", metrics, strategy, config)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from spatule.problems import SpatuleError
+from spatule.progress import Progress
 from spatule.tables import read_csv, write_csv
 
 _log = logging.getLogger("spatule")
@@ -61,7 +62,8 @@ def synthesize(split: str, shard: int, shards: int, count: int, seed: int, synth
             raise SpatuleError(f"{path}: cannot read the tag crop")
         return pixels
 
-    render_shard(part, out_dir, read_ground, read_crop, by_tag, settings, class_name, threads)
+    render_shard(part, out_dir, read_ground, read_crop, by_tag, settings, class_name, threads,
+                 Progress(len(part), f"{split} shard {shard + 1}/{shards}: tiles rendered", log))
     write_csv(out_dir / "tiles.csv", RECORD_COLUMNS, record_rows(part, f"{split}/{out_dir.name}"))
     log.info("%s shard %d/%d: %d of %d tiles from %d photo(s), %d tag(s); %d ground photo(s), %d tag crop(s) in "
              "the split; plan %s", split, shard + 1, shards, len(part), len(plan), len({s.image for s in part}),

@@ -19,6 +19,7 @@ import numpy as np
 
 from spatule.geometry import Rect
 from spatule.problems import SpatuleError
+from spatule.progress import Progress
 from spatule.synth.crop_geometry import affine, is_identity, pasted_geometry
 from spatule.synth.settings import SynthSettings
 from spatule.synth.specs import IN_PLACE, Paste, TagSource, TileSpec
@@ -141,7 +142,7 @@ def tile_xml(spec: TileSpec, size: int, class_name: str, folder: str) -> bytes:
 
 def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[[str], np.ndarray],
                  read_crop: Callable[[str], np.ndarray], tags: Mapping[str, TagSource], settings: SynthSettings,
-                 class_name: str, threads: int = 1) -> list[str]:
+                 class_name: str, threads: int = 1, progress: Progress | None = None) -> list[str]:
     """Render and write the tiles of one shard (JPEG + XML). Each photo is decoded once.
 
     Returns the written tile ids in the part's order.
@@ -175,4 +176,9 @@ def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[
             if k + 1 < len(images):
                 pending = pool.submit(read_ground, images[k + 1])
             futures.extend(pool.submit(one, spec, photo) for spec in by_photo[image])
-        return [future.result() for future in futures]
+        done = []
+        for future in futures:
+            done.append(future.result())
+            if progress is not None:
+                progress.step()
+        return done
