@@ -98,7 +98,8 @@ def bar_rows(workdir: Path) -> list[str]:
     """Boxes the exported model draws on the demo photos with the info bar searched too, and on the bar."""
     import yaml
 
-    from spatule.search import detect_full_photo, list_photos, load_model_detector, read_rgb, search_settings
+    from spatule.search import detect_full_photo, load_model_detector, read_rgb, search_settings
+    from spatule.season import season_photos
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     info_bar_px = int(config["camera"]["info_bar_px"])
@@ -109,7 +110,7 @@ def bar_rows(workdir: Path) -> list[str]:
         settings = search_settings({**config["detect"], "search_info_bar": searched}, config["synth"]["tile_size"],
                                    workdir / "results/labels/objects.csv", info_bar_px)
         boxes = on_bar = 0
-        for name in list_photos(photos_dir):
+        for name in season_photos(photos_dir):
             rgb = read_rgb(photos_dir / name)
             found = detect_full_photo(rgb, detector, settings)
             boxes += len(found)

@@ -19,7 +19,7 @@ import numpy as np
 
 from spatule.config import default
 from spatule.geometry import Box, Rect
-from spatule.images import IMAGE_EXTENSIONS, read_photo
+from spatule.images import read_photo
 from spatule.presets import TAG_CLASS, TILE_SIZE
 from spatule.problems import SpatuleError
 from spatule.tiling import Detection, Detector, PhotoTiles, cut_photo, detect_photo, merge_tiles
@@ -169,20 +169,6 @@ def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSetti
     found = detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
                          settings.merge, settings.merge_threshold, settings.whole_photo, settings.skip_bottom)
     return [d for d in found if d.x1 > d.x0 and d.y1 > d.y0]
-
-
-def list_photos(folder: Path) -> list[str]:
-    """Photos under ``folder`` (nested too, hidden folders skipped), as sorted ``/`` paths relative to it."""
-    if not folder.is_dir():
-        raise SpatuleError(f"detect.images: {folder} is not a folder of photos")
-    found = []
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        if path.suffix.lower() in IMAGE_EXTENSIONS:
-            found.append(rel.as_posix())
-    return sorted(found)
 
 
 def crop_stems(photos: Iterable[str]) -> dict[str, str]:

@@ -52,8 +52,14 @@ def file_kind(path: Path) -> str:
     return VIDEO if suffix in VIDEO_EXTENSIONS else OTHER
 
 
+LABEL_SUFFIX = ".xml"
+"""labelImg's files: they sit beside labelled photos (``detect.images`` may be the labels folder) and are
+not listed."""
+
+
 def list_season(folder: Path) -> list[SeasonFile]:
-    """Every file under ``folder`` (nested too; hidden files and folders skipped), sorted by path."""
+    """Every file under ``folder`` (nested too; hidden files and folders, and labelImg's XML files beside
+    the photos, skipped), sorted by path."""
     if not folder.is_dir():
         raise SpatuleError(f"detect.images: {folder} is not a folder of photos")
     found = []
@@ -61,8 +67,14 @@ def list_season(folder: Path) -> list[SeasonFile]:
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
-        found.append(SeasonFile(rel.as_posix(), file_kind(path)))
+        if path.suffix.lower() != LABEL_SUFFIX:
+            found.append(SeasonFile(rel.as_posix(), file_kind(path)))
     return sorted(found, key=lambda f: f.path)
+
+
+def season_photos(folder: Path) -> list[str]:
+    """The photos under ``folder`` (see :func:`list_season`), as sorted ``/`` paths relative to it."""
+    return [f.path for f in list_season(folder) if f.kind == PHOTO]
 
 
 def _folder_slug(folder: str) -> str:

@@ -87,6 +87,7 @@ def test_every_file_is_listed_with_its_kind(tmp_path: Path):
     (tmp_path / "cam1" / "IMG_2.JPG").write_bytes(b"")
     (tmp_path / "cam1" / "CLIP_3.MP4").write_bytes(b"\0" * 64)
     (tmp_path / "cam1" / "notes.txt").write_text("battery changed")
+    (tmp_path / "cam1" / "IMG_1.xml").write_text("<annotation/>")  # labelImg's file beside its photo
     (tmp_path / ".hidden").mkdir()
     paint(tmp_path / ".hidden" / "IMG_4.JPG", [])
     assert [(f.path, f.kind) for f in list_season(tmp_path)] == [
