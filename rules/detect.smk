@@ -8,12 +8,15 @@ checkpoint detect_plan:
     input:
         images=detect_images(),
     output:
-        "results/detect/plan.txt",
+        "results/detect/plan.csv",
     log:
         "logs/detect_plan.log",
-    run:
-        with open(output[0], "w") as plan:
-            plan.writelines(f"{job}\t{len(files)}\n" for job, files in detect_jobs().items())
+    conda:
+        DATA_ENV
+    params:
+        photos_per_job=config["detect"]["photos_per_job"],
+    script:
+        "../scripts/detect_plan.py"
 
 
 rule detect_job:

@@ -26,7 +26,7 @@ tflite              :func:`training.tflite`
 model_card          :func:`detection.model_card`
 evaluate_synthetic  :func:`evaluation.evaluate_synthetic`
 evaluate_real       :func:`evaluation.evaluate_real`
-detect_plan         (checkpoint, in the rule file: lists the folder once it exists)
+detect_plan         :func:`detection.detect_plan` (a checkpoint: the folder the demo makes, once it exists)
 detect_job          :func:`detection.detect_job`
 detect              :func:`detection.detect`
 report              :func:`reporting.report`
@@ -35,7 +35,7 @@ provenance          :func:`reporting.provenance`
 """
 
 from spatule.stages.campaign import demo_data
-from spatule.stages.detection import detect, detect_folder, detect_job, model_card
+from spatule.stages.detection import detect, detect_folder, detect_job, detect_plan, model_card
 from spatule.stages.evaluation import evaluate_real, evaluate_synthetic
 from spatule.stages.labelling import extract_tags, index_labels
 from spatule.stages.reporting import provenance, report
@@ -43,6 +43,6 @@ from spatule.stages.splitting import split
 from spatule.stages.synthesis import coco, synthesize, tfrecords
 from spatule.stages.training import devices, export, mine_negatives, pretrained, tflite, train, train_hard
 
-__all__ = ["coco", "demo_data", "detect", "detect_folder", "detect_job", "devices", "evaluate_real",
+__all__ = ["coco", "demo_data", "detect", "detect_folder", "detect_job", "detect_plan", "devices", "evaluate_real",
            "evaluate_synthetic", "export", "extract_tags", "index_labels", "mine_negatives", "model_card", "pretrained",
            "provenance", "report", "split", "synthesize", "tflite", "tfrecords", "train", "train_hard"]

@@ -162,3 +162,13 @@ def model_card(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, inf
     write_card(out_json, settings, class_name)
     log.info("model card -> %s", out_json)
     return card_of(settings, class_name)
+
+
+def detect_plan(images_dir: Path, photos_per_job: int, plan_csv: Path, log: logging.Logger = _log) -> dict[str, int]:
+    """The detection jobs of ``images_dir`` (:func:`spatule.season.plan_jobs`): ``job,files`` per job."""
+    from spatule.season import plan_jobs
+
+    jobs = plan_jobs([f.path for f in list_season(images_dir)], photos_per_job)
+    write_csv(plan_csv, ["job", "files"], [[job, len(files)] for job, files in jobs.items()])
+    log.info("%d file(s) of %s in %d detection job(s)", sum(len(f) for f in jobs.values()), images_dir, len(jobs))
+    return {job: len(files) for job, files in jobs.items()}
