@@ -554,7 +554,9 @@ def test_detect_on_the_real_sample_keeps_boxes_inside_the_photos(smoke_run, samp
     result = snakemake(workdir, "--cores", "2", *DETECT_TARGETS, configfile=config)
     assert "rule train:" not in result.stdout + result.stderr  # only detect runs again
     listed = read_rows(workdir / "results/detect/photos.csv")
-    assert len(listed) == len(season_photos(sample_dir)) > 0  # its XML files are not listed
-    assert all(r["status"] == "ok" for r in listed)
+    photos = season_photos(sample_dir)  # its XML files are not listed, its README and CSV are, as not searched
+    assert sorted(r["photo"] for r in listed if r["status"] == "ok") == photos and photos
+    assert {r["photo"]: r["status"] for r in listed if r["status"] != "ok"} == {
+        "README.md": "not_an_image", "identities.csv": "not_an_image"}
     assert_detections_inside(read_rows(workdir / "results/detect/detections.csv"), sample_dir,
                              workdir / "results/detect/crops")
