@@ -7,8 +7,8 @@
 ``--run DIR`` runs ``snakemake --cores N`` (``--cores``, default 2) with this repository's Snakefile
 in the empty or missing folder ``DIR`` and times it; without it, the figures are read from the
 current folder's ``results/``. Printed as the tables of docs/results.md: the held-out evaluation (synthetic
-test tiles and the real held-out photos searched at full size), detection on the demo photos against
-their labels (boxes, tags found, false boxes, boxes on the camera's info bar) and, with
+test tiles and the real held-out photos searched at full size), detection on the demo's new photos against
+where their tags really are (boxes, tags found, false boxes, boxes on the camera's info bar) and, with
 ``--same-as``, whether every ``metrics.json`` of the two runs is byte-identical; with ``--search-bar``,
 what the exported model draws on the info bar when the bar is searched too (``detect.search_info_bar``),
 which tells whether training alone keeps the model quiet there or only leaving the bar out does.
@@ -27,7 +27,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from spatule.labels import read_objects_csv
 import numpy as np
 
 from spatule.geometry import iou_matrix
@@ -64,14 +63,16 @@ def evaluation_rows(workdir: Path) -> list[str]:
 
 
 def detection_rows(workdir: Path) -> list[str]:
-    """``results/detect`` against the labels of the same photos (the demo searches its own photos)."""
+    """``results/detect`` against where the tags of the demo's new photos really are (``new_truth.csv``)."""
     truth: dict[str, ImageTruth] = {}
     boxes: dict[str, list] = {}
-    for o in read_objects_csv(workdir / "results/labels/objects.csv"):
-        t = truth.get(o.image, ImageTruth(o.width, o.height))
-        if o.kind == "tag":
-            t = ImageTruth(o.width, o.height, (*t.boxes, tuple(float(v) for v in o.box)), (*t.difficult, o.difficult))
-        truth[o.image] = t
+    for r in read_csv(workdir / "results/detect/photos.csv"):
+        if r["status"] == "ok":
+            truth[r["photo"]] = ImageTruth(int(r["width"]), int(r["height"]))
+    for r in read_csv(workdir / "resources/demo/new_truth.csv"):
+        t = truth[r["image"]]
+        box = tuple(float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+        truth[r["image"]] = ImageTruth(t.width, t.height, (*t.boxes, box), (*t.difficult, r["difficult"] == "1"))
     for r in read_csv(workdir / "results/detect/detections.csv"):
         boxes.setdefault(r["photo"], []).append(((float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])),
                                                  float(r["score"])))
@@ -95,16 +96,19 @@ def detection_rows(workdir: Path) -> list[str]:
 
 
 def bar_rows(workdir: Path) -> list[str]:
-    """Boxes the exported model draws on the demo photos with the info bar searched too, and on the bar."""
+    """Boxes the exported model draws on the demo's new photos with the info bar searched too, and on the bar."""
     import yaml
 
-    from spatule.search import detect_full_photo, load_model_detector, read_rgb, search_settings
+    from spatule.engines import load_search_detector, search_model
+    from spatule.search import detect_full_photo, read_rgb, search_settings
     from spatule.season import season_photos
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     info_bar_px = int(config["camera"]["info_bar_px"])
-    detector = load_model_detector(workdir / "results/exported/saved_model", 2)
-    photos_dir = workdir / "resources/demo/photos"
+    exported = workdir / "results/exported"
+    model = search_model(exported / "saved_model", exported / "model.tflite", config["detect"]["engine"])
+    detector = load_search_detector(model, 2)
+    photos_dir = workdir / "resources/demo/new"
     counts = {}
     for searched in (False, True):
         settings = search_settings({**config["detect"], "search_info_bar": searched}, config["synth"]["tile_size"],

@@ -6,14 +6,19 @@
 Both search the same photos with the same exported model and the same tiles (640 px,
 the workflow's overlap); both decode every photo and merge the boxes the same way.
 
-* plain loop: decode a photo, then feed its tiles to the model one per call, every tile
-  of the photo, the info bar included;
-* spatule (``spatule.season_search``): photos decoded ahead in threads while the model
-  works, the tiles of several photos to one model call (``detect.batch_size``), and the
-  info bar rows, where no tag can be, not searched.
+* plain loop: decode a photo, then feed its tiles to the exported SavedModel one per call,
+  every tile of the photo, the info bar included;
+* spatule (``spatule.season_search``): the runtime ``detect.engine`` picks here (``auto``:
+  the TFLite model where no GPU is visible), photos decoded ahead in threads while the
+  model works, the tiles of several photos to one model call (``detect.batch_size``; the
+  TFLite model takes them one by one), and the info bar rows, where no tag can be, not
+  searched;
+* plain loop, spatule's runtime: the plain loop with spatule's runtime, which tells how
+  much of the gain is the runtime and how much the rest.
 
-It prints photos/s of each, their ratio, and what a season of 17,000 photos would take
-here at spatule's rate. The first photo of each is left out of the timing (graph tracing).
+It prints photos/s of each, the ratio of spatule to the plain loop, and what a season of
+17,000 photos would take here at spatule's rate. The first photo of each is left out of
+the timing (graph tracing).
 """
 
 from __future__ import annotations
@@ -74,10 +79,12 @@ def main() -> int:
     parser.add_argument("--overlap", type=int, default=None, help="pixels shared by tiles (default: the card's)")
     parser.add_argument("--count", type=int, default=25, help="photos searched by each (default 25)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    parser.add_argument("--engine", default="auto", help="spatule's runtime: auto, tflite, saved_model (default auto)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    from spatule.model_card import read_card, saved_model_of
+    from spatule.engines import load_search_detector, search_model
+    from spatule.model_card import read_card, saved_model_of, tflite_of
     from spatule.search import load_model_detector
     from spatule.season import PHOTO, list_season
 
@@ -87,14 +94,18 @@ def main() -> int:
     flags = {"skip_bottom": args.info_bar_px, "overlap": args.overlap}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     paths = [photos / f.path for f in list_season(photos) if f.kind == PHOTO][:args.count + 1]
-    detector = load_model_detector(saved_model_of(model), args.threads)
-    plain_s, plain_boxes = plain_loop(paths, detector, settings)
+    plain_s, plain_boxes = plain_loop(paths, load_model_detector(saved_model_of(model), args.threads), settings)
+    chosen = search_model(saved_model_of(model), tflite_of(model), args.engine)
+    detector = load_search_detector(chosen, args.threads)
+    plain_engine_s, _ = plain_loop(paths, detector, settings)
     ours_s, ours_boxes = season_search(paths, detector, settings, args.threads)
     n = len(paths) - 1
-    figures = {"photos": n, "threads": args.threads, "batch": settings.batch, "overlap": settings.overlap,
-               "info_bar_px": settings.skip_bottom,
-               "plain_photos_per_s": round(n / plain_s, 3), "spatule_photos_per_s": round(n / ours_s, 3),
-               "ratio": round(plain_s / ours_s, 2), "season_hours": round(SEASON / (n / ours_s) / 3600, 1),
+    figures = {"photos": n, "threads": args.threads, "engine": chosen.engine, "batch": settings.batch,
+               "overlap": settings.overlap, "info_bar_px": settings.skip_bottom,
+               "plain_photos_per_s": round(n / plain_s, 3),
+               "plain_with_spatule_engine_photos_per_s": round(n / plain_engine_s, 3),
+               "spatule_photos_per_s": round(n / ours_s, 3),
+               "ratio": round(plain_s / ours_s, 2), "season_hours": round(SEASON / (n / ours_s) / 3600, 2),
                "plain_boxes": plain_boxes, "spatule_boxes": ours_boxes}
     print(json.dumps(figures, indent=2))
     if args.json:

@@ -85,9 +85,17 @@ def pretrained_param():
     return pretrained_folder() if uses_pretrained(config["train"]) else ""
 
 
+DEMO_PHOTOS, DEMO_NEW_PHOTOS = "resources/demo/photos", "resources/demo/new"
+"""The demo's labelled photos (rule demo_data) and its new, unlabelled ones (rule demo_new_photos)."""
+
+
 def detect_images():
-    """The folder of new photos to search (detect.images), or the labels folder when unset."""
-    return config.get("detect", {}).get("images") or labels_dir()
+    """The folder of new photos to search (detect.images); unset: the demo's new photos in the demo,
+    else the labels folder (photos the model was trained on: rule detect warns)."""
+    images = config.get("detect", {}).get("images")
+    if images:
+        return images
+    return DEMO_NEW_PHOTOS if os.path.normpath(labels_dir()) == DEMO_PHOTOS else labels_dir()
 
 
 DETECT_JOB_KEYS = ("images", "photos_per_job", "gpus", "threads")
@@ -132,6 +140,15 @@ def detect_job_input(wildcards):
             f"(jobs: {', '.join(list(jobs)[:5])}...)"
         )
     return {"files": [os.path.join(detect_images(), path) for path in jobs[wildcards.job]]}
+
+
+def search_models(wildcards=None):
+    """The exported models a search may run (detect.engine): the SavedModel, and the TFLite model
+    unless detect.engine is saved_model (auto picks between them on the machine the job runs on)."""
+    models = {"saved_model": "results/exported/saved_model"}
+    if config["detect"]["engine"] != "saved_model":
+        models["tflite"] = "results/exported/model.tflite"
+    return models
 
 
 def final_model():

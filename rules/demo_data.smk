@@ -1,9 +1,10 @@
 # demo_data: the embedded default input, a synthetic field campaign made from a seed.
+# demo_new_photos: unlabelled photos of a later day of the same colony, which detect searches in the demo.
 
 
 rule demo_data:
     output:
-        photos=directory("resources/demo/photos"),
+        photos=directory(DEMO_PHOTOS),
         identities="resources/demo/identities.csv",
     log:
         "logs/demo_data.log",
@@ -12,7 +13,24 @@ rule demo_data:
     conda:
         DATA_ENV
     params:
-        demo=config["demo"],
+        demo={k: v for k, v in config["demo"].items() if k != "new_photos"},
         info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/demo_data.py"
+
+
+rule demo_new_photos:
+    output:
+        photos=directory(DEMO_NEW_PHOTOS),
+        truth="resources/demo/new_truth.csv",
+    log:
+        "logs/demo_new_photos.log",
+    benchmark:
+        "benchmarks/demo_new_photos.tsv"
+    conda:
+        DATA_ENV
+    params:
+        demo=config["demo"],
+        info_bar_px=config["camera"]["info_bar_px"],
+    script:
+        "../scripts/demo_new_photos.py"

@@ -1,5 +1,5 @@
-# detect: tags in a folder of photos (detect.images; default the labels folder, i.e. the demo
-# photos), a season at a time: detect_job searches detect.photos_per_job files each (a cluster job
+# detect: tags in a folder of photos (detect.images; in the demo, its new photos of a later day),
+# a season at a time: detect_job searches detect.photos_per_job files each (a cluster job
 # each, side by side), remembering every photo it searched (results/detect/cache/); detect gathers
 # the jobs' tables, draws the sheet and writes labelImg files of the boxes (results/detect/voc/).
 
@@ -22,7 +22,7 @@ checkpoint detect_plan:
 rule detect_job:
     input:
         unpack(detect_job_input),
-        saved_model=rules.export.output.saved_model,
+        unpack(search_models),
         objects=rules.index_labels.output.objects,
     output:
         detections="results/detect/jobs/{job}/detections.csv",
@@ -73,5 +73,6 @@ rule detect:
         TF_ENV
     params:
         class_name=config["labels"]["class_name"],
+        searches_labels=os.path.normpath(detect_images()) == os.path.normpath(labels_dir()),
     script:
         "../scripts/detect.py"

@@ -4,7 +4,7 @@
 
 rule evaluate_synthetic:
     input:
-        saved_model=rules.export.output.saved_model,
+        unpack(search_models),
         json="results/tiles/test.json",
         tiles=expand("results/tiles/test/{shard}", shard=tile_shards()),
     output:
@@ -35,7 +35,7 @@ rule evaluate_synthetic:
 
 rule evaluate_real:
     input:
-        saved_model=rules.export.output.saved_model,
+        unpack(search_models),
         labels=labels_dir(),
         objects=rules.index_labels.output.objects,
         problems=rules.index_labels.output.problems,

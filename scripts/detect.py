@@ -19,5 +19,6 @@ with logged_step(snakemake) as log:
         voc_dir=Path(snakemake.output.voc),
         sheet=Path(snakemake.output.sheet),
         class_name=snakemake.params.class_name,
+        searches_labels=bool(snakemake.params.searches_labels),
         log=log,
     )

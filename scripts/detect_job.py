@@ -6,25 +6,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.detect_cache import model_digest
-from spatule.search import load_model_detector, search_settings
+from spatule.engines import load_search_detector, search_model
+from spatule.search import search_settings
 from spatule.smk import logged_step
 from spatule.stages import detect_job
 
 with logged_step(snakemake) as log:
     params = snakemake.params
-    saved_model = Path(snakemake.input.saved_model)
+    tflite = getattr(snakemake.input, "tflite", None)
+    model = search_model(Path(snakemake.input.saved_model), tflite and Path(tflite), params.detect["engine"], log=log)
     detect_job(
         images_dir=Path(params.images),
         files=params.files,
-        detector=lambda: load_model_detector(saved_model, snakemake.threads, log),
+        detector=lambda: load_search_detector(model, snakemake.threads, log),
         settings=search_settings(params.detect, int(params.tile_size), Path(snakemake.input.objects),
                                  int(params.info_bar_px), log),
         detections_csv=Path(snakemake.output.detections),
         photos_csv=Path(snakemake.output.photos),
         crops_dir=Path(snakemake.output.crops),
         cache_root=Path(params.cache),
-        model_id=model_digest(saved_model),
+        model_id=model.digest(),
         margin_px=int(params.margin_px),
         margin_fraction=float(params.margin_fraction),
         apply_orientation=params.exif_orientation == "apply",

@@ -6,16 +6,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.evaluate import EvalOutputs, factory
-from spatule.search import search_settings, load_model_detector
+from spatule.engines import load_search_detector, search_model
+from spatule.search import search_settings
 from spatule.smk import logged_step
 from spatule.stages import evaluate_real
 
 with logged_step(snakemake) as log:
     evaluate = snakemake.params.evaluate
+    tflite = getattr(snakemake.input, "tflite", None)
+    model = search_model(Path(snakemake.input.saved_model), tflite and Path(tflite), snakemake.params.detect["engine"],
+                         log=log)
     evaluate_real(
         labels_dir=Path(snakemake.input.labels),
         tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},
-        detector=factory(lambda: load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log)),
+        detector=factory(lambda: load_search_detector(model, snakemake.threads, log)),
         settings=search_settings(snakemake.params.detect, int(snakemake.params.tile_size),
                                  Path(snakemake.input.objects), int(snakemake.params.info_bar_px), log),
         threshold=float(evaluate["score_threshold"]),

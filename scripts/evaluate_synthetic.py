@@ -6,15 +6,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.evaluate import EvalOutputs, factory
-from spatule.search import load_model_detector
+from spatule.engines import load_search_detector, search_model
 from spatule.smk import logged_step
 from spatule.stages import evaluate_synthetic
 
 with logged_step(snakemake) as log:
     evaluate = snakemake.params.evaluate
+    tflite = getattr(snakemake.input, "tflite", None)
+    model = search_model(Path(snakemake.input.saved_model), tflite and Path(tflite), snakemake.params.detect["engine"],
+                         log=log)
     evaluate_synthetic(
         coco_json=Path(snakemake.input.json),
-        detector=factory(lambda: load_model_detector(Path(snakemake.input.saved_model), snakemake.threads, log)),
+        detector=factory(lambda: load_search_detector(model, snakemake.threads, log)),
         batch=int(snakemake.params.detect["batch_size"]),
         threshold=float(evaluate["score_threshold"]),
         min_score=float(evaluate["min_score"]),

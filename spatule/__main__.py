@@ -54,13 +54,16 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
     detect.add_argument("--overlap", type=int, default=None, help="pixels shared by tiles (default: the model card's)")
     detect.add_argument("--batch-size", type=int, default=None, help="tiles per model call")
     detect.add_argument("--threads", type=int, default=4, help="CPU threads (default: 4)")
+    detect.add_argument("--engine", choices=("auto", "tflite", "saved_model"), default="auto",
+                        help="runtime: tflite (model.tflite beside the SavedModel; fast on a CPU), saved_model (GPU), "
+                             "auto: the SavedModel where a GPU is visible, else model.tflite when there is one "
+                             "(default: auto)")
 
 
 def run_detect(args: argparse.Namespace) -> dict:
     """``spatule detect``: settings from the model card beside the model, the flags on top."""
-    from spatule.detect_cache import model_digest
-    from spatule.model_card import read_card, saved_model_of
-    from spatule.search import load_model_detector
+    from spatule.engines import load_search_detector, search_model
+    from spatule.model_card import read_card, saved_model_of, tflite_of
     from spatule.stages import detect_folder
 
     saved_model = saved_model_of(args.model)
@@ -69,8 +72,9 @@ def run_detect(args: argparse.Namespace) -> dict:
              "batch": args.batch_size}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     log = logging.getLogger("spatule.detect")
-    return detect_folder(args.photos, lambda: load_model_detector(saved_model, args.threads, log), settings,
-                         args.out, model_digest(saved_model), cache_root=args.out / "cache", threads=args.threads,
+    model = search_model(saved_model, tflite_of(args.model), args.engine, log=log)
+    return detect_folder(args.photos, lambda: load_search_detector(model, args.threads, log), settings,
+                         args.out, model.digest(), cache_root=args.out / "cache", threads=args.threads,
                          class_name=card.class_name, log=log)
 
 

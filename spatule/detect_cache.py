@@ -24,7 +24,10 @@ SEARCH_FIELDS = ("tile", "overlap", "score_threshold", "merge", "merge_threshold
 
 
 def model_digest(saved_model: Path) -> str:
-    """One sha256 over every file of an exported model folder (relative path and bytes)."""
+    """One sha256 over every file of an exported model folder (relative path and bytes), or a
+    model file's sha256 (``model.tflite``)."""
+    if saved_model.is_file():
+        return sha256_file(saved_model)
     digest = hashlib.sha256()
     files = sorted(p for p in saved_model.rglob("*") if p.is_file())
     for path in files:

@@ -16,6 +16,9 @@ from spatule.search import DetectSettings
 CARD_NAME = "spatule.json"
 """The card's file name, in the exported model's folder (``results/exported/``)."""
 
+TFLITE_NAME = "model.tflite"
+"""The TFLite model's file name, in the same folder (rule ``tflite``)."""
+
 
 @dataclass(frozen=True)
 class ModelCard:
@@ -47,6 +50,14 @@ def saved_model_of(model: Path) -> Path:
             return candidate
     raise SpatuleError(f"{model}: no saved_model.pb here nor in {model / 'saved_model'}; give the workflow's "
                        "results/exported folder")
+
+
+def tflite_of(model: Path) -> Path | None:
+    """The TFLite model exported beside the SavedModel (``results/exported/model.tflite``), if any."""
+    for candidate in (model / TFLITE_NAME, model.parent / TFLITE_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def read_card(model: Path) -> ModelCard:

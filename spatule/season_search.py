@@ -87,14 +87,27 @@ def cached_results(images_dir: Path, photos: Sequence[str], cache_root: Path | N
     return found, shas
 
 
+PixelsSeen = Callable[[PhotoResult, Any], None]
+"""Called with each photo searched and its RGB pixels, while they are held (to cut its crops without
+decoding the photo again)."""
+
+
+def decoders(threads: int) -> int:
+    """Threads that decode photos ahead of the model: one per four of the job's threads, at least one.
+
+    The model uses every thread it is given; on 2 cores, two decoding threads beside it made the
+    search slower (measured with ``bench/detect_speed.py``: 8.1 photos/s, 8.6 with one)."""
+    return max(1, int(threads) // 4)
+
+
 def search_new(images_dir: Path, photos: Sequence[str], detector: Detector, settings: DetectSettings,
                apply_orientation: bool, store: Callable[[PhotoResult], None], threads: int = 2,
-               log: logging.Logger = _log) -> dict[str, PhotoResult]:
-    """Search ``photos`` (decoded ahead in ``threads`` threads, tiles batched across photos), handing
-    each result to ``store`` as soon as it is known."""
+               log: logging.Logger = _log, seen: PixelsSeen | None = None) -> dict[str, PhotoResult]:
+    """Search ``photos`` (decoded ahead, see :func:`decoders`; tiles batched across photos), handing
+    each result to ``store`` as soon as it is known, and to ``seen`` with its pixels."""
     results: dict[str, PhotoResult] = {}
     progress = Progress(len(photos), "photos searched", log)
-    stream = read_ahead(list(photos), lambda p: decode(images_dir / p, apply_orientation), threads)
+    stream = read_ahead(list(photos), lambda p: decode(images_dir / p, apply_orientation), decoders(threads))
     decoded: dict[str, Decoded | Exception] = {}
 
     def pixels():
@@ -110,6 +123,8 @@ def search_new(images_dir: Path, photos: Sequence[str], detector: Detector, sett
         else:
             result = PhotoResult(photo, OK, "", item.width, item.height, item.orientation, item.applied,
                                  tuple(found or ()))
+            if seen is not None:
+                seen(result, item.rgb)
         store(result)
         results[photo] = result
         progress.step()
@@ -118,9 +133,11 @@ def search_new(images_dir: Path, photos: Sequence[str], detector: Detector, sett
 
 def search_files(images_dir: Path, files: Sequence[SeasonFile], detector: Callable[[], Detector],
                  settings: DetectSettings, cache_root: Path | None, key: str, apply_orientation: bool = False,
-                 threads: int = 2, log: logging.Logger = _log) -> tuple[list[PhotoResult], dict[str, int]]:
+                 threads: int = 2, log: logging.Logger = _log,
+                 seen: PixelsSeen | None = None) -> tuple[list[PhotoResult], dict[str, int]]:
     """A result for every file, in the order given, and how many photos were searched and how many
-    came from the cache. ``detector`` is called (the model loaded) only when a photo needs searching."""
+    came from the cache. ``detector`` is called (the model loaded) only when a photo needs searching;
+    ``seen`` gets the pixels of each photo searched (not of those from the cache)."""
     photos = [f.path for f in files if f.kind == PHOTO]
     cached, shas = cached_results(images_dir, photos, cache_root, key)
     todo = [p for p in photos if p not in cached]
@@ -131,7 +148,8 @@ def search_files(images_dir: Path, files: Sequence[SeasonFile], detector: Callab
         if cache_root is not None:
             write_entry(entry_path(cache_root, key, shas[result.photo]), as_entry(result))
 
-    fresh = search_new(images_dir, todo, detector(), settings, apply_orientation, store, threads, log) if todo else {}
+    fresh = search_new(images_dir, todo, detector(), settings, apply_orientation, store, threads, log,
+                       seen) if todo else {}
     results = []
     for f in files:
         if f.kind != PHOTO:

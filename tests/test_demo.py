@@ -487,3 +487,33 @@ def test_an_occluder_hides_part_of_the_band_never_most_of_it() -> None:
         changed = np.any(image[60:140, 80:120] != before[60:140, 80:120], axis=2).mean()
         assert kind in ("", "leg", "feather", "grass")
         assert (changed > 0) == bool(kind) and changed <= 0.5, (seed, kind, changed)
+
+
+def test_the_new_day_shows_the_colonys_birds_unlabelled_and_later(tmp_path: Path) -> None:
+    from spatule.demo.new_day import NEW_DAY, generate_new_day, new_day_seed, plan_new_day
+    from spatule.demo.plan import PHOTO_INTERVAL
+
+    params = DemoParams(seed=7, photos=12, identities=6, width=960, height=720, info_bar_px=30, new_photos=8)
+    labelled = _generate(tmp_path / "labelled", params)
+    summary = generate_new_day(tmp_path / "new", tmp_path / "truth.csv", params)
+    files = sorted(p.relative_to(tmp_path / "new").as_posix() for p in (tmp_path / "new").rglob("*") if p.is_file())
+    assert len(files) == summary.photos == 8 and all(f.endswith(".JPG") for f in files)  # photos only, no XML
+    assert not set(files) & set(labelled.images())  # numbered on from the labelled days
+    with (tmp_path / "truth.csv").open(newline="", encoding="utf-8") as handle:
+        truth = list(csv.DictReader(handle))
+    assert len(truth) == summary.tags > 0 and {r["image"] for r in truth} <= set(files)
+    colony = {r["identity"] for r in labelled.rows if not r["identity"].startswith("far-")}
+    seen = {r["identity"] for r in truth if r["difficult"] == "0"}
+    assert seen and seen <= colony  # the same birds, nobody new
+    for r in truth:
+        x0, y0, x1, y1 = (int(r[c]) for c in ("xmin", "ymin", "xmax", "ymax"))
+        assert 0 <= x0 < x1 <= params.width and 0 <= y0 < y1 <= params.height - params.info_bar_px, r
+    plan_seed = new_day_seed(params).spawn(params.new_photos + 1)[0]
+    planned = plan_new_day(params, np.random.default_rng(plan_seed))
+    assert min(p.index for p in planned) * PHOTO_INTERVAL >= NEW_DAY  # the info bar shows the later day
+    # the same params give the same bytes; no new photos: an empty folder
+    generate_new_day(tmp_path / "again", tmp_path / "truth2.csv", params)
+    assert _digests(tmp_path / "again") == _digests(tmp_path / "new")
+    assert (tmp_path / "truth2.csv").read_bytes() == (tmp_path / "truth.csv").read_bytes()
+    none = generate_new_day(tmp_path / "none", tmp_path / "truth3.csv", DemoParams(seed=7, new_photos=0))
+    assert none.photos == 0 and not any((tmp_path / "none").iterdir())

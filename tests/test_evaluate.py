@@ -517,7 +517,7 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     test_photos = [r for r in read_rows(workdir / "results/split/photos.csv") if r["split"] == "test"]
     assert real["labelled_photos"] == len(test_photos)
     assert real["available"] == bool(test_photos) or "no real held-out" in real["note"]
-    photos = workdir / "resources/demo/photos"
+    photos = workdir / "resources/demo/new"  # the demo searches its new photos of a later day
     assert_detections_inside(read_rows(workdir / "results/detect/detections.csv"), photos,
                              workdir / "results/detect/crops")
     listed = read_rows(workdir / "results/detect/photos.csv")
@@ -535,6 +535,9 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     assert "results/model-hard/ckpt-2" in (workdir / "logs/export.log").read_text()
     for log in ("evaluate/synthetic", "evaluate/real", "detect", "report"):
         assert (workdir / f"logs/{log}.log").is_file() and "Traceback" not in (workdir / f"logs/{log}.log").read_text()
+    assert "detect.images is not set" not in (workdir / "logs/detect.log").read_text()
+    for log in ("evaluate/real", *(f"detect/{job.name}" for job in (workdir / "results/detect/jobs").iterdir())):
+        assert "(tflite): no GPU visible" in (workdir / f"logs/{log}.log").read_text(), log  # detect.engine auto
     # one self-contained HTML page
     snakemake(workdir, "--report", "report.html", "--cores", "1", configfile=config)
     page = (workdir / "report.html").read_text(encoding="utf-8")

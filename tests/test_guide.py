@@ -22,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -203,7 +204,16 @@ def tail(result: subprocess.CompletedProcess, chars: int = 5000) -> str:
 
 def venv(tool: str) -> list[str]:
     """The README's ``.venv/bin/TOOL`` as the interpreter running these tests runs it."""
-    return {"python": [sys.executable], "snakemake": [sys.executable, "-m", "snakemake"]}[tool]
+    return {"python": [sys.executable], "snakemake": [sys.executable, "-m", "snakemake"],
+            "spatule": [str(spatule_command())]}[tool]
+
+
+def spatule_command() -> Path:
+    """The ``spatule`` console script of the environment running the tests (the README's install puts
+    it there: ``-e .`` in requirements.txt)."""
+    command = Path(sys.executable).parent / "spatule"
+    assert command.is_file(), f"{command} is missing: install with the README's command (requirements.txt has -e .)"
+    return command
 
 
 # --- the checks, one per kind of command ------------------------------------------------------
@@ -232,6 +242,9 @@ def requirements(path: Path, seen: tuple[Path, ...] = ()) -> list[Requirement]:
         words = line.split()
         if words[0] in ("-r", "--requirement") and len(words) == 2:
             found += requirements(path.parent / words[1], (*seen, path))
+        elif words == ["-e", "."]:  # the project itself, editable: its console script must be declared
+            assert path.parent == REPO and "spatule" in tomllib.loads((REPO / "pyproject.toml").read_text(
+                encoding="utf-8"))["project"]["scripts"], f"{path.name}:{number}: -e . installs no spatule command"
         else:
             assert not line.startswith("-"), f"{path.name}:{number}: option {line!r} not checked by test_guide.py"
             found.append(Requirement(line))
@@ -336,16 +349,20 @@ def check_pytest(command: Command, tmp_path: Path) -> None:
 
 
 def check_spatule(command: Command, tmp_path: Path) -> None:
-    """``python -m spatule SUBCOMMAND``: --help lists the options used; gpu-check runs with the GPUs hidden."""
-    assert command.argv[1:3] == ["-m", "spatule"] and len(command.argv) > 3, command.text
-    subcommand, options = command.argv[3], [w.split("=")[0] for w in command.argv[4:] if w.startswith("-")]
+    """``python -m spatule SUBCOMMAND`` or ``spatule SUBCOMMAND``: --help lists the options used; gpu-check
+    runs with the GPUs hidden."""
+    module = command.argv[1:3] == ["-m", "spatule"]
+    words = command.argv[3:] if module else command.argv[1:]
+    assert words, command.text
+    subcommand, options = words[0], [w.split("=")[0] for w in words[1:] if w.startswith("-")]
     main = copy_repository(tmp_path)
-    result = run(venv("python") + ["-m", "spatule", subcommand, "--help"], main, 120)
+    spatule = venv("python") + ["-m", "spatule"] if module else venv("spatule")
+    result = run(spatule + [subcommand, "--help"], main, 120)
     assert result.returncode == 0, tail(result)
     for option in options:
         assert option in result.stdout, f"{option} is not an option of spatule {subcommand}\n{result.stdout}"
     if subcommand == "gpu-check":
-        result = run(venv("python") + command.argv[1:], main, RUN_TIMEOUT, env={"CUDA_VISIBLE_DEVICES": "-1"})
+        result = run(spatule + words, main, RUN_TIMEOUT, env={"CUDA_VISIBLE_DEVICES": "-1"})
         output = result.stdout + result.stderr
         assert result.returncode == 1, tail(result)
         assert "TensorFlow sees no GPU here" in output, tail(result)
@@ -362,6 +379,7 @@ CHECKS: dict[str, Callable[[Command, Path], None]] = {
     f"{VENV_BIN}snakemake": check_snakemake,
     f"{VENV_BIN}python -m pytest": check_pytest,
     f"{VENV_BIN}python -m spatule": check_spatule,
+    f"{VENV_BIN}spatule": check_spatule,
 }
 
 

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import math
+import os
 import shutil
 import tarfile
 from pathlib import Path
@@ -26,6 +27,7 @@ from spatule.geometry import iou_matrix
 from spatule.gpu_check import check_tile, write_check_split
 from spatule.problems import SpatuleError
 from spatule.provenance import sha256_file
+from spatule.tables import read_csv
 
 TILE = 640
 
@@ -224,6 +226,74 @@ def test_tflite_runs_and_agrees_with_the_saved_model(smoke, exported, tile):
     for box, score, exact in zip(boxes[:10], lite["scores"][0, :10], same[:10]):
         suppressed_by = (iou_matrix(box[None], saved_boxes)[0] >= nms_iou) & (saved_scores >= score - 1e-4)
         assert exact or suppressed_by.any(), (box, score, saved_boxes[:10], saved_scores[:10])
+
+
+def test_tflite_preprocessing_is_the_saved_models():
+    from official.vision.ops import preprocess_ops
+
+    image = np.random.default_rng(3).integers(0, 256, size=(500, 640, 3), dtype=np.uint8)
+    tensor, scale = model.tflite_preprocess(image, 256)
+    normalised = (image.astype(np.float32) - np.array(preprocess_ops.MEAN_RGB, np.float32)) / np.array(
+        preprocess_ops.STDDEV_RGB, np.float32)
+    expected = tf.image.resize(normalised, (200, 256), method="bilinear").numpy()  # aspect kept, longer side 256
+    assert scale == 256 / 640 and tensor.shape == (1, 256, 256, 3)
+    np.testing.assert_allclose(tensor[0, :200], expected, atol=1e-4)
+    assert not tensor[0, 200:].any()  # padded below with zeros
+
+
+def test_the_tflite_detector_takes_a_batch_as_run_tflite_takes_each_image(exported, tile):
+    detect = model.tflite_detector(exported["tflite"], threads=2)
+    both = detect(np.stack([tile, tile[::-1]]))
+    assert both["boxes"].shape == (2, 100, 4) and both["num"].shape == (2,)
+    for i, image in enumerate((tile, tile[::-1])):
+        alone = model.run_tflite(exported["tflite"], image)
+        for key in ("boxes", "scores", "classes", "num"):
+            np.testing.assert_array_equal(both[key][i], alone[key][0])
+    wide = detect(np.zeros((1, 320, 640, 3), np.uint8))  # boxes in the image's own pixels, x first
+    assert wide["boxes"][0, :, [0, 2]].max() <= 640 and wide["boxes"][0, :, [1, 3]].max() <= 320
+    with pytest.raises(ValueError, match="uint8"):
+        detect(tile.astype(np.float32))
+
+
+def test_the_spatule_command_searches_a_folder_with_either_runtime(exported, tmp_path):
+    """``spatule detect`` as the README's install puts it in the environment (``-e .``)."""
+    import subprocess
+    import sys
+
+    import cv2
+
+    command = Path(sys.executable).parent / "spatule"
+    assert command.is_file(), f"{command}: install with the README's command (requirements.txt has -e .)"
+    folder = tmp_path / "exported"
+    shutil.copytree(exported["saved_model"], folder / "saved_model")
+    shutil.copy(exported["tflite"], folder / "model.tflite")
+    photos = tmp_path / "photos"
+    (photos / "cam1").mkdir(parents=True)
+    for n in range(2):
+        pixels, _ = check_tile(np.random.default_rng(n), 2)
+        assert cv2.imwrite(str(photos / "cam1" / f"IMG_{n}.jpg"), np.tile(pixels, (1, 2, 1))[:700, :1100])
+    (photos / "notes.txt").write_text("not a photo")
+
+    def search(out: str, *flags: str) -> tuple[str, list[dict[str, str]]]:
+        result = subprocess.run([str(command), "detect", str(photos), "--model", str(folder), "--out",
+                                 str(tmp_path / out), "--score-threshold", "0.001", "--threads", "2", *flags],
+                                capture_output=True, text=True, timeout=600, env={**os.environ,
+                                                                                   "CUDA_VISIBLE_DEVICES": "-1"})
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stderr, read_csv(tmp_path / out / "photos.csv")
+
+    log, listed = search("lite")
+    assert f"search runs {folder / 'model.tflite'} (tflite)" in log
+    assert {r["photo"]: r["status"] for r in listed} == {"cam1/IMG_0.jpg": "ok", "cam1/IMG_1.jpg": "ok",
+                                                         "notes.txt": "not_an_image"}
+    rows = read_csv(tmp_path / "lite" / "detections.csv")
+    assert rows and all(0 <= float(r["x0"]) < float(r["x1"]) <= 1100 and 0 <= float(r["y0"]) < float(r["y1"]) <= 700
+                        for r in rows)
+    assert all((tmp_path / "lite" / "crops" / r["crop"]).is_file() for r in rows)
+    log, _ = search("lite")
+    assert "2 already searched with this model and these settings, 0 to search" in log
+    log, listed = search("saved", "--engine", "saved_model")
+    assert f"search runs {folder / 'saved_model'} (saved_model)" in log and len(listed) == 3
 
 
 # ----------------------------------------------------------------------------- configs

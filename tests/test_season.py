@@ -200,3 +200,52 @@ def test_detections_open_in_labelimg_and_read_back_as_labels(tmp_path: Path):
         if row.kind == "tag":
             found.setdefault(row.image, []).append(row.box)
     assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in tags.items()}  # to the pixel
+
+
+# --- crops cut while the photo is held; the runtime that searches -----------------------------------------
+
+def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_path: Path, monkeypatch):
+    photos = tmp_path / "new"
+    tags = {"IMG_1.png": [(100, 120, 141, 211)], "IMG_2.png": [(700, 500, 733, 580)], "IMG_3.png": []}
+    for n, (name, boxes) in enumerate(tags.items()):
+        paint(photos / name, boxes, seed=n)
+    reads = []
+    real_read = stages.detection.read_photo
+    monkeypatch.setattr(stages.detection, "read_photo", lambda path, *a: reads.append(path) or real_read(path, *a))
+    cache = tmp_path / "cache"
+    stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), tmp_path / "first", cache_root=cache)
+    assert reads == []  # the search held the pixels when it cut the crops
+    stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), tmp_path / "again", cache_root=cache)
+    assert sorted(p.name for p in reads) == ["IMG_1.png", "IMG_2.png"]  # from the cache: read again, those with tags
+    for out in ("first", "again"):
+        rows = read_csv(tmp_path / out / "detections.csv")
+        assert len(rows) == 2
+        for r in rows:
+            crop = cv2.imread(str(tmp_path / out / "crops" / r["crop"]), cv2.IMREAD_UNCHANGED)
+            photo = cv2.imread(str(photos / r["photo"]))
+            x0, y0, x1, y1 = (int(r[k]) for k in ("crop_x0", "crop_y0", "crop_x1", "crop_y1"))
+            np.testing.assert_array_equal(crop, photo[y0:y1, x0:x1])  # BGR as in the photo, to the pixel
+
+
+def test_the_search_runs_tflite_on_a_cpu_and_the_saved_model_where_a_gpu_is_seen(tmp_path: Path):
+    from spatule.engines import search_model
+    from spatule.problems import SpatuleError
+
+    saved, lite = tmp_path / "saved_model", tmp_path / "model.tflite"
+    saved.mkdir()
+    (saved / "saved_model.pb").write_bytes(b"graph")
+    lite.write_bytes(b"flatbuffer")
+    assert search_model(saved, lite, "auto", gpu=lambda: False).engine == "tflite"
+    assert search_model(saved, lite, "auto", gpu=lambda: True).engine == "saved_model"
+    assert search_model(saved, None, "auto", gpu=lambda: False).path == saved  # no TFLite model: the SavedModel
+    assert search_model(saved, lite, "saved_model", gpu=lambda: False).path == saved
+    assert search_model(saved, lite, "tflite", gpu=lambda: True).path == lite
+    with pytest.raises(SpatuleError, match="no TFLite model at .*missing.tflite"):
+        search_model(saved, tmp_path / "missing.tflite", "tflite")
+    with pytest.raises(SpatuleError, match="'onnx' is not one of"):
+        search_model(saved, lite, "onnx")
+    # the cache tells the runtimes and the models apart
+    digests = {search_model(saved, lite, e, gpu=lambda: False).digest() for e in ("tflite", "saved_model")}
+    lite.write_bytes(b"another flatbuffer")
+    digests.add(search_model(saved, lite, "tflite").digest())
+    assert len(digests) == 3

@@ -47,15 +47,20 @@ def photo_xml(image: str, width: int, height: int, tags: Sequence[DemoTag]) -> s
     return voc_text(annotation)
 
 
+def write_jpeg(target: Path, image: np.ndarray, quality: int) -> None:
+    """Write a demo photo as JPEG (its folder made)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError(f"demo: JPEG encoding failed for {target}")
+    target.write_bytes(encoded.tobytes())
+
+
 def _write_photo(photos_dir: Path, photo: PlannedPhoto, image: np.ndarray, tags: list[DemoTag],
                  params: DemoParams) -> None:
     """Write one photo as JPEG and its XML beside it."""
     target = photos_dir / photo.image
-    target.parent.mkdir(parents=True, exist_ok=True)
-    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(params.jpeg_quality)])
-    if not ok:
-        raise RuntimeError(f"demo: JPEG encoding failed for {photo.image}")
-    target.write_bytes(encoded.tobytes())
+    write_jpeg(target, image, params.jpeg_quality)
     xml = photo_xml(photo.image, params.width, params.height, tags)
     target.with_suffix(".xml").write_text(xml, encoding="utf-8")
 

@@ -19,7 +19,8 @@ CAMPAIGN_START = datetime(2018, 5, 7, 6, 0, 0)
 
 PHOTO_INTERVAL = timedelta(minutes=10)
 
-_SUB_FOLDER = "camera2"
+SUB_FOLDER = "camera2"
+"""The second camera's sub-folder."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,14 @@ class DemoParams:
     """Share of grey infrared night frames."""
     hard_cases: bool = True
     """Occluded tags, tags cut by the photo border, far difficult tags, look-alikes, cloud shadows."""
+    new_photos: int = 0
+    """Unlabelled photos of a later day of the same colony (:mod:`spatule.demo.new_day`), for ``detect``."""
 
     def __post_init__(self) -> None:
         if self.photos < 1:
             raise ValueError(f"demo photos must be >= 1, got {self.photos}")
+        if self.new_photos < 0:
+            raise ValueError(f"demo new_photos must be >= 0, got {self.new_photos}")
         if self.identities < 0:
             raise ValueError(f"demo identities must be >= 0, got {self.identities}")
         if not 0.0 <= self.background_fraction <= 1.0:
@@ -111,7 +116,7 @@ def photo_names(count: int) -> list[str]:
     plain = count - sub - spaced
     names = [f"IMAG{i + 1:04d}.JPG" for i in range(plain)]
     names += [f"7mai2018 ({k + 1}).JPG" for k in range(spaced)]
-    names += [f"{_SUB_FOLDER}/IMAG{k + 107:04d}.JPG" for k in range(sub)]
+    names += [f"{SUB_FOLDER}/IMAG{k + 107:04d}.JPG" for k in range(sub)]
     return names
 
 
@@ -151,7 +156,7 @@ def plan_campaign(params: DemoParams, rng: np.random.Generator) -> list[PlannedP
         if index not in background:
             shown = tuple(assignment[int(tag_order[k])][j] for j in rng.permutation(len(assignment[int(tag_order[k])])))
             k += 1
-        camera = "CAM-2" if name.startswith(_SUB_FOLDER + "/") else "CAM-1"
+        camera = "CAM-2" if name.startswith(SUB_FOLDER + "/") else "CAM-1"
         planned.append(PlannedPhoto(index, name, shown, camera))
     return planned
 

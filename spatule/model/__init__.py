@@ -45,7 +45,8 @@ from spatule.model.experiment import (anchor_boxes, anchor_coverage, experiment_
 from spatule.model.export import export_model, export_tflite, serving_params
 from spatule.model.pretrained import (Pretrained, download, pretrained_checkpoint, unpack_checkpoint,
                                       verify_sha256)
-from spatule.model.serving import Detections, checkpoint_detector, load_detector, run_tflite, tflite_preprocess
+from spatule.model.serving import (Detections, checkpoint_detector, load_detector, run_tflite, tflite_detector,
+                                   tflite_preprocess)
 from spatule.model.training import (TIMING_KEYS, build_strategy, configure_tensorflow, latest_step, prepare_runtime,
                                     read_scalars, run_training)
 from spatule.presets import (NUM_CLASSES, PRESET_DEFAULTS, PRESETS, TAG_CLASS, TAG_SIDE_PX, TILE_SIZE, Preset,
@@ -57,6 +58,6 @@ __all__ = [
     "checkpoint_detector", "checkpoint_layout", "configure_tensorflow", "copy_config", "download",
     "experiment_config", "export_model", "export_tflite", "find_checkpoint", "latest_step", "load_detector",
     "prepare_runtime", "pretrained_checkpoint", "read_config", "read_scalars", "resolve_preset",
-    "resolved_init_checkpoint", "run_tflite", "runtime_section", "serving_params", "tflite_preprocess",
-    "run_training", "unpack_checkpoint", "verify_sha256",
+    "resolved_init_checkpoint", "run_tflite", "runtime_section", "serving_params", "tflite_detector",
+    "tflite_preprocess", "run_training", "unpack_checkpoint", "verify_sha256",
 ]

@@ -10,6 +10,7 @@ call these directly. The logic they assemble lives in the domain modules
 rule                function
 ==================  ==========================================
 demo_data           :func:`campaign.demo_data`
+demo_new_photos     :func:`campaign.demo_new_photos`
 index_labels        :func:`labelling.index_labels`
 extract_tags        :func:`labelling.extract_tags`
 split               :func:`splitting.split`
@@ -34,7 +35,7 @@ provenance          :func:`reporting.provenance`
 ==================  ==========================================
 """
 
-from spatule.stages.campaign import demo_data
+from spatule.stages.campaign import demo_data, demo_new_photos
 from spatule.stages.detection import detect, detect_folder, detect_job, detect_plan, model_card
 from spatule.stages.evaluation import evaluate_real, evaluate_synthetic
 from spatule.stages.labelling import extract_tags, index_labels
@@ -43,6 +44,7 @@ from spatule.stages.splitting import split
 from spatule.stages.synthesis import coco, synthesize, tfrecords
 from spatule.stages.training import devices, export, mine_negatives, pretrained, tflite, train, train_hard
 
-__all__ = ["coco", "demo_data", "detect", "detect_folder", "detect_job", "detect_plan", "devices", "evaluate_real",
-           "evaluate_synthetic", "export", "extract_tags", "index_labels", "mine_negatives", "model_card", "pretrained",
-           "provenance", "report", "split", "synthesize", "tflite", "tfrecords", "train", "train_hard"]
+__all__ = ["coco", "demo_data", "demo_new_photos", "detect", "detect_folder", "detect_job", "detect_plan", "devices",
+           "evaluate_real", "evaluate_synthetic", "export", "extract_tags", "index_labels", "mine_negatives",
+           "model_card", "pretrained", "provenance", "report", "split", "synthesize", "tflite", "tfrecords", "train",
+           "train_hard"]

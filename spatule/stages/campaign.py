@@ -1,4 +1,4 @@
-"""Rule ``demo_data``: the embedded demo campaign, generated."""
+"""Rules ``demo_data`` and ``demo_new_photos``: the embedded demo campaign, and a later day's photos, generated."""
 
 from __future__ import annotations
 
@@ -18,4 +18,17 @@ def demo_data(demo: Mapping[str, Any], info_bar_px: int, photos_dir: Path, ident
     params = DemoParams(**demo, info_bar_px=int(info_bar_px))
     summary = generate_campaign(photos_dir, identities_csv, params)
     log.info("demo campaign (%s): %s", params, summary)
+    return summary
+
+
+def demo_new_photos(demo: Mapping[str, Any], info_bar_px: int, photos_dir: Path, truth_csv: Path,
+                    log: logging.Logger = _log) -> Any:
+    """The demo's unlabelled new photos (a later day of the same colony, ``demo.new_photos`` of them), what
+    ``detect`` searches by default in the demo, and where their tags really are (``truth_csv``)."""
+    from spatule.demo import DemoParams
+    from spatule.demo.new_day import generate_new_day
+
+    params = DemoParams(**demo, info_bar_px=int(info_bar_px))
+    summary = generate_new_day(photos_dir, truth_csv, params)
+    log.info("demo new photos (%s): %s", params, summary)
     return summary

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 from spatule.config import default
 from spatule.detect_cache import search_key
 from spatule.images import read_photo
-from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, crop_stems, detection_rows
+from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, bgr_to_rgb, crop_stems, detection_rows
 from spatule.search import write_detection_sheet
 from spatule.season import SeasonFile, file_kind, list_season
 from spatule.season_search import OK, PhotoResult, search_files
@@ -35,25 +35,35 @@ def photo_row(result: PhotoResult) -> list[object]:
             result.reason]
 
 
-def write_crops(images_dir: Path, results: Sequence[PhotoResult], crops_dir: Path, margin_px: int,
-                margin_fraction: float) -> list[list[object]]:
-    """One lossless crop per detection (photos read again: only those with a tag); the detection rows."""
+def cut_crops(result: PhotoResult, bgr: Any, crops_dir: Path, stem: str, margin_px: int,
+              margin_fraction: float) -> list[list[object]]:
+    """One lossless crop per detection of a photo (its BGR pixels); its detection rows."""
     import cv2
 
+    rows = detection_rows(result.photo, result.detections, int(result.width), int(result.height), margin_px,
+                          margin_fraction, stem)
+    for row in rows:
+        x0, y0, x1, y1 = row[-4:]
+        if not cv2.imwrite(str(crops_dir / str(row[9])), bgr[y0:y1, x0:x1]):
+            raise OSError(f"could not write {crops_dir / str(row[9])}")
+    return rows
+
+
+def write_crops(images_dir: Path, results: Sequence[PhotoResult], crops_dir: Path, margin_px: int,
+                margin_fraction: float, done: Mapping[str, list[list[object]]] | None = None) -> list[list[object]]:
+    """The detection rows of every photo, in order, and a crop per detection: photos in ``done`` were cut
+    while searched (their rows); the others (from the cache) are read again, only those with a tag."""
     crops_dir.mkdir(parents=True, exist_ok=True)
     stems = crop_stems(r.photo for r in results)
     rows: list[list[object]] = []
     for result in results:
         if result.status != OK or not result.detections:
             continue
+        if done is not None and result.photo in done:
+            rows.extend(done[result.photo])
+            continue
         bgr = read_photo(images_dir / result.photo, int(result.orientation or 1), result.orientation_applied)
-        these = detection_rows(result.photo, result.detections, int(result.width), int(result.height), margin_px,
-                               margin_fraction, stems[result.photo])
-        for row in these:
-            x0, y0, x1, y1 = row[-4:]
-            if not cv2.imwrite(str(crops_dir / str(row[9])), bgr[y0:y1, x0:x1]):
-                raise OSError(f"could not write {crops_dir / str(row[9])}")
-        rows.extend(these)
+        rows.extend(cut_crops(result, bgr, crops_dir, stems[result.photo], margin_px, margin_fraction))
     return rows
 
 
@@ -69,9 +79,17 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
     """
     season = [SeasonFile(path, file_kind(images_dir / path)) for path in files]
     key = search_key(model_id, settings, apply_orientation)
+    crops_dir.mkdir(parents=True, exist_ok=True)
+    stems, done = crop_stems(files), {}
+
+    def cut(result: PhotoResult, rgb: Any) -> None:  # crops cut while the photo's pixels are held (RGB flipped to BGR)
+        if result.detections:
+            done[result.photo] = cut_crops(result, bgr_to_rgb(rgb), crops_dir, stems[result.photo], margin_px,
+                                           margin_fraction)
+
     results, counts = search_files(images_dir, season, detector, settings, cache_root, key, apply_orientation,
-                                   threads, log)
-    rows = write_crops(images_dir, results, crops_dir, margin_px, margin_fraction)
+                                   threads, log, seen=cut)
+    rows = write_crops(images_dir, results, crops_dir, margin_px, margin_fraction, done)
     write_csv(detections_csv, DETECTION_COLUMNS, rows)
     write_csv(photos_csv, PHOTO_COLUMNS, [photo_row(r) for r in results])
     summary = {"files": len(files), "detections": len(rows), **counts,
@@ -114,9 +132,14 @@ def _rows(path: Path, columns: Sequence[str]) -> list[list[str]]:
 
 
 def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_csv: Path, photos_csv: Path,
-           voc_dir: Path, sheet: Path | None = None, class_name: str = "tag", log: logging.Logger = _log) -> dict:
+           voc_dir: Path, sheet: Path | None = None, class_name: str = "tag", searches_labels: bool = False,
+           log: logging.Logger = _log) -> dict:
     """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``),
-    write one labelImg XML per photo with a detection and the contact sheet."""
+    write one labelImg XML per photo with a detection and the contact sheet. ``searches_labels``: the
+    photos are the labelled ones (``detect.images`` unset), which the log says."""
+    if searches_labels:
+        log.warning("detect.images is not set: these are the labelled photos the model was trained on, so what it "
+                    "finds here says little about new photos; set detect.images to a folder of new photos")
     rows, listed = [], []
     crop = DETECTION_COLUMNS.index("crop")
     for job, detections, photos in jobs:
