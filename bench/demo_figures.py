@@ -85,12 +85,12 @@ def detection_rows(workdir: Path) -> list[str]:
         tp, fp, fn = tp + a, fp + b, fn + c
         outcome, _ = match_detections(t, detections)
         false_scores += [s for (_, s), o in zip(found, outcome) if o == 0]
-        if found and t.boxes:  # a tag that two boxes both cover at IoU >= 0.5: the seam merge left a copy
+        if found and t.boxes:  # a tag that two boxes both cover at IoU >= 0.5 (a seam copy, or two boxes of one tile)
             twice += int(((iou_matrix(np.array([x for x, _ in found]), np.array(t.boxes)) >= 0.5).sum(0) > 1).sum())
     tags = sum(1 for t in truth.values() for h in t.difficult if not h)
     total = sum(map(len, boxes.values()))
     scores = f"{min(false_scores):.2f}-{max(false_scores):.2f}" if false_scores else "-"
-    return ["| photos | labelled tags (not difficult) | boxes | boxes / tags | tags found | false boxes (scores) | "
+    return ["| photos | tags (not difficult) | boxes | boxes / tags | tags found | false boxes (scores) | "
             "tags found twice |", "|---|---|---|---|---|---|---|",
             f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} ({scores}) | {twice} |"]
 

@@ -3,8 +3,9 @@
     .venv/bin/python bench/detect_speed.py --workdir /tmp/demo-a        # a finished demo run
     .venv/bin/python bench/detect_speed.py --model DIR --photos DIR --info-bar-px 40
 
-Both search the same photos with the same exported model and the same tiles (640 px,
-the workflow's overlap); both decode every photo and merge the boxes the same way.
+All three search the same photos with the same exported model (its SavedModel or its TFLite
+conversion) and the same tiles (640 px, the workflow's overlap); all decode every photo and merge
+the boxes the same way.
 
 * plain loop: decode a photo, then feed its tiles to the exported SavedModel one per call,
   every tile of the photo, the info bar included;
@@ -59,13 +60,13 @@ def plain_loop(paths, detector, settings) -> tuple[float, int]:
     return time.perf_counter() - start, boxes_found
 
 
-def season_search(paths, detector, settings, threads: int) -> tuple[float, int]:
+def season_search(paths, detector, settings, decoders: int) -> tuple[float, int]:
     """Seconds and boxes for spatule's search over ``paths`` (the first photo untimed)."""
     from spatule.search import detect_photos, read_ahead, read_rgb
 
     list(detect_photos([(0, read_rgb(paths[0]))], detector, settings))  # warm up as the plain loop does
     start = time.perf_counter()
-    stream = ((p, None if isinstance(rgb, Exception) else rgb) for p, rgb in read_ahead(paths[1:], read_rgb, threads))
+    stream = ((p, None if isinstance(rgb, Exception) else rgb) for p, rgb in read_ahead(paths[1:], read_rgb, decoders))
     found = sum(len(f or ()) for _, f in detect_photos(stream, detector, settings))
     return time.perf_counter() - start, found
 
@@ -80,6 +81,8 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=25, help="photos searched by each (default 25)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--engine", default="auto", help="spatule's runtime: auto, tflite, saved_model (default auto)")
+    parser.add_argument("--decoders", type=int, default=None,
+                        help="threads decoding photos ahead (default: what the workflow uses with --threads)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -98,9 +101,11 @@ def main() -> int:
     chosen = search_model(saved_model_of(model), tflite_of(model), args.engine)
     detector = load_search_detector(chosen, args.threads)
     plain_engine_s, _ = plain_loop(paths, detector, settings)
-    ours_s, ours_boxes = season_search(paths, detector, settings, args.threads)
+    decoders = args.decoders or chosen.decoders(args.threads)
+    ours_s, ours_boxes = season_search(paths, detector, settings, decoders)
     n = len(paths) - 1
-    figures = {"photos": n, "threads": args.threads, "engine": chosen.engine, "batch": settings.batch,
+    figures = {"photos": n, "threads": args.threads, "decoders": decoders, "engine": chosen.engine,
+               "batch": settings.batch,
                "overlap": settings.overlap, "info_bar_px": settings.skip_bottom,
                "plain_photos_per_s": round(n / plain_s, 3),
                "plain_with_spatule_engine_photos_per_s": round(n / plain_engine_s, 3),

@@ -90,12 +90,13 @@ DEMO_PHOTOS, DEMO_NEW_PHOTOS = "resources/demo/photos", "resources/demo/new"
 
 
 def detect_images():
-    """The folder of new photos to search (detect.images); unset: the demo's new photos in the demo,
-    else the labels folder (photos the model was trained on: rule detect warns)."""
+    """The folder of new photos to search (detect.images); unset: the demo's new photos in the demo
+    (demo.new_photos > 0), else the labels folder (photos the model was trained on: rule detect warns)."""
     images = config.get("detect", {}).get("images")
     if images:
         return images
-    return DEMO_NEW_PHOTOS if os.path.normpath(labels_dir()) == DEMO_PHOTOS else labels_dir()
+    demo = os.path.normpath(labels_dir()) == DEMO_PHOTOS and config.get("demo", {}).get("new_photos", 0) > 0
+    return DEMO_NEW_PHOTOS if demo else labels_dir()
 
 
 DETECT_JOB_KEYS = ("images", "photos_per_job", "gpus", "threads")

@@ -1,5 +1,5 @@
 # export: newest checkpoint of the final model -> SavedModel (uint8 image_tensor-style input);
-# tflite: the same checkpoint as a TFLite model (export.tflite, or ask for results/exported/model.tflite).
+# tflite: the same checkpoint as a TFLite model, what detect.engine auto searches with on a CPU (also export.tflite).
 
 
 rule export:
@@ -45,7 +45,7 @@ rule model_card:
     conda:
         DATA_ENV
     params:
-        detect=search_params(),
+        detect={k: v for k, v in search_params().items() if k != "engine"},  # the card is the same either way
         tile_size=config["synth"]["tile_size"],
         info_bar_px=config["camera"]["info_bar_px"],
         class_name=config["labels"]["class_name"],

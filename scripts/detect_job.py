@@ -6,15 +6,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.engines import load_search_detector, search_model
+from spatule.engines import exported_search_model, load_search_detector
 from spatule.search import search_settings
 from spatule.smk import logged_step
 from spatule.stages import detect_job
 
 with logged_step(snakemake) as log:
     params = snakemake.params
-    tflite = getattr(snakemake.input, "tflite", None)
-    model = search_model(Path(snakemake.input.saved_model), tflite and Path(tflite), params.detect["engine"], log=log)
+    model = exported_search_model(snakemake.input, params.detect["engine"], log)
     detect_job(
         images_dir=Path(params.images),
         files=params.files,
@@ -29,6 +28,6 @@ with logged_step(snakemake) as log:
         margin_px=int(params.margin_px),
         margin_fraction=float(params.margin_fraction),
         apply_orientation=params.exif_orientation == "apply",
-        threads=snakemake.threads,
+        decoders=model.decoders(snakemake.threads),
         log=log,
     )

@@ -6,16 +6,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.evaluate import EvalOutputs, factory
-from spatule.engines import load_search_detector, search_model
+from spatule.engines import exported_search_model, load_search_detector
 from spatule.search import search_settings
 from spatule.smk import logged_step
 from spatule.stages import evaluate_real
 
 with logged_step(snakemake) as log:
     evaluate = snakemake.params.evaluate
-    tflite = getattr(snakemake.input, "tflite", None)
-    model = search_model(Path(snakemake.input.saved_model), tflite and Path(tflite), snakemake.params.detect["engine"],
-                         log=log)
+    model = exported_search_model(snakemake.input, snakemake.params.detect["engine"], log)
     evaluate_real(
         labels_dir=Path(snakemake.input.labels),
         tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},
@@ -25,5 +23,6 @@ with logged_step(snakemake) as log:
         threshold=float(evaluate["score_threshold"]),
         min_score=float(evaluate["min_score"]),
         outputs=EvalOutputs(*(Path(snakemake.output[k]) for k in ("metrics", "detections", "pr_curve", "sheet"))),
+        engine=model.engine,
         log=log,
     )

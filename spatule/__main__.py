@@ -74,7 +74,8 @@ def run_detect(args: argparse.Namespace) -> dict:
     log = logging.getLogger("spatule.detect")
     model = search_model(saved_model, tflite_of(args.model), args.engine, log=log)
     return detect_folder(args.photos, lambda: load_search_detector(model, args.threads, log), settings,
-                         args.out, model.digest(), cache_root=args.out / "cache", threads=args.threads,
+                         args.out, model.digest(), cache_root=args.out / "cache",
+                         decoders=model.decoders(args.threads),
                          class_name=card.class_name, log=log)
 
 
@@ -82,6 +83,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run a subcommand; a :class:`SpatuleError` is one message on stderr and exit status 1."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    from spatule.progress import show_bar
+
+    show_bar(sys.stderr)  # a bar on a terminal, lines in a log file
     try:
         if args.command == "detect":
             run_detect(args)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from spatule.problems import SpatuleError
 from spatule.search import load_model_detector, tile_detector
@@ -29,10 +29,18 @@ class SearchModel:
     path: Path
 
     def digest(self) -> str:
-        """What the cache knows this model by: the runtime and the file's (or folder's) sha256."""
+        """What the cache knows this model by: the SavedModel folder's sha256 (as before there was a
+        choice: caches made then stay valid), ``tflite:`` and the TFLite file's sha256."""
         from spatule.detect_cache import model_digest
 
-        return f"{self.engine}:{model_digest(self.path)}"
+        return model_digest(self.path) if self.engine == "saved_model" else f"{self.engine}:{model_digest(self.path)}"
+
+    def decoders(self, threads: int) -> int:
+        """Threads that decode photos ahead of the model. The TFLite model on the CPU uses every thread it
+        is given: one decoder per four threads (on 2 cores, one or two decoders are within the noise: 7.2
+        and 8.4 photos/s, ``bench/detect_speed.py --decoders``). A GPU waits for photos: as many decoders
+        as threads."""
+        return max(1, int(threads) // 4) if self.engine == "tflite" else max(1, int(threads))
 
 
 def gpu_visible() -> bool:
@@ -50,15 +58,23 @@ def search_model(saved_model: Path, tflite: Path | None, engine: str = "auto",
         raise SpatuleError(f"detect.engine: {engine!r} is not one of {', '.join(ENGINES)}")
     has_tflite = tflite is not None and Path(tflite).is_file()
     if engine == "tflite" and not has_tflite:
-        raise SpatuleError(f"detect.engine tflite: no TFLite model at {tflite} (rule tflite makes it)")
-    chosen = engine
-    if engine == "auto":
-        chosen = "saved_model" if not has_tflite or gpu() else "tflite"
+        where = tflite if tflite is not None else Path(saved_model).parent / "model.tflite"
+        raise SpatuleError(f"engine tflite: {where} does not exist (the workflow's rule tflite writes "
+                           "results/exported/model.tflite)")
+    gpu_seen = engine == "auto" and gpu()
+    chosen = engine if engine != "auto" else "tflite" if has_tflite and not gpu_seen else "saved_model"
     model = SearchModel(chosen, Path(tflite) if chosen == "tflite" else Path(saved_model))  # type: ignore[arg-type]
-    log.info("search runs %s (%s)%s", model.path, chosen, "" if engine != "auto" else
-             ": a GPU is visible" if has_tflite and chosen == "saved_model" else
-             ": no GPU visible" if chosen == "tflite" else ": no TFLite model beside it (slower on a CPU)")
+    why = "" if engine != "auto" else ": a GPU is visible" if gpu_seen else ": no GPU visible" if has_tflite else \
+        ": no GPU visible, but no TFLite model beside it (slower)"
+    log.info("search runs %s (%s)%s", model.path, chosen, why)
     return model
+
+
+def exported_search_model(inputs: Any, engine: str, log: logging.Logger = _log) -> SearchModel:
+    """:func:`search_model` for a rule's input (``saved_model``, and ``tflite`` unless the engine is the
+    SavedModel: ``rules/common.smk::search_models``)."""
+    tflite = getattr(inputs, "tflite", None)
+    return search_model(Path(inputs.saved_model), Path(tflite) if tflite else None, engine, log=log)
 
 
 def load_search_detector(model: SearchModel, threads: int | None = None, log: logging.Logger = _log) -> Detector:

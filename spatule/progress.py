@@ -2,19 +2,28 @@
 
 Long steps (synthesis per shard, training per loop of steps, detection per photo) report
 through :class:`Progress`: one line per update, at most one every ``every_s`` seconds and
-always the last, so a log file stays readable and ``tail -f`` shows how far a job is. When
-the job's stderr is a terminal, a bar is also redrawn in place on it (the log lines scroll
-above it), and finished with a newline.
+always the last, so a log file stays readable and ``tail -f`` shows how far a job is.
+
+The ``spatule`` command also redraws a bar in place on its terminal (:func:`show_bar`; the
+log lines scroll above it). Workflow jobs do not: several run side by side on one terminal,
+where Snakemake prints its own ``k of N steps done``, and their lines go to ``logs/``.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from typing import TextIO
 
 _log = logging.getLogger("spatule")
+
+_BAR: TextIO | None = None
+
+
+def show_bar(stream: TextIO) -> None:
+    """Draw progress bars on ``stream`` from now on, when it is a terminal (the ``spatule`` command)."""
+    global _BAR
+    _BAR = stream if _is_terminal(stream) else None
 
 
 class Progress:
@@ -25,8 +34,8 @@ class Progress:
         self.total, self.what, self.log, self.every_s = total, what, log, every_s
         self.start = self.last = self.drawn = time.monotonic()
         self.count = 0
-        stream = terminal if terminal is not None else sys.stderr
-        self.bar = stream if _is_terminal(stream) else None
+        stream = terminal if terminal is not None else _BAR
+        self.bar = stream if stream is not None and _is_terminal(stream) else None
 
     def step(self, n: int = 1) -> None:
         self.count = min(self.total, self.count + n)
@@ -50,8 +59,11 @@ class Progress:
                 self.bar.flush()
 
     def _draw(self, line: str, now: float, width: int = 30) -> None:
+        import shutil
+
         done = int(width * self.count / max(self.total, 1))
-        self.bar.write(f"\r[{'#' * done}{'.' * (width - done)}] {line}")  # type: ignore[union-attr]
+        text = f"[{'#' * done}{'.' * (width - done)}] {line}"
+        self.bar.write("\r" + text[: shutil.get_terminal_size((100, 24)).columns - 1])  # type: ignore[union-attr]
         self.bar.flush()  # type: ignore[union-attr]
         self.drawn = now
 

@@ -1,5 +1,5 @@
 """Searching a job's files: photos found in the cache are not searched again, the others are
-decoded ahead in threads and searched with the tiles of several photos to a model call.
+decoded ahead and searched with the tiles of several photos to a model call.
 
 Every file comes back as one :class:`PhotoResult`: a photo searched (``ok``) or one that
 could not be (``unreadable``, with the decoder's words), a video clip, an empty file or
@@ -92,22 +92,15 @@ PixelsSeen = Callable[[PhotoResult, Any], None]
 decoding the photo again)."""
 
 
-def decoders(threads: int) -> int:
-    """Threads that decode photos ahead of the model: one per four of the job's threads, at least one.
-
-    The model uses every thread it is given; on 2 cores, two decoding threads beside it made the
-    search slower (measured with ``bench/detect_speed.py``: 8.1 photos/s, 8.6 with one)."""
-    return max(1, int(threads) // 4)
-
-
 def search_new(images_dir: Path, photos: Sequence[str], detector: Detector, settings: DetectSettings,
-               apply_orientation: bool, store: Callable[[PhotoResult], None], threads: int = 2,
+               apply_orientation: bool, store: Callable[[PhotoResult], None], decoders: int = 1,
                log: logging.Logger = _log, seen: PixelsSeen | None = None) -> dict[str, PhotoResult]:
-    """Search ``photos`` (decoded ahead, see :func:`decoders`; tiles batched across photos), handing
-    each result to ``store`` as soon as it is known, and to ``seen`` with its pixels."""
+    """Search ``photos`` (decoded ahead in ``decoders`` threads, see :meth:`spatule.engines.SearchModel.decoders`;
+    tiles batched across photos), handing each result to ``store`` as soon as it is known, and to ``seen`` with
+    its pixels."""
     results: dict[str, PhotoResult] = {}
     progress = Progress(len(photos), "photos searched", log)
-    stream = read_ahead(list(photos), lambda p: decode(images_dir / p, apply_orientation), decoders(threads))
+    stream = read_ahead(list(photos), lambda p: decode(images_dir / p, apply_orientation), decoders)
     decoded: dict[str, Decoded | Exception] = {}
 
     def pixels():
@@ -133,7 +126,7 @@ def search_new(images_dir: Path, photos: Sequence[str], detector: Detector, sett
 
 def search_files(images_dir: Path, files: Sequence[SeasonFile], detector: Callable[[], Detector],
                  settings: DetectSettings, cache_root: Path | None, key: str, apply_orientation: bool = False,
-                 threads: int = 2, log: logging.Logger = _log,
+                 decoders: int = 1, log: logging.Logger = _log,
                  seen: PixelsSeen | None = None) -> tuple[list[PhotoResult], dict[str, int]]:
     """A result for every file, in the order given, and how many photos were searched and how many
     came from the cache. ``detector`` is called (the model loaded) only when a photo needs searching;
@@ -148,7 +141,7 @@ def search_files(images_dir: Path, files: Sequence[SeasonFile], detector: Callab
         if cache_root is not None:
             write_entry(entry_path(cache_root, key, shas[result.photo]), as_entry(result))
 
-    fresh = search_new(images_dir, todo, detector(), settings, apply_orientation, store, threads, log,
+    fresh = search_new(images_dir, todo, detector(), settings, apply_orientation, store, decoders, log,
                        seen) if todo else {}
     results = []
     for f in files:

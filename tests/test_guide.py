@@ -204,8 +204,9 @@ def tail(result: subprocess.CompletedProcess, chars: int = 5000) -> str:
 
 def venv(tool: str) -> list[str]:
     """The README's ``.venv/bin/TOOL`` as the interpreter running these tests runs it."""
-    return {"python": [sys.executable], "snakemake": [sys.executable, "-m", "snakemake"],
-            "spatule": [str(spatule_command())]}[tool]
+    if tool == "spatule":
+        return [str(spatule_command())]
+    return {"python": [sys.executable], "snakemake": [sys.executable, "-m", "snakemake"]}[tool]
 
 
 def spatule_command() -> Path:

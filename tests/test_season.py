@@ -240,11 +240,18 @@ def test_the_search_runs_tflite_on_a_cpu_and_the_saved_model_where_a_gpu_is_seen
     assert search_model(saved, None, "auto", gpu=lambda: False).path == saved  # no TFLite model: the SavedModel
     assert search_model(saved, lite, "saved_model", gpu=lambda: False).path == saved
     assert search_model(saved, lite, "tflite", gpu=lambda: True).path == lite
-    with pytest.raises(SpatuleError, match="no TFLite model at .*missing.tflite"):
+    with pytest.raises(SpatuleError, match="engine tflite: .*missing.tflite does not exist"):
         search_model(saved, tmp_path / "missing.tflite", "tflite")
+    with pytest.raises(SpatuleError, match=f"engine tflite: {tmp_path / 'model.tflite'} does not exist"):
+        search_model(saved, None, "tflite")  # nothing found beside the SavedModel: where it was looked for
     with pytest.raises(SpatuleError, match="'onnx' is not one of"):
         search_model(saved, lite, "onnx")
-    # the cache tells the runtimes and the models apart
+    # the cache tells the runtimes and the models apart; a SavedModel keeps the key it had before the choice
+    from spatule.detect_cache import model_digest
+
+    assert search_model(saved, lite, "saved_model").digest() == model_digest(saved)
+    assert search_model(saved, lite, "tflite").decoders(4) == 1  # the CPU is the model's
+    assert search_model(saved, lite, "saved_model").decoders(4) == 4  # a GPU waits for photos
     digests = {search_model(saved, lite, e, gpu=lambda: False).digest() for e in ("tflite", "saved_model")}
     lite.write_bytes(b"another flatbuffer")
     digests.add(search_model(saved, lite, "tflite").digest())

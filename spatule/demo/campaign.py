@@ -76,6 +76,14 @@ def _write_identities(identities_csv: Path, rows: list[tuple[str, int, int, int,
     identities_csv.write_text(buffer.getvalue(), encoding="utf-8")
 
 
+def campaign_seeds(params: DemoParams) -> tuple[np.random.SeedSequence, list[np.random.SeedSequence],
+                                                np.random.SeedSequence]:
+    """The seeds of the campaign's plan and of each of its photos, and one it never uses (the new day's,
+    :mod:`spatule.demo.new_day`), all children of ``params.seed``."""
+    plan, *photos, spare = np.random.SeedSequence(params.seed).spawn(params.photos + 2)
+    return plan, photos, spare
+
+
 def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams) -> DemoSummary:
     """Write the demo campaign: photos with VOC XML beside them, and ``identities_csv``.
 
@@ -87,8 +95,7 @@ def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams
     photos_dir.mkdir(parents=True, exist_ok=True)
     if any(photos_dir.iterdir()):
         raise FileExistsError(f"demo photos folder {photos_dir} is not empty; remove it first")
-    seeds = np.random.SeedSequence(params.seed)
-    plan_seed, *photo_seeds = seeds.spawn(params.photos + 1)
+    plan_seed, photo_seeds, _ = campaign_seeds(params)
     planned = plan_campaign(params, np.random.default_rng(plan_seed))
     rows: list[tuple[str, int, int, int, int, str]] = []
     shown: list[DemoTag] = []

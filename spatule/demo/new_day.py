@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spatule.demo.campaign import DemoSummary, write_jpeg
+from spatule.demo.campaign import DemoSummary, campaign_seeds, write_jpeg
 from spatule.demo.photo import render_photo
 from spatule.demo.plan import PHOTO_INTERVAL, SUB_FOLDER, DemoParams, PlannedPhoto, plan_campaign
 from spatule.demo.tag import distinct_codes
@@ -30,13 +30,13 @@ TRUTH_COLUMNS = ["image", "xmin", "ymin", "xmax", "ymax", "identity", "difficult
 
 def campaign_codes(params: DemoParams) -> list[str]:
     """The labelled campaign's codes (the colony's birds): the first draw of its plan's generator."""
-    plan_seed = np.random.SeedSequence(params.seed).spawn(params.photos + 1)[0]
+    plan_seed, _, _ = campaign_seeds(params)
     return distinct_codes(np.random.default_rng(plan_seed), params.identities)
 
 
 def new_day_seed(params: DemoParams) -> np.random.SeedSequence:
     """The new day's seed: a child of the campaign's seed that the campaign itself never uses."""
-    return np.random.SeedSequence(params.seed).spawn(params.photos + 2)[-1]
+    return campaign_seeds(params)[2]
 
 
 def plan_new_day(params: DemoParams, rng: np.random.Generator) -> list[PlannedPhoto]:

@@ -35,16 +35,17 @@ def photo_row(result: PhotoResult) -> list[object]:
             result.reason]
 
 
-def cut_crops(result: PhotoResult, bgr: Any, crops_dir: Path, stem: str, margin_px: int,
-              margin_fraction: float) -> list[list[object]]:
-    """One lossless crop per detection of a photo (its BGR pixels); its detection rows."""
+def cut_crops(result: PhotoResult, pixels: Any, crops_dir: Path, stem: str, margin_px: int,
+              margin_fraction: float, rgb: bool = False) -> list[list[object]]:
+    """One lossless crop per detection of a photo (its BGR pixels, or RGB with ``rgb``); its detection rows."""
     import cv2
 
     rows = detection_rows(result.photo, result.detections, int(result.width), int(result.height), margin_px,
                           margin_fraction, stem)
     for row in rows:
         x0, y0, x1, y1 = row[-4:]
-        if not cv2.imwrite(str(crops_dir / str(row[9])), bgr[y0:y1, x0:x1]):
+        crop = bgr_to_rgb(pixels[y0:y1, x0:x1]) if rgb else pixels[y0:y1, x0:x1]  # the same flip: RGB to BGR
+        if not cv2.imwrite(str(crops_dir / str(row[9])), crop):
             raise OSError(f"could not write {crops_dir / str(row[9])}")
     return rows
 
@@ -71,7 +72,7 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
                detections_csv: Path, photos_csv: Path, crops_dir: Path, cache_root: Path | None = None,
                model_id: str = "", margin_px: int = default("tags", "margin_px"),
                margin_fraction: float = default("tags", "margin_fraction"), apply_orientation: bool = False,
-               threads: int = 2, log: logging.Logger = _log) -> dict[str, int]:
+               decoders: int = 1, log: logging.Logger = _log) -> dict[str, int]:
     """Search ``files`` (paths under ``images_dir``): the job's detections and photos tables and crops.
 
     ``detector`` loads the model; it is called only when a photo is not in ``cache_root`` under
@@ -82,13 +83,13 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
     crops_dir.mkdir(parents=True, exist_ok=True)
     stems, done = crop_stems(files), {}
 
-    def cut(result: PhotoResult, rgb: Any) -> None:  # crops cut while the photo's pixels are held (RGB flipped to BGR)
+    def cut(result: PhotoResult, rgb: Any) -> None:  # crops cut while the photo's pixels are held
         if result.detections:
-            done[result.photo] = cut_crops(result, bgr_to_rgb(rgb), crops_dir, stems[result.photo], margin_px,
-                                           margin_fraction)
+            done[result.photo] = cut_crops(result, rgb, crops_dir, stems[result.photo], margin_px, margin_fraction,
+                                           rgb=True)
 
     results, counts = search_files(images_dir, season, detector, settings, cache_root, key, apply_orientation,
-                                   threads, log, seen=cut)
+                                   decoders, log, seen=cut)
     rows = write_crops(images_dir, results, crops_dir, margin_px, margin_fraction, done)
     write_csv(detections_csv, DETECTION_COLUMNS, rows)
     write_csv(photos_csv, PHOTO_COLUMNS, [photo_row(r) for r in results])
@@ -162,14 +163,14 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
 
 
 def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: DetectSettings, out_dir: Path,
-                  model_id: str = "", cache_root: Path | None = None, threads: int = 2, class_name: str = "tag",
+                  model_id: str = "", cache_root: Path | None = None, decoders: int = 1, class_name: str = "tag",
                   log: logging.Logger = _log) -> dict:
     """Every file of ``images_dir`` as one job, gathered into ``out_dir`` as the workflow lays it out
     (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``, ``sheet.jpg``)."""
     files = [f.path for f in list_season(images_dir)]
     job = out_dir / "jobs" / "all"
     detect_job(images_dir, files, detector, settings, job / "detections.csv", job / "photos.csv",
-               out_dir / "crops" / "all", cache_root, model_id, threads=threads, log=log)
+               out_dir / "crops" / "all", cache_root, model_id, decoders=decoders, log=log)
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")], out_dir / "detections.csv",
                   out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name, log)
 

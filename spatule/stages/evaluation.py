@@ -25,11 +25,12 @@ _log = logging.getLogger("spatule")
 
 
 def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detector, batch: int,
-                       threshold: float, min_score: float, outputs: EvalOutputs,
+                       threshold: float, min_score: float, outputs: EvalOutputs, engine: str = "",
                        log: logging.Logger = _log) -> dict[str, Any]:
     """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder).
 
-    ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles).
+    ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles);
+    ``engine``: the runtime it is (:mod:`spatule.engines`), recorded in the metrics.
     """
     from spatule.images import read_photo
 
@@ -45,13 +46,14 @@ def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detec
             detections.update({n: as_image_detections(f) for n, f in zip(chunk, found)})
     note = "" if names else f"no synthetic test tile in {coco_json} (synth.tiles.test is 0?): nothing to evaluate"
     return record_evaluation("synthetic", truth, detections, threshold, min_score, outputs,
-                   lambda n: read_photo(root / n), {"source": str(coco_json)}, note, log)
+                   lambda n: read_photo(root / n), {"source": str(coco_json), "engine": engine}, note, log)
 
 
 def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector] | Detector,
                   settings: DetectSettings, threshold: float, min_score: float, outputs: EvalOutputs,
-                  split: str = "test", log: logging.Logger = _log) -> dict[str, Any]:
-    """Evaluate on the real held-out photos at full size, tiled as ``detect`` does.
+                  split: str = "test", engine: str = "", log: logging.Logger = _log) -> dict[str, Any]:
+    """Evaluate on the real held-out photos at full size, tiled as ``detect`` does (``engine``: the
+    runtime, recorded in the metrics).
 
     ``tables``: ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the
     first stages). Writes a plain note instead of failing when there is no such photo.
@@ -82,7 +84,8 @@ def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callab
                 "photos cannot be measured")
         note += (f"; {held.backgrounds} {split} background photo(s) were searched for false positives only"
                  if held.backgrounds else f" and there is no {split} background photo either")
-    extra = {"split": split, "labelled_photos": held.labelled, "background_photos": held.backgrounds,
+    extra = {"split": split, "engine": engine, "labelled_photos": held.labelled,
+             "background_photos": held.backgrounds,
              "excluded": [{"image": i, "reason": r} for i, r in held.excluded],
              "detect": {"tile": settings.tile, "overlap": settings.overlap, "merge": settings.merge,
                         "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo,
