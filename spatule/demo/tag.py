@@ -8,6 +8,7 @@ because the band wraps around the leg.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -64,8 +65,15 @@ def _text_column(code: str, length: float, max_width: float) -> np.ndarray:
     return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
 
 
+TextColumn = Callable[[str, float, float], np.ndarray]
+"""Draws a code as a vertical column of ink (reading bottom-to-top) about ``length`` tall and at most
+``max_width`` wide: :func:`_text_column` (the demo's font) or one made from a glyph sheet
+(:func:`spatule.reading.render.glyph_column`)."""
+
+
 def render_tag(code: str, rng: np.random.Generator, band_height: float, band_width: float,
-               angle_deg: float = 0.0, shear: float = 0.0, blur_sigma: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+               angle_deg: float = 0.0, shear: float = 0.0, blur_sigma: float = 0.7,
+               column: TextColumn | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Render a white band carrying ``code`` as seen around a leg.
 
     The code is printed vertically (reading bottom-to-top) 3 to 6 times around the
@@ -76,23 +84,24 @@ def render_tag(code: str, rng: np.random.Generator, band_height: float, band_wid
 
     Returns ``(bgr, mask)``: a uint8 BGR image and a float32 coverage mask in [0, 1]
     of the same size, the band centred; composite as ``img*(1-mask) + bgr*mask``.
-    The band is drawn :data:`_SUPERSAMPLE` times larger, then shrunk.
+    The band is drawn :data:`_SUPERSAMPLE` times larger, then shrunk. ``column`` draws the code
+    (default: the demo's font).
     """
     hs = max(8, int(round(band_height * _SUPERSAMPLE)))
     ws = max(6, int(round(band_width * _SUPERSAMPLE)))
-    albedo = _band_albedo(_band_ink(code, rng, hs, ws), rng)
+    albedo = _band_albedo(_band_ink(code, rng, hs, ws, column or _text_column), rng)
     premult, coverage = _wrap_band(albedo, rng, ws)
     premult, coverage = _turn_band(premult, coverage, angle_deg, shear, blur_sigma)
     return _shrink_band(premult, coverage, blur_sigma)
 
 
-def _band_ink(code: str, rng: np.random.Generator, hs: int, ws: int) -> np.ndarray:
+def _band_ink(code: str, rng: np.random.Generator, hs: int, ws: int, column_of: TextColumn) -> np.ndarray:
     """Ink of the unrolled band (``hs`` tall, its circumference wide): the code column repeated around it,
     and a faint seam."""
     circumference = int(round(math.pi * ws))
     copies = int(rng.integers(3, 7))  # printed 3-6 times around: one or two copies face the camera
     spacing = circumference / copies
-    column = _text_column(code, hs * rng.uniform(0.78, 0.88), min(0.42 * ws, 0.62 * spacing))
+    column = column_of(code, hs * rng.uniform(0.78, 0.88), min(0.42 * ws, 0.62 * spacing))
     ch, cw = column.shape
     base = np.zeros((hs, circumference), dtype=np.float32)
     top = int(round((hs - ch) / 2 + rng.uniform(-0.03, 0.03) * hs))

@@ -1,0 +1,89 @@
+"""Reading the codes: glyphs from a font or a sheet, rendered training crops, rectified crops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from spatule.demo import FONT_PATH, TAG_ALPHABET
+from spatule.problems import SpatuleError
+from spatule.reading.glyphs import GLYPH_HEIGHT, cut_glyph_sheet, glyphs_from_font
+from spatule.reading.render import READ_SIZE, glyph_column, rectify, render_reading_crop
+
+FONT_SHEET = Path(__file__).resolve().parents[2] / "shared" / "data" / "spoo-font" / "SPOO-FONT.jpg"
+
+
+@pytest.fixture(scope="module")
+def font_glyphs():
+    return glyphs_from_font(FONT_PATH, TAG_ALPHABET)
+
+
+def write_sheet(path: Path, glyphs, order: str, gap: int = 12) -> Path:
+    """A sheet as a user scans one: black glyphs in a row on white, with a little noise."""
+    parts = []
+    for char in order:
+        parts += [glyphs.glyph(char), np.zeros((GLYPH_HEIGHT, gap), np.float32)]
+    row = np.pad(np.concatenate(parts, axis=1), 20)
+    pixels = 255 - 255 * row + np.random.default_rng(0).normal(0, 4, row.shape)
+    cv2.imwrite(str(path), np.clip(pixels, 0, 255).astype(np.uint8))
+    return path
+
+
+def test_a_sheet_is_cut_into_the_alphabets_glyphs_in_order(font_glyphs, tmp_path: Path):
+    sheet = write_sheet(tmp_path / "sheet.png", font_glyphs, TAG_ALPHABET)
+    cut = cut_glyph_sheet(sheet, TAG_ALPHABET)
+    assert cut.alphabet == TAG_ALPHABET and len(cut.ink) == len(TAG_ALPHABET)
+    for char in TAG_ALPHABET:  # each glyph is the one drawn there, not its neighbour
+        mine, truth = cut.glyph(char), font_glyphs.glyph(char)
+        assert mine.shape[0] == GLYPH_HEIGHT and abs(mine.shape[1] - truth.shape[1]) <= 2, char
+        same = cv2.resize(mine, truth.shape[::-1], interpolation=cv2.INTER_AREA)
+        assert np.abs(same - truth).mean() < 0.08, char
+    with pytest.raises(SpatuleError, match=r"sheet.png: 22 glyph\(s\) found, but read.alphabet has 21"):
+        cut_glyph_sheet(sheet, TAG_ALPHABET[:-1])
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(SpatuleError, match="broken.jpg: not an image"):
+        cut_glyph_sheet(tmp_path / "broken.jpg", TAG_ALPHABET)
+    with pytest.raises(SpatuleError, match="'E' is not in the tag alphabet"):
+        cut.glyph("E")
+
+
+@pytest.mark.sample
+def test_the_real_tag_font_sheet_gives_its_22_glyphs():
+    if not FONT_SHEET.is_file():
+        pytest.skip(f"{FONT_SHEET} is absent")
+    cut = cut_glyph_sheet(FONT_SHEET, "ABCDFHJLNPSTVXYZ123569")
+    widths = {char: ink.shape[1] for char, ink in zip(cut.alphabet, cut.ink)}
+    assert min(widths, key=widths.get) == "1" and max(widths, key=widths.get) == "A"  # what the sheet shows
+    assert all(ink.shape[0] == GLYPH_HEIGHT and ink.max() > 0.9 for ink in cut.ink)
+
+
+def test_a_glyph_column_reads_bottom_to_top(font_glyphs):
+    column = glyph_column(font_glyphs)("AX19", 120.0, 40.0)
+    assert column.shape[0] > column.shape[1]  # along the leg
+    assert abs(column.shape[0] - 120) <= 2 and column.shape[1] <= 40
+    row = np.rot90(column, k=-1)  # turned back: left to right
+    ink_per_column = row.max(axis=0) > 0.3
+    starts = np.flatnonzero(np.diff(ink_per_column.astype(int)) == 1)
+    assert len(starts) + int(ink_per_column[0]) == 4  # four glyphs, apart
+    first = row[:, : row.shape[1] // 4]
+    a = cv2.resize(font_glyphs.glyph("A"), first.shape[::-1], interpolation=cv2.INTER_AREA)
+    nine = cv2.resize(font_glyphs.glyph("9"), first.shape[::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(first - a).mean() < np.abs(first - nine).mean()  # 'A' comes first
+
+
+def test_rendered_crops_are_repeatable_and_rectify_to_the_readers_size(font_glyphs):
+    one = render_reading_crop("HFZC", font_glyphs, np.random.default_rng(4), band_px=60.0)
+    again = render_reading_crop("HFZC", font_glyphs, np.random.default_rng(4), band_px=60.0)
+    assert np.array_equal(one.pixels, again.pixels) and one.code == "HFZC"
+    h, w = one.pixels.shape[:2]
+    assert h > w and 60 <= h <= 60 * 1.6 + 2 * 16  # a band taller than wide, with its margin
+    flat = rectify(one.pixels, one.upward)
+    assert flat.shape == READ_SIZE[::-1] and flat.dtype == np.float32 and 0 <= flat.min() < flat.max() <= 1
+    # the band is the brightest part and runs across the rectified crop
+    middle = flat[READ_SIZE[1] // 3: 2 * READ_SIZE[1] // 3]
+    assert middle.mean() > flat[:3].mean() or middle.mean() > flat[-3:].mean()
+    directions = {render_reading_crop("HFZC", font_glyphs, np.random.default_rng(s)).upward for s in range(12)}
+    assert directions == {True, False}  # both directions are drawn
