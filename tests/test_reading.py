@@ -87,3 +87,46 @@ def test_rendered_crops_are_repeatable_and_rectify_to_the_readers_size(font_glyp
     assert middle.mean() > flat[:3].mean() or middle.mean() > flat[-3:].mean()
     directions = {render_reading_crop("HFZC", font_glyphs, np.random.default_rng(s)).upward for s in range(12)}
     assert directions == {True, False}  # both directions are drawn
+
+
+# --- the registry ------------------------------------------------------------------------------------------
+
+def one_hot(code: str, alphabet: str = TAG_ALPHABET, sure: float = 0.97) -> np.ndarray:
+    probs = np.full((len(code), len(alphabet)), (1 - sure) / (len(alphabet) - 1))
+    for i, char in enumerate(code):
+        probs[i, alphabet.index(char)] = sure
+    return probs
+
+
+def test_a_reading_matches_the_registry_code_it_is_closest_to_or_stays_unread(tmp_path: Path):
+    from spatule.reading.registry import UNREAD, code_probabilities, match_registry, read_registry
+
+    registry = tmp_path / "birds.csv"
+    registry.write_text("code,sex,ringed\nAXFD,F,2016\nablf,M,2017\nAX6D,F,2018\n", encoding="utf-8")
+    birds = read_registry(registry, TAG_ALPHABET)
+    assert [b.code for b in birds] == ["AXFD", "ABLF", "AX6D"] and birds[1].columns == {"sex": "M", "ringed": "2017"}
+    codes = [b.code for b in birds]
+    assert match_registry(one_hot("ABLF"), TAG_ALPHABET, codes, 0.5)[0] == "ABLF"
+    # a glyph the reader hesitates on between 6 and 9: the registry code with 6 wins, nothing is invented
+    unsure = one_hot("AX9D")
+    unsure[2, TAG_ALPHABET.index("9")], unsure[2, TAG_ALPHABET.index("6")] = 0.55, 0.43
+    code, score = match_registry(unsure, TAG_ALPHABET, codes, 0.3)
+    assert code == "AX6D" and 0.3 < score < 0.45
+    assert match_registry(unsure, TAG_ALPHABET, codes, 0.5) == (UNREAD, score)  # not sure enough: unread
+    assert match_registry(one_hot("ZZZZ"), TAG_ALPHABET, codes, 0.01)[0] == UNREAD  # a bird not banded here
+    probs = code_probabilities(one_hot("AXFD"), TAG_ALPHABET, ["AXFD", "AXFB", "BXFB"])
+    assert probs[0] > probs[1] > probs[2]  # one glyph off keeps a little, two less
+
+
+@pytest.mark.parametrize("text, defect", [
+    ("name\nAXFD\n", "needs a 'code' column"),
+    ("code\nAXF\n", r"birds.csv:2: code 'AXF' cannot be on a tag \(3 glyphs, not 4\)"),
+    ("code\nAXFD\nAEFD\n", r"birds.csv:3: code 'AEFD' cannot be on a tag \(glyphs \['E'\] are not in"),
+    ("code\nAXFD\naxfd\n", "birds.csv:3: code AXFD is already on line 2"),
+])
+def test_a_registry_that_cannot_be_right_is_refused_naming_the_line(tmp_path: Path, text: str, defect: str):
+    from spatule.reading.registry import read_registry
+
+    (tmp_path / "birds.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(SpatuleError, match=defect):
+        read_registry(tmp_path / "birds.csv", TAG_ALPHABET)
