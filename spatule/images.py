@@ -114,3 +114,43 @@ def read_photo(path: Path, orientation: int = 1, apply: bool = False) -> np.ndar
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
         raise SpatuleError(f"{path}: decoded to {pixels.dtype} {pixels.shape}, expected 8-bit BGR")
     return apply_orientation(pixels, orientation) if apply else pixels
+
+
+DATETIME_ORIGINAL = 0x9003
+"""EXIF ``DateTimeOriginal`` (in the Exif IFD, ``0x8769``): when the camera took the photo."""
+
+
+def photo_time(path: Path) -> str | None:
+    """When the photo was taken, from EXIF ``DateTimeOriginal``, as ``YYYY-MM-DDTHH:MM:SS``; None when
+    the photo has none (never the file's time: a copy or a download changes that)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            raw = image.getexif().get_ifd(0x8769).get(DATETIME_ORIGINAL)
+    except (OSError, ValueError, SyntaxError):
+        return None
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw or "")
+    text = text.strip("\x00 ")
+    if len(text) < 19 or text[4] != ":" or text[7] != ":":
+        return None
+    return f"{text[:4]}-{text[5:7]}-{text[8:10]}T{text[11:19]}"
+
+
+def exif_segment(when: str, camera: str) -> bytes:
+    """An EXIF APP1 payload saying when (``YYYY:MM:DD HH:MM:SS``) and with which camera a photo was taken."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0110] = camera  # Model
+    exif.get_ifd(0x8769)[DATETIME_ORIGINAL] = when
+    return exif.tobytes()
+
+
+def with_exif(jpeg: bytes, payload: bytes) -> bytes:
+    """JPEG bytes with an EXIF APP1 segment (``payload`` from :func:`exif_segment`) right after SOI."""
+    if jpeg[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG: no SOI marker")
+    if not payload.startswith(b"Exif\x00\x00"):
+        payload = b"Exif\x00\x00" + payload
+    return jpeg[:2] + b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]

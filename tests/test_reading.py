@@ -130,3 +130,20 @@ def test_a_registry_that_cannot_be_right_is_refused_naming_the_line(tmp_path: Pa
     (tmp_path / "birds.csv").write_text(text, encoding="utf-8")
     with pytest.raises(SpatuleError, match=defect):
         read_registry(tmp_path / "birds.csv", TAG_ALPHABET)
+
+
+def test_sightings_and_birds_say_who_was_seen_when_and_where():
+    from spatule.reading.sightings import birds, camera_of, sightings
+
+    assert camera_of("cam2/day1/IMG_1.JPG") == "cam2" and camera_of("IMG_1.JPG") == ""
+    matches = [("cam1/a.jpg", "AXFD", 0.9, (1, 2, 3, 4)), ("cam1/a.jpg", "unread", 0.2, (5, 6, 7, 8)),
+               ("cam2/b.jpg", "AXFD", 0.8, (1, 1, 2, 2)), ("cam1/c.jpg", "ABLF", 0.7, (0, 0, 1, 1)),
+               ("nodate.jpg", "AXFD", 0.6, (0, 0, 1, 1))]
+    times = {"cam1/a.jpg": "2018-05-21T06:20:00", "cam2/b.jpg": "2018-05-21T06:00:00",
+             "cam1/c.jpg": "2018-05-21T07:00:00", "nodate.jpg": None}
+    seen = sightings(matches, times)
+    assert [(s.photo, s.code) for s in seen] == [("cam2/b.jpg", "AXFD"), ("cam1/a.jpg", "AXFD"), ("cam1/c.jpg", "ABLF"),
+                                                 ("nodate.jpg", "AXFD")]  # unread left out; no time: last
+    assert seen[0].row() == ["cam2/b.jpg", "cam2", "2018-05-21T06:00:00", "AXFD", 0.8, 1.0, 1.0, 2.0, 2.0]
+    assert birds(seen) == [["ABLF", "2018-05-21T07:00:00", "2018-05-21T07:00:00", 1, 1, 1],
+                           ["AXFD", "2018-05-21T06:00:00", "2018-05-21T06:20:00", 3, 3, 3]]

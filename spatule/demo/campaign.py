@@ -47,13 +47,15 @@ def photo_xml(image: str, width: int, height: int, tags: Sequence[DemoTag]) -> s
     return voc_text(annotation)
 
 
-def write_jpeg(target: Path, image: np.ndarray, quality: int) -> None:
-    """Write a demo photo as JPEG (its folder made)."""
+def write_jpeg(target: Path, image: np.ndarray, quality: int, exif: bytes = b"") -> None:
+    """Write a demo photo as JPEG (its folder made), with an EXIF segment when ``exif`` is given."""
+    from spatule.images import with_exif
+
     target.parent.mkdir(parents=True, exist_ok=True)
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError(f"demo: JPEG encoding failed for {target}")
-    target.write_bytes(encoded.tobytes())
+    target.write_bytes(with_exif(encoded.tobytes(), exif) if exif else encoded.tobytes())
 
 
 def _write_photo(photos_dir: Path, photo: PlannedPhoto, image: np.ndarray, tags: list[DemoTag],

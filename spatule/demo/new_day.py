@@ -1,8 +1,9 @@
 """The demo's new photos: a later day of the same colony, unlabelled, for ``detect`` to search.
 
 The same birds (the campaign's codes, drawn from the same seed), in nest groups as on the
-labelled days, photographed :data:`NEW_DAY` later by the same two cameras. No XML is written
-beside them: what a user's new photos look like. Where each tag really is goes to a separate
+labelled days, photographed :data:`NEW_DAY` later by the same two cameras, each photo with the
+EXIF ``DateTimeOriginal`` and camera model a camera trap writes. No XML is written beside them:
+what a user's new photos look like. Where each tag really is goes to a separate
 truth table (``image,xmin,ymin,xmax,ymax,identity,difficult``), which only the figures read.
 """
 
@@ -19,8 +20,9 @@ import numpy as np
 
 from spatule.demo.campaign import DemoSummary, campaign_seeds, write_jpeg
 from spatule.demo.photo import render_photo
-from spatule.demo.plan import PHOTO_INTERVAL, SUB_FOLDER, DemoParams, PlannedPhoto, plan_campaign
+from spatule.demo.plan import CAMPAIGN_START, PHOTO_INTERVAL, SUB_FOLDER, DemoParams, PlannedPhoto, plan_campaign
 from spatule.demo.tag import distinct_codes
+from spatule.images import exif_segment
 
 NEW_DAY = timedelta(days=14)
 """How long after the labelled campaign's first photo the new day's first photo is taken."""
@@ -72,7 +74,8 @@ def generate_new_day(photos_dir: Path, truth_csv: Path, params: DemoParams) -> D
         planned = plan_new_day(params, np.random.default_rng(plan_seed))
         for photo, seed in zip(planned, photo_seeds, strict=True):
             image, tags = render_photo(photo, params, np.random.default_rng(seed))
-            write_jpeg(photos_dir / photo.image, image, params.jpeg_quality)
+            when = (CAMPAIGN_START + photo.index * PHOTO_INTERVAL).strftime("%Y:%m:%d %H:%M:%S")
+            write_jpeg(photos_dir / photo.image, image, params.jpeg_quality, exif_segment(when, photo.camera))
             rows += [[photo.image, *t.box, t.identity, int(t.difficult)] for t in sorted(tags, key=lambda t: t.box)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
