@@ -30,11 +30,13 @@ BAND_PX = (25.0, 110.0)
 
 @dataclass(frozen=True)
 class ReadingCrop:
-    """A rendered detection crop: BGR pixels, the code it shows, and whether it reads bottom-to-top."""
+    """A rendered detection crop: BGR pixels, the code it shows, whether it reads bottom-to-top, and the
+    band's box in the crop (``(x0, y0, x1, y1)``, as ``detect`` has the detected box)."""
 
     pixels: np.ndarray
     code: str
     upward: bool
+    box: tuple[int, int, int, int]
 
 
 def glyph_column(glyphs: GlyphSet) -> TextColumn:
@@ -121,13 +123,19 @@ def render_reading_crop(code: str, glyphs: GlyphSet, rng: np.random.Generator, b
     if rng.random() < 0.3:
         _occlude(crop, rng)
     upward = bool(rng.random() < 0.5)
-    crop = crop if upward else cv2.rotate(crop, cv2.ROTATE_180)
-    return ReadingCrop(_camera(crop, rng), code, upward)
+    ch, cw = crop.shape[:2]
+    box = (margin, margin, cw - margin, ch - margin)
+    if not upward:
+        crop = cv2.rotate(crop, cv2.ROTATE_180)  # the box is centred: it stays where it is
+    return ReadingCrop(_camera(crop, rng), code, upward, box)
 
 
-def rectify(crop: np.ndarray, upward: bool) -> np.ndarray:
-    """The crop turned so that a code reading bottom-to-top (``upward``) or top-to-bottom runs left to
-    right, grey, at :data:`READ_SIZE`, as float32 in [0, 1]."""
+def rectify(crop: np.ndarray, upward: bool, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """The tag's box of the crop (the whole crop without ``box``) turned so that a code reading bottom-to-top
+    (``upward``) or top-to-bottom runs left to right, grey, at :data:`READ_SIZE`, as float32 in [0, 1]."""
+    if box is not None:
+        x0, y0, x1, y1 = box
+        crop = crop[max(0, y0): max(y0 + 1, y1), max(0, x0): max(x0 + 1, x1)]
     turned = cv2.rotate(crop, cv2.ROTATE_90_CLOCKWISE if upward else cv2.ROTATE_90_COUNTERCLOCKWISE)
     grey = cv2.cvtColor(turned, cv2.COLOR_BGR2GRAY) if turned.ndim == 3 else turned
     return cv2.resize(grey, READ_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0

@@ -27,7 +27,7 @@ def rendered_set(glyphs: GlyphSet, count: int, seed: int) -> tuple[np.ndarray, n
     crops = []
     for code in codes:
         crop = render_reading_crop(code, glyphs, rng)
-        crops.append(rectify(crop.pixels, crop.upward))
+        crops.append(rectify(crop.pixels, crop.upward, crop.box))
     labels = np.array([[glyphs.alphabet.index(c) for c in code] for code in codes], np.int64)
     return np.stack(crops), labels, codes
 
