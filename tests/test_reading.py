@@ -147,3 +147,19 @@ def test_sightings_and_birds_say_who_was_seen_when_and_where():
     assert seen[0].row() == ["cam2/b.jpg", "cam2", "2018-05-21T06:00:00", "AXFD", 0.8, 1.0, 1.0, 2.0, 2.0]
     assert birds(seen) == [["ABLF", "2018-05-21T07:00:00", "2018-05-21T07:00:00", 1, 1, 1],
                            ["AXFD", "2018-05-21T06:00:00", "2018-05-21T06:20:00", 3, 3, 3]]
+
+
+def test_the_reader_outputs_a_ctc_step_per_four_columns_and_greedy_decoding_collapses_them():
+    from spatule.reading.reader import STEPS, ctc_loss, greedy, reader_model
+
+    model = reader_model(len(TAG_ALPHABET))
+    crops = np.random.default_rng(0).random((2, READ_SIZE[1], READ_SIZE[0], 1)).astype(np.float32)
+    logits = np.asarray(model(crops))
+    assert logits.shape == (2, STEPS, len(TAG_ALPHABET) + 1)
+    labels = np.array([[1, 2, 3, 4], [5, 5, 6, 7]])
+    assert np.isfinite(np.asarray(ctc_loss()(labels, logits))).all()
+    steps = np.zeros((STEPS, len(TAG_ALPHABET) + 1))
+    path = [0, 1, 1, 0, 14, 0, 0, 14, 14, 0, 4, 0] + [0] * (STEPS - 12)  # A, X, X (a blank between), D
+    steps[np.arange(STEPS), path] = 1.0
+    reading = greedy(steps, TAG_ALPHABET, upward=False)
+    assert reading.code == "AXXD" and reading.score == 1.0 and not reading.upward

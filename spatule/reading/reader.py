@@ -1,8 +1,11 @@
-"""The code reader: a small Keras network reading the 4 glyphs of a rectified crop, one softmax per
-position, and the reading of a detection crop in both directions.
+"""The code reader: a small CRNN (convolutions, a bidirectional GRU) over the rectified crop, trained
+with CTC, so it needs no position of each glyph; and the reading of a detection crop both ways.
 
-A code runs bottom-to-top or top-to-bottom along the leg; :func:`read_crop` rectifies the crop both
-ways (:func:`spatule.reading.render.rectify`) and keeps the direction the network is surer of.
+A code runs bottom-to-top or top-to-bottom along the leg; :func:`read_crops` rectifies the tag
+both ways (:func:`spatule.reading.render.rectify`) and keeps the direction the network is surer of.
+
+Measured (rendered crops, demo font; not yet a rule): 6,000 crops, 14 epochs, exact code on 1,000
+others 0.827. A 4-head classifier (one softmax per position) on the whole crop learnt nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import numpy as np
 
 from spatule.reading.render import READ_SIZE, rectify
 
+STEPS = READ_SIZE[0] // 4
+"""Time steps of the CTC output: one per 4 columns of the rectified crop."""
+
 
 @dataclass(frozen=True)
 class Reading:
-    """What the reader makes of a crop: the likeliest code, its probability (the product of the
-    positions'), the direction, and every position's probabilities over the alphabet."""
+    """What the reader makes of a crop: the greedy code, its probability (the product of the chosen
+    steps' probabilities), the direction, and the per-step probabilities (blank first)."""
 
     code: str
     score: float
@@ -26,9 +32,9 @@ class Reading:
     probabilities: np.ndarray
 
 
-def reader_model(alphabet_size: int, code_length: int = 4, seed: int = 0) -> Any:
-    """The network: four conv blocks over the ``READ_SIZE`` grey crop, one dense layer, a softmax over
-    the alphabet for each position."""
+def reader_model(alphabet_size: int, seed: int = 0) -> Any:
+    """The network: four conv blocks (height 32 -> 2, width 96 -> 24 steps), a dense layer, a
+    bidirectional GRU, logits over blank + the alphabet at each step."""
     import keras
     from keras import layers
 
@@ -36,39 +42,54 @@ def reader_model(alphabet_size: int, code_length: int = 4, seed: int = 0) -> Any
     width, height = READ_SIZE
     inputs = keras.Input((height, width, 1))
     x = inputs
-    for filters in (32, 64, 96, 128):
+    for filters, pool in ((32, (2, 2)), (64, (2, 2)), (128, (2, 1)), (128, (2, 1))):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
-        x = layers.MaxPooling2D((2, 2) if filters < 128 else (2, 1))(x)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Dense(256, activation="relu")(x)
-    outputs = [layers.Dense(alphabet_size, activation="softmax", name=f"glyph{k}")(x) for k in range(code_length)]
-    return keras.Model(inputs, outputs)
+        x = layers.MaxPooling2D(pool)(x)
+    x = layers.Reshape((STEPS, -1))(layers.Permute((2, 1, 3))(x))
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Bidirectional(layers.GRU(64, return_sequences=True))(x)
+    return keras.Model(inputs, layers.Dense(alphabet_size + 1)(x))
 
 
-def predict(model: Any, crops: np.ndarray, batch: int = 256) -> np.ndarray:
-    """Probabilities ``[N, code_length, alphabet]`` for rectified crops ``[N, h, w]`` in [0, 1]."""
-    out = model.predict(crops[..., None], batch_size=batch, verbose=0)
-    return np.stack([np.asarray(o) for o in out], axis=1)
+def ctc_loss(code_length: int = 4):
+    """CTC loss for labels ``[N, code_length]`` of glyph index + 1 (0 is the blank)."""
+    from keras import ops
+
+    def loss(y_true: Any, y_pred: Any) -> Any:
+        n = ops.shape(y_pred)[0]
+        return ops.ctc_loss(ops.cast(y_true, "int32"), y_pred, ops.full((n,), code_length, "int32"),
+                            ops.full((n,), STEPS, "int32"), mask_index=0)
+
+    return loss
 
 
-def best_reading(probabilities: np.ndarray, alphabet: str, upward: bool) -> Reading:
-    """The likeliest code of one crop's position probabilities ``[code_length, alphabet]``."""
-    picks = probabilities.argmax(axis=1)
-    score = float(np.prod(probabilities.max(axis=1)))
-    return Reading("".join(alphabet[int(i)] for i in picks), score, upward, probabilities)
+def greedy(probabilities: np.ndarray, alphabet: str, upward: bool) -> Reading:
+    """The greedy CTC reading of one crop's step probabilities ``[STEPS, 1 + alphabet]``."""
+    best = probabilities.argmax(axis=1)
+    chars, previous = [], 0
+    for k in best:
+        if k != previous and k != 0:
+            chars.append(alphabet[int(k) - 1])
+        previous = int(k)
+    return Reading("".join(chars), float(np.prod(probabilities.max(axis=1))), upward, probabilities)
 
 
-def read_crops(model: Any, crops: Sequence[np.ndarray], alphabet: str) -> list[Reading]:
-    """Read detection crops (BGR), each in both directions; the surer direction wins."""
+def softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def read_crops(model: Any, crops: Sequence[np.ndarray], boxes: Sequence[tuple[int, int, int, int]],
+               alphabet: str) -> list[Reading]:
+    """Read detection crops (BGR, the tag's box in each), each both ways; the surer direction wins."""
     if not crops:
         return []
-    both = np.stack([rectify(c, up) for c in crops for up in (True, False)])
-    probs = predict(model, both)
+    both = np.stack([rectify(c, up, b) for c, b in zip(crops, boxes) for up in (True, False)])
+    probs = softmax(np.asarray(model.predict(both[..., None], batch_size=256, verbose=0)))
     out = []
     for k in range(len(crops)):
-        up, down = best_reading(probs[2 * k], alphabet, True), best_reading(probs[2 * k + 1], alphabet, False)
+        up, down = greedy(probs[2 * k], alphabet, True), greedy(probs[2 * k + 1], alphabet, False)
         out.append(up if up.score >= down.score else down)
     return out
