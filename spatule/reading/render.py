@@ -41,7 +41,7 @@ class ReadingCrop:
 
 def glyph_column(glyphs: GlyphSet) -> TextColumn:
     """A :data:`spatule.demo.tag.TextColumn` drawing codes with ``glyphs``: the glyphs side by side,
-    scaled to ``length`` (at most ``max_width`` tall), turned to read bottom-to-top."""
+    stretched to ``length`` and at most ``max_width`` across, turned to read bottom-to-top."""
     gap = np.zeros((GLYPH_HEIGHT, max(1, GLYPH_HEIGHT // 8)), np.float32)
 
     def column(code: str, length: float, max_width: float) -> np.ndarray:
@@ -49,8 +49,10 @@ def glyph_column(glyphs: GlyphSet) -> TextColumn:
         for char in code:
             parts += [glyphs.glyph(char), gap]
         row = np.concatenate(parts[:-1], axis=1)
-        scale = min(length / row.shape[1], max_width / row.shape[0])
-        size = (max(1, round(row.shape[1] * scale)), max(1, round(row.shape[0] * scale)))
+        # the code runs the length asked for, as real codes run most of the band; across the band it is
+        # squeezed to fit where it must (the cylinder foreshortens it anyway)
+        across = min(row.shape[0] * length / row.shape[1], max_width)
+        size = (max(1, round(length)), max(1, round(across)))
         return np.ascontiguousarray(np.rot90(cv2.resize(row, size, interpolation=cv2.INTER_AREA)))
 
     return column
@@ -60,9 +62,9 @@ def _ground(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """Textured ground (mud, grass, straw): a random colour, coarse and fine noise."""
     tint = np.array([rng.uniform(-25, 5), rng.uniform(-10, 15), rng.uniform(0, 20)])  # BGR: brown, olive, grey
     colour = rng.uniform(45, 165) + tint
-    coarse = cv2.resize(rng.normal(0, 18, size=(4, 4, 3)).astype(np.float32), (width, height),
-                        interpolation=cv2.INTER_CUBIC)
-    fine = rng.normal(0, rng.uniform(4, 16), size=(height, width, 3)).astype(np.float32)
+    coarse = cv2.resize(rng.normal(0, 18, size=(4, 4)).astype(np.float32), (width, height),
+                        interpolation=cv2.INTER_CUBIC)[:, :, None]
+    fine = rng.normal(0, rng.uniform(4, 16), size=(height, width, 1)).astype(np.float32)  # light, not colour
     return np.clip(colour + coarse + fine, 0, 255).astype(np.uint8)
 
 
