@@ -111,7 +111,7 @@ def render_reading_crop(code: str, glyphs: GlyphSet, rng: np.random.Generator, b
     """One training crop showing ``code``, as ``detect`` would cut it (margin: ``tags.margin_*``)."""
     band_h = band_px or float(math.exp(rng.uniform(math.log(BAND_PX[0]), math.log(BAND_PX[1]))))
     band_w = band_h * rng.uniform(0.5, 0.75)
-    angle = float(np.clip(rng.normal(0.0, 8.0), -20.0, 20.0))
+    angle = float(np.clip(rng.normal(0.0, 14.0), -35.0, 35.0))  # tags lean with the leg, and lie tilted
     blur = float(rng.uniform(0.3, 1.0) * max(1.0, band_h / 60.0))
     bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)), blur,
                            column=glyph_column(glyphs))
