@@ -163,3 +163,26 @@ def test_the_reader_outputs_a_ctc_step_per_four_columns_and_greedy_decoding_coll
     steps[np.arange(STEPS), path] = 1.0
     reading = greedy(steps, TAG_ALPHABET, upward=False)
     assert reading.code == "AXXD" and reading.score == 1.0 and not reading.upward
+
+
+def test_the_ctc_probability_of_a_code_is_what_keras_ctc_gives_and_matches_the_registry():
+    from keras import ops
+
+    from spatule.reading.reader import STEPS
+    from spatule.reading.registry import UNREAD, ctc_probability, match_registry
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 2, size=(STEPS, len(TAG_ALPHABET) + 1)).astype(np.float32)
+    steps = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = [TAG_ALPHABET.index(c) + 1 for c in "AXXD"]  # a doubled glyph needs a blank between
+    loss = ops.ctc_loss(np.array([labels]), logits[None], np.array([4]), np.array([STEPS]), mask_index=0)
+    assert ctc_probability(steps, labels) == pytest.approx(float(np.exp(-np.asarray(loss)[0])), rel=1e-4)
+    # a reading sure of AXFD but hesitating on F/6 at one step: AX6D in the registry is found, never invented
+    path = [0, 1, 0, 14, 0, 5, 0, 4] + [0] * (STEPS - 8)
+    sure = np.full((STEPS, len(TAG_ALPHABET) + 1), 1e-4)
+    sure[np.arange(STEPS), path] = 1.0
+    sure[5, TAG_ALPHABET.index("6") + 1] = 0.8
+    sure /= sure.sum(axis=1, keepdims=True)
+    code, score = match_registry(sure, TAG_ALPHABET, ["ABLF", "AX6D"], 0.3, ctc=True)
+    assert code == "AX6D" and 0.3 < score < 0.6
+    assert match_registry(sure, TAG_ALPHABET, ["ABLF", "AX6D"], 0.6, ctc=True)[0] == UNREAD

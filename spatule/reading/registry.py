@@ -1,10 +1,11 @@
 """The registry of banded birds (``read.registry``): a CSV with a ``code`` column (other columns kept),
 and matching a reading to it.
 
-A reading is the reader's probabilities for each position over the alphabet. Each registry code
-gets the probability the reader gives to exactly that code (the product of its glyphs'
-probabilities at their positions): glyphs the reader confuses share probability, so a code one
-confusable glyph away from the reading keeps a fair share, a code two clear glyphs away none.
+A reading is the reader's probabilities at each CTC step over blank + the alphabet. Each registry
+code gets the probability the reader gives to exactly that code (:func:`ctc_probability`: the sum
+over every alignment of the code to the steps): glyphs the reader confuses share probability, so a
+code one confusable glyph away from the reading keeps a fair share, a code two clear glyphs away
+none. (:func:`code_probabilities` is the same for a reader with one softmax per position.)
 The likeliest registry code is accepted when that probability reaches the threshold; otherwise
 the tag is ``unread``. A code that is not in the registry is never given.
 """
@@ -63,11 +64,40 @@ def code_probabilities(probabilities: np.ndarray, alphabet: str, codes: Sequence
     return np.exp(np.log(np.clip(probabilities, 1e-12, 1.0))[positions[None, :], index].sum(axis=1))
 
 
+def ctc_probability(steps: np.ndarray, labels: Sequence[int]) -> float:
+    """``p(labels | steps)`` under CTC: ``steps`` ``[T, 1 + A]`` probabilities (blank 0), ``labels`` the
+    code's glyph indices + 1. The forward algorithm, in log space."""
+    extended = [0]
+    for label in labels:
+        extended += [int(label), 0]
+    logp = np.log(np.clip(steps, 1e-30, 1.0))
+    alpha = np.full(len(extended), -np.inf)
+    alpha[0] = logp[0, 0]
+    if len(extended) > 1:
+        alpha[1] = logp[0, extended[1]]
+    for t in range(1, len(steps)):
+        previous = alpha.copy()
+        for s in range(len(extended)):
+            options = [previous[s]]
+            if s >= 1:
+                options.append(previous[s - 1])
+            if s >= 2 and extended[s] != 0 and extended[s] != extended[s - 2]:
+                options.append(previous[s - 2])
+            alpha[s] = np.logaddexp.reduce(options) + logp[t, extended[s]]
+    return float(np.exp(np.logaddexp(alpha[-1], alpha[-2]) if len(extended) > 1 else alpha[-1]))
+
+
+def ctc_code_probabilities(steps: np.ndarray, alphabet: str, codes: Sequence[str]) -> np.ndarray:
+    """:func:`ctc_probability` of each code."""
+    return np.array([ctc_probability(steps, [alphabet.index(c) + 1 for c in code]) for code in codes])
+
+
 def match_registry(probabilities: np.ndarray, alphabet: str, codes: Sequence[str],
-                   threshold: float) -> tuple[str, float]:
-    """The likeliest registry code and its probability, or ``(UNREAD, p)`` below ``threshold``."""
+                   threshold: float, ctc: bool = False) -> tuple[str, float]:
+    """The likeliest registry code and its probability, or ``(UNREAD, p)`` below ``threshold``
+    (``probabilities``: CTC steps with ``ctc``, else one row per position)."""
     if not codes:
         return UNREAD, 0.0
-    scores = code_probabilities(probabilities, alphabet, codes)
+    scores = (ctc_code_probabilities if ctc else code_probabilities)(probabilities, alphabet, codes)
     best = int(scores.argmax())
     return (codes[best] if scores[best] >= threshold else UNREAD), float(scores[best])
