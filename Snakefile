@@ -30,6 +30,7 @@ include: "rules/train.smk"
 include: "rules/hard_negatives.smk"
 include: "rules/export.smk"
 include: "rules/evaluate.smk"
+include: "rules/read.smk"
 include: "rules/detect.smk"
 include: "rules/report.smk"
 include: "rules/provenance.smk"
@@ -46,6 +47,7 @@ rule all:
         rules.tflite.output if config["export"]["tflite"] else [],
         rules.evaluate_synthetic.output,
         rules.evaluate_real.output,
+        rules.evaluate_reading.output,
         rules.detect.output,
         rules.report.output,
         rules.provenance.output,

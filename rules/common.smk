@@ -157,3 +157,31 @@ def final_model():
     if config["hard_negatives"]["enabled"]:
         return "results/model-hard/metrics.json"
     return "results/model/metrics.json"
+
+
+READER_WEIGHTS, READER_INFO = "results/reader/reader.npz", "results/reader/reader.json"
+"""The trained code reader (rule train_reader)."""
+DEMO_REGISTRY = "resources/demo/registry.csv"
+"""The demo colony's banded birds (rule demo_registry)."""
+
+
+def glyph_sheet_input():
+    """read.glyph_sheet as an input list (empty: the demo's font)."""
+    sheet = config["read"].get("glyph_sheet")
+    return [sheet] if sheet else []
+
+
+def registry_path():
+    """read.registry; unset, the demo's registry in the demo, else None (readings accepted as read)."""
+    registry = config["read"].get("registry")
+    if registry:
+        return registry
+    return DEMO_REGISTRY if os.path.normpath(labels_dir()) == DEMO_PHOTOS else None
+
+
+def reader_input(wildcards=None):
+    """The trained reader and the registry, for unpack() in the rules that read codes."""
+    inputs = {"weights": READER_WEIGHTS, "info": READER_INFO}
+    if registry_path():
+        inputs["registry"] = registry_path()
+    return inputs

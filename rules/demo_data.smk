@@ -1,5 +1,6 @@
 # demo_data: the embedded default input, a synthetic field campaign made from a seed.
 # demo_new_photos: unlabelled photos of a later day of the same colony, which detect searches in the demo.
+# demo_registry: the demo colony's banded birds (read.registry in the demo).
 
 
 rule demo_data:
@@ -13,7 +14,7 @@ rule demo_data:
     conda:
         DATA_ENV
     params:
-        demo={k: v for k, v in config["demo"].items() if k != "new_photos"},
+        demo={k: v for k, v in config["demo"].items() if k not in ("new_photos", "banded")},
         info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/demo_data.py"
@@ -30,7 +31,23 @@ rule demo_new_photos:
     conda:
         DATA_ENV
     params:
-        demo=config["demo"],
+        demo={k: v for k, v in config["demo"].items() if k != "banded"},
         info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/demo_new_photos.py"
+
+
+rule demo_registry:
+    input:
+        identities="resources/demo/identities.csv",
+    output:
+        registry=DEMO_REGISTRY,
+    log:
+        "logs/demo_registry.log",
+    conda:
+        DATA_ENV
+    params:
+        banded=config["demo"].get("banded", 100),
+        seed=config["demo"]["seed"],
+    script:
+        "../scripts/demo_registry.py"

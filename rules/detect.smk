@@ -2,6 +2,8 @@
 # a season at a time: detect_job searches detect.photos_per_job files each (a cluster job
 # each, side by side), remembering every photo it searched (results/detect/cache/); detect gathers
 # the jobs' tables, draws the sheet and writes labelImg files of the boxes (results/detect/voc/).
+# Each job reads the code of every tag it found (rule train_reader's reader, read.registry); detect
+# writes who was seen when and where: sightings.csv, birds.csv, the timeline and the read tags' sheet.
 
 
 checkpoint detect_plan:
@@ -23,6 +25,7 @@ rule detect_job:
     input:
         unpack(detect_job_input),
         unpack(search_models),
+        unpack(reader_input),
         objects=rules.index_labels.output.objects,
     output:
         detections="results/detect/jobs/{job}/detections.csv",
@@ -47,6 +50,8 @@ rule detect_job:
         margin_px=config["tags"]["margin_px"],
         margin_fraction=config["tags"]["margin_fraction"],
         exif_orientation=config["labels"]["exif_orientation"],
+        read_threshold=config["read"]["threshold"],
+        code_length=config["read"]["code_length"],
     script:
         "../scripts/detect_job.py"
 
@@ -64,6 +69,20 @@ rule detect:
             caption="../report/detect_sheet.rst",
             category="Detection on new photos",
             labels={"figure": "detections"},
+        ),
+        sightings="results/detect/sightings.csv",
+        birds="results/detect/birds.csv",
+        timeline=report(
+            "results/detect/timeline.png",
+            caption="../report/timeline.rst",
+            category="Reading the codes",
+            labels={"figure": "timeline of resightings"},
+        ),
+        read_sheet=report(
+            "results/detect/read_tags.jpg",
+            caption="../report/read_tags.rst",
+            category="Reading the codes",
+            labels={"figure": "read tags"},
         ),
     log:
         "logs/detect.log",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
+from spatule.reading.sightings import Resightings
 from spatule.smk import logged_step
 from spatule.stages import detect
 
@@ -20,5 +21,7 @@ with logged_step(snakemake) as log:
         sheet=Path(snakemake.output.sheet),
         class_name=snakemake.params.class_name,
         searches_labels=bool(snakemake.params.searches_labels),
+        resightings=Resightings(Path(snakemake.output.sightings), Path(snakemake.output.birds),
+                                Path(snakemake.output.timeline), Path(snakemake.output.read_sheet)),
         log=log,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.engines import exported_search_model, load_search_detector
+from spatule.stages.reading import code_reader
 from spatule.search import search_settings
 from spatule.smk import logged_step
 from spatule.stages import detect_job
@@ -29,5 +30,8 @@ with logged_step(snakemake) as log:
         margin_fraction=float(params.margin_fraction),
         apply_orientation=params.exif_orientation == "apply",
         decoders=model.decoders(snakemake.threads),
+        reader=lambda: code_reader(Path(snakemake.input.weights).parent,
+                                   Path(snakemake.input.registry) if "registry" in snakemake.input.keys() else None,
+                                   float(params.read_threshold), int(params.code_length)),
         log=log,
     )

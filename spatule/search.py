@@ -35,7 +35,8 @@ DETECTION_COLUMNS = ["photo", "detection", "x0", "y0", "x1", "y1", "score", "wid
 """Columns of ``results/detect/detections.csv``: box in photo pixels (x1/y1 exclusive edges),
 the crop file (relative to the crops folder) and the crop's window in the photo."""
 
-PHOTO_COLUMNS = ["photo", "width", "height", "orientation", "orientation_applied", "detections", "status", "reason"]
+PHOTO_COLUMNS = ["photo", "width", "height", "orientation", "orientation_applied", "detections", "status", "reason",
+                 "time"]
 """Columns of ``results/detect/photos.csv``: every file of the folder, its tags or why it was not searched
 (``status``: ok, unreadable, video, empty, not_an_image)."""
 

@@ -32,7 +32,11 @@ class Reading:
     probabilities: np.ndarray
 
 
-def reader_model(alphabet_size: int, seed: int = 0) -> Any:
+FILTERS = (16, 32, 64, 64)
+"""Filters of the four conv blocks (the reader's training is budgeted at a few CPU minutes)."""
+
+
+def reader_model(alphabet_size: int, seed: int = 0, filters: tuple[int, ...] = FILTERS) -> Any:
     """The network: four conv blocks (height 32 -> 2, width 96 -> 24 steps), a dense layer, a
     bidirectional GRU, logits over blank + the alphabet at each step."""
     import keras
@@ -42,8 +46,8 @@ def reader_model(alphabet_size: int, seed: int = 0) -> Any:
     width, height = READ_SIZE
     inputs = keras.Input((height, width, 1))
     x = inputs
-    for filters, pool in ((32, (2, 2)), (64, (2, 2)), (128, (2, 1)), (128, (2, 1))):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    for count, pool in zip(filters, ((2, 2), (2, 2), (2, 1), (2, 1))):
+        x = layers.Conv2D(count, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
         x = layers.MaxPooling2D(pool)(x)
@@ -81,15 +85,22 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def step_probabilities(model: Any, crops: Sequence[np.ndarray],
+                       boxes: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
+    """The reader's step probabilities for each crop (BGR, the tag's box in it) read both ways:
+    ``[N, 2, STEPS, 1 + alphabet]``, bottom-to-top first."""
+    if not crops:
+        return np.zeros((0, 2, STEPS, 1))
+    both = np.stack([rectify(c, up, b) for c, b in zip(crops, boxes) for up in (True, False)])
+    probs = softmax(np.asarray(model(both[..., None], training=False)))
+    return probs.reshape(len(crops), 2, *probs.shape[1:])
+
+
 def read_crops(model: Any, crops: Sequence[np.ndarray], boxes: Sequence[tuple[int, int, int, int]],
                alphabet: str) -> list[Reading]:
     """Read detection crops (BGR, the tag's box in each), each both ways; the surer direction wins."""
-    if not crops:
-        return []
-    both = np.stack([rectify(c, up, b) for c, b in zip(crops, boxes) for up in (True, False)])
-    probs = softmax(np.asarray(model.predict(both[..., None], batch_size=256, verbose=0)))
     out = []
-    for k in range(len(crops)):
-        up, down = greedy(probs[2 * k], alphabet, True), greedy(probs[2 * k + 1], alphabet, False)
+    for both in step_probabilities(model, crops, boxes):
+        up, down = greedy(both[0], alphabet, True), greedy(both[1], alphabet, False)
         out.append(up if up.score >= down.score else down)
     return out

@@ -39,9 +39,11 @@ class ReadingCrop:
     box: tuple[int, int, int, int]
 
 
-def glyph_column(glyphs: GlyphSet) -> TextColumn:
+def glyph_column(glyphs: GlyphSet, squeeze: bool = True) -> TextColumn:
     """A :data:`spatule.demo.tag.TextColumn` drawing codes with ``glyphs``: the glyphs side by side,
-    stretched to ``length`` and at most ``max_width`` across, turned to read bottom-to-top."""
+    ``length`` long and at most ``max_width`` across, turned to read bottom-to-top. Too wide a code is
+    squeezed across the band (``squeeze``, as real codes run most of the band) or shrunk whole (as the
+    demo draws its codes)."""
     gap = np.zeros((GLYPH_HEIGHT, max(1, GLYPH_HEIGHT // 8)), np.float32)
 
     def column(code: str, length: float, max_width: float) -> np.ndarray:
@@ -51,8 +53,9 @@ def glyph_column(glyphs: GlyphSet) -> TextColumn:
         row = np.concatenate(parts[:-1], axis=1)
         # the code runs the length asked for, as real codes run most of the band; across the band it is
         # squeezed to fit where it must (the cylinder foreshortens it anyway)
-        across = min(row.shape[0] * length / row.shape[1], max_width)
-        size = (max(1, round(length)), max(1, round(across)))
+        across = row.shape[0] * length / row.shape[1]
+        along = length if squeeze else length * min(1.0, max_width / across)
+        size = (max(1, round(along)), max(1, round(min(across, max_width))))
         return np.ascontiguousarray(np.rot90(cv2.resize(row, size, interpolation=cv2.INTER_AREA)))
 
     return column
@@ -114,7 +117,7 @@ def render_reading_crop(code: str, glyphs: GlyphSet, rng: np.random.Generator, b
     angle = float(np.clip(rng.normal(0.0, 14.0), -35.0, 35.0))  # tags lean with the leg, and lie tilted
     blur = float(rng.uniform(0.3, 1.0) * max(1.0, band_h / 60.0))
     bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)), blur,
-                           column=glyph_column(glyphs))
+                           column=glyph_column(glyphs, squeeze=bool(rng.random() < 0.5)))
     x0, y0, x1, y1 = mask_box(mask)
     margin = margin_for((x0, y0, x1, y1), margin_px, margin_fraction)
     h, w = mask.shape

@@ -3,8 +3,12 @@ the registry: ``sightings.csv`` (one row per tag read) and ``birds.csv`` (one ro
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
+
+_log = logging.getLogger("spatule")
 
 SIGHTING_COLUMNS = ["photo", "camera", "time", "code", "score", "x0", "y0", "x1", "y1"]
 BIRD_COLUMNS = ["code", "first_seen", "last_seen", "photos", "cameras", "sightings"]
@@ -53,3 +57,37 @@ def birds(seen: Sequence[Sighting]) -> list[list[object]]:
         rows.append([code, times[0] if times else "", times[-1] if times else "", len({s.photo for s in these}),
                      len({s.camera for s in these}), len(these)])
     return rows
+
+
+@dataclass(frozen=True)
+class Resightings:
+    """Where ``detect`` writes what the codes say: the tables, the timeline and the sheet of read tags."""
+
+    sightings_csv: Path
+    birds_csv: Path
+    timeline: Path
+    sheet: Path
+
+
+def write_resightings(out: Resightings, rows: Sequence[Sequence[object]], listed: Sequence[Sequence[object]],
+                      crops_root: Path, log: logging.Logger = _log) -> dict[str, int]:
+    """From the gathered detection rows (with the reading columns) and photo rows (with their time):
+    ``sightings.csv``, ``birds.csv``, the timeline and the sheet of read crops."""
+    from spatule.reading.figures import reading_sheet, timeline_figure
+    from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS
+    from spatule.tables import write_csv
+
+    match, score = len(DETECTION_COLUMNS) + 2, len(DETECTION_COLUMNS) + 3
+    times = {str(r[0]): str(r[PHOTO_COLUMNS.index("time")]) for r in listed}
+    seen = sightings(((str(r[0]), str(r[match]), float(r[score]), [float(v) for v in r[2:6]])  # type: ignore
+                      for r in rows), times)
+    write_csv(out.sightings_csv, SIGHTING_COLUMNS, [s.row() for s in seen])
+    table = birds(seen)
+    write_csv(out.birds_csv, BIRD_COLUMNS, table)
+    timeline_figure(seen, out.timeline)
+    reading_sheet(rows, crops_root, out.sheet)
+    untimed = sum(1 for s in seen if not s.time)
+    log.info("%d of %d tag(s) read as a registry code: %d sighting(s) of %d bird(s) -> %s, %s%s", len(seen), len(rows),
+             len(seen), len(table), out.sightings_csv, out.birds_csv,
+             f"; {untimed} without an EXIF time" if untimed else "")
+    return {"sightings": len(seen), "birds": len(table), "unread": len(rows) - len(seen)}

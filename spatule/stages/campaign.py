@@ -32,3 +32,16 @@ def demo_new_photos(demo: Mapping[str, Any], info_bar_px: int, photos_dir: Path,
     summary = generate_new_day(photos_dir, truth_csv, params)
     log.info("demo new photos (%s): %s", params, summary)
     return summary
+
+
+def demo_registry(identities_csv: Path, banded: int, seed: int, registry_csv: Path,
+                  log: logging.Logger = _log) -> int:
+    """The demo's registry (``read.registry`` in the demo): its photographed codes and others."""
+    from spatule.demo.registry import REGISTRY_COLUMNS, registry_rows
+    from spatule.tables import read_csv, write_csv
+
+    seen = sorted({r["identity"] for r in read_csv(identities_csv)})
+    rows = registry_rows(seen, banded, seed)
+    write_csv(registry_csv, REGISTRY_COLUMNS, rows)
+    log.info("demo registry: %d banded bird(s) -> %s", len(rows), registry_csv)
+    return len(rows)

@@ -11,12 +11,17 @@ folder, for the ``spatule detect`` command.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from spatule.config import default
 from spatule.detect_cache import search_key
-from spatule.images import read_photo
+from spatule.images import photo_time, read_photo
+from spatule.problems import SpatuleError
+from spatule.reading.codes import READING_COLUMNS, CodeReader
+from spatule.reading.sightings import Resightings, write_resightings
+from spatule.reading.registry import UNREAD
 from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, bgr_to_rgb, crop_stems, detection_rows
 from spatule.search import write_detection_sheet
 from spatule.season import SeasonFile, file_kind, list_season
@@ -28,11 +33,28 @@ from spatule.voc import VocAnnotation, voc_object, voc_text
 _log = logging.getLogger("spatule")
 
 
-def photo_row(result: PhotoResult) -> list[object]:
-    """The ``photos.csv`` row of a result."""
+def photo_row(result: PhotoResult, taken: str | None = None) -> list[object]:
+    """The ``photos.csv`` row of a result (``taken``: when, from EXIF; "" if unknown)."""
     return [result.photo, result.width or "", result.height or "", result.orientation or "",
             int(result.orientation_applied) if result.status == OK else "", len(result.detections), result.status,
-            result.reason]
+            result.reason, taken or ""]
+
+
+def read_rows(rows: Sequence[Sequence[object]], crops_dir: Path, reader: CodeReader) -> list[list[object]]:
+    """The detection rows with the reading of each one's crop (:data:`READING_COLUMNS`) appended."""
+    import cv2
+
+    crops, boxes = [], []
+    for row in rows:
+        path = crops_dir / str(row[9])
+        crop = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if crop is None:
+            raise OSError(f"{path}: the crop just written cannot be read back")
+        cx0, cy0 = float(row[10]), float(row[11])
+        boxes.append((int(round(float(row[2]) - cx0)), int(round(float(row[3]) - cy0)),
+                      int(round(float(row[4]) - cx0)), int(round(float(row[5]) - cy0))))
+        crops.append(crop)
+    return [list(row) + read.row() for row, read in zip(rows, reader.read(crops, boxes))]
 
 
 def cut_crops(result: PhotoResult, pixels: Any, crops_dir: Path, stem: str, margin_px: int,
@@ -72,11 +94,13 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
                detections_csv: Path, photos_csv: Path, crops_dir: Path, cache_root: Path | None = None,
                model_id: str = "", margin_px: int = default("tags", "margin_px"),
                margin_fraction: float = default("tags", "margin_fraction"), apply_orientation: bool = False,
-               decoders: int = 1, log: logging.Logger = _log) -> dict[str, int]:
+               decoders: int = 1, reader: Callable[[], CodeReader] | None = None,
+               log: logging.Logger = _log) -> dict[str, int]:
     """Search ``files`` (paths under ``images_dir``): the job's detections and photos tables and crops.
 
     ``detector`` loads the model; it is called only when a photo is not in ``cache_root`` under
     ``model_id`` (:func:`spatule.detect_cache.model_digest` of the exported model) and these settings.
+    ``reader`` loads the code reader, which reads every crop (:func:`read_rows`); photos get their EXIF time.
     """
     season = [SeasonFile(path, file_kind(images_dir / path)) for path in files]
     key = search_key(model_id, settings, apply_orientation)
@@ -91,8 +115,21 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
     results, counts = search_files(images_dir, season, detector, settings, cache_root, key, apply_orientation,
                                    decoders, log, seen=cut)
     rows = write_crops(images_dir, results, crops_dir, margin_px, margin_fraction, done)
-    write_csv(detections_csv, DETECTION_COLUMNS, rows)
-    write_csv(photos_csv, PHOTO_COLUMNS, [photo_row(r) for r in results])
+    columns = DETECTION_COLUMNS
+    if reader is not None and rows:
+        started = time.perf_counter()
+        rows, columns = read_rows(rows, crops_dir, reader()), DETECTION_COLUMNS + READING_COLUMNS
+        log.info("%d tag(s) read in %.1f s: %d matched to a registry code", len(rows), time.perf_counter() - started,
+                 sum(1 for r in rows if r[-2] != UNREAD))
+    elif reader is not None:
+        columns = DETECTION_COLUMNS + READING_COLUMNS
+    write_csv(detections_csv, columns, rows)
+    times = {r.photo: photo_time(images_dir / r.photo) for r in results if r.status == OK}
+    untimed = sum(1 for t in times.values() if t is None)
+    if untimed:
+        log.warning("%d photo(s) carry no EXIF DateTimeOriginal: their time is left empty (never the file's time)",
+                    untimed)
+    write_csv(photos_csv, PHOTO_COLUMNS, [photo_row(r, times.get(r.photo)) for r in results])
     summary = {"files": len(files), "detections": len(rows), **counts,
                "not_searched": sum(1 for r in results if r.status != OK)}
     log.info("%d file(s): %d searched, %d from the cache, %d not searchable (see photos.csv); %d tag(s) -> %s",
@@ -134,23 +171,30 @@ def _rows(path: Path, columns: Sequence[str]) -> list[list[str]]:
 
 def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_csv: Path, photos_csv: Path,
            voc_dir: Path, sheet: Path | None = None, class_name: str = "tag", searches_labels: bool = False,
-           log: logging.Logger = _log) -> dict:
+           resightings: Resightings | None = None, log: logging.Logger = _log) -> dict:
     """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``),
-    write one labelImg XML per photo with a detection and the contact sheet. ``searches_labels``: the
-    photos are the labelled ones (``detect.images`` unset), which the log says."""
+    write one labelImg XML per photo with a detection and the contact sheet; with ``resightings`` (the
+    jobs read the codes), the sightings and birds tables, the timeline and the sheet of read tags.
+    ``searches_labels``: the photos are the labelled ones (``detect.images`` unset), which the log says."""
     if searches_labels:
         log.warning("detect.images is not set: these are the labelled photos the model was trained on, so what it "
                     "finds here says little about new photos; set detect.images to a folder of new photos")
+    columns = DETECTION_COLUMNS + (READING_COLUMNS if resightings is not None else [])
     rows, listed = [], []
     crop = DETECTION_COLUMNS.index("crop")
     for job, detections, photos in jobs:
-        for row in _rows(detections, DETECTION_COLUMNS):
+        table = read_csv(detections)
+        if table and not set(columns) <= set(table[0]):
+            raise SpatuleError(f"{detections}: no {[c for c in columns if c not in table[0]]} column(s); "
+                               "the job ran without the code reader (rerun it)")
+        for found in table:
+            row = [found[c] for c in columns]
             row[crop] = f"{job}/{row[crop]}"
             rows.append(row)
         listed.extend(_rows(photos, PHOTO_COLUMNS))
     rows.sort(key=lambda r: (r[0], int(r[1])))
     listed.sort(key=lambda r: r[0])
-    write_csv(detections_csv, DETECTION_COLUMNS, rows)
+    write_csv(detections_csv, columns, rows)
     write_csv(photos_csv, PHOTO_COLUMNS, listed)
     xml = write_voc(voc_dir, images_dir, rows, class_name)
     if sheet is not None:
@@ -159,6 +203,8 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
     summary = {"files": len(listed), "detections": len(rows), "photos_with_tags": xml, "status": status}
     log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),
              xml, detections_csv, voc_dir)
+    if resightings is not None:
+        summary.update(write_resightings(resightings, rows, listed, detections_csv.parent / "crops", log))
     return summary
 
 

@@ -1,0 +1,156 @@
+"""What the reading draws: the timeline of resightings (bird x time), the sheet of read tags (their
+codes under them, unread ones apart) and the accuracy-coverage curve of the reading evaluation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from spatule.figures import _pyplot, write_image
+from spatule.reading.registry import UNREAD
+
+CELL = 96
+"""Height of a crop on the sheet of read tags (pixels)."""
+
+
+def timeline_figure(seen: Sequence[Any], path: Path) -> None:
+    """One row per bird, a dot per sighting at its EXIF time (sightings without a time are counted in
+    the title, not drawn)."""
+    plt = _pyplot()
+    timed = [s for s in seen if s.time]
+    codes = sorted({s.code for s in seen})
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.28 * len(codes) + 1.5)), dpi=100)
+    if timed:
+        row = {code: k for k, code in enumerate(codes)}
+        ax.scatter([datetime.fromisoformat(s.time) for s in timed], [row[s.code] for s in timed], s=18)
+        ax.set_yticks(range(len(codes)), codes, fontsize=8)
+        ax.set_ylim(-0.7, len(codes) - 0.3)
+        fig.autofmt_xdate()
+    else:
+        ax.text(0.5, 0.5, "no sighting with an EXIF time", ha="center", va="center", transform=ax.transAxes)
+    untimed = len(seen) - len(timed)
+    ax.set_title(f"{len(seen)} sighting(s) of {len(codes)} bird(s)"
+                 + (f" ({untimed} without an EXIF time, not drawn)" if untimed else ""))
+    ax.set_xlabel("time taken (EXIF DateTimeOriginal)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _cell(crop: np.ndarray, caption: str, colour: tuple[int, int, int]) -> np.ndarray:
+    import cv2
+
+    h, w = crop.shape[:2]
+    width = max(CELL, int(round(w * CELL / max(1, h))))
+    cell = np.full((CELL + 18, min(width, 2 * CELL), 3), 255, np.uint8)
+    shrunk = cv2.resize(crop, (width, CELL), interpolation=cv2.INTER_AREA)[:, : cell.shape[1]]
+    cell[:CELL, : shrunk.shape[1]] = shrunk
+    cv2.putText(cell, caption, (2, CELL + 14), cv2.FONT_HERSHEY_SIMPLEX, 0.42, colour, 1, cv2.LINE_AA)
+    return cell
+
+
+def _rows_of(cells: Sequence[np.ndarray], width: int) -> list[np.ndarray]:
+    rows, line, used = [], [], 0
+    for cell in cells:
+        if line and used + cell.shape[1] + 2 > width:
+            rows.append(line)
+            line, used = [], 0
+        line.append(cell)
+        used += cell.shape[1] + 2
+    if line:
+        rows.append(line)
+    out = []
+    for line in rows:
+        strip = np.full((line[0].shape[0], width, 3), 255, np.uint8)
+        x = 0
+        for cell in line:
+            strip[:, x: x + cell.shape[1]] = cell
+            x += cell.shape[1] + 2
+        out.append(strip)
+    return out
+
+
+def _banner(text: str, width: int) -> np.ndarray:
+    import cv2
+
+    strip = np.full((28, width, 3), 235, np.uint8)
+    cv2.putText(strip, text, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    return strip
+
+
+def reading_sheet(rows: Sequence[Sequence[object]], crops_root: Path, path: Path, width: int = 1200,
+                  most: int = 240) -> None:
+    """The detection crops with what was read under each: registry codes first (by code, green), then the
+    unread tags apart (red: what the reader saw), at most ``most`` of each."""
+    import cv2
+
+    read = sorted((r for r in rows if r[-2] != UNREAD), key=lambda r: (str(r[-2]), -float(r[-1])))  # type: ignore
+    unread = sorted((r for r in rows if r[-2] == UNREAD), key=lambda r: -float(r[6]))  # type: ignore
+
+    def cells(these: Sequence[Sequence[object]], accepted: bool) -> list[np.ndarray]:
+        out = []
+        for r in these[:most]:
+            crop = cv2.imread(str(crops_root / str(r[9])), cv2.IMREAD_COLOR)
+            if crop is None:
+                continue
+            caption = f"{r[-2]} {float(r[-1]):.2f}" if accepted else f"{r[-4] or '-'}? {float(r[-3]):.2f}"  # type: ignore
+            out.append(_cell(crop, caption, (0, 120, 0) if accepted else (0, 0, 200)))
+        return out
+
+    parts = [_banner(f"read as a registry code: {len(read)} tag(s), by code (probability)"
+                     + (f", the first {most}" if len(read) > most else ""), width)]
+    parts += _rows_of(cells(read, True), width)
+    parts.append(_banner(f"unread: {len(unread)} tag(s), with the reader's best guess (its probability)"
+                         + (f", the {most} most confident detections" if len(unread) > most else ""), width))
+    parts += _rows_of(cells(unread, False), width)
+    write_image(path, np.concatenate(parts, axis=0))
+
+
+def coverage_figure(curve: Sequence[dict[str, float]], threshold: float, path: Path, title: str) -> None:
+    """Exact-code accuracy of the accepted tags against coverage (the share accepted), over thresholds;
+    the default threshold marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    if curve:
+        ax.plot([p["coverage"] for p in curve], [p["accuracy"] for p in curve], marker=".")
+        at = min(curve, key=lambda p: abs(p["threshold"] - threshold))
+        ax.plot([at["coverage"]], [at["accuracy"]], "o", ms=10, mfc="none", label=f"threshold {threshold:g}")
+        ax.legend(loc="lower left")
+    else:
+        ax.text(0.5, 0.5, "no held-out tag with a code", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("coverage (share of tags accepted)")
+    ax.set_ylabel("exact-code accuracy of the accepted")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def rendered_sheet(glyphs: Any, seed: int, path: Path, count: int = 48, width: int = 1200) -> None:
+    """Rendered training crops as the reader is trained on them: each crop, and under it its rectified
+    input (the code running left to right), captioned with the code."""
+    import cv2
+
+    from spatule.reading.render import rectify, render_reading_crop
+
+    from spatule.reading.train import random_codes
+
+    rng = np.random.default_rng([seed, 99])
+    cells = []
+    for code in random_codes(rng, glyphs.alphabet, count):
+        crop = render_reading_crop(code, glyphs, rng)
+        flat = (rectify(crop.pixels, crop.upward, crop.box) * 255).astype(np.uint8)
+        cell = _cell(crop.pixels, code, (0, 0, 0))
+        strip = np.full((flat.shape[0] + 4, cell.shape[1], 3), 255, np.uint8)
+        strip[2: 2 + flat.shape[0], : min(flat.shape[1], cell.shape[1])] = cv2.cvtColor(flat, cv2.COLOR_GRAY2BGR)[
+            :, : cell.shape[1]]
+        cells.append(np.concatenate([cell, strip], axis=0))
+    parts = [_banner(f"rendered training crops ({glyphs.source}): the crop, the reader's input, the code", width)]
+    write_image(path, np.concatenate(parts + _rows_of(cells, width), axis=0))
