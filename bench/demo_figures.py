@@ -17,6 +17,7 @@ which tells whether training alone keeps the model quiet there or only leaving t
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import subprocess
@@ -95,6 +96,83 @@ def detection_rows(workdir: Path) -> list[str]:
             f"| {len(truth)} | {tags} | {total} | {total / tags:.2f} | {tp} | {fp} ({scores}) | {twice} |"]
 
 
+def benchmark_seconds(tsv: Path) -> float:
+    """The wall-clock seconds a Snakemake ``benchmark:`` file recorded."""
+    with tsv.open(newline="") as handle:
+        return float(next(csv.DictReader(handle, delimiter="\t"))["s"])
+
+
+def reading_rows(workdir: Path) -> list[str]:
+    """The reader: on the held-out tags (results/eval/reading), on every labelled demo tag with a code (the
+    reader was trained on rendered crops only, so none of them was seen), on the tags of the new photos
+    (detected boxes matched to new_truth.csv at IoU >= 0.5), and what reading cost in the detect jobs."""
+    import re
+
+    import cv2
+    import yaml
+
+    from spatule.reading.evaluation import at_coverage, at_threshold, coverage_curve, glyph_hits
+    from spatule.stages.reading import code_reader
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())["read"]
+    threshold = float(config["threshold"])
+    m = json.loads((workdir / "results/eval/reading/metrics.json").read_text())
+    rows = ["| tags | n | greedy exact | per glyph | registry, all accepted | at the threshold: coverage, "
+            "accuracy, wrong | accuracy at 80% coverage (threshold) |", "|---|---|---|---|---|---|---|"]
+
+    def row(name: str, f: dict) -> str:
+        at, c80 = f["at_threshold"], f["at_coverage_0.8"]
+        return (f"| {name} | {f['tags']} | {f['greedy_exact']:.3f} | {f['per_glyph']:.3f} | {f['registry_exact']:.3f} "
+                f"| {at['coverage']:.3f}, {at['accuracy']:.3f}, {at['wrong']} of {at['accepted']} | "
+                f"{c80.get('accuracy', 0):.3f} ({c80.get('threshold', 0):.3g}) |")
+
+    rows.append(row("held out (test split), not difficult", m["readable"]))
+    reader = code_reader(workdir / "results/reader", workdir / "resources/demo/registry.csv", threshold,
+                         int(config["code_length"]))
+    tags = [t for t in read_csv(workdir / "results/tags/tags.csv")
+            if len(t["identity"]) == 4 and set(t["identity"]) <= set(reader.alphabet) and t["difficult"] != "1"]
+    reads = reader.read([cv2.imread(str(workdir / "results/tags/crops" / t["file"])) for t in tags],
+                        [tuple(int(t[k]) for k in ("box_x0", "box_y0", "box_x1", "box_y1")) for t in tags])
+    scored = [(r.match_score, r.best == t["identity"]) for t, r in zip(tags, reads)]
+    n = max(1, len(tags))
+    rows.append(row("every labelled tag (all splits), not difficult", {
+        "tags": len(tags), "greedy_exact": sum(r.code == t["identity"] for t, r in zip(tags, reads)) / n,
+        "per_glyph": sum(glyph_hits(r.code, t["identity"]) for t, r in zip(tags, reads)) / (4 * n),
+        "registry_exact": sum(ok for _, ok in scored) / n, "at_threshold": at_threshold(scored, threshold),
+        "at_coverage_0.8": at_coverage(coverage_curve(scored), 0.8)}))
+
+    truth: dict[str, list] = {}
+    for r in read_csv(workdir / "resources/demo/new_truth.csv"):
+        truth.setdefault(r["image"], []).append(r)
+    right = wrong = unread = false_read = 0
+    for r in read_csv(workdir / "results/detect/detections.csv"):
+        box = np.array([[float(r[k]) for k in ("x0", "y0", "x1", "y1")]])
+        these = truth.get(r["photo"], [])
+        ious = iou_matrix(box, np.array([[float(t[k]) for k in ("xmin", "ymin", "xmax", "ymax")] for t in these])
+                          ) if these else np.zeros((1, 0))
+        if not these or ious.max() < 0.5:
+            false_read += int(r["registry_match"] != "unread")
+            continue
+        identity = these[int(ious.argmax())]["identity"]
+        if r["registry_match"] == "unread":
+            unread += 1
+        elif r["registry_match"] == identity:
+            right += 1
+        else:
+            wrong += 1
+    rows += ["", "| new photos: detected tags | read right | read wrong | unread | false boxes read as a bird |",
+             "|---|---|---|---|---|", f"| {right + wrong + unread} | {right} | {wrong} | {unread} | {false_read} |"]
+    read_s = job_s = 0.0
+    for job in (workdir / "results/detect/jobs").iterdir():
+        found = re.findall(r"tag\(s\) read in ([0-9.]+) s", (workdir / f"logs/detect/{job.name}.log").read_text())
+        read_s += sum(map(float, found))
+        job_s += benchmark_seconds(workdir / f"benchmarks/detect/{job.name}.tsv")
+    train_s = benchmark_seconds(workdir / "benchmarks/train_reader.tsv")
+    rows += ["", f"reading in the detect jobs: {read_s:.1f} s of {job_s:.1f} s ({100 * read_s / job_s:.1f}%); "
+                 f"train_reader: {train_s / 60:.1f} min"]
+    return rows
+
+
 def bar_rows(workdir: Path) -> list[str]:
     """Boxes the exported model draws on the demo's new photos with the info bar searched too, and on the bar."""
     import yaml
@@ -141,6 +219,7 @@ def main() -> None:
         print(f"demo run from scratch: {seconds / 60:.1f} min on {args.cores} cores ({workdir})\n")
     print("\n".join(evaluation_rows(workdir)) + "\n")
     print("\n".join(detection_rows(workdir)) + "\n")
+    print("\n".join(reading_rows(workdir)) + "\n")
     if args.search_bar:
         print("\n".join(bar_rows(workdir)) + "\n")
     if args.same_as:

@@ -11,6 +11,8 @@ rule report:
         training=rules.train.output.metrics,
         hard=rules.train_hard.output.report if config["hard_negatives"]["enabled"] else [],
         detect=rules.detect.output.photos,
+        reading=rules.evaluate_reading.output.metrics,
+        birds=rules.detect.output.birds,
     output:
         summary_md="results/report/summary.md",
         summary_html=report(

@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.smk import logged_step
-from spatule.stages.reading import evaluate_reading
+from spatule.stages import evaluate_reading
 
 with logged_step(snakemake) as log:
     inputs = snakemake.input

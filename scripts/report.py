@@ -19,4 +19,6 @@ with logged_step(snakemake) as log:
              ("summary_md", "summary_html", "splits_html", "splits_csv", "pr_curves", "training_curves")},
         log=log,
         hard_negatives=Path(snakemake.input.hard) if snakemake.input.get("hard") else None,
+        reading=Path(snakemake.input.reading),
+        birds=Path(snakemake.input.birds),
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.smk import logged_step
-from spatule.stages.reading import train_reader
+from spatule.stages import train_reader
 
 with logged_step(snakemake) as log:
     params = snakemake.params

@@ -109,9 +109,25 @@ def summary_notes(evaluations: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [f"{name}: {m['note']}" for name, m in evaluations.items() if m.get("note")]
 
 
+READING_NOTE = ("The code reader on the test split's tags whose identity is a code and that a person could read "
+                "(the reader was trained on rendered codes only): exact code read, glyphs right, and at read.threshold "
+                "the share of tags accepted as a registry code, the accuracy of those, and the wrong codes among them.")
+
+
+def reading_rows(reading: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The reading evaluation's headline row (``results/eval/reading/metrics.json``)."""
+    f = reading["readable"]
+    at = f["at_threshold"]
+    return [{"held-out tags": _fmt(f["tags"]), "exact (as read)": _fmt(f["greedy_exact"]),
+             "per glyph": _fmt(f["per_glyph"]), "threshold": _fmt(reading["threshold"]),
+             "coverage": _fmt(at["coverage"]), "accuracy of accepted": _fmt(at["accuracy"]),
+             "wrong accepted": f"{at['wrong']} of {at['accepted']}"}]
+
+
 def summary_markdown(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[Mapping[str, Any]],
                      warning: str, training: Mapping[str, Any], detection: Mapping[str, Any],
-                     figures: Sequence[str], hard: Mapping[str, Any] | None = None) -> str:
+                     figures: Sequence[str], hard: Mapping[str, Any] | None = None,
+                     reading: Mapping[str, Any] | None = None) -> str:
     """``results/report/summary.md``."""
     parts = ["# spatule evaluation report", ""]
     if warning:
@@ -127,6 +143,8 @@ def summary_markdown(evaluations: Mapping[str, Mapping[str, Any]], splits: Seque
     if hard:
         parts += ["## Hard negatives", "", HARD_NOTE.format(**hard), "", markdown_table(hard_rows(hard)), ""]
     parts += ["## Detection on new photos", "", markdown_table([dict(detection)]) if detection else "(not run)", ""]
+    if reading:
+        parts += ["## Reading the codes", "", READING_NOTE, "", markdown_table(reading_rows(reading)), ""]
     parts += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
     return "\n".join(parts)
 
@@ -156,7 +174,7 @@ def hard_rows(hard: Mapping[str, Any]) -> list[dict[str, str]]:
 
 def summary_html(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[Mapping[str, Any]], warning: str,
                  training: Mapping[str, Any], detection: Mapping[str, Any],
-                 hard: Mapping[str, Any] | None = None) -> str:
+                 hard: Mapping[str, Any] | None = None, reading: Mapping[str, Any] | None = None) -> str:
     """``results/report/summary.html``: the headline tables, self-contained (shown in the Snakemake report)."""
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary_notes(evaluations))
     return "\n".join([
@@ -174,6 +192,8 @@ def summary_html(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[
         *(["<h2>Hard negatives</h2>", f"<p class='note'>{html.escape(HARD_NOTE.format(**hard))}</p>",
             html_table(hard_rows(hard))] if hard else []),
         "<h2>Detection on new photos</h2>", html_table([dict(detection)]) if detection else "<p>(not run)</p>",
+        *(["<h2>Reading the codes</h2>", f"<p class='note'>{html.escape(READING_NOTE)}</p>",
+           html_table(reading_rows(reading))] if reading else []),
         "</body></html>", ""])
 
 
@@ -187,11 +207,17 @@ def splits_html(splits: Sequence[Mapping[str, Any]], warning: str) -> str:
         html_table(splits, SPLIT_HEADERS), "</body></html>", ""])
 
 
-def detection_summary(photos_rows: Sequence[Mapping[str, str]]) -> dict[str, int]:
-    """Counts of ``results/detect/photos.csv``."""
-    return {"photos": len(photos_rows), "photos with tags": sum(1 for r in photos_rows if int(r["detections"] or 0)),
-            "tags found": sum(int(r["detections"] or 0) for r in photos_rows),
-            "not searched": sum(1 for r in photos_rows if r["status"] != "ok")}
+def detection_summary(photos_rows: Sequence[Mapping[str, str]],
+                      birds_rows: Sequence[Mapping[str, str]] | None = None) -> dict[str, int]:
+    """Counts of ``results/detect/photos.csv`` (and of ``birds.csv``: tags read as a bird, birds seen)."""
+    counts = {"photos": len(photos_rows),
+              "photos with tags": sum(1 for r in photos_rows if int(r["detections"] or 0)),
+              "tags found": sum(int(r["detections"] or 0) for r in photos_rows),
+              "not searched": sum(1 for r in photos_rows if r["status"] != "ok")}
+    if birds_rows is not None:
+        counts.update({"tags read as a bird": sum(int(r["sightings"]) for r in birds_rows),
+                       "birds seen": len(birds_rows)})
+    return counts
 
 
 def read_training_scalars(model_dir: Path, log: logging.Logger = _log) -> tuple[Scalars, Scalars]:

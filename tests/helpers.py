@@ -121,3 +121,16 @@ def labelled_photo(folder: Path, photo_name: str, w: int, h: int, boxes: Iterabl
     xml = folder / (xml_name or (Path(photo_name).stem + ".xml"))
     write_xml(xml, voc_xml(Path(photo_name).name, w, h, boxes, names=names))
     return photo, xml
+
+
+def write_glyph_sheet(path: Path, glyphs, order: str, gap: int = 12) -> Path:
+    """A tag-font sheet as a user scans one: ``glyphs`` (a :class:`spatule.reading.glyphs.GlyphSet`) in
+    ``order``, black in a row on white, with a little noise."""
+    parts = []
+    for char in order:
+        ink = glyphs.glyph(char)
+        parts += [ink, np.zeros((ink.shape[0], gap), np.float32)]
+    row = np.pad(np.concatenate(parts, axis=1), 20)
+    pixels = 255 - 255 * row + np.random.default_rng(0).normal(0, 4, row.shape)
+    cv2.imwrite(str(path), np.clip(pixels, 0, 255).astype(np.uint8))
+    return path

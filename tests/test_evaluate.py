@@ -464,10 +464,12 @@ def test_split_table_and_identity_warning():
 # --- the whole workflow with the smoke preset ---------------------------------------------------
 
 SMOKE = {"synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"},
-         "hard_negatives": {"enabled": True, "steps": 2}}
+         "hard_negatives": {"enabled": True, "steps": 2}, "read": {"crops": 200, "epochs": 1}}
 EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("synthetic", "real")
                 for f in ("metrics.json", "detections.csv", "pr_curve.csv", "sheet.jpg")]
 DETECT_TARGETS = ["results/detect/detections.csv", "results/detect/photos.csv", "results/detect/sheet.jpg"]
+READING_TARGETS = [f"results/detect/{f}" for f in ("sightings.csv", "birds.csv", "timeline.png", "read_tags.jpg")] + [
+    f"results/eval/reading/{f}" for f in ("metrics.json", "readings.csv", "curve.csv", "coverage.png")]
 REPORT_TARGETS = [f"results/report/{f}" for f in ("summary.md", "summary.html", "splits.html", "splits.csv",
                                                    "pr_curves.png", "training_curves.png")]
 
@@ -495,15 +497,15 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     config = root / "smoke.yaml"
     config.write_text(yaml.safe_dump(SMOKE))
     workdir = root / "w"
-    snakemake(workdir, "--cores", "2", *EVAL_TARGETS, *DETECT_TARGETS, *REPORT_TARGETS, configfile=config,
-              timeout=1500)
+    snakemake(workdir, "--cores", "2", *EVAL_TARGETS, *DETECT_TARGETS, *READING_TARGETS, *REPORT_TARGETS,
+              configfile=config, timeout=1500)
     return workdir, config
 
 
 @pytest.mark.workflow
 def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     workdir, config = smoke_run
-    for target in EVAL_TARGETS + DETECT_TARGETS + REPORT_TARGETS:
+    for target in EVAL_TARGETS + DETECT_TARGETS + READING_TARGETS + REPORT_TARGETS:
         assert (workdir / target).is_file(), target
     for name in ("synthetic", "real"):
         metrics = json.loads((workdir / f"results/eval/{name}/metrics.json").read_text())
@@ -523,6 +525,15 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
                              workdir / "results/detect/crops")
     listed = read_rows(workdir / "results/detect/photos.csv")
     assert len(listed) == len(list(photos.rglob("*.JPG"))) and all(r["status"] == "ok" for r in listed)
+    assert all(r["time"].startswith("2018-05-21T") for r in listed)  # the demo camera's EXIF time
+    # every tag read: a registry code or unread, never a code the demo colony has not banded
+    registry = {r["code"] for r in read_rows(workdir / "resources/demo/registry.csv")}
+    found = read_rows(workdir / "results/detect/detections.csv")
+    assert found and all(r["registry_match"] in registry | {"unread"} for r in found)
+    seen = read_rows(workdir / "results/detect/sightings.csv")
+    assert len(seen) == sum(r["registry_match"] != "unread" for r in found)
+    reading = json.loads((workdir / "results/eval/reading/metrics.json").read_text())
+    assert reading["registry_codes"] == len(registry) == 100 and reading["readable"]["tags"] >= 1
     for name in ("synthetic", "real"):
         for r in read_rows(workdir / f"results/eval/{name}/detections.csv"):
             assert 0 <= float(r["x0"]) < float(r["x1"]) and 0 <= float(r["y0"]) < float(r["y1"])

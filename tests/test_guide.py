@@ -34,7 +34,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from conftest import REPO, SAMPLE
-from helpers import labelled_photo, write_photo, write_xml, voc_xml
+from helpers import labelled_photo, voc_xml, write_glyph_sheet, write_photo, write_xml
 
 README = REPO / "README.md"
 DOCS = REPO / "docs"
@@ -175,7 +175,8 @@ def write_mine(main: Path, mine: dict, root: Path) -> None:
         return root / path.lstrip("/")
 
     labels = config.get("labels", {})
-    for section, key in (("labels", "dir"), ("labels", "identities"), ("detect", "images")):
+    for section, key in (("labels", "dir"), ("labels", "identities"), ("detect", "images"), ("read", "glyph_sheet"),
+                         ("read", "registry")):
         value = config.get(section, {}).get(key)
         if isinstance(value, str) and value.startswith("/data/"):
             config[section][key] = str(moved(value))
@@ -190,6 +191,16 @@ def write_mine(main: Path, mine: dict, root: Path) -> None:
     for folder in {config.get("labels", {}).get("dir"), config.get("detect", {}).get("images")} - {None}:
         if str(folder).startswith(str(root)):
             labelled_set(Path(folder), Path(identities) if identities and folder == labels.get("dir") else None)
+    read = config.get("read", {})
+    if str(read.get("glyph_sheet", "")).startswith(str(root)):  # the demo font's glyphs, as a scanned sheet
+        from spatule.demo import FONT_PATH, TAG_ALPHABET
+        from spatule.reading.glyphs import glyphs_from_font
+
+        Path(read["glyph_sheet"]).parent.mkdir(parents=True, exist_ok=True)
+        write_glyph_sheet(Path(read["glyph_sheet"]), glyphs_from_font(FONT_PATH, TAG_ALPHABET), TAG_ALPHABET)
+    if str(read.get("registry", "")).startswith(str(root)):  # the labelled set's birds that can be on a tag
+        Path(read["registry"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(read["registry"]).write_text("code,banded\nAXFD,2016\nABLF,2017\nH2PN,2017\n", encoding="utf-8")
     (main / "mine.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
 

@@ -58,7 +58,8 @@ def test_dry_run_with_each_profile_plans_the_whole_workflow(tmp_path: Path, prof
     assert counts["train"] == counts["train_hard"] == counts["devices"] == 1
     for rule in ("devices", "train", "train_hard"):  # the GPU jobs
         assert "gpu=1" in job_block(output, rule), rule
-    for rule in ("synthesize", "coco", "mine_negatives", "export", "tflite", "detect"):
+    for rule in ("synthesize", "coco", "mine_negatives", "export", "tflite", "detect", "train_reader",
+                 "evaluate_reading"):
         assert "gpu=" not in job_block(output, rule), rule
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers import write_glyph_sheet
 
 from spatule.demo import FONT_PATH, TAG_ALPHABET
 from spatule.problems import SpatuleError
@@ -21,19 +22,8 @@ def font_glyphs():
     return glyphs_from_font(FONT_PATH, TAG_ALPHABET)
 
 
-def write_sheet(path: Path, glyphs, order: str, gap: int = 12) -> Path:
-    """A sheet as a user scans one: black glyphs in a row on white, with a little noise."""
-    parts = []
-    for char in order:
-        parts += [glyphs.glyph(char), np.zeros((GLYPH_HEIGHT, gap), np.float32)]
-    row = np.pad(np.concatenate(parts, axis=1), 20)
-    pixels = 255 - 255 * row + np.random.default_rng(0).normal(0, 4, row.shape)
-    cv2.imwrite(str(path), np.clip(pixels, 0, 255).astype(np.uint8))
-    return path
-
-
 def test_a_sheet_is_cut_into_the_alphabets_glyphs_in_order(font_glyphs, tmp_path: Path):
-    sheet = write_sheet(tmp_path / "sheet.png", font_glyphs, TAG_ALPHABET)
+    sheet = write_glyph_sheet(tmp_path / "sheet.png", font_glyphs, TAG_ALPHABET)
     cut = cut_glyph_sheet(sheet, TAG_ALPHABET)
     assert cut.alphabet == TAG_ALPHABET and len(cut.ink) == len(TAG_ALPHABET)
     for char in TAG_ALPHABET:  # each glyph is the one drawn there, not its neighbour
@@ -186,3 +176,165 @@ def test_the_ctc_probability_of_a_code_is_what_keras_ctc_gives_and_matches_the_r
     code, score = match_registry(sure, TAG_ALPHABET, ["ABLF", "AX6D"], 0.3, ctc=True)
     assert code == "AX6D" and 0.3 < score < 0.6
     assert match_registry(sure, TAG_ALPHABET, ["ABLF", "AX6D"], 0.6, ctc=True)[0] == UNREAD
+
+
+def test_the_whole_registry_is_matched_in_one_pass_as_code_by_code():
+    from spatule.reading.reader import STEPS
+    from spatule.reading.registry import ctc_code_probabilities, ctc_probability
+
+    rng = np.random.default_rng(3)
+    steps = rng.dirichlet(np.full(len(TAG_ALPHABET) + 1, 0.3), size=STEPS)
+    codes = ["AXFD", "ABLF", "AAAA", "1556", "ZZ9Z", "XXXX"]  # doubled glyphs need a blank between
+    one_pass = ctc_code_probabilities(steps, TAG_ALPHABET, codes)
+    each = [ctc_probability(steps, [TAG_ALPHABET.index(c) + 1 for c in code]) for code in codes]
+    np.testing.assert_allclose(one_pass, each, rtol=1e-9)
+    assert ctc_code_probabilities(steps, TAG_ALPHABET, []).shape == (0,)
+
+
+def test_accuracy_against_coverage_counts_ties_together():
+    from spatule.reading.evaluation import at_coverage, at_threshold, coverage_curve, glyph_hits
+
+    scored = [(0.9, True), (0.8, False), (0.8, True), (0.1, True)]
+    curve = coverage_curve(scored)
+    assert [(p["threshold"], p["accepted"], p["accuracy"]) for p in curve] == [
+        (0.9, 1, 1.0), (0.8, 3, 2 / 3), (0.1, 4, 0.75)]  # both 0.8 pass together
+    assert at_threshold(scored, 0.5) == {"threshold": 0.5, "accepted": 3, "coverage": 0.75, "accuracy": 2 / 3,
+                                         "wrong": 1, "wrong_share": 1 / 3}
+    assert at_coverage(curve, 0.5)["threshold"] == 0.8 and at_coverage(curve, 1.0)["threshold"] == 0.1
+    assert glyph_hits("AXFD", "AXF6") == 3 and glyph_hits("AXF", "AXFD") == 0
+
+
+def test_the_readers_weights_are_written_byte_for_byte_the_same_and_load_back(tmp_path: Path):
+    from spatule.reading.reader import reader_model
+    from spatule.reading.weights import load_weights, save_weights, set_weights
+
+    model = reader_model(len(TAG_ALPHABET), seed=4)
+    save_weights(model.get_weights(), tmp_path / "a.npz")
+    save_weights(model.get_weights(), tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    other = reader_model(len(TAG_ALPHABET), seed=5)
+    set_weights(other, load_weights(tmp_path / "a.npz"), tmp_path / "a.npz")
+    crops = np.random.default_rng(0).random((1, READ_SIZE[1], READ_SIZE[0], 1)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(other(crops)), np.asarray(model(crops)))
+    with pytest.raises(SpatuleError, match="a.npz: these weights do not fit"):
+        set_weights(reader_model(5), load_weights(tmp_path / "a.npz"), tmp_path / "a.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(SpatuleError, match="bad.npz: not a reader's weights"):
+        load_weights(tmp_path / "bad.npz")
+
+
+def test_the_demo_registry_holds_every_photographed_code_and_birds_never_seen():
+    from spatule.demo.registry import registry_rows
+
+    seen = ["AXFD", "ABLF", "far-11-1", "AXFD"]  # far tags have names, not codes
+    rows = registry_rows(seen, 30, seed=2018)
+    codes = [r[0] for r in rows]
+    assert len(codes) == len(set(codes)) == 30 and codes == sorted(codes)
+    assert {"AXFD", "ABLF"} <= set(codes) and "far-11-1" not in codes
+    assert all(len(c) == 4 and set(c) <= set(TAG_ALPHABET) and 2012 <= y <= 2017 for c, y in rows)
+    assert registry_rows(seen, 30, seed=2018) == rows  # the same seed, the same registry
+    assert [r[0] for r in registry_rows(seen, 1, seed=2018)] == ["ABLF", "AXFD"]  # never fewer than photographed
+
+
+def path_steps(code: str, sure: float) -> np.ndarray:
+    """Step probabilities spelling ``code`` (a blank between glyphs), ``sure`` on the path."""
+    from spatule.reading.reader import STEPS
+
+    path = [0] * STEPS
+    for k, char in enumerate(code):
+        path[2 * k + 1] = TAG_ALPHABET.index(char) + 1
+    steps = np.full((STEPS, len(TAG_ALPHABET) + 1), (1 - sure) / len(TAG_ALPHABET))
+    steps[np.arange(STEPS), path] = sure
+    return steps
+
+
+class DirectionModel:
+    """Stands in for the network: reads ``code`` surely when the rectified input is bright on its left
+    (the crop's bright end first), and the code backwards, less surely, the other way round."""
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def __call__(self, batch, training=False):
+        out = []
+        for image in np.asarray(batch)[..., 0]:
+            half = image.shape[1] // 2
+            right_way = image[:, :half].mean() > image[:, half:].mean()
+            out.append(np.log(path_steps(self.code if right_way else self.code[::-1], 0.99 if right_way else 0.7)))
+        return np.stack(out)
+
+
+def end_lit_crop(bright_bottom: bool) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    crop = np.full((60, 40, 3), 30, np.uint8)
+    if bright_bottom:
+        crop[35:55, 10:30] = 230
+    else:
+        crop[5:25, 10:30] = 230
+    return crop, (10, 5, 30, 55)
+
+
+def test_a_tag_is_read_the_way_round_that_gives_a_registry_code_and_never_as_one_not_banded():
+    from spatule.reading.codes import CodeReader
+    from spatule.reading.registry import UNREAD
+
+    crops = [end_lit_crop(True), end_lit_crop(False)]
+    pixels, boxes = [c for c, _ in crops], [b for _, b in crops]
+    reader = CodeReader(DirectionModel("AXFD"), TAG_ALPHABET, ("ABLF", "AXFD"), 0.5)
+    upward, downward = reader.read(pixels, boxes)
+    # bright bottom: the code runs bottom-to-top; bright top: turned round, the same code top-to-bottom
+    assert (upward.registry_match, upward.upward, upward.code) == ("AXFD", True, "AXFD")
+    assert (downward.registry_match, downward.upward) == ("AXFD", False)
+    assert upward.match_score == pytest.approx(upward.code_score) and upward.match_score > 0.7
+    not_banded = CodeReader(DirectionModel("AXFD"), TAG_ALPHABET, ("ABLF", "AX6D"), 0.5).read(pixels[:1], boxes[:1])[0]
+    assert not_banded.registry_match == UNREAD and not_banded.match_score < 0.01 and not_banded.code == "AXFD"
+    no_registry = CodeReader(DirectionModel("AXFD"), TAG_ALPHABET, (), 0.5).read(pixels[:1], boxes[:1])[0]
+    assert (no_registry.registry_match, no_registry.upward) == ("AXFD", True)  # the surer reading, as read
+    assert CodeReader(DirectionModel("AXFD"), TAG_ALPHABET, (), 0.99).read(pixels[:1], boxes[:1])[0].registry_match \
+        == UNREAD
+
+
+@pytest.fixture(scope="module")
+def sheet_reader(tmp_path_factory: pytest.TempPathFactory):
+    """A reader trained as rule train_reader trains it by default, on glyphs cut from the real tag-font
+    sheet (a few minutes)."""
+    from spatule.config import default
+    from spatule.stages.reading import train_reader
+
+    if not FONT_SHEET.is_file():
+        pytest.skip(f"the real tag-font sheet is not present at {FONT_SHEET}")
+    folder = tmp_path_factory.mktemp("reader")
+    train_reader(default("read", "alphabet"), FONT_SHEET, default("read", "crops"), default("read", "epochs"),
+                 default("read", "seed"), default("read", "code_length"), folder, threads=2)
+    return folder
+
+
+@pytest.mark.sample
+def test_the_two_legible_real_tags_are_read_with_the_real_glyph_sheet(sheet_reader, sample_dir: Path, tmp_path: Path):
+    """Reports what the reader makes of the sample's two legible tags (AXFD, ABLF), cut as detect cuts
+    them; among 100 banded birds, a tag is its own code or unread, never another bird."""
+    from spatule.config import default
+    from spatule.demo.registry import registry_rows
+    from spatule.reading.registry import UNREAD
+    from spatule.stages.reading import code_reader
+    from spatule.tables import read_csv
+    from spatule.tags import crop_geometry, margin_for
+
+    coded = [r for r in read_csv(sample_dir / "identities.csv") if r["identity"] in ("AXFD", "ABLF")]
+    assert len(coded) == 2
+    registry = tmp_path / "registry.csv"
+    registry.write_text("code,banded\n" + "".join(f"{c},{y}\n" for c, y in registry_rows(
+        [r["identity"] for r in coded], 100, seed=16)), encoding="utf-8")
+    reader = code_reader(sheet_reader, registry, default("read", "threshold"), default("read", "code_length"))
+    crops, boxes = [], []
+    for r in coded:
+        photo = cv2.imread(str(sample_dir / r["image"]))
+        x0, y0, x1, y1 = (int(r[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+        margin = margin_for((x0, y0, x1, y1), default("tags", "margin_px"), default("tags", "margin_fraction"))
+        (cx0, cy0, cx1, cy1), box = crop_geometry((x0, y0, x1, y1), photo.shape[1], photo.shape[0], margin)
+        crops.append(photo[cy0:cy1, cx0:cx1])
+        boxes.append(box)
+    for r, read in zip(coded, reader.read(crops, boxes)):
+        print(f"{r['image']}: {r['identity']} read as {read.code!r} ({read.code_score:.3f}, "
+              f"{'bottom-to-top' if read.upward else 'top-to-bottom'}); registry: {read.registry_match} "
+              f"(likeliest {read.best}, {read.match_score:.3g})")
+        assert read.registry_match in (r["identity"], UNREAD)

@@ -256,3 +256,70 @@ def test_the_search_runs_tflite_on_a_cpu_and_the_saved_model_where_a_gpu_is_seen
     lite.write_bytes(b"another flatbuffer")
     digests.add(search_model(saved, lite, "tflite").digest())
     assert len(digests) == 3
+
+
+# --- reading the codes: who was seen when and where -------------------------------------------------------
+
+class TallIsUnread:
+    """A stand-in code reader: a tag box taller than 85 px is unread, any other is the bird AXFD; it
+    checks that each box it is given lies inside its crop."""
+
+    def read(self, crops, boxes):
+        from spatule.reading.codes import CodeRead
+
+        out = []
+        for crop, (x0, y0, x1, y1) in zip(crops, boxes):
+            assert 0 <= x0 < x1 <= crop.shape[1] and 0 <= y0 < y1 <= crop.shape[0]
+            tall = y1 - y0 > 85
+            out.append(CodeRead("AX" if tall else "AXFD", 0.2 if tall else 0.9, "unread" if tall else "AXFD",
+                                0.01 if tall else 0.9, True, "AXFD"))
+        return out
+
+
+def exif_photo(path: Path, boxes, when: str | None) -> None:
+    """A photo as a camera trap writes it: JPEG, with EXIF DateTimeOriginal (none when ``when`` is None)."""
+    from spatule.images import exif_segment, with_exif
+
+    png = paint(path.with_suffix(".png"), boxes)
+    ok, jpeg = cv2.imencode(".jpg", cv2.imread(str(png)), [cv2.IMWRITE_JPEG_QUALITY, 97])
+    png.unlink()
+    path.write_bytes(with_exif(jpeg.tobytes(), exif_segment(when, "cam")) if when else jpeg.tobytes())
+
+
+def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figures(tmp_path: Path):
+    from spatule.reading.sightings import Resightings
+
+    photos = tmp_path / "season"
+    exif_photo(photos / "cam1" / "IMG_1.jpg", [(100, 120, 141, 201), (600, 300, 640, 400)], "2018:05:21 06:20:00")
+    exif_photo(photos / "cam2" / "IMG_2.jpg", [(700, 500, 733, 580)], "2018:05:21 06:00:00")
+    exif_photo(photos / "cam2" / "IMG_3.jpg", [(300, 500, 333, 580)], None)
+    files = [f.path for f in list_season(photos)]
+    job = tmp_path / "detect" / "jobs" / "a"
+    stages.detect_job(photos, files, lambda: white_patches(), DetectSettings(), job / "detections.csv",
+                      job / "photos.csv", tmp_path / "detect" / "crops" / "a", reader=TallIsUnread)
+    rows = read_csv(job / "detections.csv")
+    read = [(r["photo"], r["registry_match"]) for r in rows]
+    assert read == [("cam1/IMG_1.jpg", "AXFD"), ("cam1/IMG_1.jpg", "unread"), ("cam2/IMG_2.jpg", "AXFD"),
+                    ("cam2/IMG_3.jpg", "AXFD")]
+    assert {r["photo"]: r["time"] for r in read_csv(job / "photos.csv")} == {
+        "cam1/IMG_1.jpg": "2018-05-21T06:20:00", "cam2/IMG_2.jpg": "2018-05-21T06:00:00", "cam2/IMG_3.jpg": ""}
+    out = tmp_path / "detect"
+    figures = Resightings(out / "sightings.csv", out / "birds.csv", out / "timeline.png", out / "read_tags.jpg")
+    summary = stages.detect(photos, [("a", job / "detections.csv", job / "photos.csv")], out / "detections.csv",
+                            out / "photos.csv", out / "voc", resightings=figures)
+    assert summary["sightings"] == 3 and summary["unread"] == 1
+    seen = read_csv(out / "sightings.csv")
+    assert [(s["photo"], s["camera"], s["time"], s["code"]) for s in seen] == [
+        ("cam2/IMG_2.jpg", "cam2", "2018-05-21T06:00:00", "AXFD"), ("cam1/IMG_1.jpg", "cam1", "2018-05-21T06:20:00",
+                                                                     "AXFD"), ("cam2/IMG_3.jpg", "cam2", "", "AXFD")]
+    assert read_csv(out / "birds.csv") == [{"code": "AXFD", "first_seen": "2018-05-21T06:00:00",
+                                            "last_seen": "2018-05-21T06:20:00", "photos": "3", "cameras": "2",
+                                            "sightings": "3"}]
+    for figure in (out / "timeline.png", out / "read_tags.jpg"):
+        assert cv2.imread(str(figure)) is not None
+    plain = tmp_path / "plain"  # a job run without the reader cannot give sightings: said, naming its table
+    stages.detect_job(photos, files, lambda: white_patches(), DetectSettings(), plain / "detections.csv",
+                      plain / "photos.csv", plain / "crops")
+    with pytest.raises(Exception, match="plain/detections.csv: no \\['code'"):
+        stages.detect(photos, [("a", plain / "detections.csv", plain / "photos.csv")], plain / "all.csv",
+                      plain / "all-photos.csv", plain / "voc", resightings=figures)

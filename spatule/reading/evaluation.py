@@ -30,7 +30,8 @@ def at_threshold(scored: Sequence[tuple[float, bool]], threshold: float) -> dict
     """What passes ``threshold``: accepted tags, coverage, accuracy, wrong codes and their share."""
     accepted = [ok for score, ok in scored if score >= threshold]
     wrong = sum(1 for ok in accepted if not ok)
-    return {"threshold": threshold, "accepted": len(accepted), "coverage": len(accepted) / len(scored) if scored else 0.0,
+    return {"threshold": threshold, "accepted": len(accepted),
+            "coverage": len(accepted) / len(scored) if scored else 0.0,
             "accuracy": (len(accepted) - wrong) / len(accepted) if accepted else 0.0, "wrong": wrong,
             "wrong_share": wrong / len(accepted) if accepted else 0.0}
 

@@ -11,6 +11,7 @@ rule                function
 ==================  ==========================================
 demo_data           :func:`campaign.demo_data`
 demo_new_photos     :func:`campaign.demo_new_photos`
+demo_registry       :func:`campaign.demo_registry`
 index_labels        :func:`labelling.index_labels`
 extract_tags        :func:`labelling.extract_tags`
 split               :func:`splitting.split`
@@ -28,6 +29,8 @@ model_card          :func:`detection.model_card`
 evaluate_synthetic  :func:`evaluation.evaluate_synthetic`
 evaluate_real       :func:`evaluation.evaluate_real`
 detect_plan         :func:`detection.detect_plan` (a checkpoint: the folder the demo makes, once it exists)
+train_reader        :func:`reading.train_reader`
+evaluate_reading    :func:`reading.evaluate_reading`
 detect_job          :func:`detection.detect_job`
 detect              :func:`detection.detect`
 report              :func:`reporting.report`
@@ -35,16 +38,17 @@ provenance          :func:`reporting.provenance`
 ==================  ==========================================
 """
 
-from spatule.stages.campaign import demo_data, demo_new_photos
+from spatule.stages.campaign import demo_data, demo_new_photos, demo_registry
 from spatule.stages.detection import detect, detect_folder, detect_job, detect_plan, model_card
 from spatule.stages.evaluation import evaluate_real, evaluate_synthetic
 from spatule.stages.labelling import extract_tags, index_labels
+from spatule.stages.reading import evaluate_reading, train_reader
 from spatule.stages.reporting import provenance, report
 from spatule.stages.splitting import split
 from spatule.stages.synthesis import coco, synthesize, tfrecords
 from spatule.stages.training import devices, export, mine_negatives, pretrained, tflite, train, train_hard
 
-__all__ = ["coco", "demo_data", "demo_new_photos", "detect", "detect_folder", "detect_job", "detect_plan", "devices",
-           "evaluate_real", "evaluate_synthetic", "export", "extract_tags", "index_labels", "mine_negatives",
-           "model_card", "pretrained", "provenance", "report", "split", "synthesize", "tflite", "tfrecords", "train",
-           "train_hard"]
+__all__ = ["coco", "demo_data", "demo_new_photos", "demo_registry", "detect", "detect_folder", "detect_job",
+           "detect_plan", "devices", "evaluate_reading", "evaluate_real", "evaluate_synthetic", "export",
+           "extract_tags", "index_labels", "mine_negatives", "model_card", "pretrained", "provenance", "report",
+           "split", "synthesize", "tflite", "tfrecords", "train", "train_hard", "train_reader"]

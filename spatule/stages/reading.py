@@ -104,11 +104,11 @@ def evaluate_reading(tags_csv: Path, crops_dir: Path, identities_csv: Path, read
     def figures(which: Sequence[int]) -> dict[str, Any]:
         chosen = [(tags[k], reads[k]) for k in which]
         scored = [(r.match_score, r.best == t["identity"]) for t, r in chosen]  # right at threshold 0
-        n = len(chosen)
-        return {"tags": n,
-                "greedy_exact": sum(r.code == t["identity"] for t, r in chosen) / n if n else 0.0,
-                "per_glyph": sum(glyph_hits(r.code, t["identity"]) for t, r in chosen) / (code_length * n) if n else 0.0,
-                "registry_exact": sum(ok for _, ok in scored) / n if n else 0.0,
+        n = max(1, len(chosen))  # shares of none are 0
+        return {"tags": len(chosen),
+                "greedy_exact": sum(r.code == t["identity"] for t, r in chosen) / n,
+                "per_glyph": sum(glyph_hits(r.code, t["identity"]) for t, r in chosen) / (code_length * n),
+                "registry_exact": sum(ok for _, ok in scored) / n,
                 "at_threshold": at_threshold(scored, threshold),
                 "at_coverage_0.8": at_coverage(coverage_curve(scored), 0.8),
                 "not_in_registry": sum(1 for t, _ in chosen if codes and t["identity"] not in codes)}, scored

@@ -28,8 +28,9 @@ _log = logging.getLogger("spatule")
 
 def report(evaluations: Mapping[str, Path], split_summary: Path, tiles_json: Mapping[str, Path],
            model_dir: Path, detect_photos: Path | None, out: Mapping[str, Path],
-           log: logging.Logger = _log, hard_negatives: Path | None = None) -> dict[str, Any]:
-    """Read the evaluation, split, training and detection outputs and write the report files.
+           log: logging.Logger = _log, hard_negatives: Path | None = None, reading: Path | None = None,
+           birds: Path | None = None) -> dict[str, Any]:
+    """Read the evaluation, split, training, detection and reading outputs and write the report files.
 
     ``out``: ``summary_md``, ``summary_html``, ``splits_html``, ``splits_csv``, ``pr_curves``,
     ``training_curves``.
@@ -49,15 +50,22 @@ def report(evaluations: Mapping[str, Path], split_summary: Path, tiles_json: Map
     train_scalars, val_scalars = read_training_scalars(model_dir, log)
     drawn = training_figure(train_scalars, val_scalars, out["training_curves"])
     pr_figure(metrics, out["pr_curves"])
-    detection = detection_summary(read_csv(detect_photos)) if detect_photos else {}
+    detection = detection_summary(read_csv(detect_photos), read_csv(birds) if birds else None) if detect_photos else {}
+    read_figures = json.loads(reading.read_text(encoding="utf-8")) if reading else None
     write_csv(out["splits_csv"], list(SPLIT_HEADERS), [[r[k] for k in SPLIT_HEADERS] for r in splits])
     out["splits_html"].write_text(splits_html(splits, warning), encoding="utf-8")
-    out["summary_html"].write_text(summary_html(metrics, splits, warning, training, detection, hard), encoding="utf-8")
+    out["summary_html"].write_text(summary_html(metrics, splits, warning, training, detection, hard, read_figures),
+                                   encoding="utf-8")
     figures = [Path(out[k]).name for k in ("pr_curves", "training_curves")]
     figures += [relative_link(p.parent / "sheet.jpg", out["summary_md"].parent) for p in evaluations.values()
                 if (p.parent / "sheet.jpg").is_file()]
-    out["summary_md"].write_text(summary_markdown(metrics, splits, warning, training, detection, figures, hard),
-                                 encoding="utf-8")
+    if reading:
+        figures += [relative_link(reading.parent / "coverage.png", out["summary_md"].parent)]
+    if birds:
+        figures += [relative_link(birds.parent / name, out["summary_md"].parent) for name in ("timeline.png",
+                                                                                                "read_tags.jpg")]
+    out["summary_md"].write_text(summary_markdown(metrics, splits, warning, training, detection, figures, hard,
+                                                  read_figures), encoding="utf-8")
     if warning:
         log.warning("%s", warning)
     for note in summary_notes(metrics):
