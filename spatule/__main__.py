@@ -58,6 +58,14 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
                         help="runtime: tflite (model.tflite beside the SavedModel; fast on a CPU), saved_model (GPU), "
                              "auto: the SavedModel where a GPU is visible, else model.tflite when there is one "
                              "(default: auto)")
+    detect.add_argument("--reader", type=Path, default=None,
+                        help="also read each tag's code with this reader (a results/reader folder: reader.npz, "
+                             "reader.json), writing sightings.csv and birds.csv")
+    detect.add_argument("--registry", type=Path, default=None,
+                        help="with --reader: the registry CSV of banded birds (a 'code' column); a tag is read as "
+                             "one of its codes or unread")
+    detect.add_argument("--read-threshold", type=float, default=None,
+                        help="with --reader: probability a registry code needs (default: read.threshold's default)")
 
 
 def run_detect(args: argparse.Namespace) -> dict:
@@ -73,10 +81,19 @@ def run_detect(args: argparse.Namespace) -> dict:
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     log = logging.getLogger("spatule.detect")
     model = search_model(saved_model, tflite_of(args.model), args.engine, log=log)
+    reader = None
+    if args.reader is not None:
+        from spatule.config import default
+        from spatule.stages.reading import code_reader
+
+        threshold = default("read", "threshold") if args.read_threshold is None else args.read_threshold
+        reader = code_reader(args.reader, args.registry, float(threshold), int(default("read", "code_length")))
+    elif args.registry is not None:
+        raise SpatuleError("--registry needs --reader (the folder rule train_reader writes: results/reader)")
     return detect_folder(args.photos, lambda: load_search_detector(model, args.threads, log), settings,
                          args.out, model.digest(), cache_root=args.out / "cache",
                          decoders=model.decoders(args.threads),
-                         class_name=card.class_name, log=log)
+                         class_name=card.class_name, reader=reader, log=log)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -94,7 +94,7 @@ def input_checksums(labels_dir: Path, threads: int = 1) -> dict[str, Any]:
 
 
 def seeds(config: Mapping[str, Any]) -> dict[str, int | None]:
-    """Every seed of the run: the demo campaign, the split order, the tile plan, training."""
+    """Every seed of the run: the demo campaign, the split order, the tile plan, training, the code reader."""
     def get(section: str, key: str = "seed") -> int | None:
         value = (config.get(section) or {}).get(key)
         return int(value) if value is not None else None
@@ -110,7 +110,7 @@ def seeds(config: Mapping[str, Any]) -> dict[str, int | None]:
         except SpatuleError:  # a bad train section fails the parse and the train job, with its message
             train_seed = None
     return {"demo.seed": get("demo"), "split.seed": get("split"), "synth.seed": get("synth"),
-            "train.seed": int(train_seed) if train_seed is not None else None}
+            "train.seed": int(train_seed) if train_seed is not None else None, "read.seed": get("read")}
 
 
 def provenance_record(config: Mapping[str, Any], labels_dir: Path, identities: Path | None, workflow_dir: Path,

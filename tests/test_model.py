@@ -294,6 +294,22 @@ def test_the_spatule_command_searches_a_folder_with_either_runtime(exported, tmp
     assert "2 already searched with this model and these settings, 0 to search" in log
     log, listed = search("saved", "--engine", "saved_model")
     assert f"search runs {folder / 'saved_model'} (saved_model)" in log and len(listed) == 3
+    # with a reader (an untrained one here) and a registry: codes read, never a bird not banded; sightings
+    from spatule.reading.codes import write_reader_info
+    from spatule.reading.reader import reader_model
+    from spatule.reading.weights import save_weights
+
+    alphabet = "ABCDFHJLNPSTVXYZ123569"
+    (tmp_path / "reader").mkdir()
+    save_weights(reader_model(len(alphabet)).get_weights(), tmp_path / "reader" / "reader.npz")
+    write_reader_info(tmp_path / "reader", alphabet, "test", {})
+    (tmp_path / "birds.csv").write_text("code\nAXFD\nABLF\n", encoding="utf-8")
+    search("read", "--reader", str(tmp_path / "reader"), "--registry", str(tmp_path / "birds.csv"),
+           "--read-threshold", "0")
+    read = read_csv(tmp_path / "read" / "detections.csv")
+    assert len(read) == len(rows) and all(r["registry_match"] in ("AXFD", "ABLF") for r in read)  # threshold 0
+    assert len(read_csv(tmp_path / "read" / "sightings.csv")) == len(read)
+    assert (tmp_path / "read" / "birds.csv").is_file() and (tmp_path / "read" / "read_tags.jpg").is_file()
 
 
 # ----------------------------------------------------------------------------- configs

@@ -48,7 +48,7 @@ def test_versions_are_the_installed_ones():
 
 def test_seeds_include_the_training_presets_own():
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    assert seeds(config) == {"demo.seed": 2018, "split.seed": 7, "synth.seed": 11, "train.seed": 0}
+    assert seeds(config) == {"demo.seed": 2018, "split.seed": 7, "synth.seed": 11, "train.seed": 0, "read.seed": 0}
     config["train"]["seed"] = 5
     assert seeds(config)["train.seed"] == 5
 

@@ -192,7 +192,7 @@ def test_the_whole_registry_is_matched_in_one_pass_as_code_by_code():
 
 
 def test_accuracy_against_coverage_counts_ties_together():
-    from spatule.reading.evaluation import at_coverage, at_threshold, coverage_curve, glyph_hits
+    from spatule.reading.evaluation import at_coverage, at_threshold, calibration, coverage_curve, glyph_hits
 
     scored = [(0.9, True), (0.8, False), (0.8, True), (0.1, True)]
     curve = coverage_curve(scored)
@@ -202,6 +202,9 @@ def test_accuracy_against_coverage_counts_ties_together():
                                          "wrong": 1, "wrong_share": 1 / 3}
     assert at_coverage(curve, 0.5)["threshold"] == 0.8 and at_coverage(curve, 1.0)["threshold"] == 0.1
     assert glyph_hits("AXFD", "AXF6") == 3 and glyph_hits("AXF", "AXFD") == 0
+    bins = calibration(scored + [(1.0, True)], edges=(0.0, 0.5, 1.0))
+    assert [(b["tags"], b["right"]) for b in bins] == [(1, 1.0), (4, 0.75)]  # 1.0 falls in the last bin
+    assert bins[1]["mean_score"] == pytest.approx((0.9 + 0.8 + 0.8 + 1.0) / 4)
 
 
 def test_the_readers_weights_are_written_byte_for_byte_the_same_and_load_back(tmp_path: Path):

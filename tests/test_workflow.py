@@ -287,7 +287,7 @@ def test_provenance_records_the_config_seeds_versions_and_input_checksums(demo_r
         return all(contains(big[k], v) if isinstance(v, dict) else big.get(k) == v for k, v in small.items())
 
     assert contains(record["config"], embedded)
-    assert record["seeds"] == {"demo.seed": 2018, "split.seed": 7, "synth.seed": 11, "train.seed": 0}
+    assert record["seeds"] == {"demo.seed": 2018, "split.seed": 7, "synth.seed": 11, "train.seed": 0, "read.seed": 0}
     versions = record["versions"]
     assert versions["snakemake"] == snakemake_package.__version__
     for name in ("tensorflow", "tf-models-official", "numpy", "lxml", "pycocotools",

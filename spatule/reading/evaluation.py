@@ -42,3 +42,17 @@ def at_coverage(curve: Sequence[dict[str, float]], coverage: float) -> dict[str,
         if point["coverage"] >= coverage - 1e-9:
             return dict(point)
     return {}
+
+
+def calibration(scored: Sequence[tuple[float, bool]], edges: Sequence[float] = (0.0, 0.01, 0.1, 0.5, 0.9, 1.0)
+                ) -> list[dict[str, float]]:
+    """Per score bin ``[edges[k], edges[k + 1])`` (the last one closed): tags, their mean score and the share
+    right. A calibrated reader is right about as often as its score says."""
+    bins = []
+    for k, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
+        last = k == len(edges) - 2
+        inside = [(s, ok) for s, ok in scored if low <= s < high or (last and s == high)]
+        bins.append({"from": low, "to": high, "tags": len(inside),
+                     "mean_score": sum(s for s, _ in inside) / len(inside) if inside else 0.0,
+                     "right": sum(ok for _, ok in inside) / len(inside) if inside else 0.0})
+    return bins

@@ -210,15 +210,20 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
 
 def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: DetectSettings, out_dir: Path,
                   model_id: str = "", cache_root: Path | None = None, decoders: int = 1, class_name: str = "tag",
-                  log: logging.Logger = _log) -> dict:
+                  reader: CodeReader | None = None, log: logging.Logger = _log) -> dict:
     """Every file of ``images_dir`` as one job, gathered into ``out_dir`` as the workflow lays it out
-    (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``, ``sheet.jpg``)."""
+    (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``, ``sheet.jpg``; with a ``reader``, the
+    codes read and ``sightings.csv``, ``birds.csv``, ``timeline.png``, ``read_tags.jpg``)."""
     files = [f.path for f in list_season(images_dir)]
     job = out_dir / "jobs" / "all"
     detect_job(images_dir, files, detector, settings, job / "detections.csv", job / "photos.csv",
-               out_dir / "crops" / "all", cache_root, model_id, decoders=decoders, log=log)
+               out_dir / "crops" / "all", cache_root, model_id, decoders=decoders,
+               reader=None if reader is None else (lambda: reader), log=log)
+    resightings = None if reader is None else Resightings(out_dir / "sightings.csv", out_dir / "birds.csv",
+                                                          out_dir / "timeline.png", out_dir / "read_tags.jpg")
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")], out_dir / "detections.csv",
-                  out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name, log)
+                  out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name,
+                  resightings=resightings, log=log)
 
 
 def model_card(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int, class_name: str,

@@ -80,7 +80,7 @@ def evaluate_reading(tags_csv: Path, crops_dir: Path, identities_csv: Path, read
     ``coverage.png`` in ``out_dir`` (figures on the tags a person could read; difficult ones apart)."""
     import cv2
 
-    from spatule.reading.evaluation import at_coverage, at_threshold, coverage_curve, glyph_hits
+    from spatule.reading.evaluation import at_coverage, at_threshold, calibration, coverage_curve, glyph_hits
     from spatule.reading.figures import coverage_figure
     from spatule.tables import write_csv
 
@@ -111,6 +111,7 @@ def evaluate_reading(tags_csv: Path, crops_dir: Path, identities_csv: Path, read
                 "registry_exact": sum(ok for _, ok in scored) / n,
                 "at_threshold": at_threshold(scored, threshold),
                 "at_coverage_0.8": at_coverage(coverage_curve(scored), 0.8),
+                "calibration": calibration(scored),
                 "not_in_registry": sum(1 for t, _ in chosen if codes and t["identity"] not in codes)}, scored
 
     readable = [k for k, t in enumerate(tags) if t["difficult"] != "1"]
