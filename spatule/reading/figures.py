@@ -26,8 +26,11 @@ def timeline_figure(seen: Sequence[Any], path: Path) -> None:
     if timed:
         row = {code: k for k, code in enumerate(codes)}
         ax.scatter([datetime.fromisoformat(s.time) for s in timed], [row[s.code] for s in timed], s=18)
+        from matplotlib.dates import DateFormatter
+
         ax.set_yticks(range(len(codes)), codes, fontsize=8)
-        ax.set_ylim(-0.7, len(codes) - 0.3)
+        ax.set_ylim(len(codes) - 0.3, -0.7)  # codes in order from the top
+        ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d %H:%M"))
         fig.autofmt_xdate()
     else:
         ax.text(0.5, 0.5, "no sighting with an EXIF time", ha="center", va="center", transform=ax.transAxes)

@@ -87,7 +87,9 @@ def write_resightings(out: Resightings, rows: Sequence[Sequence[object]], listed
     timeline_figure(seen, out.timeline)
     reading_sheet(rows, crops_root, out.sheet)
     untimed = sum(1 for s in seen if not s.time)
-    log.info("%d of %d tag(s) read as a registry code: %d sighting(s) of %d bird(s) -> %s, %s%s", len(seen), len(rows),
-             len(seen), len(table), out.sightings_csv, out.birds_csv,
-             f"; {untimed} without an EXIF time" if untimed else "")
+    log.info("%d of %d tag(s) read as a registry code: %d bird(s) -> %s, %s", len(seen), len(rows), len(table),
+             out.sightings_csv, out.birds_csv)
+    if untimed:
+        log.warning("%d sighting(s) without a time: their photos carry no EXIF DateTimeOriginal (the file's time is "
+                    "never used)", untimed)
     return {"sightings": len(seen), "birds": len(table), "unread": len(rows) - len(seen)}
