@@ -13,7 +13,7 @@ from spatule.stages import detect_job
 
 with logged_step(snakemake) as log:
     params = snakemake.params
-    model = exported_search_model(snakemake.input, params.detect["engine"], log)
+    model = exported_search_model(snakemake.input, params.engine, log)
     detect_job(
         images_dir=Path(params.images),
         files=params.files,
