@@ -17,8 +17,10 @@ the boxes the same way.
 * plain loop, spatule's runtime: the plain loop with spatule's runtime, which tells how
   much of the gain is the runtime and how much the rest.
 
-It prints photos/s of each, the ratio of spatule to the plain loop, and what a season of
-17,000 photos would take here at spatule's rate. The first photo of each is left out of
+It prints photos/s of each, the ratio of spatule to the plain loop, what a season of 17,000
+photos would take here at spatule's rate, the milliseconds a photo's decoding and a tile take
+(each plain loop's time less the decoding, over its tiles), and how the two plain loops' boxes
+agree (same tiles, only the runtime differs). The first photo of each is left out of
 the timing (graph tracing).
 """
 
@@ -37,27 +39,58 @@ SEASON = 17_000
 """Photos per camera per season (one every 10 minutes)."""
 
 
-def plain_loop(paths, detector, settings) -> tuple[float, int]:
-    """Seconds and boxes for the plain loop over ``paths`` (the first photo untimed)."""
+def plain_loop(paths, detector, settings) -> tuple[float, int, list]:
+    """Seconds, tiles and each photo's detections for the plain loop over ``paths`` (the first photo untimed)."""
     import numpy as np
 
     from spatule.search import read_rgb
     from spatule.tiling import cut_photo, merge_tiles
 
-    boxes_found, start = 0, None
+    tiles, found, start = 0, [], None
     for k, path in enumerate(paths):
         if k == 1:
             start = time.perf_counter()
         rgb = read_rgb(path)
         cut = cut_photo(rgb, settings.tile, settings.overlap)
+        tiles += len(cut.tiles) if k else 0
         boxes, scores = [], []
         for tile in cut.tiles:
             b, s = detector(tile[None])
             boxes.append(np.asarray(b[0], dtype=float))
             scores.append(np.asarray(s[0], dtype=float))
-        boxes_found += len(merge_tiles(cut, boxes, scores, settings.score_threshold, settings.merge,
-                                       settings.merge_threshold))
-    return time.perf_counter() - start, boxes_found
+        found.append(merge_tiles(cut, boxes, scores, settings.score_threshold, settings.merge,
+                                 settings.merge_threshold))
+    return time.perf_counter() - start, tiles, found[1:]
+
+
+def decode_seconds(paths) -> float:
+    """Seconds to decode ``paths[1:]`` alone (what every loop pays per photo)."""
+    from spatule.search import read_rgb
+
+    start = time.perf_counter()
+    for path in paths[1:]:
+        read_rgb(path)
+    return time.perf_counter() - start
+
+
+def agreement(first: list, second: list) -> dict:
+    """How two runtimes' detections of the same photos agree: boxes of each, boxes of the first that the
+    second has too (IoU >= 0.9), and the largest score difference between such pairs."""
+    import numpy as np
+
+    from spatule.geometry import iou_matrix
+
+    matched, worst = 0, 0.0
+    for a, b in zip(first, second):
+        if not a or not b:
+            continue
+        iou = iou_matrix(np.array([d.box for d in a]), np.array([d.box for d in b]))
+        for i, j in enumerate(iou.argmax(axis=1)):
+            if iou[i, j] >= 0.9:
+                matched += 1
+                worst = max(worst, abs(a[i].score - b[j].score))
+    return {"boxes": [sum(map(len, first)), sum(map(len, second))], "same_boxes": matched,
+            "largest_score_difference": float(f"{worst:.2g}")}
 
 
 def season_search(paths, detector, settings, decoders: int) -> tuple[float, int]:
@@ -97,12 +130,14 @@ def main() -> int:
     flags = {"skip_bottom": args.info_bar_px, "overlap": args.overlap}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     paths = [photos / f.path for f in list_season(photos) if f.kind == PHOTO][:args.count + 1]
-    plain_s, plain_boxes = plain_loop(paths, load_model_detector(saved_model_of(model), args.threads), settings)
+    plain_s, tiles, plain_found = plain_loop(paths, load_model_detector(saved_model_of(model), args.threads),
+                                             settings)
     chosen = search_model(saved_model_of(model), tflite_of(model), args.engine)
     detector = load_search_detector(chosen, args.threads)
-    plain_engine_s, _ = plain_loop(paths, detector, settings)
+    plain_engine_s, _, engine_found = plain_loop(paths, detector, settings)
     decoders = args.decoders or chosen.decoders(args.threads)
     ours_s, ours_boxes = season_search(paths, detector, settings, decoders)
+    decode_s = decode_seconds(paths)
     n = len(paths) - 1
     figures = {"photos": n, "threads": args.threads, "decoders": decoders, "engine": chosen.engine,
                "batch": settings.batch,
@@ -111,7 +146,11 @@ def main() -> int:
                "plain_with_spatule_engine_photos_per_s": round(n / plain_engine_s, 3),
                "spatule_photos_per_s": round(n / ours_s, 3),
                "ratio": round(plain_s / ours_s, 2), "season_hours": round(SEASON / (n / ours_s) / 3600, 2),
-               "plain_boxes": plain_boxes, "spatule_boxes": ours_boxes}
+               "plain_boxes": sum(map(len, plain_found)), "spatule_boxes": ours_boxes,
+               "decode_ms_per_photo": round(1000 * decode_s / n, 1), "tiles_per_photo": round(tiles / n, 2),
+               "saved_model_ms_per_tile": round(1000 * (plain_s - decode_s) / tiles, 1),
+               "spatule_engine_ms_per_tile": round(1000 * (plain_engine_s - decode_s) / tiles, 1),
+               "runtimes_agree": agreement(plain_found, engine_found)}
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -99,8 +99,9 @@ def detect_images():
     return DEMO_NEW_PHOTOS if demo else labels_dir()
 
 
-DETECT_JOB_KEYS = ("images", "photos_per_job", "gpus", "threads")
-"""detect.* keys that say where and how the search runs, not what it finds."""
+DETECT_JOB_KEYS = ("images", "photos_per_job", "gpus", "threads", "engine")
+"""detect.* keys that say where and how the search runs, not what it finds (detect_job and the
+evaluations get detect.engine as a parameter of its own; the cache tells the runtimes apart)."""
 
 
 def search_params():

@@ -45,6 +45,7 @@ rule detect_job:
         files=lambda wildcards: detect_jobs()[wildcards.job],
         cache="results/detect/cache",
         detect=search_params(),
+        engine=config["detect"]["engine"],
         tile_size=config["synth"]["tile_size"],
         info_bar_px=config["camera"]["info_bar_px"],
         margin_px=config["tags"]["margin_px"],

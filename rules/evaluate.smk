@@ -27,6 +27,7 @@ rule evaluate_synthetic:
     threads: 2
     params:
         detect=search_params(),
+        engine=config["detect"]["engine"],
         evaluate=config["evaluate"],
         tile_size=config["synth"]["tile_size"],
     script:
@@ -61,6 +62,7 @@ rule evaluate_real:
     threads: 4
     params:
         detect=search_params(),
+        engine=config["detect"]["engine"],
         evaluate=config["evaluate"],
         tile_size=config["synth"]["tile_size"],
         info_bar_px=config["camera"]["info_bar_px"],

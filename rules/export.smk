@@ -45,7 +45,7 @@ rule model_card:
     conda:
         DATA_ENV
     params:
-        detect={k: v for k, v in search_params().items() if k != "engine"},  # the card is the same either way
+        detect=search_params(),
         tile_size=config["synth"]["tile_size"],
         info_bar_px=config["camera"]["info_bar_px"],
         class_name=config["labels"]["class_name"],

@@ -7,14 +7,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.engines import exported_search_model, load_search_detector
-from spatule.stages.reading import code_reader
 from spatule.search import search_settings
 from spatule.smk import logged_step
 from spatule.stages import detect_job
+from spatule.stages.reading import code_reader
 
 with logged_step(snakemake) as log:
     params = snakemake.params
-    model = exported_search_model(snakemake.input, params.detect["engine"], log)
+    model = exported_search_model(snakemake.input, params.engine, log)
     detect_job(
         images_dir=Path(params.images),
         files=params.files,

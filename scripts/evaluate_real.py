@@ -13,7 +13,7 @@ from spatule.stages import evaluate_real
 
 with logged_step(snakemake) as log:
     evaluate = snakemake.params.evaluate
-    model = exported_search_model(snakemake.input, snakemake.params.detect["engine"], log)
+    model = exported_search_model(snakemake.input, snakemake.params.engine, log)
     evaluate_real(
         labels_dir=Path(snakemake.input.labels),
         tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},

@@ -12,7 +12,7 @@ from spatule.stages import evaluate_synthetic
 
 with logged_step(snakemake) as log:
     evaluate = snakemake.params.evaluate
-    model = exported_search_model(snakemake.input, snakemake.params.detect["engine"], log)
+    model = exported_search_model(snakemake.input, snakemake.params.engine, log)
     evaluate_synthetic(
         coco_json=Path(snakemake.input.json),
         detector=factory(lambda: load_search_detector(model, snakemake.threads, log)),

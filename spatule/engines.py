@@ -37,8 +37,8 @@ class SearchModel:
 
     def decoders(self, threads: int) -> int:
         """Threads that decode photos ahead of the model. The TFLite model on the CPU uses every thread it
-        is given: one decoder per four threads (on 2 cores, one or two decoders are within the noise: 7.2
-        and 8.4 photos/s, ``bench/detect_speed.py --decoders``). A GPU waits for photos: as many decoders
+        is given: one decoder per four threads (on 2 cores, one or two decoders are within the noise: 7.0
+        and 7.4 photos/s, ``bench/detect_speed.py --decoders``). A GPU waits for photos: as many decoders
         as threads."""
         return max(1, int(threads) // 4) if self.engine == "tflite" else max(1, int(threads))
 

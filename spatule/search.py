@@ -167,9 +167,8 @@ def detect_tiles(tiles: Sequence[np.ndarray], detector: Detector, batch: int,
 
 def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSettings) -> list[Detection]:
     """Tags in one full-size RGB photo: tiles, batches, map back, merge across seams."""
-    found = detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
-                         settings.merge, settings.merge_threshold, settings.whole_photo, settings.skip_bottom)
-    return [d for d in found if d.x1 > d.x0 and d.y1 > d.y0]
+    return detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
+                        settings.merge, settings.merge_threshold, settings.whole_photo, settings.skip_bottom)
 
 
 def crop_stems(photos: Iterable[str]) -> dict[str, str]:
@@ -282,8 +281,8 @@ def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detec
             if cut is None:
                 yield key, None
                 continue
-            found = merge_tiles(cut, boxes, scores, settings.score_threshold, settings.merge, settings.merge_threshold)
-            yield key, [d for d in found if d.x1 > d.x0 and d.y1 > d.y0]
+            yield key, merge_tiles(cut, boxes, scores, settings.score_threshold, settings.merge,
+                                   settings.merge_threshold)
 
     for key, rgb in photos:
         cut = None if rgb is None else cut_photo(rgb, settings.tile, settings.overlap, settings.whole_photo,

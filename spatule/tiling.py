@@ -195,7 +195,8 @@ def merge_tiles(cut: PhotoTiles, boxes: Sequence[np.ndarray], scores: Sequence[n
                 score_threshold: float = default("detect", "score_threshold"), merge: str = default("detect", "merge"),
                 merge_threshold: float = default("detect", "merge_threshold")) -> list[Detection]:
     """The detections of a photo from those of its tiles (tile pixels, one array per tile): kept above
-    ``score_threshold``, mapped back to the photo and merged across seams."""
+    ``score_threshold``, mapped back to the photo (boxes left with no area there dropped) and merged
+    across seams."""
     found_boxes, found_scores, found_cores, found_sources = [], [], [], []
     for k, (place, b, s) in enumerate(zip(cut.placements, boxes, scores)):
         keep = np.asarray(s) >= score_threshold
@@ -209,8 +210,10 @@ def merge_tiles(cut: PhotoTiles, boxes: Sequence[np.ndarray], scores: Sequence[n
     boxes_all[:, [0, 2]] = boxes_all[:, [0, 2]].clip(0, cut.width)
     boxes_all[:, [1, 3]] = boxes_all[:, [1, 3]].clip(0, cut.height)
     scores_all, sources = np.concatenate(found_scores), np.concatenate(found_sources)
+    real = (boxes_all[:, 2] > boxes_all[:, 0]) & (boxes_all[:, 3] > boxes_all[:, 1])  # none flattened by the clip
+    boxes_all, scores_all, sources = boxes_all[real], scores_all[real], sources[real]
     if merge == "core":
-        keep = owned(boxes_all, np.concatenate(found_cores))
+        keep = owned(boxes_all, np.concatenate(found_cores)[real])
         boxes_all, scores_all, sources = boxes_all[keep], scores_all[keep], sources[keep]
     return merge_detections(boxes_all, scores_all, merge_threshold, merge, sources)
 

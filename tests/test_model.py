@@ -284,6 +284,7 @@ def test_the_spatule_command_searches_a_folder_with_either_runtime(exported, tmp
 
     log, listed = search("lite")
     assert f"search runs {folder / 'model.tflite'} (tflite)" in log
+    assert "detect.images is not set" not in log  # the folder given is new photos, not the labels
     assert {r["photo"]: r["status"] for r in listed} == {"cam1/IMG_0.jpg": "ok", "cam1/IMG_1.jpg": "ok",
                                                          "notes.txt": "not_an_image"}
     rows = read_csv(tmp_path / "lite" / "detections.csv")

@@ -204,7 +204,7 @@ def test_detections_open_in_labelimg_and_read_back_as_labels(tmp_path: Path):
 
 # --- crops cut while the photo is held; the runtime that searches -----------------------------------------
 
-def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_path: Path, monkeypatch):
+def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_path: Path, monkeypatch, caplog):
     photos = tmp_path / "new"
     tags = {"IMG_1.png": [(100, 120, 141, 211)], "IMG_2.png": [(700, 500, 733, 580)], "IMG_3.png": []}
     for n, (name, boxes) in enumerate(tags.items()):
@@ -215,6 +215,11 @@ def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_pa
     cache = tmp_path / "cache"
     stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), tmp_path / "first", cache_root=cache)
     assert reads == []  # the search held the pixels when it cut the crops
+    assert "detect.images is not set" not in caplog.text  # a folder given to spatule detect is new photos
+    job = tmp_path / "first" / "jobs" / "all"
+    stages.detect(photos, [("all", job / "detections.csv", job / "photos.csv")], tmp_path / "d.csv",
+                  tmp_path / "p.csv", tmp_path / "voc", searches_labels=True)
+    assert "detect.images is not set" in caplog.text  # the workflow searching the labelled photos says so
     stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), tmp_path / "again", cache_root=cache)
     assert sorted(p.name for p in reads) == ["IMG_1.png", "IMG_2.png"]  # from the cache: read again, those with tags
     for out in ("first", "again"):

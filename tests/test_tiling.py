@@ -176,3 +176,16 @@ def test_a_tag_across_a_seam_inside_a_weak_box_comes_back_whole_and_apart(tag):
     assert len(strong) == 1 and strong[0].box == pytest.approx(tag)
     weak = [d for d in found if d.score <= 0.5]
     assert len(weak) == 1 and weak[0].box == pytest.approx((tag[0] - 40, tag[1] - 40, tag[2] + 40, tag[3] + 40))
+
+
+def test_a_box_left_with_no_area_inside_the_photo_is_dropped_before_merging():
+    from spatule.tiling import cut_photo, merge_tiles
+
+    photo = np.zeros((500, 600, 3), np.uint8)  # one tile, padded beyond the photo's right and bottom edges
+    cut = cut_photo(photo, 640, 100)
+    assert len(cut.tiles) == 1
+    boxes = [np.array([[100.0, 100.0, 140.0, 180.0],  # a tag
+                       [610.0, 50.0, 630.0, 90.0],    # wholly right of the photo: flattened to x0 = x1 = 600
+                       [10.0, 500.0, 40.0, 560.0]])]  # wholly below it
+    found = merge_tiles(cut, boxes, [np.array([0.9, 0.95, 0.8])], score_threshold=0.3)
+    assert [d.box for d in found] == [(100.0, 100.0, 140.0, 180.0)]

@@ -22,16 +22,23 @@ everywhere in spatule: the model's own y-first boxes are turned round here, see 
 int (1 = tag); ``num`` ``[N]`` int: only the first ``num[i]`` rows of image ``i`` are detections."""
 
 
+def as_image_batch(images: np.ndarray) -> np.ndarray:
+    """``images`` as a uint8 ``[N, H, W, 3]`` batch (one ``[H, W, 3]`` image becomes a batch of one);
+    a ``ValueError`` saying what came instead."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[None]
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 images [N, H, W, 3], got {images.dtype} {images.shape}")
+    return images
+
+
 def _detector(serve: Callable[[Any], Mapping[str, Any]]) -> Callable[[np.ndarray], Detections]:
     """A :data:`Detections` callable over uint8 RGB images from a serving function."""
     import tensorflow as tf
 
     def detect(images: np.ndarray) -> Detections:
-        images = np.asarray(images)
-        if images.ndim == 3:
-            images = images[None]
-        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-            raise ValueError(f"expected uint8 images [N, H, W, 3], got {images.dtype} {images.shape}")
+        images = as_image_batch(images)
         out = serve(tf.constant(images))
         normalized = yx_to_xy(out["detection_boxes"].numpy().astype(np.float32))
         scale = np.array([images.shape[2], images.shape[1]] * 2, np.float32)
@@ -123,11 +130,7 @@ def tflite_detector(path: str | Path, threads: Optional[int] = None) -> Callable
     size = int(spec["shape"][1])
 
     def detect(images: np.ndarray) -> Detections:
-        images = np.asarray(images)
-        if images.ndim == 3:
-            images = images[None]
-        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-            raise ValueError(f"expected uint8 images [N, H, W, 3], got {images.dtype} {images.shape}")
+        images = as_image_batch(images)
         height, width = images.shape[1:3]
         limits = np.array([width, height, width, height], np.float32)
         outs = []

@@ -72,12 +72,12 @@ def cut_crops(result: PhotoResult, pixels: Any, crops_dir: Path, stem: str, marg
     return rows
 
 
-def write_crops(images_dir: Path, results: Sequence[PhotoResult], crops_dir: Path, margin_px: int,
-                margin_fraction: float, done: Mapping[str, list[list[object]]] | None = None) -> list[list[object]]:
-    """The detection rows of every photo, in order, and a crop per detection: photos in ``done`` were cut
-    while searched (their rows); the others (from the cache) are read again, only those with a tag."""
-    crops_dir.mkdir(parents=True, exist_ok=True)
-    stems = crop_stems(r.photo for r in results)
+def write_crops(images_dir: Path, results: Sequence[PhotoResult], crops_dir: Path, stems: Mapping[str, str],
+                margin_px: int, margin_fraction: float,
+                done: Mapping[str, list[list[object]]] | None = None) -> list[list[object]]:
+    """The detection rows of every photo, in order, and a crop per detection (named from ``stems``,
+    :func:`spatule.search.crop_stems`): photos in ``done`` were cut while searched (their rows); the
+    others (from the cache) are read again, only those with a tag."""
     rows: list[list[object]] = []
     for result in results:
         if result.status != OK or not result.detections:
@@ -114,7 +114,7 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
 
     results, counts = search_files(images_dir, season, detector, settings, cache_root, key, apply_orientation,
                                    decoders, log, seen=cut)
-    rows = write_crops(images_dir, results, crops_dir, margin_px, margin_fraction, done)
+    rows = write_crops(images_dir, results, crops_dir, stems, margin_px, margin_fraction, done)
     columns = DETECTION_COLUMNS
     if reader is not None and rows:
         started = time.perf_counter()
@@ -222,7 +222,7 @@ def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: 
     resightings = None if reader is None else Resightings(out_dir / "sightings.csv", out_dir / "birds.csv",
                                                           out_dir / "timeline.png", out_dir / "read_tags.jpg")
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")], out_dir / "detections.csv",
-                  out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name,
+                  out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name=class_name,
                   resightings=resightings, log=log)
 
 
