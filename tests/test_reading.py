@@ -13,6 +13,7 @@ from spatule.demo import FONT_PATH, TAG_ALPHABET
 from spatule.problems import SpatuleError
 from spatule.reading.glyphs import GLYPH_HEIGHT, cut_glyph_sheet, glyphs_from_font
 from spatule.reading.render import READ_SIZE, glyph_column, rectify, render_reading_crop
+from spatule.tags import margin_for
 
 FONT_SHEET = Path(__file__).resolve().parents[2] / "shared" / "data" / "spoo-font" / "SPOO-FONT.jpg"
 
@@ -70,11 +71,20 @@ def test_rendered_crops_are_repeatable_and_rectify_to_the_readers_size(font_glyp
     assert np.array_equal(one.pixels, again.pixels) and one.code == "HFZC"
     h, w = one.pixels.shape[:2]
     assert h > w and 60 <= h <= 60 * 1.6 + 2 * 16  # a band taller than wide, with its margin
-    flat = rectify(one.pixels, one.upward)
+    flat = rectify(one.pixels, one.upward, one.box)
     assert flat.shape == READ_SIZE[::-1] and flat.dtype == np.float32 and 0 <= flat.min() < flat.max() <= 1
-    # the band is the brightest part and runs across the rectified crop
-    middle = flat[READ_SIZE[1] // 3: 2 * READ_SIZE[1] // 3]
-    assert middle.mean() > flat[:3].mean() or middle.mean() > flat[-3:].mean()
+    # cut as detect cuts a tag: the box and its margin (tags.margin_*); the box holds the white band
+    x0, y0, x1, y1 = one.box
+    assert (x0, y0, w - x1, h - y1) == (margin_for(one.box, 8, 0.25),) * 4
+    brighter = []
+    for seed in range(12):
+        crop = render_reading_crop("HFZC", font_glyphs, np.random.default_rng(seed), band_px=60.0)
+        grey = cv2.cvtColor(crop.pixels, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        x0, y0, x1, y1 = crop.box
+        around = np.ones(grey.shape, bool)
+        around[y0:y1, x0:x1] = False
+        brighter.append(grey[y0:y1, x0:x1].mean() - grey[around].mean())
+    assert np.median(brighter) > 15 and sum(b > 0 for b in brighter) >= 10
     directions = {render_reading_crop("HFZC", font_glyphs, np.random.default_rng(s)).upward for s in range(12)}
     assert directions == {True, False}  # both directions are drawn
 

@@ -39,12 +39,11 @@ class ReadingCrop:
     box: tuple[int, int, int, int]
 
 
-def glyph_column(glyphs: GlyphSet, squeeze: bool = True, stroke: int = 0) -> TextColumn:
+def glyph_column(glyphs: GlyphSet, squeeze: bool = True) -> TextColumn:
     """A :data:`spatule.demo.tag.TextColumn` drawing codes with ``glyphs``: the glyphs side by side,
     ``length`` long and at most ``max_width`` across, turned to read bottom-to-top. Too wide a code is
     squeezed across the band (``squeeze``, as real codes run most of the band) or shrunk whole (as the
-    demo draws its codes). ``stroke`` thickens (> 0) or thins (< 0) the strokes by that many pixels of
-    the :data:`GLYPH_HEIGHT` glyphs (a print or a font heavier or lighter than the source)."""
+    demo draws its codes)."""
     gap = np.zeros((GLYPH_HEIGHT, max(1, GLYPH_HEIGHT // 8)), np.float32)
 
     def column(code: str, length: float, max_width: float) -> np.ndarray:
@@ -52,9 +51,6 @@ def glyph_column(glyphs: GlyphSet, squeeze: bool = True, stroke: int = 0) -> Tex
         for char in code:
             parts += [glyphs.glyph(char), gap]
         row = np.concatenate(parts[:-1], axis=1)
-        if stroke:
-            kernel = np.ones((2 * abs(stroke) + 1, 2 * abs(stroke) + 1), np.uint8)
-            row = cv2.dilate(row, kernel) if stroke > 0 else cv2.erode(row, kernel)
         # the code runs the length asked for, as real codes run most of the band; across the band it is
         # squeezed to fit where it must (the cylinder foreshortens it anyway)
         across = row.shape[0] * length / row.shape[1]
@@ -121,8 +117,7 @@ def render_reading_crop(code: str, glyphs: GlyphSet, rng: np.random.Generator, b
     angle = float(np.clip(rng.normal(0.0, 14.0), -35.0, 35.0))  # tags lean with the leg, and lie tilted
     blur = float(rng.uniform(0.3, 1.0) * max(1.0, band_h / 60.0))
     bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)), blur,
-                           column=glyph_column(glyphs, squeeze=bool(rng.random() < 0.5),
-                                               stroke=int(rng.integers(-1, 2))))
+                           column=glyph_column(glyphs, squeeze=bool(rng.random() < 0.5)))
     x0, y0, x1, y1 = mask_box(mask)
     margin = margin_for((x0, y0, x1, y1), margin_px, margin_fraction)
     h, w = mask.shape

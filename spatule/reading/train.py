@@ -33,8 +33,8 @@ def rendered_set(glyphs: GlyphSet, count: int, seed: int,
     return np.stack(crops), labels, codes
 
 
-LEARNING_RATE, BATCH = 2e-3, 64
-"""Adam's first learning rate, decayed along a cosine to a twentieth of it by the last step; crops a step."""
+LEARNING_RATE, BATCH = 1e-3, 64
+"""Adam's learning rate; crops a step."""
 
 
 def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 0, length: int = 4,
@@ -52,9 +52,7 @@ def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 
     x_val, _, codes = rendered_set(glyphs, val, seed + 1, length)
     log.info("reader: %d training and %d validation crops rendered", train, val)
     model = reader_model(len(glyphs.alphabet), seed)
-    steps = epochs * -(-train // BATCH)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ctc_loss(length))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=ctc_loss(length))
     model.fit(x_train[..., None], y_train + 1, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True,
               callbacks=[keras.callbacks.LambdaCallback(
                   on_epoch_end=lambda epoch, logs: log.info("epoch %d/%d: CTC loss %.3f", epoch + 1, epochs,
