@@ -51,8 +51,6 @@ rule detect_job:
         margin_px=config["tags"]["margin_px"],
         margin_fraction=config["tags"]["margin_fraction"],
         exif_orientation=config["labels"]["exif_orientation"],
-        read_threshold=config["read"]["threshold"],
-        code_length=config["read"]["code_length"],
     script:
         "../scripts/detect_job.py"
 
@@ -94,5 +92,6 @@ rule detect:
     params:
         class_name=config["labels"]["class_name"],
         searches_labels=os.path.normpath(detect_images()) == os.path.normpath(labels_dir()),
+        read_threshold=config["read"]["threshold"],
     script:
         "../scripts/detect.py"

@@ -55,8 +55,8 @@ rule evaluate_reading:
         "benchmarks/evaluate_reading.tsv"
     conda:
         TF_ENV
+    threads: int(config["read"]["threads"])
     params:
         threshold=config["read"]["threshold"],
-        code_length=config["read"]["code_length"],
     script:
         "../scripts/evaluate_reading.py"

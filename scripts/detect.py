@@ -22,6 +22,7 @@ with logged_step(snakemake) as log:
         class_name=snakemake.params.class_name,
         searches_labels=bool(snakemake.params.searches_labels),
         resightings=Resightings(Path(snakemake.output.sightings), Path(snakemake.output.birds),
-                                Path(snakemake.output.timeline), Path(snakemake.output.read_sheet)),
+                                Path(snakemake.output.timeline), Path(snakemake.output.read_sheet),
+                                float(snakemake.params.read_threshold)),
         log=log,
     )

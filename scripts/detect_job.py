@@ -32,6 +32,6 @@ with logged_step(snakemake) as log:
         decoders=model.decoders(snakemake.threads),
         reader=lambda: code_reader(Path(snakemake.input.weights).parent,
                                    Path(snakemake.input.registry) if "registry" in snakemake.input.keys() else None,
-                                   float(params.read_threshold), int(params.code_length)),
+                                   snakemake.threads, log),
         log=log,
     )

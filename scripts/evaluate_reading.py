@@ -12,5 +12,4 @@ with logged_step(snakemake) as log:
     inputs = snakemake.input
     evaluate_reading(Path(inputs.tags), Path(inputs.crops), Path(inputs.identities), Path(inputs.weights).parent,
                      Path(inputs.registry) if "registry" in inputs.keys() else None,
-                     float(snakemake.params.threshold), int(snakemake.params.code_length),
-                     Path(snakemake.output.metrics).parent, log)
+                     float(snakemake.params.threshold), Path(snakemake.output.metrics).parent, snakemake.threads, log)

@@ -83,17 +83,18 @@ def run_detect(args: argparse.Namespace) -> dict:
     model = search_model(saved_model, tflite_of(args.model), args.engine, log=log)
     reader = None
     if args.reader is not None:
-        from spatule.config import default
         from spatule.stages.reading import code_reader
 
-        threshold = default("read", "threshold") if args.read_threshold is None else args.read_threshold
-        reader = code_reader(args.reader, args.registry, float(threshold), int(default("read", "code_length")))
+        reader = code_reader(args.reader, args.registry, args.threads, log)
     elif args.registry is not None:
         raise SpatuleError("--registry needs --reader (the folder rule train_reader writes: results/reader)")
+    from spatule.config import default
+
+    threshold = default("read", "threshold") if args.read_threshold is None else args.read_threshold
     return detect_folder(args.photos, lambda: load_search_detector(model, args.threads, log), settings,
                          args.out, model.digest(), cache_root=args.out / "cache",
-                         decoders=model.decoders(args.threads),
-                         class_name=card.class_name, reader=reader, log=log)
+                         decoders=model.decoders(args.threads), class_name=card.class_name, reader=reader,
+                         read_threshold=float(threshold), log=log)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -140,10 +140,18 @@ def train_problems(train: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def read_problems(read: Mapping[str, Any]) -> list[str]:
+    """``read``: an alphabet that names a glyph twice cannot be taught (each glyph is one class)."""
+    alphabet = str(read.get("alphabet", ""))
+    twice = sorted({c for c in alphabet if alphabet.count(c) > 1})
+    return [f"read.alphabet: {alphabet!r} names {twice} twice; each glyph once, in the sheet's order"] if twice else []
+
+
 def config_problems(config: Mapping[str, Any]) -> list[str]:
     """Every problem of a (schema-valid) workflow config, each naming its key."""
     return [*label_problems(_section(config, "labels")),
             *split_problems(_section(config, "split"), _section(config, "synth")),
             *synth_problems(_section(config, "synth")),
             *detect_problems(config),
-            *train_problems(_section(config, "train"))]
+            *train_problems(_section(config, "train")),
+            *read_problems(_section(config, "read"))]

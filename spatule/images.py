@@ -120,21 +120,28 @@ DATETIME_ORIGINAL = 0x9003
 """EXIF ``DateTimeOriginal`` (in the Exif IFD, ``0x8769``): when the camera took the photo."""
 
 
+def exif_time(text: str) -> str | None:
+    """An EXIF date (``YYYY:MM:DD HH:MM:SS``) as ``YYYY-MM-DDTHH:MM:SS``; None for one that is no real
+    time (``0000:00:00 00:00:00`` from a camera whose clock was never set, blanks, garbage)."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(text.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").isoformat()
+    except ValueError:
+        return None
+
+
 def photo_time(path: Path) -> str | None:
     """When the photo was taken, from EXIF ``DateTimeOriginal``, as ``YYYY-MM-DDTHH:MM:SS``; None when
-    the photo has none (never the file's time: a copy or a download changes that)."""
+    the photo has none or an unreadable one (never the file's time: a copy or a download changes that)."""
     from PIL import Image
 
     try:
         with Image.open(path) as image:
             raw = image.getexif().get_ifd(0x8769).get(DATETIME_ORIGINAL)
-    except (OSError, ValueError, SyntaxError):
+    except Exception:  # noqa: BLE001 - a broken EXIF block of any kind means no time, never a failed job
         return None
-    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw or "")
-    text = text.strip("\x00 ")
-    if len(text) < 19 or text[4] != ":" or text[7] != ":":
-        return None
-    return f"{text[:4]}-{text[5:7]}-{text[8:10]}T{text[11:19]}"
+    return exif_time(raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw or ""))
 
 
 def exif_segment(when: str, camera: str) -> bytes:

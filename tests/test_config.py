@@ -48,6 +48,7 @@ def test_the_demo_config_and_every_preset_are_fine(demo_config: dict):
     ({"train__min_level": 6, "train__max_level": 5}, "min_level"),
     ({"train__input_size": 320}, "input_size"),
     ({"train__stepz": 3}, "stepz"),
+    ({"read__alphabet": "ABCA"}, "read.alphabet"),
 ])
 def test_a_value_that_cannot_work_is_named(demo_config: dict, values: dict, key: str):
     problems = config_problems(with_values(demo_config, **values))

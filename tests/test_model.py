@@ -303,7 +303,7 @@ def test_the_spatule_command_searches_a_folder_with_either_runtime(exported, tmp
     alphabet = "ABCDFHJLNPSTVXYZ123569"
     (tmp_path / "reader").mkdir()
     save_weights(reader_model(len(alphabet)).get_weights(), tmp_path / "reader" / "reader.npz")
-    write_reader_info(tmp_path / "reader", alphabet, "test", {})
+    write_reader_info(tmp_path / "reader", alphabet, 4, "test", {})
     (tmp_path / "birds.csv").write_text("code\nAXFD\nABLF\n", encoding="utf-8")
     search("read", "--reader", str(tmp_path / "reader"), "--registry", str(tmp_path / "birds.csv"),
            "--read-threshold", "0")

@@ -14,6 +14,7 @@ from helpers import truncate_file, write_exif_jpeg
 
 from spatule import stages
 from spatule.labels import IndexSettings, read_label_folder
+from spatule.problems import SpatuleError
 from spatule.search import DetectSettings, detect_full_photo, detect_photos
 from spatule.season import EMPTY, OTHER, PHOTO, VIDEO, list_season, plan_jobs
 from spatule.tables import read_csv
@@ -276,8 +277,7 @@ class TallIsUnread:
         for crop, (x0, y0, x1, y1) in zip(crops, boxes):
             assert 0 <= x0 < x1 <= crop.shape[1] and 0 <= y0 < y1 <= crop.shape[0]
             tall = y1 - y0 > 85
-            out.append(CodeRead("AX" if tall else "AXFD", 0.2 if tall else 0.9, "unread" if tall else "AXFD",
-                                0.01 if tall else 0.9, True, "AXFD"))
+            out.append(CodeRead("AX" if tall else "AXFD", 0.2 if tall else 0.9, "AXFD", 0.01 if tall else 0.9, True))
         return out
 
 
@@ -303,16 +303,17 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
     stages.detect_job(photos, files, lambda: white_patches(), DetectSettings(), job / "detections.csv",
                       job / "photos.csv", tmp_path / "detect" / "crops" / "a", reader=TallIsUnread)
     rows = read_csv(job / "detections.csv")
-    read = [(r["photo"], r["registry_match"]) for r in rows]
-    assert read == [("cam1/IMG_1.jpg", "AXFD"), ("cam1/IMG_1.jpg", "unread"), ("cam2/IMG_2.jpg", "AXFD"),
-                    ("cam2/IMG_3.jpg", "AXFD")]
+    read = [(r["photo"], r["likeliest"], r["match_score"]) for r in rows]  # the threshold is not applied yet
+    assert read == [("cam1/IMG_1.jpg", "AXFD", "0.9"), ("cam1/IMG_1.jpg", "AXFD", "0.01"),
+                    ("cam2/IMG_2.jpg", "AXFD", "0.9"), ("cam2/IMG_3.jpg", "AXFD", "0.9")]
     assert {r["photo"]: r["time"] for r in read_csv(job / "photos.csv")} == {
         "cam1/IMG_1.jpg": "2018-05-21T06:20:00", "cam2/IMG_2.jpg": "2018-05-21T06:00:00", "cam2/IMG_3.jpg": ""}
     out = tmp_path / "detect"
-    figures = Resightings(out / "sightings.csv", out / "birds.csv", out / "timeline.png", out / "read_tags.jpg")
+    figures = Resightings(out / "sightings.csv", out / "birds.csv", out / "timeline.png", out / "read_tags.jpg", 0.5)
     summary = stages.detect(photos, [("a", job / "detections.csv", job / "photos.csv")], out / "detections.csv",
                             out / "photos.csv", out / "voc", resightings=figures)
     assert summary["sightings"] == 3 and summary["unread"] == 1
+    assert [r["registry_match"] for r in read_csv(out / "detections.csv")] == ["AXFD", "unread", "AXFD", "AXFD"]
     seen = read_csv(out / "sightings.csv")
     assert [(s["photo"], s["camera"], s["time"], s["code"]) for s in seen] == [
         ("cam2/IMG_2.jpg", "cam2", "2018-05-21T06:00:00", "AXFD"), ("cam1/IMG_1.jpg", "cam1", "2018-05-21T06:20:00",
@@ -325,6 +326,6 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
     plain = tmp_path / "plain"  # a job run without the reader cannot give sightings: said, naming its table
     stages.detect_job(photos, files, lambda: white_patches(), DetectSettings(), plain / "detections.csv",
                       plain / "photos.csv", plain / "crops")
-    with pytest.raises(Exception, match="plain/detections.csv: no \\['code'"):
+    with pytest.raises(SpatuleError, match="plain/detections.csv: no \\['code'"):
         stages.detect(photos, [("a", plain / "detections.csv", plain / "photos.csv")], plain / "all.csv",
                       plain / "all-photos.csv", plain / "voc", resightings=figures)

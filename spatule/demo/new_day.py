@@ -20,7 +20,7 @@ import numpy as np
 
 from spatule.demo.campaign import DemoSummary, campaign_seeds, write_jpeg
 from spatule.demo.photo import render_photo
-from spatule.demo.plan import CAMPAIGN_START, PHOTO_INTERVAL, SUB_FOLDER, DemoParams, PlannedPhoto, plan_campaign
+from spatule.demo.plan import PHOTO_INTERVAL, SUB_FOLDER, DemoParams, PlannedPhoto, plan_campaign
 from spatule.demo.tag import distinct_codes
 from spatule.images import exif_segment
 
@@ -74,7 +74,7 @@ def generate_new_day(photos_dir: Path, truth_csv: Path, params: DemoParams) -> D
         planned = plan_new_day(params, np.random.default_rng(plan_seed))
         for photo, seed in zip(planned, photo_seeds, strict=True):
             image, tags = render_photo(photo, params, np.random.default_rng(seed))
-            when = (CAMPAIGN_START + photo.index * PHOTO_INTERVAL).strftime("%Y:%m:%d %H:%M:%S")
+            when = photo.taken.strftime("%Y:%m:%d %H:%M:%S")
             write_jpeg(photos_dir / photo.image, image, params.jpeg_quality, exif_segment(when, photo.camera))
             rows += [[photo.image, *t.box, t.identity, int(t.difficult)] for t in sorted(tags, key=lambda t: t.box)]
     buffer = io.StringIO()

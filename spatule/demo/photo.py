@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from spatule.demo.bird import Bird, draw_bird, make_bird
-from spatule.demo.plan import CAMPAIGN_START, PHOTO_INTERVAL, DemoParams, PlannedPhoto
+from spatule.demo.plan import DemoParams, PlannedPhoto
 from spatule.demo.scene import (draw_feather, draw_ground, draw_litter, draw_nest_marker, info_bar, night_frame,
                                 occlude, relight, vignette)
 from spatule.demo.tag import composite, mask_box, render_tag
@@ -277,7 +277,7 @@ def _develop(image: np.ndarray, photo: PlannedPhoto, params: DemoParams, rng: np
     if night:
         image = night_frame(image, rng)
     if params.info_bar_px > 0:
-        when = CAMPAIGN_START + photo.index * PHOTO_INTERVAL
+        when = photo.taken
         temperature = 12 + (photo.index * 7) % 13
         image[height - params.info_bar_px:] = info_bar(width, params.info_bar_px, when, temperature, photo.camera)
     return image

@@ -104,6 +104,11 @@ class PlannedPhoto:
     codes: tuple[str, ...]
     camera: str
 
+    @property
+    def taken(self) -> datetime:
+        """When the camera took it: :data:`CAMPAIGN_START` + ``index`` x :data:`PHOTO_INTERVAL`."""
+        return CAMPAIGN_START + self.index * PHOTO_INTERVAL
+
 
 def photo_names(count: int) -> list[str]:
     """File names as in a real collection, relative to the photos folder.

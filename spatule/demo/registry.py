@@ -8,20 +8,16 @@ from typing import Sequence
 import numpy as np
 
 from spatule.demo.tag import CODE_LENGTH, TAG_ALPHABET, random_code
+from spatule.reading.registry import is_code
 
 REGISTRY_COLUMNS = ["code", "banded"]
-
-
-def is_code(identity: str) -> bool:
-    """Whether an identity is a readable tag code (the demo's far tags have names instead)."""
-    return len(identity) == CODE_LENGTH and all(c in TAG_ALPHABET for c in identity)
 
 
 def registry_rows(photographed: Sequence[str], banded: int, seed: int) -> list[list[object]]:
     """``banded`` birds (at least the photographed ones), sorted by code: the photographed codes and
     new distinct ones drawn from ``seed``, each with a banding year 2012-2017."""
     rng = np.random.default_rng([seed, 16])
-    codes = {c for c in photographed if is_code(c)}
+    codes = {c for c in photographed if is_code(c, TAG_ALPHABET, CODE_LENGTH)}
     while len(codes) < banded:
         codes.add(random_code(rng))
     ordered = sorted(codes)

@@ -1,11 +1,14 @@
-"""Reading detected tags: the trained reader with its alphabet, the registry and the threshold, from
-crops to ``code, code_score, registry_match, match_score``.
+"""Reading detected tags: the trained reader and the registry, from crops to what each tag says.
 
-``code`` is what the reader sees (its greedy CTC reading, possibly not a bird of the registry) and
-``code_score`` the probability it gives that reading; ``registry_match`` is the registry code the
-tag is taken to be (:func:`~spatule.reading.registry.match_registry`) or ``unread``, and
-``match_score`` the reader's probability of exactly that code. Without a registry, the reading
-itself is accepted above the threshold.
+Each crop is read both ways (:func:`spatule.reading.reader.step_probabilities`). ``code`` is what the
+reader sees (its greedy CTC reading, possibly no bird of the registry) and ``code_score`` the
+probability it gives exactly that reading. With a registry, every registry code gets the reader's
+probability of exactly that code (:func:`spatule.reading.registry.ctc_code_probabilities`) read
+either way: the likeliest is ``likeliest``, its probability ``match_score``, and the tag is that
+bird (``registry_match``) when ``match_score`` reaches the threshold, else ``unread``. A code that
+is not in the registry is never given. Without a registry, the reading itself is the candidate when
+it has the code's length. The threshold is applied last (:meth:`CodeRead.match`), so changing it
+needs no reading again.
 """
 
 from __future__ import annotations
@@ -18,94 +21,117 @@ from typing import Any, Sequence
 import numpy as np
 
 from spatule.problems import SpatuleError
-from spatule.reading.registry import UNREAD, ctc_code_probabilities, ctc_probability
+from spatule.reading.registry import UNREAD, ctc_code_probabilities, ctc_probability, read_registry
 
-READING_COLUMNS = ["code", "code_score", "registry_match", "match_score"]
-"""Columns a reading adds to a detection row."""
+JOB_READING_COLUMNS = ["code", "code_score", "likeliest", "match_score"]
+"""Columns a reading adds to a detection row in a job's table (before the threshold)."""
+READING_COLUMNS = ["code", "code_score", "registry_match", "match_score", "likeliest"]
+"""Columns of a read detection in ``results/detect/detections.csv``."""
 
 READER_FILE, READER_INFO = "reader.npz", "reader.json"
-"""The trained reader's weights and what it reads (alphabet, glyph source), in the reader folder."""
+"""The trained reader's weights and what it reads (alphabet, code length, glyph source), in its folder."""
 
 
 @dataclass(frozen=True)
 class CodeRead:
-    """One tag's reading (see the module docstring)."""
+    """One tag's reading (see the module docstring); ``likeliest`` is "" when there is no candidate."""
 
     code: str
     code_score: float
-    registry_match: str
+    likeliest: str
     match_score: float
     upward: bool
-    best: str
-    """The code the tag would be taken to be at threshold 0 (``registry_match`` before the threshold)."""
+
+    def match(self, threshold: float) -> str:
+        """The bird the tag is taken to be at ``threshold``, or ``unread``."""
+        return self.likeliest if self.likeliest and self.match_score >= threshold else UNREAD
 
     def row(self) -> list[object]:
-        return [self.code, round(self.code_score, 4), self.registry_match, round(self.match_score, 4)]
+        """The :data:`JOB_READING_COLUMNS` values."""
+        return [self.code, round(self.code_score, 4), self.likeliest, round(self.match_score, 4)]
+
+
+def own_probability(reading: Any, alphabet: str) -> float:
+    """The reader's CTC probability of its own greedy reading (0 for an empty one)."""
+    if not reading.code:
+        return 0.0
+    return float(ctc_probability(reading.probabilities, [alphabet.index(c) + 1 for c in reading.code]))
+
+
+def match_steps(both: np.ndarray, alphabet: str, codes: Sequence[str], code_length: int) -> CodeRead:
+    """One crop's reading from its step probabilities both ways (``[2, STEPS, 1 + alphabet]``, bottom-to-top
+    first). With ``codes``, the direction is that of the likeliest registry code when one is at all
+    likely (a code read the wrong way round is unlike any); otherwise, and without a registry, the
+    surer greedy reading's."""
+    from spatule.reading.reader import greedy
+
+    readings = [greedy(both[0], alphabet, True), greedy(both[1], alphabet, False)]
+    surer = max(readings, key=lambda r: r.score)
+    if codes:
+        scores = np.stack([ctc_code_probabilities(p, alphabet, codes) for p in both])
+        way, best = np.unravel_index(int(scores.argmax()), scores.shape)
+        reading = readings[int(way)] if scores[way, best] > 0 else surer
+        return CodeRead(reading.code, own_probability(reading, alphabet), codes[int(best)],
+                        float(scores[way, best]), reading.upward)
+    own = own_probability(surer, alphabet)
+    candidate = surer.code if len(surer.code) == code_length else ""
+    return CodeRead(surer.code, own, candidate, own if candidate else 0.0, surer.upward)
 
 
 @dataclass(frozen=True)
 class CodeReader:
-    """A loaded reader: its Keras model, alphabet, the registry's codes (empty: none) and the threshold."""
+    """A loaded reader: its Keras model, alphabet, code length and the registry's codes (empty: none)."""
 
     model: Any
     alphabet: str
+    code_length: int
     codes: tuple[str, ...]
-    threshold: float
 
     def read(self, crops: Sequence[np.ndarray], boxes: Sequence[tuple[int, int, int, int]],
              batch: int = 256) -> list[CodeRead]:
-        """Read detection crops (BGR; ``boxes``: the tag's box in each crop). Each is read both ways; with a
-        registry, the direction and code are those of the likeliest registry code (a code read the wrong
-        way round is unlike any), else the surer greedy reading."""
-        from spatule.reading.reader import greedy, step_probabilities
+        """Read detection crops (BGR; ``boxes``: the tag's box in each crop)."""
+        from spatule.reading.reader import step_probabilities
 
         out: list[CodeRead] = []
         for start in range(0, len(crops), batch):
             steps = step_probabilities(self.model, crops[start: start + batch], boxes[start: start + batch])
-            out += [self._read(both, greedy) for both in steps]
+            out += [match_steps(both, self.alphabet, self.codes, self.code_length) for both in steps]
         return out
 
-    def _read(self, both: np.ndarray, greedy: Any) -> CodeRead:
-        readings = [greedy(both[0], self.alphabet, True), greedy(both[1], self.alphabet, False)]
-        if self.codes:
-            scores = np.stack([ctc_code_probabilities(p, self.alphabet, self.codes) for p in both])
-            way, best = np.unravel_index(int(scores.argmax()), scores.shape)
-            match, score = self.codes[best], float(scores[way, best])
-            reading = readings[way]
-        else:
-            reading = max(readings, key=lambda r: r.score)
-            match, score = reading.code, self._own(reading)
-        own = self._own(reading)
-        accepted = bool(match) and score >= self.threshold
-        return CodeRead(reading.code, own, match if accepted else UNREAD, score, reading.upward, match)
 
-    def _own(self, reading: Any) -> float:
-        """The reader's CTC probability of its own greedy reading."""
-        if not reading.code:
-            return 0.0
-        return float(ctc_probability(reading.probabilities, [self.alphabet.index(c) + 1 for c in reading.code]))
+def write_reader_info(folder: Path, alphabet: str, code_length: int, source: str, metrics: dict[str, Any]) -> None:
+    """``reader.json`` beside the weights: the alphabet (in the network's class order), the code length and
+    the glyph source, with how training went."""
+    info = {**metrics, "alphabet": alphabet, "code_length": code_length, "glyphs": source}
+    (folder / READER_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def write_reader_info(folder: Path, alphabet: str, source: str, metrics: dict[str, float]) -> None:
-    """``reader.json`` beside the weights: the alphabet (in the network's class order) and the glyph source."""
-    (folder / READER_INFO).write_text(json.dumps({"alphabet": alphabet, "glyphs": source, **metrics},
-                                                 indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def reader_info(folder: Path) -> dict[str, Any]:
+    """``reader.json`` of a reader folder; a :class:`SpatuleError` names a missing or broken file."""
+    weights, path = folder / READER_FILE, folder / READER_INFO
+    for needed in (weights, path):
+        if not needed.is_file():
+            raise SpatuleError(f"{needed}: not found; a reader folder holds {READER_FILE} and {READER_INFO} "
+                               "(rule train_reader writes them in results/reader)")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        alphabet, length = str(info["alphabet"]), int(info["code_length"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SpatuleError(f"{path}: not a reader's description ({exc!r}); rerun rule train_reader") from None
+    if len(set(alphabet)) != len(alphabet) or length < 1:
+        raise SpatuleError(f"{path}: alphabet {alphabet!r} with a repeated glyph, or code length {length}")
+    return info
 
 
-def load_code_reader(folder: Path, codes: Sequence[str], threshold: float) -> CodeReader:
-    """The reader in ``folder`` (``reader.npz`` + ``reader.json``) with the registry's ``codes``; a
-    :class:`SpatuleError` names a missing file or codes with glyphs the reader does not know."""
+def load_code_reader(folder: Path, registry: Path | None) -> CodeReader:
+    """The reader in ``folder`` with the codes of the ``registry`` CSV (none: readings are taken as read);
+    a :class:`SpatuleError` names a missing or broken file, or a registry code it cannot read."""
     from spatule.reading.reader import reader_model
     from spatule.reading.weights import load_weights, set_weights
 
-    weights, info = folder / READER_FILE, folder / READER_INFO
-    for path in (weights, info):
-        if not path.is_file():
-            raise SpatuleError(f"{path}: the trained reader is missing (rule train_reader writes it)")
-    alphabet = str(json.loads(info.read_text(encoding="utf-8"))["alphabet"])
-    unknown = sorted({c for code in codes for c in code if c not in alphabet})
-    if unknown:
-        raise SpatuleError(f"{info}: the reader was trained on {alphabet}; the registry also uses {unknown}")
+    info = reader_info(folder)
+    alphabet, length = str(info["alphabet"]), int(info["code_length"])
+    codes = tuple(b.code for b in read_registry(registry, alphabet, length)) if registry else ()
     model = reader_model(len(alphabet))
-    set_weights(model, load_weights(weights), weights)
-    return CodeReader(model, alphabet, tuple(codes), float(threshold))
+    set_weights(model, load_weights(folder / READER_FILE), folder / READER_FILE)
+    return CodeReader(model, alphabet, length, codes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -85,22 +85,25 @@ def _banner(text: str, width: int) -> np.ndarray:
     return strip
 
 
-def reading_sheet(rows: Sequence[Sequence[object]], crops_root: Path, path: Path, width: int = 1200,
+def reading_sheet(rows: Sequence[Mapping[str, str]], crops_root: Path, path: Path, width: int = 1200,
                   most: int = 240) -> None:
-    """The detection crops with what was read under each: registry codes first (by code, green), then the
-    unread tags apart (red: what the reader saw), at most ``most`` of each."""
+    """The detection crops (``detections.csv`` rows with the reading columns) with what was read under
+    each: registry codes first (by code, green, with the probability of that code), then the unread
+    tags apart (red: what the reader saw, with its probability), at most ``most`` of each."""
     import cv2
 
-    read = sorted((r for r in rows if r[-2] != UNREAD), key=lambda r: (str(r[-2]), -float(r[-1])))  # type: ignore
-    unread = sorted((r for r in rows if r[-2] == UNREAD), key=lambda r: -float(r[6]))  # type: ignore
+    read = sorted((r for r in rows if r["registry_match"] != UNREAD),
+                  key=lambda r: (r["registry_match"], -float(r["match_score"])))
+    unread = sorted((r for r in rows if r["registry_match"] == UNREAD), key=lambda r: -float(r["score"]))
 
-    def cells(these: Sequence[Sequence[object]], accepted: bool) -> list[np.ndarray]:
+    def cells(these: Sequence[Mapping[str, str]], accepted: bool) -> list[np.ndarray]:
         out = []
         for r in these[:most]:
-            crop = cv2.imread(str(crops_root / str(r[9])), cv2.IMREAD_COLOR)
+            crop = cv2.imread(str(crops_root / r["crop"]), cv2.IMREAD_COLOR)
             if crop is None:
                 continue
-            caption = f"{r[-2]} {float(r[-1]):.2f}" if accepted else f"{r[-4] or '-'}? {float(r[-3]):.2f}"  # type: ignore
+            caption = (f"{r['registry_match']} {float(r['match_score']):.2f}" if accepted
+                       else f"{r['code'] or '-'}? {float(r['code_score']):.2f}")
             out.append(_cell(crop, caption, (0, 120, 0) if accepted else (0, 0, 200)))
         return out
 
@@ -136,7 +139,7 @@ def coverage_figure(curve: Sequence[dict[str, float]], threshold: float, path: P
     plt.close(fig)
 
 
-def rendered_sheet(glyphs: Any, seed: int, path: Path, count: int = 48, width: int = 1200) -> None:
+def rendered_sheet(glyphs: Any, seed: int, path: Path, source: str, count: int = 48, width: int = 1200) -> None:
     """Rendered training crops as the reader is trained on them: each crop, and under it its rectified
     input (the code running left to right), captioned with the code."""
     import cv2
@@ -155,5 +158,5 @@ def rendered_sheet(glyphs: Any, seed: int, path: Path, count: int = 48, width: i
         strip[2: 2 + flat.shape[0], : min(flat.shape[1], cell.shape[1])] = cv2.cvtColor(flat, cv2.COLOR_GRAY2BGR)[
             :, : cell.shape[1]]
         cells.append(np.concatenate([cell, strip], axis=0))
-    parts = [_banner(f"rendered training crops ({glyphs.source}): the crop, the reader's input, the code", width)]
+    parts = [_banner(f"rendered training crops ({source}): the crop, the reader's input, the code", width)]
     write_image(path, np.concatenate(parts + _rows_of(cells, width), axis=0))

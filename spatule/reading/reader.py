@@ -1,11 +1,9 @@
 """The code reader: a small CRNN (convolutions, a bidirectional GRU) over the rectified crop, trained
-with CTC, so it needs no position of each glyph; and the reading of a detection crop both ways.
+with CTC, so it needs no position of each glyph.
 
-A code runs bottom-to-top or top-to-bottom along the leg; :func:`read_crops` rectifies the tag
-both ways (:func:`spatule.reading.render.rectify`) and keeps the direction the network is surer of.
-
-Measured (rendered crops, demo font; not yet a rule): 6,000 crops, 14 epochs, exact code on 1,000
-others 0.827. A 4-head classifier (one softmax per position) on the whole crop learnt nothing.
+A code runs bottom-to-top or top-to-bottom along the leg; :func:`step_probabilities` rectifies each
+tag both ways (:func:`spatule.reading.render.rectify`) and :mod:`spatule.reading.codes` decides which
+way it reads. (A 4-head classifier, one softmax per glyph position, learnt nothing on these crops.)
 """
 
 from __future__ import annotations
@@ -94,13 +92,3 @@ def step_probabilities(model: Any, crops: Sequence[np.ndarray],
     both = np.stack([rectify(c, up, b) for c, b in zip(crops, boxes) for up in (True, False)])
     probs = softmax(np.asarray(model(both[..., None], training=False)))
     return probs.reshape(len(crops), 2, *probs.shape[1:])
-
-
-def read_crops(model: Any, crops: Sequence[np.ndarray], boxes: Sequence[tuple[int, int, int, int]],
-               alphabet: str) -> list[Reading]:
-    """Read detection crops (BGR, the tag's box in each), each both ways; the surer direction wins."""
-    out = []
-    for both in step_probabilities(model, crops, boxes):
-        up, down = greedy(both[0], alphabet, True), greedy(both[1], alphabet, False)
-        out.append(up if up.score >= down.score else down)
-    return out

@@ -1,13 +1,12 @@
 """The registry of banded birds (``read.registry``): a CSV with a ``code`` column (other columns kept),
-and matching a reading to it.
+and the reader's probability of each registry code.
 
 A reading is the reader's probabilities at each CTC step over blank + the alphabet. Each registry
 code gets the probability the reader gives to exactly that code (:func:`ctc_probability`: the sum
 over every alignment of the code to the steps): glyphs the reader confuses share probability, so a
 code one confusable glyph away from the reading keeps a fair share, a code two clear glyphs away
-none. (:func:`code_probabilities` is the same for a reader with one softmax per position.)
-The likeliest registry code is accepted when that probability reaches the threshold; otherwise
-the tag is ``unread``. A code that is not in the registry is never given.
+none. :mod:`spatule.reading.codes` takes the likeliest and applies the threshold; a code that is not
+in the registry is never given.
 """
 
 from __future__ import annotations
@@ -32,16 +31,26 @@ class Bird:
     columns: dict[str, str]
 
 
+def is_code(identity: str, alphabet: str, code_length: int) -> bool:
+    """Whether an identity is a code a tag can carry (the demo's far tags, for one, have names instead)."""
+    return len(identity) == code_length and all(c in alphabet for c in identity)
+
+
 def read_registry(path: Path, alphabet: str, code_length: int = 4) -> list[Bird]:
     """The birds of the registry CSV; a :class:`SpatuleError` names the file, line and defect of a code
     that cannot be on a tag (wrong length, a glyph not in ``alphabet``) or appears twice."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            rows, columns = list(reader), reader.fieldnames or []
     except OSError as exc:
         raise SpatuleError(f"{path}: cannot read the registry ({exc.strerror})") from None
-    if not rows or "code" not in rows[0]:
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SpatuleError(f"{path}: the registry is not a UTF-8 CSV ({exc}); save it as CSV UTF-8") from None
+    if "code" not in columns:
         raise SpatuleError(f"{path}: the registry needs a 'code' column (one bird per row)")
+    if not rows:
+        raise SpatuleError(f"{path}: the registry lists no bird (a 'code' column, one bird per row)")
     birds, seen = [], {}
     for line, row in enumerate(rows, start=2):
         code = (row.get("code") or "").strip().upper()
@@ -55,13 +64,6 @@ def read_registry(path: Path, alphabet: str, code_length: int = 4) -> list[Bird]
         seen[code] = line
         birds.append(Bird(code, {k: v for k, v in row.items() if k != "code"}))
     return birds
-
-
-def code_probabilities(probabilities: np.ndarray, alphabet: str, codes: Sequence[str]) -> np.ndarray:
-    """The reader's probability of each code: ``prod_i p_i(code[i])`` (``probabilities``: ``[L, A]``)."""
-    index = np.array([[alphabet.index(c) for c in code] for code in codes], np.int64).reshape(len(codes), -1)
-    positions = np.arange(probabilities.shape[0])
-    return np.exp(np.log(np.clip(probabilities, 1e-12, 1.0))[positions[None, :], index].sum(axis=1))
 
 
 def ctc_probability(steps: np.ndarray, labels: Sequence[int]) -> float:
@@ -107,14 +109,3 @@ def ctc_code_probabilities(steps: np.ndarray, alphabet: str, codes: Sequence[str
         two = np.where(skip, np.concatenate([np.full((n, 2), -np.inf), alpha[:, :-2]], axis=1), -np.inf)
         alpha = np.logaddexp(np.logaddexp(alpha, one), two) + logp[t, extended]
     return np.exp(np.logaddexp(alpha[:, -1], alpha[:, -2]))
-
-
-def match_registry(probabilities: np.ndarray, alphabet: str, codes: Sequence[str],
-                   threshold: float, ctc: bool = False) -> tuple[str, float]:
-    """The likeliest registry code and its probability, or ``(UNREAD, p)`` below ``threshold``
-    (``probabilities``: CTC steps with ``ctc``, else one row per position)."""
-    if not codes:
-        return UNREAD, 0.0
-    scores = (ctc_code_probabilities if ctc else code_probabilities)(probabilities, alphabet, codes)
-    best = int(scores.argmax())
-    return (codes[best] if scores[best] >= threshold else UNREAD), float(scores[best])

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from spatule.reading.registry import UNREAD
+
 _log = logging.getLogger("spatule")
 
 SIGHTING_COLUMNS = ["photo", "camera", "time", "code", "score", "x0", "y0", "x1", "y1"]
@@ -41,7 +43,7 @@ def sightings(matches: Iterable[tuple[str, str, float, Sequence[float]]],
     photo order (photos without a time last)."""
     out = [Sighting(photo, camera_of(photo), times.get(photo) or "", code, float(score),
                     tuple(float(v) for v in box))  # type: ignore[arg-type]
-           for photo, code, score, box in matches if code and code != "unread"]
+           for photo, code, score, box in matches if code and code != UNREAD]
     return sorted(out, key=lambda s: (s.time == "", s.time, s.photo, s.box))
 
 
@@ -61,26 +63,28 @@ def birds(seen: Sequence[Sighting]) -> list[list[object]]:
 
 @dataclass(frozen=True)
 class Resightings:
-    """Where ``detect`` writes what the codes say: the tables, the timeline and the sheet of read tags."""
+    """Where ``detect`` writes what the codes say (the tables, the timeline, the sheet of read tags), and the
+    threshold it applies."""
 
     sightings_csv: Path
     birds_csv: Path
     timeline: Path
     sheet: Path
+    threshold: float
+    """``read.threshold``: a tag is its likeliest registry code at this probability or more."""
 
 
-def write_resightings(out: Resightings, rows: Sequence[Sequence[object]], listed: Sequence[Sequence[object]],
+def write_resightings(out: Resightings, rows: Sequence[Mapping[str, str]], listed: Sequence[Mapping[str, str]],
                       crops_root: Path, log: logging.Logger = _log) -> dict[str, int]:
-    """From the gathered detection rows (with the reading columns) and photo rows (with their time):
-    ``sightings.csv``, ``birds.csv``, the timeline and the sheet of read crops."""
+    """From the gathered detection rows (with the reading columns) and photo rows (with their time), as
+    ``detections.csv`` and ``photos.csv`` name their columns: ``sightings.csv``, ``birds.csv``, the
+    timeline and the sheet of read crops."""
     from spatule.reading.figures import reading_sheet, timeline_figure
-    from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS
     from spatule.tables import write_csv
 
-    match, score = len(DETECTION_COLUMNS) + 2, len(DETECTION_COLUMNS) + 3
-    times = {str(r[0]): str(r[PHOTO_COLUMNS.index("time")]) for r in listed}
-    seen = sightings(((str(r[0]), str(r[match]), float(r[score]), [float(v) for v in r[2:6]])  # type: ignore
-                      for r in rows), times)
+    times = {r["photo"]: r["time"] for r in listed}
+    seen = sightings(((r["photo"], r["registry_match"], float(r["match_score"]),
+                       [float(r[k]) for k in ("x0", "y0", "x1", "y1")]) for r in rows), times)
     write_csv(out.sightings_csv, SIGHTING_COLUMNS, [s.row() for s in seen])
     table = birds(seen)
     write_csv(out.birds_csv, BIRD_COLUMNS, table)

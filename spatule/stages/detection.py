@@ -19,9 +19,9 @@ from spatule.config import default
 from spatule.detect_cache import search_key
 from spatule.images import photo_time, read_photo
 from spatule.problems import SpatuleError
-from spatule.reading.codes import READING_COLUMNS, CodeReader
-from spatule.reading.sightings import Resightings, write_resightings
+from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, CodeReader
 from spatule.reading.registry import UNREAD
+from spatule.reading.sightings import Resightings, write_resightings
 from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, bgr_to_rgb, crop_stems, detection_rows
 from spatule.search import write_detection_sheet
 from spatule.season import SeasonFile, file_kind, list_season
@@ -41,7 +41,7 @@ def photo_row(result: PhotoResult, taken: str | None = None) -> list[object]:
 
 
 def read_rows(rows: Sequence[Sequence[object]], crops_dir: Path, reader: CodeReader) -> list[list[object]]:
-    """The detection rows with the reading of each one's crop (:data:`READING_COLUMNS`) appended."""
+    """The detection rows with the reading of each one's crop (:data:`JOB_READING_COLUMNS`) appended."""
     import cv2
 
     crops, boxes = [], []
@@ -112,17 +112,18 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
             done[result.photo] = cut_crops(result, rgb, crops_dir, stems[result.photo], margin_px, margin_fraction,
                                            rgb=True)
 
+    started = time.perf_counter()
+    code_reader = reader() if reader is not None else None  # before the search: a bad registry fails at once
+    loaded = time.perf_counter() - started
     results, counts = search_files(images_dir, season, detector, settings, cache_root, key, apply_orientation,
                                    decoders, log, seen=cut)
     rows = write_crops(images_dir, results, crops_dir, stems, margin_px, margin_fraction, done)
     columns = DETECTION_COLUMNS
-    if reader is not None and rows:
+    if code_reader is not None:
         started = time.perf_counter()
-        rows, columns = read_rows(rows, crops_dir, reader()), DETECTION_COLUMNS + READING_COLUMNS
-        log.info("%d tag(s) read in %.1f s: %d matched to a registry code", len(rows), time.perf_counter() - started,
-                 sum(1 for r in rows if r[-2] != UNREAD))
-    elif reader is not None:
-        columns = DETECTION_COLUMNS + READING_COLUMNS
+        rows, columns = read_rows(rows, crops_dir, code_reader), DETECTION_COLUMNS + JOB_READING_COLUMNS
+        log.info("reading: reader loaded in %.1f s, %d tag(s) read in %.1f s (reading took %.1f s)", loaded,
+                 len(rows), time.perf_counter() - started, loaded + time.perf_counter() - started)
     write_csv(detections_csv, columns, rows)
     times = {r.photo: photo_time(images_dir / r.photo) for r in results if r.status == OK}
     untimed = sum(1 for t in times.values() if t is None)
@@ -180,14 +181,18 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
         log.warning("detect.images is not set: these are the labelled photos the model was trained on, so what it "
                     "finds here says little about new photos; set detect.images to a folder of new photos")
     columns = DETECTION_COLUMNS + (READING_COLUMNS if resightings is not None else [])
+    needed = DETECTION_COLUMNS + (JOB_READING_COLUMNS if resightings is not None else [])
     rows, listed = [], []
     crop = DETECTION_COLUMNS.index("crop")
     for job, detections, photos in jobs:
         table = read_csv(detections)
-        if table and not set(columns) <= set(table[0]):
-            raise SpatuleError(f"{detections}: no {[c for c in columns if c not in table[0]]} column(s); "
+        if table and not set(needed) <= set(table[0]):
+            raise SpatuleError(f"{detections}: no {[c for c in needed if c not in table[0]]} column(s); "
                                "the job ran without the code reader (rerun it)")
         for found in table:
+            if resightings is not None:  # the threshold applies here: changing it reads nothing again
+                accepted = found["likeliest"] and float(found["match_score"]) >= resightings.threshold
+                found["registry_match"] = found["likeliest"] if accepted else UNREAD
             row = [found[c] for c in columns]
             row[crop] = f"{job}/{row[crop]}"
             rows.append(row)
@@ -204,13 +209,16 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
     log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),
              xml, detections_csv, voc_dir)
     if resightings is not None:
-        summary.update(write_resightings(resightings, rows, listed, detections_csv.parent / "crops", log))
+        summary.update(write_resightings(resightings, [dict(zip(columns, r)) for r in rows],
+                                         [dict(zip(PHOTO_COLUMNS, r)) for r in listed], detections_csv.parent / "crops",
+                                         log))
     return summary
 
 
 def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: DetectSettings, out_dir: Path,
                   model_id: str = "", cache_root: Path | None = None, decoders: int = 1, class_name: str = "tag",
-                  reader: CodeReader | None = None, log: logging.Logger = _log) -> dict:
+                  reader: CodeReader | None = None, read_threshold: float = default("read", "threshold"),
+                  log: logging.Logger = _log) -> dict:
     """Every file of ``images_dir`` as one job, gathered into ``out_dir`` as the workflow lays it out
     (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``, ``sheet.jpg``; with a ``reader``, the
     codes read and ``sightings.csv``, ``birds.csv``, ``timeline.png``, ``read_tags.jpg``)."""
@@ -220,7 +228,8 @@ def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: 
                out_dir / "crops" / "all", cache_root, model_id, decoders=decoders,
                reader=None if reader is None else (lambda: reader), log=log)
     resightings = None if reader is None else Resightings(out_dir / "sightings.csv", out_dir / "birds.csv",
-                                                          out_dir / "timeline.png", out_dir / "read_tags.jpg")
+                                                          out_dir / "timeline.png", out_dir / "read_tags.jpg",
+                                                          read_threshold)
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")], out_dir / "detections.csv",
                   out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name=class_name,
                   resightings=resightings, log=log)
