@@ -187,6 +187,12 @@ def test_the_whole_registry_is_matched_in_one_pass_as_code_by_code():
     each = [ctc_probability(steps, [TAG_ALPHABET.index(c) + 1 for c in code]) for code in codes]
     np.testing.assert_allclose(one_pass, each, rtol=1e-9)
     assert ctc_code_probabilities(steps, TAG_ALPHABET, []).shape == (0,)
+    batch = np.stack([steps, steps[::-1], rng.dirichlet(np.full(len(TAG_ALPHABET) + 1, 0.3), size=STEPS)])
+    together = ctc_code_probabilities(np.stack([batch, batch[::-1]]), TAG_ALPHABET, codes)  # [2, 3, codes]
+    assert together.shape == (2, 3, len(codes))
+    for k in range(3):  # a batch of readings gives each reading's own figures
+        np.testing.assert_array_equal(together[0, k], ctc_code_probabilities(batch[k], TAG_ALPHABET, codes))
+        np.testing.assert_array_equal(together[1, 2 - k], together[0, k])
 
 
 def test_accuracy_against_coverage_counts_ties_together():

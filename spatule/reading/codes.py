@@ -58,17 +58,19 @@ def own_probability(reading: Any, alphabet: str) -> float:
     return float(ctc_probability(reading.probabilities, [alphabet.index(c) + 1 for c in reading.code]))
 
 
-def match_steps(both: np.ndarray, alphabet: str, codes: Sequence[str], code_length: int) -> CodeRead:
+def match_steps(both: np.ndarray, alphabet: str, codes: Sequence[str], code_length: int,
+                scores: np.ndarray | None = None) -> CodeRead:
     """One crop's reading from its step probabilities both ways (``[2, STEPS, 1 + alphabet]``, bottom-to-top
     first). With ``codes``, the direction is that of the likeliest registry code when one is at all
     likely (a code read the wrong way round is unlike any); otherwise, and without a registry, the
-    surer greedy reading's."""
+    surer greedy reading's. ``scores``: the codes' probabilities both ways (``[2, codes]``), when
+    already worked out for a batch."""
     from spatule.reading.reader import greedy
 
     readings = [greedy(both[0], alphabet, True), greedy(both[1], alphabet, False)]
     surer = max(readings, key=lambda r: r.score)
     if codes:
-        scores = np.stack([ctc_code_probabilities(p, alphabet, codes) for p in both])
+        scores = ctc_code_probabilities(both, alphabet, codes) if scores is None else scores
         way, best = np.unravel_index(int(scores.argmax()), scores.shape)
         reading = readings[int(way)] if scores[way, best] > 0 else surer
         return CodeRead(reading.code, own_probability(reading, alphabet), codes[int(best)],
@@ -95,7 +97,9 @@ class CodeReader:
         out: list[CodeRead] = []
         for start in range(0, len(crops), batch):
             steps = step_probabilities(self.model, crops[start: start + batch], boxes[start: start + batch])
-            out += [match_steps(both, self.alphabet, self.codes, self.code_length) for both in steps]
+            scores = ctc_code_probabilities(steps, self.alphabet, self.codes) if self.codes else None  # one pass
+            out += [match_steps(both, self.alphabet, self.codes, self.code_length,
+                                None if scores is None else scores[k]) for k, both in enumerate(steps)]
         return out
 
 

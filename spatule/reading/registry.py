@@ -91,21 +91,24 @@ def ctc_probability(steps: np.ndarray, labels: Sequence[int]) -> float:
 
 def ctc_code_probabilities(steps: np.ndarray, alphabet: str, codes: Sequence[str]) -> np.ndarray:
     """:func:`ctc_probability` of each code (equal-length codes), all at once: one forward pass over the
-    steps for the whole registry."""
+    steps for the whole registry. ``steps`` ``[T, 1 + A]`` gives ``[codes]``; a batch of readings
+    ``[..., T, 1 + A]`` gives ``[..., codes]``."""
+    batch = steps.shape[:-2]
     if not codes:
-        return np.zeros(0)
+        return np.zeros((*batch, 0))
     labels = np.array([[alphabet.index(c) + 1 for c in code] for code in codes], np.int64)
     n, length = labels.shape
     extended = np.zeros((n, 2 * length + 1), np.int64)
     extended[:, 1::2] = labels
     skip = np.zeros(extended.shape, bool)  # may jump from s - 2: a glyph unlike the one two back
     skip[:, 2:] = (extended[:, 2:] != 0) & (extended[:, 2:] != extended[:, :-2])
-    logp = np.log(np.clip(steps, 1e-30, 1.0))
-    alpha = np.full(extended.shape, -np.inf)
-    alpha[:, 0] = logp[0, 0]
-    alpha[:, 1] = logp[0, extended[:, 1]]
-    for t in range(1, len(steps)):
-        one = np.concatenate([np.full((n, 1), -np.inf), alpha[:, :-1]], axis=1)
-        two = np.where(skip, np.concatenate([np.full((n, 2), -np.inf), alpha[:, :-2]], axis=1), -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, one), two) + logp[t, extended]
-    return np.exp(np.logaddexp(alpha[:, -1], alpha[:, -2]))
+    logp = np.log(np.clip(steps, 1e-30, 1.0))  # [..., T, 1 + A]
+    alpha = np.full((*batch, *extended.shape), -np.inf)
+    alpha[..., 0] = logp[..., 0, :1]
+    alpha[..., 1] = logp[..., 0, :][..., extended[:, 1]]
+    edge1, edge2 = np.full((*batch, n, 1), -np.inf), np.full((*batch, n, 2), -np.inf)
+    for t in range(1, steps.shape[-2]):
+        one = np.concatenate([edge1, alpha[..., :-1]], axis=-1)
+        two = np.where(skip, np.concatenate([edge2, alpha[..., :-2]], axis=-1), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, one), two) + logp[..., t, :][..., extended]
+    return np.exp(np.logaddexp(alpha[..., -1], alpha[..., -2]))
