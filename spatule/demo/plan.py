@@ -45,6 +45,8 @@ class DemoParams:
     """Occluded tags, tags cut by the photo border, far difficult tags, look-alikes, cloud shadows."""
     new_photos: int = 0
     """Unlabelled photos of a later day of the same colony (:mod:`spatule.demo.new_day`), for ``detect``."""
+    banded: int = 100
+    """Birds in the demo's registry (:mod:`spatule.demo.registry`): the photographed codes and others."""
 
     def __post_init__(self) -> None:
         if self.photos < 1:
