@@ -4,16 +4,19 @@ Each crop is read both ways (:func:`spatule.reading.reader.step_probabilities`).
 reader sees (its greedy CTC reading, possibly no bird of the registry) and ``code_score`` the
 probability it gives exactly that reading. With a registry, every registry code gets the reader's
 probability of exactly that code (:func:`spatule.reading.registry.ctc_code_probabilities`) read
-either way: the likeliest is ``likeliest``, its probability ``match_score``, and the tag is that
-bird (``registry_match``) when ``match_score`` reaches the threshold, else ``unread``. A code that
-is not in the registry is never given. Without a registry, the reading itself is the candidate when
-it has the code's length. The threshold is applied last (:meth:`CodeRead.match`), so changing it
-needs no reading again.
+either way: the likeliest is ``likeliest``, its probability ``match_score``; the likeliest other
+code is the ``runner_up``, with its probability. The tag is that bird (``registry_match``) when
+``match_score`` reaches the threshold **and** beats the runner-up's by the margin (``read.margin``):
+codes the reader cannot tell apart (a 6 and a 9, a code that reads as another upside down) stay
+``unread``. A code that is not in the registry is never given. Without a registry, the reading itself
+is the candidate when it has the code's length. The threshold and margin are applied last
+(:meth:`CodeRead.match`), so changing them needs no reading again.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,10 +26,12 @@ import numpy as np
 from spatule.problems import SpatuleError
 from spatule.reading.registry import UNREAD, ctc_code_probabilities, ctc_probability, read_registry
 
-JOB_READING_COLUMNS = ["code", "code_score", "likeliest", "match_score"]
+JOB_READING_COLUMNS = ["code", "code_score", "likeliest", "match_score", "runner_up", "runner_up_score"]
 """Columns a reading adds to a detection row in a job's table (before the threshold)."""
-READING_COLUMNS = ["code", "code_score", "registry_match", "match_score", "likeliest"]
+READING_COLUMNS = ["code", "code_score", "registry_match", "match_score", "likeliest", "runner_up", "runner_up_score"]
 """Columns of a read detection in ``results/detect/detections.csv``."""
+
+_log = logging.getLogger("spatule")
 
 READER_FILE, READER_INFO = "reader.npz", "reader.json"
 """The trained reader's weights and what it reads (alphabet, code length, glyph source), in its folder."""
@@ -34,21 +39,33 @@ READER_FILE, READER_INFO = "reader.npz", "reader.json"
 
 @dataclass(frozen=True)
 class CodeRead:
-    """One tag's reading (see the module docstring); ``likeliest`` is "" when there is no candidate."""
+    """One tag's reading (see the module docstring); ``likeliest`` is "" when there is no candidate,
+    ``runner_up`` "" when there is no other."""
 
     code: str
     code_score: float
     likeliest: str
     match_score: float
     upward: bool
+    runner_up: str = ""
+    runner_up_score: float = 0.0
 
-    def match(self, threshold: float) -> str:
-        """The bird the tag is taken to be at ``threshold``, or ``unread``."""
-        return self.likeliest if self.likeliest and self.match_score >= threshold else UNREAD
+    def match(self, threshold: float, margin: float = 0.0) -> str:
+        """The bird the tag is taken to be at ``threshold`` and ``margin``, or ``unread``."""
+        return accepted(self.likeliest, self.match_score, self.runner_up_score, threshold, margin)
 
     def row(self) -> list[object]:
         """The :data:`JOB_READING_COLUMNS` values."""
-        return [self.code, round(self.code_score, 4), self.likeliest, round(self.match_score, 4)]
+        return [self.code, round(self.code_score, 4), self.likeliest, round(self.match_score, 4), self.runner_up,
+                round(self.runner_up_score, 4)]
+
+
+def accepted(likeliest: str, match_score: float, runner_up_score: float, threshold: float, margin: float) -> str:
+    """The likeliest code when its probability reaches ``threshold`` and beats the runner-up's by ``margin``,
+    else ``unread`` (one rule for a reading in memory and a row of ``detections.csv``)."""
+    if likeliest and match_score >= threshold and match_score - runner_up_score >= margin:
+        return likeliest
+    return UNREAD
 
 
 def own_probability(reading: Any, alphabet: str) -> float:
@@ -73,8 +90,12 @@ def match_steps(both: np.ndarray, alphabet: str, codes: Sequence[str], code_leng
         scores = ctc_code_probabilities(both, alphabet, codes) if scores is None else scores
         way, best = np.unravel_index(int(scores.argmax()), scores.shape)
         reading = readings[int(way)] if scores[way, best] > 0 else surer
+        either = scores.max(axis=0)  # each code, the way round that suits it
+        either[best] = -1.0
+        second = int(either.argmax()) if len(codes) > 1 else -1
         return CodeRead(reading.code, own_probability(reading, alphabet), codes[int(best)],
-                        float(scores[way, best]), reading.upward)
+                        float(scores[way, best]), reading.upward, codes[second] if second >= 0 else "",
+                        float(either[second]) if second >= 0 else 0.0)
     own = own_probability(surer, alphabet)
     candidate = surer.code if len(surer.code) == code_length else ""
     return CodeRead(surer.code, own, candidate, own if candidate else 0.0, surer.upward)
@@ -127,15 +148,23 @@ def reader_info(folder: Path) -> dict[str, Any]:
     return info
 
 
-def load_code_reader(folder: Path, registry: Path | None) -> CodeReader:
+def load_code_reader(folder: Path, registry: Path | None, log: logging.Logger = _log) -> CodeReader:
     """The reader in ``folder`` with the codes of the ``registry`` CSV (none: readings are taken as read);
-    a :class:`SpatuleError` names a missing or broken file, or a registry code it cannot read."""
+    a :class:`SpatuleError` names a missing or broken file, or a registry code it cannot read. Registry
+    codes that read as each other upside down (with the glyph turns in ``reader.json``) are named in a
+    warning: such tags stay unread unless the reader is sure of one way round (``read.margin``)."""
     from spatule.reading.reader import reader_model
+    from spatule.reading.registry import turned_pairs
     from spatule.reading.weights import load_weights, set_weights
 
     info = reader_info(folder)
     alphabet, length = str(info["alphabet"]), int(info["code_length"])
     codes = tuple(b.code for b in read_registry(registry, alphabet, length)) if registry else ()
+    pairs = turned_pairs(codes, {str(k): str(v) for k, v in info.get("turned", {}).items()})
+    if pairs:
+        shown = ", ".join(f"{a}/{b}" for a, b in pairs[:12]) + (f" and {len(pairs) - 12} more" if len(pairs) > 12 else "")
+        log.warning("%s: %d pair(s) of codes read as each other upside down (%s): a tag of these is read only "
+                    "when its way round is clear", registry, len(pairs), shown)
     model = reader_model(len(alphabet))
     set_weights(model, load_weights(folder / READER_FILE), folder / READER_FILE)
     return CodeReader(model, alphabet, length, codes)

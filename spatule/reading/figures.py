@@ -139,24 +139,63 @@ def coverage_figure(curve: Sequence[dict[str, float]], threshold: float, path: P
     plt.close(fig)
 
 
-def rendered_sheet(glyphs: Any, seed: int, path: Path, source: str, count: int = 48, width: int = 1200) -> None:
-    """Rendered training crops as the reader is trained on them: each crop, and under it its rectified
-    input (the code running left to right), captioned with the code."""
+def _seen_cell(pixels: np.ndarray, box: tuple[int, int, int, int] | None, upward: bool, caption: str,
+               colour: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+    """A crop as ``detect`` cuts it, and under it the reader's input from it (the code left to right)."""
     import cv2
 
-    from spatule.reading.render import rectify, render_reading_crop
+    from spatule.reading.render import rectify
 
+    flat = (rectify(pixels, upward, box) * 255).astype(np.uint8)
+    flat = cv2.resize(flat, (flat.shape[1] * 2, flat.shape[0] * 2), interpolation=cv2.INTER_NEAREST)
+    cell = _cell(pixels, caption, colour)
+    width = max(cell.shape[1], flat.shape[1])
+    out = np.full((cell.shape[0] + flat.shape[0] + 4, width, 3), 255, np.uint8)
+    out[: cell.shape[0], : cell.shape[1]] = cell
+    out[cell.shape[0] + 2: cell.shape[0] + 2 + flat.shape[0], : flat.shape[1]] = cv2.cvtColor(flat, cv2.COLOR_GRAY2BGR)
+    return out
+
+
+def rendered_sheet(glyphs: Any, seed: int, path: Path, source: str, count: int = 40, width: int = 1400) -> None:
+    """Rendered training crops as the reader is trained on them: each crop, and under it its rectified
+    input (the code running left to right), captioned with the code."""
+    from spatule.reading.render import render_reading_crop
     from spatule.reading.train import random_codes
 
     rng = np.random.default_rng([seed, 99])
     cells = []
     for code in random_codes(rng, glyphs.alphabet, count):
         crop = render_reading_crop(code, glyphs, rng)
-        flat = (rectify(crop.pixels, crop.upward, crop.box) * 255).astype(np.uint8)
-        cell = _cell(crop.pixels, code, (0, 0, 0))
-        strip = np.full((flat.shape[0] + 4, cell.shape[1], 3), 255, np.uint8)
-        strip[2: 2 + flat.shape[0], : min(flat.shape[1], cell.shape[1])] = cv2.cvtColor(flat, cv2.COLOR_GRAY2BGR)[
-            :, : cell.shape[1]]
-        cells.append(np.concatenate([cell, strip], axis=0))
+        cells.append(_seen_cell(crop.pixels, crop.box, crop.upward, code))
     parts = [_banner(f"rendered training crops ({source}): the crop, the reader's input, the code", width)]
     write_image(path, np.concatenate(parts + _rows_of(cells, width), axis=0))
+
+
+def real_vs_rendered_sheet(real: Sequence[Any], upward: Sequence[bool], splits: Sequence[str], glyphs: Any,
+                           seed: int, path: Path, per_tag: int = 5, width: int = 1400) -> None:
+    """Every labelled real tag with a code (its split in the caption), then ``per_tag`` rendered crops of the
+    same code: each as ``detect`` cuts it and as the reader sees it (``upward``: the way the real code
+    reads, as training found it). Without real tags, a line saying so above rendered crops."""
+    from spatule.reading.render import render_reading_crop
+
+    parts = [_banner("real labelled tags (red: split) beside rendered crops of the same code, as the reader sees "
+                     "each (below the crop)", width)]
+    if not real:
+        parts.append(_banner("no labelled tag has a code (identities CSV or tag:CODE): rendered crops only", width))
+        from spatule.reading.train import random_codes
+
+        codes = random_codes(np.random.default_rng([seed, 78]), glyphs.alphabet, 4)
+        items: list[tuple[Any, bool, str]] = [(None, True, code) for code in codes]
+    else:
+        items = [(tag, up, split) for tag, up, split in zip(real, upward, splits)]
+    for k, (tag, up, split) in enumerate(items):
+        rng = np.random.default_rng([seed, 77, k])
+        code = tag.code if tag is not None else split
+        cells = []
+        if tag is not None:
+            cells.append(_seen_cell(tag.pixels, tag.box, up, f"{code} {split}", (0, 0, 200)))
+        for _ in range(per_tag):
+            crop = render_reading_crop(code, glyphs, rng)
+            cells.append(_seen_cell(crop.pixels, crop.box, crop.upward, f"{code} rendered"))
+        parts += _rows_of(cells, width)
+    write_image(path, np.concatenate(parts, axis=0))

@@ -94,3 +94,24 @@ def cut_glyph_sheet(sheet: Path, alphabet: str) -> GlyphSet:
         raise SpatuleError(f"{sheet}: {len(runs)} glyph(s) found, but read.alphabet has {len(alphabet)} "
                            f"({alphabet}); the sheet must hold one row of glyphs in that order, apart from each other")
     return GlyphSet(alphabet, tuple(_normalise(ink[:, a:b]) for a, b in runs), str(sheet))
+
+
+def glyph_turns(glyphs: GlyphSet, least_match: float = 0.96, tolerance_px: int = 2) -> dict[str, str]:
+    """Each glyph that, turned by 180 degrees, looks like a glyph of the set (itself, as S or X, or
+    another, as 6 and 9): the glyph it looks like. Looks alike: at one size, at least ``least_match`` of
+    each one's ink lies within ``tolerance_px`` of the other's (at :data:`GLYPH_HEIGHT`; measured on the
+    real sheet and the demo's font, this finds H N S X Z 6 9, and not A for V, whose bar differs)."""
+    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance_px + 1,) * 2)
+    turns: dict[str, str] = {}
+    for char, ink in zip(glyphs.alphabet, glyphs.ink):
+        upside_down = (ink[::-1, ::-1] > 0.5).astype(np.uint8)
+        best, match = "", 0.0
+        for other, other_ink in zip(glyphs.alphabet, glyphs.ink):
+            same = (cv2.resize(other_ink, upside_down.shape[::-1], interpolation=cv2.INTER_AREA) > 0.5).astype(np.uint8)
+            inside = (upside_down & cv2.dilate(same, near)).sum() / max(1, upside_down.sum())
+            covered = (same & cv2.dilate(upside_down, near)).sum() / max(1, same.sum())
+            if min(inside, covered) > match:
+                best, match = other, float(min(inside, covered))
+        if match >= least_match:
+            turns[char] = best
+    return turns

@@ -66,6 +66,24 @@ def read_registry(path: Path, alphabet: str, code_length: int = 4) -> list[Bird]
     return birds
 
 
+def turned_code(code: str, turns: dict[str, str]) -> str | None:
+    """What ``code`` reads as when the tag is turned upside down (the glyphs in reverse order, each
+    turned: ``turns`` maps a glyph to the glyph it looks like turned by 180 degrees, e.g. 6 -> 9,
+    S -> S); ``None`` when one of its glyphs looks like no glyph turned."""
+    if any(c not in turns for c in code):
+        return None
+    return "".join(turns[c] for c in reversed(code))
+
+
+def turned_pairs(codes: Sequence[str], turns: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs of different registry codes where one reads as the other upside down: on a tag read without
+    knowing its way round, the reader cannot tell them apart (``read.margin`` keeps such tags unread)."""
+    known = set(codes)
+    pairs = {tuple(sorted((code, other))) for code in codes
+             if (other := turned_code(code, turns)) is not None and other != code and other in known}
+    return sorted(pairs)  # type: ignore[arg-type]
+
+
 def ctc_probability(steps: np.ndarray, labels: Sequence[int]) -> float:
     """``p(labels | steps)`` under CTC: ``steps`` ``[T, 1 + A]`` probabilities (blank 0), ``labels`` the
     code's glyph indices + 1. The forward algorithm, in log space."""

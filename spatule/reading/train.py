@@ -1,14 +1,25 @@
-"""Training the code reader on rendered crops (no hand-read crop needed)."""
+"""Training the code reader: rendered crops of the band model (:mod:`spatule.reading.render`), and the
+biologist's own labelled tags of the train split when their identities are codes.
+
+Training runs in two rounds. The first learns from rendered crops alone. Real crops carry their code but
+not which way round it reads; the first round's reader tells (the way round that gives the code the
+higher probability), then the second round goes on from the first round's weights with the real crops,
+each shown many times with its box a little off and the light, focus and JPEG changed, mixed with
+newly rendered crops. Without real crops there is one round.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
+import cv2
 import numpy as np
 
 from spatule.reading.glyphs import GlyphSet
-from spatule.reading.render import rectify, render_reading_crop
+from spatule.reading.render import (BOX_JITTER, ReadingCrop, camera, jittered, rectify, render_reading_crop,
+                                    turned_round)
 
 _log = logging.getLogger("spatule")
 
@@ -19,48 +30,220 @@ def random_codes(rng: np.random.Generator, alphabet: str, count: int, length: in
     return ["".join(alphabet[int(i)] for i in row) for row in picks]
 
 
-def rendered_set(glyphs: GlyphSet, count: int, seed: int,
-                 length: int = 4) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """``count`` rendered crops, rectified the right way round: ``[N, h, w]`` float32, the glyph indices
-    ``[N, length]`` and the codes."""
-    rng = np.random.default_rng(seed)
-    codes = random_codes(rng, glyphs.alphabet, count, length)
-    crops = []
-    for code in codes:
-        crop = render_reading_crop(code, glyphs, rng)
-        crops.append(rectify(crop.pixels, crop.upward, crop.box))
-    labels = np.array([[glyphs.alphabet.index(c) for c in code] for code in codes], np.int64)
-    return np.stack(crops), labels, codes
+def frame_labels(centres: Sequence[float], code: str, alphabet: str, steps: int) -> np.ndarray | None:
+    """The reader's output step by step for a crop whose glyph centres fall at ``centres`` across its input:
+    each glyph (its index + 1) at the step under its centre, blank (0) elsewhere, as a CTC reader learns to
+    answer; ``None`` when two glyphs fall in one step or one falls outside."""
+    labels = np.zeros(steps, np.int64)
+    for char, centre in zip(code, centres):
+        step = int(np.floor(centre * steps))
+        if not 0 <= step < steps or labels[step]:
+            return None
+        labels[step] = alphabet.index(char) + 1
+    return labels if len(centres) == len(code) else None
 
 
-LEARNING_RATE, BATCH = 1e-3, 64
-"""Adam's learning rate; crops a step."""
+def _render_one(job: tuple[GlyphSet, str, int, int]) -> tuple[np.ndarray, tuple[float, ...]]:
+    glyphs, code, seed, index = job
+    crop = render_reading_crop(code, glyphs, np.random.default_rng([seed, index]))
+    return rectify(crop.pixels, crop.upward, crop.box), crop.centres
+
+
+@dataclass(frozen=True)
+class RenderedSet:
+    """Rendered crops rectified the right way round (``[N, h, w]`` float32), their codes' glyph indices
+    (``[N, length]``), the codes, and the step-by-step labels (``[N, STEPS]``) with which crops have them."""
+
+    x: np.ndarray
+    y: np.ndarray
+    codes: list[str]
+    frames: np.ndarray
+    framed: np.ndarray
+
+
+def rendered_set(glyphs: GlyphSet, count: int, seed: int, length: int = 4, workers: int = 1) -> RenderedSet:
+    """``count`` rendered crops (:class:`RenderedSet`). Crop ``k`` is drawn from its own seed ``[seed, k]``,
+    so the set is the same whatever ``workers`` (processes) render it."""
+    from spatule.reading.reader import STEPS
+
+    codes = random_codes(np.random.default_rng([seed, 7]), glyphs.alphabet, count, length)
+    jobs = [(glyphs, code, seed, k) for k, code in enumerate(codes)]
+    if workers > 1 and count >= 64:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            drawn = pool.map(_render_one, jobs, chunksize=64)
+    else:
+        drawn = [_render_one(job) for job in jobs]
+    frames = [frame_labels(centres, code, glyphs.alphabet, STEPS) for (_, centres), code in zip(drawn, codes)]
+    return RenderedSet(
+        np.stack([x for x, _ in drawn]) if drawn else np.zeros((0, 1, 1), np.float32),
+        np.array([[glyphs.alphabet.index(c) for c in code] for code in codes], np.int64).reshape(-1, length),
+        codes, np.stack([f if f is not None else np.zeros(STEPS, np.int64) for f in frames]).reshape(-1, STEPS),
+        np.array([f is not None for f in frames], bool))
+
+
+@dataclass(frozen=True)
+class RealTag:
+    """A labelled tag whose identity is a code: its crop (BGR, cut as ``detect`` cuts one), its box in the
+    crop, its code, and its name (the tag's id)."""
+
+    pixels: np.ndarray
+    box: tuple[int, int, int, int]
+    code: str
+    name: str = ""
+
+
+def augmented(tag: RealTag, rng: np.random.Generator) -> ReadingCrop:
+    """One training view of a real tag, its way round unknown (``upward`` says whether it was turned round):
+    turned a little, nearer or farther, the box a little off, another light, focus, noise and JPEG."""
+    h, w = tag.pixels.shape[:2]
+    x0, y0, x1, y1 = tag.box
+    centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+    scale = float(rng.uniform(0.5, 1.1))
+    matrix = cv2.getRotationMatrix2D(centre, float(rng.uniform(-8, 8)), scale)
+    size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
+    matrix[:, 2] += np.array(size) / 2 - np.array(centre)
+    pixels = cv2.warpAffine(tag.pixels, matrix, size, flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REFLECT)
+    corners = cv2.transform(np.array([[[x0, y0], [x1, y1]]], np.float32), matrix)[0]
+    box = (int(corners[:, 0].min()), int(corners[:, 1].min()), int(corners[:, 0].max()), int(corners[:, 1].max()))
+    box = jittered(box, rng, BOX_JITTER, size[0], size[1])
+    pixels = camera(pixels, rng, light=True)
+    turned = bool(rng.random() < 0.5)
+    if turned:
+        pixels, box = turned_round(pixels, box)
+    return ReadingCrop(pixels, tag.code, turned, box)
+
+
+def real_set(tags: Sequence[RealTag], upward: Sequence[bool], views: int, seed: int, alphabet: str
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """``views`` augmented views of each real tag, rectified the right way round (``upward``: whether each
+    tag's code reads bottom-to-top as labelled): ``[N, h, w]`` and the glyph indices."""
+    crops, labels = [], []
+    for k, (tag, up) in enumerate(zip(tags, upward)):
+        rng = np.random.default_rng([seed, 1000 + k])
+        for _ in range(views):
+            view = augmented(tag, rng)
+            crops.append(rectify(view.pixels, up != view.upward, view.box))
+            labels.append([alphabet.index(c) for c in tag.code])
+    if not crops:
+        return np.zeros((0, 1, 1), np.float32), np.zeros((0, 4), np.int64)
+    return np.stack(crops), np.array(labels, np.int64)
+
+
+def way_round(model: Any, tags: Sequence[RealTag], alphabet: str) -> tuple[list[bool], list[float]]:
+    """Which way round each real tag's code reads (``True``: bottom-to-top) by the reader ``model``: the way
+    that gives its code the higher probability; and that probability."""
+    from spatule.reading.reader import step_probabilities
+    from spatule.reading.registry import ctc_code_probabilities
+
+    if not tags:
+        return [], []
+    steps = step_probabilities(model, [t.pixels for t in tags], [t.box for t in tags])
+    ways, chances = [], []
+    for tag, both in zip(tags, steps):
+        p = ctc_code_probabilities(both, alphabet, [tag.code])[:, 0]  # [2]: bottom-to-top, top-to-bottom
+        ways.append(bool(p[0] >= p[1]))
+        chances.append(float(p.max()))
+    return ways, chances
+
+
+LEARNING_RATE, BATCH, EMA = 2e-3, 32, 0.995
+"""Adam's first learning rate (it then falls along a cosine to a twentieth); crops a step; the momentum of
+the moving average of the weights that training keeps (its weights are the reader's: steadier than the
+last step's, which wander from epoch to epoch)."""
+
+
+def _log_epochs(label: str, epochs: int, log: logging.Logger) -> Any:
+    import keras
+
+    return keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: log.info("%s: epoch %d/%d, loss %.3f", label, epoch + 1, epochs, logs["loss"]))
+
+
+def _optimizer(learning_rate: float, steps: int) -> Any:
+    import keras
+
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps), alpha=0.05)
+    return keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=EMA)
+
+
+def _fit_frames(model: Any, optimizer: Any, data: RenderedSet, epochs: int, log: logging.Logger, seed: int) -> None:
+    """Teach the reader where glyphs are: each step's answer (a glyph or blank) under a cross-entropy,
+    known for rendered crops. It skips the long start of CTC training, when the reader answers blank
+    everywhere while it searches for where the glyphs lie (measured: 4 epochs of 8,000 crops)."""
+    import keras
+
+    x, frames = data.x[data.framed], data.frames[data.framed]
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    order = np.random.default_rng([seed, 5]).permutation(len(x))
+    model.fit(x[order][..., None], frames[order], batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True,
+              callbacks=[_log_epochs("reader, where the glyphs are (rendered crops)", epochs, log)])
+
+
+def _fit(model: Any, optimizer: Any, x: np.ndarray, y: np.ndarray, epochs: int, label: str, log: logging.Logger,
+         seed: int) -> None:
+    from spatule.reading.reader import ctc_loss
+
+    model.compile(optimizer=optimizer, loss=ctc_loss(y.shape[1]))
+    order = np.random.default_rng([seed, 3]).permutation(len(x))  # shuffled once here, the same every run
+    model.fit(x[order][..., None], y[order] + 1, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True,
+              callbacks=[_log_epochs(label, epochs, log)])
+
+
+def rendered_accuracy(model: Any, x: np.ndarray, codes: Sequence[str], alphabet: str, length: int = 4
+                      ) -> dict[str, float]:
+    """Exact-code and per-glyph accuracy of the greedy reading (the right way round) of rectified crops."""
+    from spatule.reading.evaluation import glyph_hits
+    from spatule.reading.reader import greedy, softmax
+
+    probs = softmax(np.asarray(model.predict(x[..., None], verbose=0)))
+    reads = [greedy(p, alphabet, True).code for p in probs]
+    right = sum(r == c for r, c in zip(reads, codes))
+    return {"rendered_val": len(codes), "rendered_right": int(right),
+            "rendered_exact": round(right / max(1, len(codes)), 4),
+            "rendered_per_glyph": round(sum(glyph_hits(r, c) for r, c in zip(reads, codes))
+                                        / max(1, length * len(codes)), 4)}
 
 
 def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 0, length: int = 4,
-               log: logging.Logger = _log, learning_rate: float = LEARNING_RATE) -> tuple[Any, dict[str, float]]:
-    """A reader trained on ``train`` rendered crops, measured on ``val`` others: the model, and its
-    exact-code and per-glyph accuracy on them (greedy reading, the right way round)."""
-    import keras
-
-    from spatule.reading.evaluation import glyph_hits
-    from spatule.reading.reader import ctc_loss, greedy, reader_model, softmax
+               log: logging.Logger = _log, real: Sequence[RealTag] = (), real_views: int = 24,
+               real_epochs: int = 2, workers: int = 1, frame_epochs: int = 3) -> tuple[Any, dict[str, Any]]:
+    """A reader trained on ``train`` rendered crops (``frame_epochs`` learning where glyphs are, then
+    ``epochs`` under CTC; with ``real`` tags, a second round of ``real_epochs`` over ``real_views`` views of
+    each mixed with as many new rendered crops), measured on ``val`` other rendered crops: the model and
+    what training measured."""
+    from spatule.reading.reader import reader_model
 
     # no op determinism: on the CPU these kernels give the same weights run after run without it
     # (tests/test_reading.py), and it would cost about half as much time again
-    x_train, y_train, _ = rendered_set(glyphs, train, seed, length)
-    x_val, _, codes = rendered_set(glyphs, val, seed + 1, length)
-    log.info("reader: %d training and %d validation crops rendered", train, val)
+    data = rendered_set(glyphs, train, seed, length, workers)
+    held = rendered_set(glyphs, val, seed + 1, length, workers)
+    log.info("reader: %d training and %d validation crops rendered (%d with each glyph in a step of its own)",
+             train, val, int(data.framed.sum()))
     model = reader_model(len(glyphs.alphabet), seed)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=ctc_loss(length))
-    model.fit(x_train[..., None], y_train + 1, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True,
-              callbacks=[keras.callbacks.LambdaCallback(
-                  on_epoch_end=lambda epoch, logs: log.info("epoch %d/%d: CTC loss %.3f", epoch + 1, epochs,
-                                                            logs["loss"]))])
-    probs = softmax(np.asarray(model.predict(x_val[..., None], verbose=0)))
-    reads = [greedy(p, glyphs.alphabet, True).code for p in probs]
-    exact = float(np.mean([r == c for r, c in zip(reads, codes)]))
-    per_glyph = float(sum(glyph_hits(r, c) for r, c in zip(reads, codes)) / (length * len(codes)))
-    log.info("reader: %d rendered crops, %d epochs; on %d others: exact code %.3f, per glyph %.3f", train, epochs,
-             val, exact, per_glyph)
-    return model, {"rendered_exact": round(exact, 4), "rendered_per_glyph": round(per_glyph, 4)}
+    optimizer = _optimizer(LEARNING_RATE, (frame_epochs * int(data.framed.sum()) + epochs * train) // BATCH)
+    if frame_epochs:
+        _fit_frames(model, optimizer, data, frame_epochs, log, seed)
+    if epochs:
+        _fit(model, optimizer, data.x, data.y, epochs, "reader, rendered crops (CTC)", log, seed)
+    metrics: dict[str, Any] = {"rendered_crops": train, "frame_epochs": frame_epochs, "epochs": epochs,
+                               "real_tags": len(real)}
+    if real:
+        upward, chances = way_round(model, real, glyphs.alphabet)
+        for tag, up, chance in zip(real, upward, chances):
+            log.info("real tag %s (%s): reads %s (the first round gives its code %.3g)", tag.name, tag.code,
+                     "bottom-to-top" if up else "top-to-bottom", chance)
+        x_real, y_real = real_set(real, upward, real_views, seed, glyphs.alphabet)
+        more = rendered_set(glyphs, max(len(x_real), train // 4), seed + 2, length, workers)
+        log.info("reader, second round: %d views of %d real tag(s) with %d new rendered crops", len(x_real),
+                 len(real), len(more.x))
+        second = _optimizer(LEARNING_RATE / 4, real_epochs * (len(x_real) + len(more.x)) // BATCH)
+        _fit(model, second, np.concatenate([x_real, more.x]), np.concatenate([y_real, more.y]), real_epochs,
+             "reader, real and rendered crops (CTC)", log, seed + 1)
+        metrics.update({"real_views": int(len(x_real)), "real_epochs": real_epochs})
+    metrics.update(rendered_accuracy(model, held.x, held.codes, glyphs.alphabet, length))
+    log.info("reader: on %d other rendered crops, exact code %.3f, per glyph %.3f", val, metrics["rendered_exact"],
+             metrics["rendered_per_glyph"])
+    return model, metrics

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from spatule.problems import SpatuleError
 
@@ -41,26 +42,101 @@ def code_reader(reader_dir: Path, registry: Path | None, threads: int | None = N
     return reader
 
 
-def train_reader(alphabet: str, glyph_sheet: Path | None, crops: int, epochs: int, seed: int, code_length: int,
-                 out_dir: Path, threads: int | None = None, log: logging.Logger = _log) -> dict[str, Any]:
-    """Train the reader on rendered crops (``read.*``): ``reader.npz``, ``reader.json`` (alphabet, glyph
-    source, accuracy on rendered crops it never saw) and ``rendered.jpg`` (what it was trained on)."""
+@dataclass(frozen=True)
+class ReaderSettings:
+    """How the reader is trained (``read.*``)."""
+
+    alphabet: str
+    code_length: int
+    crops: int
+    """Rendered training crops of the first round."""
+    epochs: int
+    seed: int
+    real_views: int
+    """Augmented views of each labelled real tag of the train split, in the second round."""
+    real_epochs: int
+
+    @classmethod
+    def of(cls, read: Mapping[str, Any]) -> ReaderSettings:
+        """From the config's ``read`` section."""
+        return cls(str(read["alphabet"]), int(read["code_length"]), int(read["crops"]), int(read["epochs"]),
+                   int(read["seed"]), int(read["real_views"]), int(read["real_epochs"]))
+
+
+@dataclass(frozen=True)
+class LabelledTags:
+    """Where the labelled tags are: ``tags.csv`` and its crops (rule extract_tags), each identity's split."""
+
+    tags_csv: Path
+    crops_dir: Path
+    identities_csv: Path
+
+
+def real_tags(labelled: LabelledTags, alphabet: str, code_length: int, splits: Sequence[str]
+              ) -> tuple[list[Any], list[str]]:
+    """The labelled tags of ``splits`` whose identity is a code and that are not ``difficult``, as
+    :class:`~spatule.reading.train.RealTag` (their crops as ``extract_tags`` cut them, as ``detect`` cuts
+    one), and the split of each."""
+    import cv2
+
+    from spatule.reading.train import RealTag
+    from spatule.tables import read_csv
+
+    split_of = {r["identity"]: r["split"] for r in read_csv(labelled.identities_csv)}
+    out, where = [], []
+    for row in coded_tags(labelled.tags_csv, labelled.identities_csv, alphabet, code_length, splits):
+        if row["difficult"] == "1":
+            continue
+        path = labelled.crops_dir / row["file"]
+        pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if pixels is None:
+            raise SpatuleError(f"{path}: tag crop cannot be read (rerun rule extract_tags)")
+        box = tuple(int(row[k]) for k in ("box_x0", "box_y0", "box_x1", "box_y1"))
+        out.append(RealTag(pixels, box, row["identity"], row["tag_id"]))  # type: ignore[arg-type]
+        where.append(split_of[row["identity"]])
+    return out, where
+
+
+def train_reader(settings: ReaderSettings, glyph_sheet: Path | None, out_dir: Path,
+                 labelled: LabelledTags | None = None, threads: int | None = None,
+                 log: logging.Logger = _log) -> dict[str, Any]:
+    """Train the reader (``read.*``) on rendered crops and, with ``labelled`` tags, on those of the train split
+    whose identity is a code: ``reader.npz``, ``reader.json`` (alphabet, glyph source, the glyphs that read
+    as another upside down, the real tags it learnt from, its accuracy on rendered crops it never saw),
+    ``rendered.jpg`` (what it was trained on) and ``real_vs_rendered.jpg`` (every labelled tag with a code
+    beside rendered ones, as the reader sees them)."""
     from spatule.model import configure_tensorflow
     from spatule.reading.codes import READER_FILE, write_reader_info
-    from spatule.reading.figures import rendered_sheet
-    from spatule.reading.train import fit_reader
+    from spatule.reading.figures import real_vs_rendered_sheet, rendered_sheet
+    from spatule.reading.glyphs import glyph_turns
+    from spatule.reading.train import fit_reader, way_round
     from spatule.reading.weights import save_weights
 
     configure_tensorflow(threads, log)
-    glyphs = glyph_set(alphabet, glyph_sheet)
-    log.info("glyphs of %s from %s", alphabet, glyphs.source)
-    model, metrics = fit_reader(glyphs, crops, max(200, crops // 8), epochs, seed, code_length, log)
+    glyphs = glyph_set(settings.alphabet, glyph_sheet)
+    log.info("glyphs of %s from %s", settings.alphabet, glyphs.source)
+    splits = ("train", "val", "test")
+    every, where = real_tags(labelled, settings.alphabet, settings.code_length, splits) if labelled else ([], [])
+    train = [t for t, split in zip(every, where) if split == "train"]
+    if not every:
+        log.info("no labelled tag has a code (identities CSV or tag:CODE): the reader learns from rendered crops "
+                 "only")
+    else:
+        log.info("labelled tags with a code: %s; the reader learns from the %d of the train split",
+                 ", ".join(f"{sum(w == s for w in where)} {s}" for s in splits), len(train))
+    model, metrics = fit_reader(glyphs, settings.crops, max(200, settings.crops // 8), settings.epochs,
+                                settings.seed, settings.code_length, log, real=train,
+                                real_views=settings.real_views, real_epochs=settings.real_epochs,
+                                workers=max(1, threads or 1))
     out_dir.mkdir(parents=True, exist_ok=True)
     save_weights(model.get_weights(), out_dir / READER_FILE)
     source = Path(glyphs.source).name  # not the absolute path: the same bytes on every install
-    info = {"crops": crops, "epochs": epochs, "seed": seed, **metrics}
-    write_reader_info(out_dir, alphabet, code_length, source, info)
-    rendered_sheet(glyphs, seed, out_dir / "rendered.jpg", source)
+    info = {**metrics, "crops": settings.crops, "seed": settings.seed, "turned": glyph_turns(glyphs),
+            "trained_on": sorted(t.name for t in train)}
+    write_reader_info(out_dir, settings.alphabet, settings.code_length, source, info)
+    rendered_sheet(glyphs, settings.seed, out_dir / "rendered.jpg", source)
+    upward, _ = way_round(model, every, settings.alphabet)
+    real_vs_rendered_sheet(every, upward, where, glyphs, settings.seed, out_dir / "real_vs_rendered.jpg")
     return info
 
 
