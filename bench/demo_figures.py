@@ -103,56 +103,32 @@ def benchmark_seconds(tsv: Path) -> float:
 
 
 def reading_rows(workdir: Path) -> list[str]:
-    """The reader: on the held-out tags (results/eval/reading), on every labelled demo tag with a code (the
-    reader was trained on rendered crops only, so none of them was seen), on the tags of the new photos
-    (detected boxes matched to new_truth.csv at IoU >= 0.5), and what reading added to the detect jobs."""
+    """The reader's figures (``results/eval/reading/metrics.json``: rendered crops never seen, the labelled
+    tags of each split, the new photos' tags detect found), each with n and a 95% interval, the threshold
+    chosen on the val split, and what reading and training the reader cost."""
     import re
 
-    import yaml
+    from spatule.intervals import shown
+    from spatule.report import READING_ROWS
 
-    from spatule.stages.reading import code_reader, coded_tags, read_tags, reading_figures
-
-    threshold = float(yaml.safe_load((REPO / "config.yaml").read_text())["read"]["threshold"])
     m = json.loads((workdir / "results/eval/reading/metrics.json").read_text())
-    rows = ["| tags | n | as read, exact | per glyph | registry, all accepted | at the threshold: coverage, "
-            "accuracy, wrong | accuracy at 80% coverage (threshold) |", "|---|---|---|---|---|---|---|"]
-
-    def row(name: str, f: dict) -> str:
-        at, c80 = f["at_threshold"], f["at_coverage_0.8"]
-        return (f"| {name} | {f['tags']} | {f['greedy_exact']:.3f} | {f['per_glyph']:.3f} | {f['registry_exact']:.3f} "
-                f"| {at['coverage']:.3f}, {at['accuracy']:.3f}, {at['wrong']} of {at['accepted']} | "
-                f"{c80.get('accuracy', 0):.3f} ({c80.get('threshold', 0):.3g}) |")
-
-    rows.append(row("held out (test split), not difficult", m["readable"]))
-    reader = code_reader(workdir / "results/reader", workdir / "resources/demo/registry.csv", 2)
-    tags = [t for t in coded_tags(workdir / "results/tags/tags.csv", workdir / "results/split/identities.csv",
-                                  reader.alphabet, reader.code_length, ("train", "val", "test"))
-            if t["difficult"] != "1"]
-    reads = read_tags(reader, tags, workdir / "results/tags/crops")
-    rows.append(row("every labelled tag (all splits), not difficult",
-                    reading_figures(tags, reads, threshold, reader.code_length, reader.codes)[0]))
-
-    truth: dict[str, list] = {}
-    for r in read_csv(workdir / "resources/demo/new_truth.csv"):
-        truth.setdefault(r["image"], []).append(r)
-    right = wrong = unread = false_read = 0
-    for r in read_csv(workdir / "results/detect/detections.csv"):
-        box = np.array([[float(r[k]) for k in ("x0", "y0", "x1", "y1")]])
-        these = truth.get(r["photo"], [])
-        ious = iou_matrix(box, np.array([[float(t[k]) for k in ("xmin", "ymin", "xmax", "ymax")] for t in these])
-                          ) if these else np.zeros((1, 0))
-        if not these or ious.max() < 0.5:
-            false_read += int(r["registry_match"] != "unread")
+    rows = [f"threshold {m['threshold']:.4g} ({m['threshold_source']}), margin {m['margin']:g}; "
+            f"{m['registry_codes']} registry codes", "",
+            "| tags | n | coverage (accepted of n) | accuracy (right of accepted) | wrong accepted |",
+            "|---|---|---|---|---|"]
+    for key, name in READING_ROWS.items():
+        f = m["rows"].get(key)
+        if f is None:
             continue
-        identity = these[int(ious.argmax())]["identity"]
-        if r["registry_match"] == "unread":
-            unread += 1
-        elif r["registry_match"] == identity:
-            right += 1
+        if key == "rendered":
+            rows.append(f"| {name} | {f['n']} | - | {shown(f)} | - |")
         else:
-            wrong += 1
-    rows += ["", "| new photos: detected tags | read right | read wrong | unread | false boxes read as a bird |",
-             "|---|---|---|---|---|", f"| {right + wrong + unread} | {right} | {wrong} | {unread} | {false_read} |"]
+            rows.append(f"| {name} | {f['n']} | {shown(f['coverage'])} | {shown(f['accuracy'])} | "
+                        f"{f['wrong']} of {f['accepted']} ({shown(f['wrong_share'])}) |")
+    if "new_day" in m["rows"]:
+        day = m["rows"]["new_day"]
+        rows += ["", f"new photos: {day['missed']} legible tag(s) not found by detect; {day['false_boxes_read']} "
+                     "box(es) on no tag read as a bird"]
     read_s = job_s = 0.0
     for job in (workdir / "results/detect/jobs").iterdir():
         found = re.findall(r"reading took ([0-9.]+) s", (workdir / f"logs/detect/{job.name}.log").read_text())

@@ -161,7 +161,12 @@ def final_model():
 
 
 READER_WEIGHTS, READER_INFO = "results/reader/reader.npz", "results/reader/reader.json"
-"""The trained code reader (rule train_reader)."""
+"""The trained code reader (rule train_reader): it reads the tags in the detect jobs."""
+READER_KEYS = ("alphabet", "code_length", "crops", "frame_epochs", "epochs", "real_views", "real_epochs", "seed")
+"""read.* keys that change the trained reader (the others change when a reading is accepted, or nothing)."""
+FINAL_READER = "results/reader-self" if config["read"]["self_train"] else "results/reader"
+"""The reader whose readings detect writes and evaluate_reading measures: the self-trained one
+(rule self_train_reader) with read.self_train, else the first."""
 DEMO_REGISTRY = "resources/demo/registry.csv"
 """The demo colony's banded birds (rule demo_registry)."""
 
@@ -180,9 +185,28 @@ def registry_path():
     return DEMO_REGISTRY if os.path.normpath(labels_dir()) == DEMO_PHOTOS else None
 
 
+def new_photos_truth():
+    """detect.truth (where the tags of detect.images really are), as an input list; unset, the demo's new
+    day's truth when detect searches the demo's new photos, else none."""
+    truth = config["detect"].get("truth")
+    if truth:
+        return [truth]
+    return ["resources/demo/new_truth.csv"] if os.path.normpath(detect_images()) == DEMO_NEW_PHOTOS else []
+
+
 def reader_input(wildcards=None):
-    """The trained reader and the registry, for unpack() in the rules that read codes."""
+    """The first reader and the registry, for unpack() in the rules that read with it."""
     inputs = {"weights": READER_WEIGHTS, "info": READER_INFO}
+    if registry_path():
+        inputs["registry"] = registry_path()
+    return inputs
+
+
+def final_reader_input(wildcards=None):
+    """The final reader (:data:`FINAL_READER`), when it accepts a reading (its threshold.json), and the
+    registry, for unpack()."""
+    inputs = {"weights": f"{FINAL_READER}/reader.npz", "info": f"{FINAL_READER}/reader.json",
+              "acceptance": f"{FINAL_READER}/threshold.json"}
     if registry_path():
         inputs["registry"] = registry_path()
     return inputs

@@ -57,6 +57,7 @@ rule detect_job:
 
 rule detect:
     input:
+        unpack(final_reader_input),
         jobs=detect_job_tables,
         images=detect_images(),
     output:
@@ -92,6 +93,6 @@ rule detect:
     params:
         class_name=config["labels"]["class_name"],
         searches_labels=os.path.normpath(detect_images()) == os.path.normpath(labels_dir()),
-        read_threshold=config["read"]["threshold"],
+        reread=bool(config["read"]["self_train"]),
     script:
         "../scripts/detect.py"

@@ -5,9 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
+from spatule.reading.codes import read_acceptance
 from spatule.reading.sightings import Resightings
 from spatule.smk import logged_step
 from spatule.stages import detect
+from spatule.stages.reading import code_reader
 
 with logged_step(snakemake) as log:
     tables = [Path(p) for p in snakemake.input.jobs]
@@ -21,8 +23,11 @@ with logged_step(snakemake) as log:
         sheet=Path(snakemake.output.sheet),
         class_name=snakemake.params.class_name,
         searches_labels=bool(snakemake.params.searches_labels),
+        reread=code_reader(Path(snakemake.input.weights).parent,
+                           Path(snakemake.input.registry) if "registry" in snakemake.input.keys() else None,
+                           snakemake.threads, log) if snakemake.params.reread else None,
         resightings=Resightings(Path(snakemake.output.sightings), Path(snakemake.output.birds),
                                 Path(snakemake.output.timeline), Path(snakemake.output.read_sheet),
-                                float(snakemake.params.read_threshold)),
+                                read_acceptance(Path(snakemake.input.acceptance))),
         log=log,
     )

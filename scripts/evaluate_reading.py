@@ -1,4 +1,5 @@
-"""evaluate_reading rule: the reader on held-out tags whose identity is a code."""
+"""evaluate_reading rule: the reader on every split's tags whose identity is a code, and on the new photos
+whose tags are known."""
 
 import sys
 from pathlib import Path
@@ -7,9 +8,12 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.smk import logged_step
 from spatule.stages import evaluate_reading
+from spatule.stages.reading import LabelledTags, NewDay
 
 with logged_step(snakemake) as log:
     inputs = snakemake.input
-    evaluate_reading(Path(inputs.tags), Path(inputs.crops), Path(inputs.identities), Path(inputs.weights).parent,
-                     Path(inputs.registry) if "registry" in inputs.keys() else None,
-                     float(snakemake.params.threshold), Path(snakemake.output.metrics).parent, snakemake.threads, log)
+    evaluate_reading(LabelledTags(Path(inputs.tags), Path(inputs.crops), Path(inputs.identities)),
+                     Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
+                     Path(inputs.acceptance), Path(snakemake.output.metrics).parent,
+                     NewDay(Path(inputs.truth[0]), Path(inputs.detections)) if inputs.truth else None,
+                     snakemake.threads, log)

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from spatule.problems import SpatuleError
 
@@ -65,7 +65,11 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
                         help="with --reader: the registry CSV of banded birds (a 'code' column); a tag is read as "
                              "one of its codes or unread")
     detect.add_argument("--read-threshold", type=float, default=None,
-                        help="with --reader: probability a registry code needs (default: read.threshold's default)")
+                        help="with --reader: probability a registry code needs (default: the one chosen on validation "
+                             "tags, in the reader folder's threshold.json)")
+    detect.add_argument("--read-margin", type=float, default=None,
+                        help="with --reader: how many times likelier than the runner-up a registry code must be "
+                             "(default: the reader folder's threshold.json)")
 
 
 def run_detect(args: argparse.Namespace) -> dict:
@@ -88,13 +92,33 @@ def run_detect(args: argparse.Namespace) -> dict:
         reader = code_reader(args.reader, args.registry, args.threads, log)
     elif args.registry is not None:
         raise SpatuleError("--registry needs --reader (the folder rule train_reader writes: results/reader)")
-    from spatule.config import default
-
-    threshold = default("read", "threshold") if args.read_threshold is None else args.read_threshold
+    acceptance = None
+    if reader is not None:
+        acceptance = reader_acceptance(args.reader, args.read_threshold, args.read_margin, log)
     return detect_folder(args.photos, lambda: load_search_detector(model, args.threads, log), settings,
                          args.out, model.digest(), cache_root=args.out / "cache",
                          decoders=model.decoders(args.threads), class_name=card.class_name, reader=reader,
-                         read_threshold=float(threshold), log=log)
+                         acceptance=acceptance, log=log)
+
+
+def reader_acceptance(folder: Path, threshold: Optional[float], margin: Optional[float], log: logging.Logger) -> Any:
+    """When ``spatule detect`` takes a reading as a bird: the reader folder's ``threshold.json`` (chosen on
+    validation tags), each flag given overriding its value; without the file, the fallback."""
+    from dataclasses import replace
+
+    from spatule.reading.codes import ACCEPTANCE_FILE, read_acceptance
+    from spatule.stages.detection import fallback_acceptance
+
+    chosen = folder / ACCEPTANCE_FILE
+    acceptance = read_acceptance(chosen) if chosen.is_file() else fallback_acceptance()
+    if not chosen.is_file():
+        log.warning("%s: not found; a code is accepted at probability %g (the fallback), not at a threshold chosen "
+                    "on validation tags", chosen, acceptance.threshold)
+    if threshold is not None:
+        acceptance = replace(acceptance, threshold=float(threshold), source="--read-threshold")
+    if margin is not None:
+        acceptance = replace(acceptance, margin=float(margin))
+    return acceptance
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

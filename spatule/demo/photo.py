@@ -26,7 +26,7 @@ from spatule.demo.bird import Bird, draw_bird, make_bird
 from spatule.demo.plan import DemoParams, PlannedPhoto
 from spatule.demo.scene import (draw_feather, draw_ground, draw_litter, draw_nest_marker, info_bar, night_frame,
                                 occlude, relight, vignette)
-from spatule.demo.tag import composite, mask_box, render_tag
+from spatule.demo.tag import composite, mask_box, reads_down, render_tag
 from spatule.geometry import Rect, overlaps
 
 
@@ -156,7 +156,8 @@ def _new_band(rng: np.random.Generator, code: str, layout: _Layout, attempt: int
         blur = float(rng.uniform(0.45, 1.0) * max(s, 0.6))
     band_w = band_h * rng.uniform(0.55, 0.72)
     angle = float(np.clip(rng.normal(0.0, 7.0), -15.0, 15.0))
-    bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)), blur)
+    bgr, mask = render_tag(code, rng, band_h, band_w, angle, float(rng.uniform(-0.12, 0.12)), blur,
+                           downward=reads_down(code))
     local = mask_box(mask)
     mh, mw = mask.shape
     bw, bh = local[2] - local[0], local[3] - local[1]

@@ -1,13 +1,19 @@
 """The leg tag: its code alphabet, and a white band carrying a code rendered as seen around a leg.
 
-A tag is a white plastic band taller than wide, carrying a 4-character code written
-vertically (bottom-to-top) in black bold sans-serif, often visible twice side by side
-because the band wraps around the leg.
+A tag is a white plastic band taller than wide and wider than the leg, carrying a 4-character code
+written vertically (bottom-to-top) in black bold sans-serif, printed twice side by side round the band
+with a thin divider line between the copies, so one copy faces the camera with the other partly round
+the side, or the divider faces it with a copy on either side.
+
+This is the demo's own drawing of a band (its own font, light and geometry): the reader's training
+crops are drawn by :mod:`spatule.reading.band`, never by this module, so the demo's reading figures
+measure how the reader does on tags it was not drawn to match.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from typing import Callable
 
 import cv2
@@ -67,17 +73,22 @@ def _text_column(code: str, length: float, max_width: float) -> np.ndarray:
 
 TextColumn = Callable[[str, float, float], np.ndarray]
 """Draws a code as a vertical column of ink (reading bottom-to-top) about ``length`` tall and at most
-``max_width`` wide: :func:`_text_column` (the demo's font) or one made from a glyph sheet
-(:func:`spatule.reading.render.glyph_column`)."""
+``max_width`` wide: :func:`_text_column`, the demo's font."""
+
+
+def reads_down(code: str) -> bool:
+    """Whether a bird wears its band with the code reading top-to-bottom (half of them, always the same
+    way for one bird: by its code)."""
+    return zlib.crc32(code.encode("utf-8")) % 2 == 1
 
 
 def render_tag(code: str, rng: np.random.Generator, band_height: float, band_width: float,
                angle_deg: float = 0.0, shear: float = 0.0, blur_sigma: float = 0.7,
-               column: TextColumn | None = None) -> tuple[np.ndarray, np.ndarray]:
+               column: TextColumn | None = None, downward: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Render a white band carrying ``code`` as seen around a leg.
 
-    The code is printed vertically (reading bottom-to-top) 3 to 6 times around the
-    band, so one or two copies face the camera; the band is shaded as a cylinder,
+    The code is printed vertically (reading bottom-to-top) twice side by side around the
+    band with a divider between (:func:`_band_ink`); the band is shaded as a cylinder,
     slightly dirty, with a faint seam. It is then turned by ``angle_deg`` (the leg
     direction: positive moves the bottom to the right), slanted by a vertical
     ``shear`` and blurred by ``blur_sigma`` pixels.
@@ -85,33 +96,37 @@ def render_tag(code: str, rng: np.random.Generator, band_height: float, band_wid
     Returns ``(bgr, mask)``: a uint8 BGR image and a float32 coverage mask in [0, 1]
     of the same size, the band centred; composite as ``img*(1-mask) + bgr*mask``.
     The band is drawn :data:`_SUPERSAMPLE` times larger, then shrunk. ``column`` draws the code
-    (default: the demo's font).
+    (default: the demo's font); ``downward``: the band is worn the other way up, the code reading
+    top-to-bottom.
     """
     hs = max(8, int(round(band_height * _SUPERSAMPLE)))
     ws = max(6, int(round(band_width * _SUPERSAMPLE)))
-    albedo = _band_albedo(_band_ink(code, rng, hs, ws, column or _text_column), rng)
+    ink = _band_ink(code, rng, hs, ws, column or _text_column)
+    albedo = _band_albedo(ink[::-1, ::-1].copy() if downward else ink, rng)
     premult, coverage = _wrap_band(albedo, rng, ws)
     premult, coverage = _turn_band(premult, coverage, angle_deg, shear, blur_sigma)
     return _shrink_band(premult, coverage, blur_sigma)
 
 
 def _band_ink(code: str, rng: np.random.Generator, hs: int, ws: int, column_of: TextColumn) -> np.ndarray:
-    """Ink of the unrolled band (``hs`` tall, its circumference wide): the code column repeated around it,
-    and a faint seam."""
+    """Ink of the unrolled band (``hs`` tall, its circumference wide): the code column twice side by side
+    with a divider line between, the pair turned a random way round the leg, and a faint seam opposite."""
     circumference = int(round(math.pi * ws))
-    copies = int(rng.integers(3, 7))  # printed 3-6 times around: one or two copies face the camera
-    spacing = circumference / copies
-    column = column_of(code, hs * rng.uniform(0.78, 0.88), min(0.42 * ws, 0.62 * spacing))
+    column = column_of(code, hs * rng.uniform(0.74, 0.88), 0.5 * ws * rng.uniform(0.75, 0.95))
     ch, cw = column.shape
-    base = np.zeros((hs, circumference), dtype=np.float32)
-    top = int(round((hs - ch) / 2 + rng.uniform(-0.03, 0.03) * hs))
+    gap = max(_SUPERSAMPLE, int(round(cw * rng.uniform(0.12, 0.3))))  # between the copies, the divider in it
+    ink = np.zeros((hs, circumference), dtype=np.float32)
+    top = int(round((hs - ch) / 2 + rng.uniform(-0.04, 0.04) * hs))
     top = min(max(top, 0), hs - ch)
-    left = circumference // 2 - cw // 2
-    base[top: top + ch, left: left + cw] = column[: hs - top]
-    ink = base.copy()
-    for k in range(1, copies):
-        ink = np.maximum(ink, np.roll(base, int(round(k * spacing)), axis=1))
-    seam_u = int(round(circumference / 2 + spacing / 2 + rng.uniform(-0.15, 0.15) * spacing)) % circumference
+    pair = 2 * cw + gap
+    centre = circumference / 2 + rng.uniform(-0.55, 0.55) * (cw + gap)  # a copy or the divider in front
+    left = int(round(centre - pair / 2)) % circumference
+    for start in (left, left + cw + gap):
+        cols = np.arange(start, start + cw) % circumference
+        ink[top: top + ch, cols] = np.maximum(ink[top: top + ch, cols], column[: hs - top])
+    divider = (left + cw + gap // 2 + np.arange(-(_SUPERSAMPLE // 2), _SUPERSAMPLE // 2 + 1)) % circumference
+    ink[:, divider] = np.maximum(ink[:, divider], rng.uniform(0.45, 0.8))
+    seam_u = int(round(centre + circumference / 2)) % circumference
     seam_w = max(1, _SUPERSAMPLE // 2)
     ink[:, seam_u: seam_u + seam_w] = np.maximum(ink[:, seam_u: seam_u + seam_w], rng.uniform(0.2, 0.4))
     return ink

@@ -19,7 +19,7 @@ path (:mod:`spatule.demo.tag`), so that the demo's reading figures measure how t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -86,9 +86,17 @@ def sample_look(rng: np.random.Generator, height: float | None = None) -> BandLo
         code_shift=float(rng.uniform(-0.8, 0.8)), stroke=int(rng.integers(-3, 2)),
         outer_dividers=bool(rng.random() < 0.4), divider_px=float(rng.uniform(0.006, 0.02) * h + 0.6),
         ink=float(rng.uniform(0.55, 0.95)), divider_ink=float(rng.uniform(0.3, 0.85)),
-        white=float(rng.uniform(170.0, 250.0)), tint=float(rng.uniform(0.0, 1.0)),
-        light=float(rng.uniform(-1.1, 1.1)), ambient=float(rng.uniform(0.35, 0.75)),
+        white=float(rng.uniform(185.0, 250.0)), tint=float(rng.uniform(0.0, 1.0)),
+        light=float(rng.uniform(-1.1, 1.1)), ambient=float(rng.uniform(0.45, 0.8)),
         pitch=float(rng.uniform(-0.2, 0.3)), dirt=float(rng.uniform(0.0, 0.3)), rim_shade=float(rng.uniform(0.15, 0.8)))
+
+
+def at_most(look: BandLook, height: float) -> BandLook:
+    """``look`` drawn no taller than ``height``: the same band in a photo taken from farther away."""
+    if look.height <= height:
+        return look
+    f = height / look.height
+    return replace(look, height=height, width=look.width * f, divider_px=max(0.6, look.divider_px * f))
 
 
 def stroked(ink: np.ndarray, stroke: int) -> np.ndarray:

@@ -6,9 +6,9 @@ probability it gives exactly that reading. With a registry, every registry code 
 probability of exactly that code (:func:`spatule.reading.registry.ctc_code_probabilities`) read
 either way: the likeliest is ``likeliest``, its probability ``match_score``; the likeliest other
 code is the ``runner_up``, with its probability. The tag is that bird (``registry_match``) when
-``match_score`` reaches the threshold **and** beats the runner-up's by the margin (``read.margin``):
-codes the reader cannot tell apart (a 6 and a 9, a code that reads as another upside down) stay
-``unread``. A code that is not in the registry is never given. Without a registry, the reading itself
+``match_score`` reaches the threshold **and** is at least the margin (``read.margin``) times the
+runner-up's: codes the reader cannot tell apart (a 6 and a 9, a code that reads as another upside
+down) stay ``unread``. A code that is not in the registry is never given. Without a registry, the reading itself
 is the candidate when it has the code's length. The threshold and margin are applied last
 (:meth:`CodeRead.match`), so changing them needs no reading again.
 """
@@ -33,8 +33,9 @@ READING_COLUMNS = ["code", "code_score", "registry_match", "match_score", "likel
 
 _log = logging.getLogger("spatule")
 
-READER_FILE, READER_INFO = "reader.npz", "reader.json"
-"""The trained reader's weights and what it reads (alphabet, code length, glyph source), in its folder."""
+READER_FILE, READER_INFO, ACCEPTANCE_FILE = "reader.npz", "reader.json", "threshold.json"
+"""The trained reader's weights, what it reads (alphabet, code length, glyph source), and when a reading
+is accepted (the threshold chosen on validation tags, the margin), in its folder."""
 
 
 @dataclass(frozen=True)
@@ -50,20 +51,57 @@ class CodeRead:
     runner_up: str = ""
     runner_up_score: float = 0.0
 
-    def match(self, threshold: float, margin: float = 0.0) -> str:
+    def match(self, threshold: float, margin: float = 1.0) -> str:
         """The bird the tag is taken to be at ``threshold`` and ``margin``, or ``unread``."""
         return accepted(self.likeliest, self.match_score, self.runner_up_score, threshold, margin)
 
     def row(self) -> list[object]:
         """The :data:`JOB_READING_COLUMNS` values."""
-        return [self.code, round(self.code_score, 4), self.likeliest, round(self.match_score, 4), self.runner_up,
-                round(self.runner_up_score, 4)]
+        return [self.code, significant(self.code_score), self.likeliest, significant(self.match_score), self.runner_up,
+                significant(self.runner_up_score)]
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """When a reading is taken as a bird: its probability at least ``threshold`` and at least ``margin``
+    times the runner-up's; ``source`` says where the threshold comes from."""
+
+    threshold: float
+    margin: float
+    source: str = ""
+
+    def of(self, likeliest: str, match_score: float, runner_up_score: float) -> str:
+        """The bird, or ``unread``."""
+        return accepted(likeliest, match_score, runner_up_score, self.threshold, self.margin)
+
+
+def write_acceptance(path: Path, acceptance: Acceptance, figures: dict[str, Any]) -> None:
+    """``threshold.json``: the acceptance and the validation figures behind it."""
+    info = {**figures, "threshold": acceptance.threshold, "margin": acceptance.margin, "source": acceptance.source}
+    path.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_acceptance(path: Path) -> Acceptance:
+    """The :class:`Acceptance` of a ``threshold.json``; a :class:`SpatuleError` names a missing or broken file."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return Acceptance(float(info["threshold"]), float(info["margin"]), str(info.get("source", "")))
+    except OSError as exc:
+        raise SpatuleError(f"{path}: cannot be read ({exc.strerror}); rule read_threshold writes it") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SpatuleError(f"{path}: not a reading threshold ({exc!r}); rerun rule read_threshold") from None
+
+
+def significant(value: float, digits: int = 4) -> float:
+    """``value`` to ``digits`` significant digits: probabilities span orders of magnitude, and the margin
+    compares two of them as a ratio."""
+    return float(f"{value:.{digits}g}")
 
 
 def accepted(likeliest: str, match_score: float, runner_up_score: float, threshold: float, margin: float) -> str:
-    """The likeliest code when its probability reaches ``threshold`` and beats the runner-up's by ``margin``,
-    else ``unread`` (one rule for a reading in memory and a row of ``detections.csv``)."""
-    if likeliest and match_score >= threshold and match_score - runner_up_score >= margin:
+    """The likeliest code when its probability reaches ``threshold`` and is at least ``margin`` times the
+    runner-up's, else ``unread`` (one rule for a reading in memory and a row of ``detections.csv``)."""
+    if likeliest and match_score >= threshold and match_score >= margin * runner_up_score:
         return likeliest
     return UNREAD
 

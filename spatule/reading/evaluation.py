@@ -1,9 +1,18 @@
-"""Measuring the reader on held-out tags whose code is known: exact-code and per-glyph accuracy, and
-the accuracy of the accepted codes against coverage (the share of tags accepted) over thresholds."""
+"""Measuring the reader on tags whose code is known: exact-code and per-glyph accuracy, the accuracy of
+the accepted codes against coverage (the share of tags accepted) over thresholds, the threshold chosen on
+validation tags for a target accuracy, and the figures of a set of tags with their 95% intervals."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
+
+from spatule.intervals import rate
+
+THRESHOLD_FLOOR = 1e-3
+"""The least threshold validation may choose: a code the reader gives less than one chance in a thousand
+is never accepted, however well the validation tags went."""
+FALLBACK_THRESHOLD = 0.1
+"""The threshold when it cannot be chosen on validation (no validation tag has a code)."""
 
 
 def glyph_hits(read: str, truth: str) -> int:
@@ -56,3 +65,35 @@ def calibration(scored: Sequence[tuple[float, bool]], edges: Sequence[float] = (
                      "mean_score": sum(s for s, _ in inside) / len(inside) if inside else 0.0,
                      "right": sum(ok for _, ok in inside) / len(inside) if inside else 0.0})
     return bins
+
+
+def choose_threshold(scored: Sequence[tuple[float, bool]], target: float) -> tuple[float, str]:
+    """The least threshold (at least :data:`THRESHOLD_FLOOR`) at which the accepted validation tags are
+    right at least ``target`` of the time, and how it was chosen. ``scored``: ``(match score, right)`` of
+    each validation tag that passes the margin (the others are unread whatever the threshold). Without any,
+    :data:`FALLBACK_THRESHOLD`; when no threshold reaches the target, one above every score (nothing read)."""
+    if not scored:
+        return FALLBACK_THRESHOLD, "fallback: no validation tag with a code passes the margin"
+    candidates = sorted({THRESHOLD_FLOOR} | {s for s, _ in scored if s > THRESHOLD_FLOOR})
+    for threshold in candidates:
+        accepted = [ok for s, ok in scored if s >= threshold]
+        if accepted and sum(accepted) / len(accepted) >= target:
+            return float(threshold), (f"validation: {sum(accepted)} of {len(accepted)} accepted tag(s) right at "
+                                      f"this threshold (target {target:g})")
+    return float(min(1.0, max(s for s, _ in scored) * 1.000001)), \
+        f"validation: no threshold reaches the target accuracy {target:g}: none accepted"
+
+
+def set_figures(reads: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The figures of a set of tags whose code is known, from ``(code, what it was read as)`` pairs (the
+    accepted code or ``unread``): ``n``, ``accepted`` and ``wrong`` counts; ``coverage`` (accepted of n),
+    ``accuracy`` (right of accepted), ``wrong_share`` (wrong of accepted) and ``read_right`` (right of n),
+    each a :func:`spatule.intervals.rate` with its 95% interval."""
+    from spatule.reading.registry import UNREAD
+
+    n = len(reads)
+    accepted = [(truth, read) for truth, read in reads if read != UNREAD]
+    right = sum(truth == read for truth, read in accepted)
+    return {"n": n, "accepted": len(accepted), "right": right, "wrong": len(accepted) - right,
+            "coverage": rate(len(accepted), n), "accuracy": rate(right, len(accepted)),
+            "wrong_share": rate(len(accepted) - right, len(accepted)), "read_right": rate(right, n)}

@@ -13,13 +13,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from spatule.reading.band import draw_band, sample_look
+from spatule.reading.band import at_most, draw_band, sample_look
 from spatule.reading.glyphs import GlyphSet
 from spatule.tags import margin_for
 
 READ_SIZE = (96, 48)
 """``(width, height)`` of the rectified crop the reader sees: the code runs along the width, the two
 copies of a band lie one above the other."""
+
+RENDER_MAX_PX = 120.0
+"""Bands drawn taller are drawn this tall (as seen from farther away): the reader's input is 96 pixels
+along the band, and drawing them full size took twice as long."""
 
 BOX_JITTER = 0.08
 """How far (a share of the box's side) each side of a training crop's box moves, as a detector's box
@@ -43,7 +47,7 @@ def ground(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """Ground round a leg (straw, grass, mud, water, white plumage): a colour, soft shading, grain and
     blades of grass or straw, lighter or darker than the ground."""
     tint = np.array([rng.uniform(-20, 8), rng.uniform(-8, 12), rng.uniform(-4, 20)])  # BGR: brown, olive, grey
-    level = rng.uniform(40, 215)
+    level = rng.uniform(40, 190)
     coarse = cv2.resize(rng.normal(0, rng.uniform(6, 30), size=(4, 4)).astype(np.float32), (width, height),
                         interpolation=cv2.INTER_CUBIC)[:, :, None]
     fine = rng.standard_normal((height, width, 1), dtype=np.float32) * np.float32(rng.uniform(2, 14))
@@ -153,7 +157,7 @@ def render_reading_crop(code: str, glyphs: GlyphSet, rng: np.random.Generator, b
                         ) -> ReadingCrop:
     """One training crop showing ``code`` on a band ``band_px`` tall (drawn when ``None``), cut as ``detect``
     cuts a tag (margin: ``tags.margin_*``) round a box ``box_jitter`` off the band's."""
-    look = sample_look(rng, band_px)
+    look = at_most(sample_look(rng, band_px), RENDER_MAX_PX)
     premult, cover, centres = draw_band(code, glyphs, look, rng)
     angle = float(np.clip(rng.normal(0.0, 15.0), -35.0, 35.0))  # tags lean with the leg
     margin = margin_for((0, 0, *cover.shape[::-1]), margin_px, margin_fraction) + 4

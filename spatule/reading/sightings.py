@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from spatule.reading.registry import UNREAD
 
@@ -70,8 +70,8 @@ class Resightings:
     birds_csv: Path
     timeline: Path
     sheet: Path
-    threshold: float
-    """``read.threshold``: a tag is its likeliest registry code at this probability or more."""
+    acceptance: Any
+    """When a tag is its likeliest registry code (:class:`spatule.reading.codes.Acceptance`)."""
 
 
 def write_resightings(out: Resightings, rows: Sequence[Mapping[str, str]], listed: Sequence[Mapping[str, str]],

@@ -211,9 +211,8 @@ def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 
                log: logging.Logger = _log, real: Sequence[RealTag] = (), real_views: int = 24,
                real_epochs: int = 2, workers: int = 1, frame_epochs: int = 3) -> tuple[Any, dict[str, Any]]:
     """A reader trained on ``train`` rendered crops (``frame_epochs`` learning where glyphs are, then
-    ``epochs`` under CTC; with ``real`` tags, a second round of ``real_epochs`` over ``real_views`` views of
-    each mixed with as many new rendered crops), measured on ``val`` other rendered crops: the model and
-    what training measured."""
+    ``epochs`` under CTC; with ``real`` tags, a second round, :func:`second_round`), measured on ``val``
+    other rendered crops: the model and what training measured."""
     from spatule.reading.reader import reader_model
 
     # no op determinism: on the CPU these kernels give the same weights run after run without it
@@ -231,19 +230,31 @@ def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 
     metrics: dict[str, Any] = {"rendered_crops": train, "frame_epochs": frame_epochs, "epochs": epochs,
                                "real_tags": len(real)}
     if real:
-        upward, chances = way_round(model, real, glyphs.alphabet)
-        for tag, up, chance in zip(real, upward, chances):
-            log.info("real tag %s (%s): reads %s (the first round gives its code %.3g)", tag.name, tag.code,
-                     "bottom-to-top" if up else "top-to-bottom", chance)
-        x_real, y_real = real_set(real, upward, real_views, seed, glyphs.alphabet)
-        more = rendered_set(glyphs, max(len(x_real), train // 4), seed + 2, length, workers)
-        log.info("reader, second round: %d views of %d real tag(s) with %d new rendered crops", len(x_real),
-                 len(real), len(more.x))
-        second = _optimizer(LEARNING_RATE / 4, real_epochs * (len(x_real) + len(more.x)) // BATCH)
-        _fit(model, second, np.concatenate([x_real, more.x]), np.concatenate([y_real, more.y]), real_epochs,
-             "reader, real and rendered crops (CTC)", log, seed + 1)
-        metrics.update({"real_views": int(len(x_real)), "real_epochs": real_epochs})
+        metrics.update(second_round(model, glyphs, real, real_views, real_epochs, seed, max(1, train // 4), length,
+                                    workers, log))
     metrics.update(rendered_accuracy(model, held.x, held.codes, glyphs.alphabet, length))
     log.info("reader: on %d other rendered crops, exact code %.3f, per glyph %.3f", val, metrics["rendered_exact"],
              metrics["rendered_per_glyph"])
     return model, metrics
+
+
+def second_round(model: Any, glyphs: GlyphSet, tags: Sequence[RealTag], views: int, epochs: int, seed: int,
+                 rendered: int, length: int = 4, workers: int = 1, log: logging.Logger = _log) -> dict[str, Any]:
+    """Go on training ``model`` on ``views`` augmented views of each tag of ``tags`` (labelled, or read with
+    confidence in self-training), each turned the way ``model`` reads its code, mixed with at least
+    ``rendered`` new rendered crops (as many as the views, when more), for ``epochs`` at a quarter of the
+    first round's learning rate."""
+    upward, chances = way_round(model, tags, glyphs.alphabet)
+    for tag, up, chance in zip(tags, upward, chances):
+        log.info("tag %s (%s): reads %s (the reader gives its code %.3g)", tag.name, tag.code,
+                  "bottom-to-top" if up else "top-to-bottom", chance)
+    log.info("second round: %d tag(s), their code's probability before it: median %.3g", len(tags),
+             float(np.median(chances)) if chances else 0.0)
+    x_real, y_real = real_set(tags, upward, views, seed, glyphs.alphabet)
+    more = rendered_set(glyphs, max(len(x_real), rendered), seed + 2, length, workers)
+    log.info("reader, second round: %d views of %d tag(s) with %d new rendered crops", len(x_real), len(tags),
+             len(more.x))
+    optimizer = _optimizer(LEARNING_RATE / 4, epochs * (len(x_real) + len(more.x)) // BATCH)
+    _fit(model, optimizer, np.concatenate([x_real, more.x]), np.concatenate([y_real, more.y]), epochs,
+         "reader, tags and rendered crops (CTC)", log, seed + 1)
+    return {"second_round_tags": len(tags), "second_round_views": int(len(x_real)), "second_round_epochs": epochs}

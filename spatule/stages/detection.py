@@ -19,7 +19,7 @@ from spatule.config import default
 from spatule.detect_cache import search_key
 from spatule.images import photo_time, read_photo
 from spatule.problems import SpatuleError
-from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, CodeReader
+from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, CodeReader
 from spatule.reading.registry import UNREAD
 from spatule.reading.sightings import Resightings, write_resightings
 from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, bgr_to_rgb, crop_stems, detection_rows
@@ -172,10 +172,12 @@ def _rows(path: Path, columns: Sequence[str]) -> list[list[str]]:
 
 def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_csv: Path, photos_csv: Path,
            voc_dir: Path, sheet: Path | None = None, class_name: str = "tag", searches_labels: bool = False,
-           resightings: Resightings | None = None, log: logging.Logger = _log) -> dict:
+           resightings: Resightings | None = None, reread: CodeReader | None = None,
+           log: logging.Logger = _log) -> dict:
     """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``),
     write one labelImg XML per photo with a detection and the contact sheet; with ``resightings`` (the
     jobs read the codes), the sightings and birds tables, the timeline and the sheet of read tags.
+    ``reread``: a reader that reads every crop again (the self-trained one) instead of the jobs' readings.
     ``searches_labels``: the photos are the labelled ones (``detect.images`` unset), which the log says."""
     if searches_labels:
         log.warning("detect.images is not set: these are the labelled photos the model was trained on, so what it "
@@ -189,10 +191,15 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
         if table and not set(needed) <= set(table[0]):
             raise SpatuleError(f"{detections}: no {[c for c in needed if c not in table[0]]} column(s); "
                                "the job ran without the code reader (rerun it)")
+        if reread is not None and table:
+            again = read_rows([[found[c] for c in DETECTION_COLUMNS] for found in table],
+                              detections_csv.parent / "crops" / job, reread)
+            for found, row in zip(table, again):
+                found.update(zip(JOB_READING_COLUMNS, (str(v) for v in row[len(DETECTION_COLUMNS):])))
         for found in table:
             if resightings is not None:  # the threshold applies here: changing it reads nothing again
-                accepted = found["likeliest"] and float(found["match_score"]) >= resightings.threshold
-                found["registry_match"] = found["likeliest"] if accepted else UNREAD
+                found["registry_match"] = resightings.acceptance.of(found["likeliest"], float(found["match_score"]),
+                                                                    float(found["runner_up_score"]))
             row = [found[c] for c in columns]
             row[crop] = f"{job}/{row[crop]}"
             rows.append(row)
@@ -217,11 +224,12 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], detections_
 
 def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: DetectSettings, out_dir: Path,
                   model_id: str = "", cache_root: Path | None = None, decoders: int = 1, class_name: str = "tag",
-                  reader: CodeReader | None = None, read_threshold: float = default("read", "threshold"),
+                  reader: CodeReader | None = None, acceptance: Acceptance | None = None,
                   log: logging.Logger = _log) -> dict:
     """Every file of ``images_dir`` as one job, gathered into ``out_dir`` as the workflow lays it out
     (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``, ``sheet.jpg``; with a ``reader``, the
-    codes read and ``sightings.csv``, ``birds.csv``, ``timeline.png``, ``read_tags.jpg``)."""
+    codes read and ``sightings.csv``, ``birds.csv``, ``timeline.png``, ``read_tags.jpg``, a code accepted by
+    ``acceptance``)."""
     files = [f.path for f in list_season(images_dir)]
     job = out_dir / "jobs" / "all"
     detect_job(images_dir, files, detector, settings, job / "detections.csv", job / "photos.csv",
@@ -229,10 +237,18 @@ def detect_folder(images_dir: Path, detector: Callable[[], Detector], settings: 
                reader=None if reader is None else (lambda: reader), log=log)
     resightings = None if reader is None else Resightings(out_dir / "sightings.csv", out_dir / "birds.csv",
                                                           out_dir / "timeline.png", out_dir / "read_tags.jpg",
-                                                          read_threshold)
+                                                          acceptance or fallback_acceptance())
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")], out_dir / "detections.csv",
                   out_dir / "photos.csv", out_dir / "voc", out_dir / "sheet.jpg", class_name=class_name,
                   resightings=resightings, log=log)
+
+
+def fallback_acceptance() -> Acceptance:
+    """The acceptance without a ``threshold.json``: :data:`spatule.reading.evaluation.FALLBACK_THRESHOLD` and
+    ``read.margin``'s default."""
+    from spatule.reading.evaluation import FALLBACK_THRESHOLD
+
+    return Acceptance(FALLBACK_THRESHOLD, float(default("read", "margin")), "fallback (no threshold.json)")
 
 
 def model_card(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int, class_name: str,

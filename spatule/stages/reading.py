@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from spatule.problems import SpatuleError
+from spatule.reading.codes import significant
+from spatule.reading.registry import UNREAD
 
 _log = logging.getLogger("spatule")
 
-READING_ROW_COLUMNS = ["tag_id", "image", "identity", "difficult", "code", "code_score", "registry_match",
-                       "match_score", "likeliest", "upward", "right"]
+READING_ROW_COLUMNS = ["tag_id", "image", "identity", "split", "difficult", "trained_on", "code", "code_score",
+                       "registry_match", "match_score", "likeliest", "runner_up", "runner_up_score", "upward", "right"]
 
 
 def glyph_set(alphabet: str, glyph_sheet: Path | None) -> Any:
@@ -124,7 +126,7 @@ def train_reader(settings: ReaderSettings, glyph_sheet: Path | None, out_dir: Pa
     else:
         log.info("labelled tags with a code: %s; the reader learns from the %d of the train split",
                  ", ".join(f"{sum(w == s for w in where)} {s}" for s in splits), len(train))
-    model, metrics = fit_reader(glyphs, settings.crops, max(200, settings.crops // 8), settings.epochs,
+    model, metrics = fit_reader(glyphs, settings.crops, max(200, settings.crops // 16), settings.epochs,
                                 settings.seed, settings.code_length, log, real=train,
                                 real_views=settings.real_views, real_epochs=settings.real_epochs,
                                 workers=max(1, threads or 1))
@@ -165,60 +167,202 @@ def read_tags(reader: Any, tags: Sequence[dict[str, str]], crops_dir: Path) -> l
     return reader.read(crops, boxes)
 
 
-def reading_figures(tags: Sequence[dict[str, str]], reads: Sequence[Any], threshold: float,
-                    code_length: int, codes: Sequence[str]) -> tuple[dict[str, Any], list[tuple[float, bool]]]:
-    """Exact-code and per-glyph accuracy of the readings, the registry match at threshold 0, what passes
-    ``threshold``, the point of 80% coverage and the calibration bins; and each tag's (score, right)."""
-    from spatule.reading.evaluation import at_coverage, at_threshold, calibration, coverage_curve, glyph_hits
+def pseudo_labelled(jobs: Sequence[tuple[Path, Path]], acceptance: Any) -> list[Any]:
+    """The detected tags of ``jobs`` (``(detections.csv, crops folder)`` of each detect job, read by the first
+    reader) whose reading ``acceptance`` takes as a bird: each crop with its box, labelled with that code."""
+    import cv2
 
-    scored = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)]
-    n = max(1, len(tags))  # shares of none are 0
-    return {"tags": len(tags),
-            "greedy_exact": sum(r.code == t["identity"] for t, r in zip(tags, reads)) / n,
-            "per_glyph": sum(glyph_hits(r.code, t["identity"]) for t, r in zip(tags, reads)) / (code_length * n),
-            "registry_exact": sum(ok for _, ok in scored) / n,
-            "at_threshold": at_threshold(scored, threshold),
-            "at_coverage_0.8": at_coverage(coverage_curve(scored), 0.8),
-            "calibration": calibration(scored),
-            "not_in_registry": sum(1 for t in tags if codes and t["identity"] not in codes)}, scored
+    from spatule.reading.train import RealTag
+    from spatule.tables import read_csv
+
+    out = []
+    for detections, crops_dir in jobs:
+        for row in read_csv(detections):
+            code = acceptance.of(row["likeliest"], float(row["match_score"]), float(row["runner_up_score"]))
+            if code == UNREAD:
+                continue
+            path = crops_dir / row["crop"]
+            pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if pixels is None:
+                raise SpatuleError(f"{path}: detection crop cannot be read (rerun its detect_job)")
+            cx, cy = float(row["crop_x0"]), float(row["crop_y0"])
+            box = tuple(int(round(float(row[k]) - o)) for k, o in (("x0", cx), ("y0", cy), ("x1", cx), ("y1", cy)))
+            out.append(RealTag(pixels, box, code, f"{crops_dir.name}/{row['crop']}"))  # type: ignore[arg-type]
+    return out
 
 
-def evaluate_reading(tags_csv: Path, crops_dir: Path, identities_csv: Path, reader_dir: Path, registry: Path | None,
-                     threshold: float, out_dir: Path, threads: int | None = None,
-                     log: logging.Logger = _log) -> dict[str, Any]:
-    """Read the held-out tags with known codes (their labelled boxes): ``readings.csv``, ``curve.csv``,
-    ``metrics.json`` and ``coverage.png`` in ``out_dir`` (figures on the tags a person could read;
-    difficult ones apart)."""
-    from spatule.reading.codes import reader_info
-    from spatule.reading.evaluation import coverage_curve
-    from spatule.reading.figures import coverage_figure
-    from spatule.tables import write_csv
+SELF_TRAINING_VIEWS = 3000
+"""At most this many views of pseudo-labelled and labelled tags together in self-training (a season may
+give thousands of confident readings)."""
+
+
+def self_train_reader(settings: ReaderSettings, glyph_sheet: Path | None, base_dir: Path, registry: Path | None,
+                      jobs: Sequence[tuple[Path, Path]], out_dir: Path, labelled: LabelledTags | None = None,
+                      threads: int | None = None, log: logging.Logger = _log) -> dict[str, Any]:
+    """Self-training (``read.self_train``): the reader of ``base_dir`` goes on learning from the tags ``detect``
+    read with confidence (above the threshold chosen on validation, with the margin) as if they were labelled,
+    with the train split's labelled tags and new rendered crops; written to ``out_dir`` as a reader folder."""
+    from spatule.model import configure_tensorflow
+    from spatule.reading.codes import ACCEPTANCE_FILE, READER_FILE, read_acceptance, reader_info, write_reader_info
+    from spatule.reading.train import rendered_accuracy, rendered_set, second_round
+    from spatule.reading.weights import save_weights
+
+    configure_tensorflow(threads, log)
+    glyphs = glyph_set(settings.alphabet, glyph_sheet)
+    reader = code_reader(base_dir, registry, threads, log)
+    pseudo = pseudo_labelled(jobs, read_acceptance(base_dir / ACCEPTANCE_FILE))
+    train, _ = real_tags(labelled, settings.alphabet, settings.code_length, ("train",)) if labelled else ([], [])
+    tags = train + pseudo
+    log.info("self-training: %d detected tag(s) read with confidence, %d labelled tag(s) of the train split",
+             len(pseudo), len(train))
+    info = {**reader_info(base_dir), "self_trained_on": len(pseudo)}
+    if tags:
+        views = max(2, min(settings.real_views, SELF_TRAINING_VIEWS // len(tags)))
+        info.update(second_round(reader.model, glyphs, tags, views, settings.real_epochs, settings.seed + 10,
+                                 max(1, settings.crops // 4), settings.code_length, max(1, threads or 1), log))
+    held = rendered_set(glyphs, max(200, settings.crops // 16), settings.seed + 1, settings.code_length,
+                        max(1, threads or 1))
+    info.update(rendered_accuracy(reader.model, held.x, held.codes, glyphs.alphabet, settings.code_length))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_weights(reader.model.get_weights(), out_dir / READER_FILE)
+    write_reader_info(out_dir, settings.alphabet, settings.code_length, str(info.pop("glyphs", "")),
+                      {k: v for k, v in info.items() if k not in ("alphabet", "code_length")})
+    return info
+
+
+def readable(tags: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """The tags a person could read (not ``difficult``)."""
+    return [t for t in tags if t["difficult"] != "1"]
+
+
+def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | None, fixed: float | None,
+                   target: float, margin: float, out_json: Path, threads: int | None = None,
+                   log: logging.Logger = _log) -> dict[str, Any]:
+    """Choose when a reading is a bird: the least threshold at which the validation tags whose identity is a
+    code are read right ``target`` of the time (``fixed``: ``read.threshold`` set, taken as it is), with
+    ``margin``; written to ``out_json`` with the validation figures at it (never the test tags)."""
+    from spatule.reading.codes import Acceptance, write_acceptance
+    from spatule.reading.evaluation import choose_threshold, coverage_curve, set_figures
 
     reader = code_reader(reader_dir, registry, threads, log)
-    tags = coded_tags(tags_csv, identities_csv, reader.alphabet, reader.code_length)
-    reads = read_tags(reader, tags, crops_dir)
-    rows = [[t["tag_id"], t["image"], t["identity"], t["difficult"], r.code, round(r.code_score, 4),
-             r.match(threshold), round(r.match_score, 4), r.likeliest, int(r.upward),
-             int(r.match(threshold) == t["identity"])] for t, r in zip(tags, reads)]
-    write_csv(out_dir / "readings.csv", READING_ROW_COLUMNS, rows)
-    readable = [k for k, t in enumerate(tags) if t["difficult"] != "1"]
-    difficult = [k for k, t in enumerate(tags) if t["difficult"] == "1"]
-    main, scored = reading_figures([tags[k] for k in readable], [reads[k] for k in readable], threshold,
-                                   reader.code_length, reader.codes)
-    metrics = {"threshold": threshold, "registry_codes": len(reader.codes), "reader": reader_info(reader_dir),
-               "readable": main,
-               "difficult": reading_figures([tags[k] for k in difficult], [reads[k] for k in difficult], threshold,
-                                            reader.code_length, reader.codes)[0]}
-    curve = coverage_curve(scored)
+    tags = readable(coded_tags(labelled.tags_csv, labelled.identities_csv, reader.alphabet, reader.code_length,
+                               ("val",)))
+    reads = read_tags(reader, tags, labelled.crops_dir)
+    passing = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)
+               if r.match(0.0, margin) != UNREAD]
+    if fixed is not None:
+        threshold, source = float(fixed), "read.threshold (set in the config)"
+    else:
+        threshold, source = choose_threshold(passing, target)
+    acceptance = Acceptance(threshold, margin, source)
+    figures = set_figures([(t["identity"], acceptance.of(r.likeliest, r.match_score, r.runner_up_score))
+                           for t, r in zip(tags, reads)])
+    write_acceptance(out_json, acceptance, {"target_accuracy": target, "val": figures,
+                                            "val_curve": coverage_curve(passing)})
+    log.info("reading threshold %.4g (%s), margin %g: on %d validation tag(s), %d accepted, %d wrong", threshold,
+             source, margin, figures["n"], figures["accepted"], figures["wrong"])
+    if not tags:
+        log.warning("no validation tag has a code: the threshold is %g, not chosen on your tags; name the birds "
+                    "(identities CSV or tag:CODE) to have it chosen", threshold)
+    return {"threshold": threshold, "margin": margin, "source": source, "val": figures}
+
+
+@dataclass(frozen=True)
+class NewDay:
+    """Where the tags of the searched photos really are (a truth CSV ``image,xmin,ymin,xmax,ymax,identity,
+    difficult``: the demo's new day), and what ``detect`` found and read there."""
+
+    truth_csv: Path
+    detections_csv: Path
+
+
+def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """Each legible tag of the truth that ``detect`` found (a detection at ``iou`` or more, best first, each
+    used once): ``(identity, what it was read as)``; and the counts of legible tags not found and of boxes on
+    no tag that were read as a bird."""
+    import numpy as np
+
+    from spatule.geometry import iou_matrix
+    from spatule.tables import read_csv
+
+    truth: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv(new_day.truth_csv):
+        truth.setdefault(row["image"], []).append(row)
+    found: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv(new_day.detections_csv):
+        found.setdefault(row["photo"], []).append(row)
+    pairs, missed, false_read = [], 0, 0
+    for photo in sorted(set(truth) | set(found)):
+        tags, boxes = truth.get(photo, []), found.get(photo, [])
+        overlap = (iou_matrix(np.array([[float(b[k]) for k in ("x0", "y0", "x1", "y1")] for b in boxes]),
+                              np.array([[float(t[k]) for k in ("xmin", "ymin", "xmax", "ymax")] for t in tags]))
+                   if tags and boxes else np.zeros((len(boxes), len(tags))))
+        used_box, used_tag = set(), set()
+        for flat in np.argsort(-overlap, axis=None, kind="stable"):
+            b, t = np.unravel_index(int(flat), overlap.shape)
+            if overlap[b, t] < iou or b in used_box or t in used_tag:
+                continue
+            used_box.add(b)
+            used_tag.add(t)
+            if tags[t]["difficult"] != "1":
+                pairs.append((tags[t]["identity"], boxes[b]["registry_match"]))
+        missed += sum(1 for t, tag in enumerate(tags) if t not in used_tag and tag["difficult"] != "1")
+        false_read += sum(1 for b, box in enumerate(boxes) if b not in used_box and box["registry_match"] != UNREAD)
+    return pairs, {"missed": missed, "false_boxes_read": false_read}
+
+
+def evaluate_reading(labelled: LabelledTags, reader_dir: Path, registry: Path | None, acceptance_json: Path,
+                     out_dir: Path, new_day: NewDay | None = None, threads: int | None = None,
+                     log: logging.Logger = _log) -> dict[str, Any]:
+    """The reader's figures, each with n and 95% intervals (``metrics.json``): on rendered crops it never saw;
+    on the labelled tags with a code of each split (train: it learnt from them; val: they chose the
+    threshold; test: only measured), at the threshold and margin of ``acceptance_json``; and on the searched
+    photos whose tags are known (``new_day``). Also ``readings.csv`` (every labelled tag with a code),
+    ``curve.csv`` and ``coverage.png`` (accuracy against coverage over thresholds, test tags)."""
+    from spatule.intervals import rate
+    from spatule.reading.codes import read_acceptance, reader_info
+    from spatule.reading.evaluation import coverage_curve, set_figures
+    from spatule.reading.figures import coverage_figure
+    from spatule.tables import read_csv, write_csv
+
+    reader = code_reader(reader_dir, registry, threads, log)
+    acceptance = read_acceptance(acceptance_json)
+    info = reader_info(reader_dir)
+    trained_on = set(info.get("trained_on", []))
+    tags = coded_tags(labelled.tags_csv, labelled.identities_csv, reader.alphabet, reader.code_length,
+                      ("train", "val", "test"))
+    split_of = {r["identity"]: r["split"] for r in read_csv(labelled.identities_csv)}
+    reads = read_tags(reader, tags, labelled.crops_dir)
+    taken = [acceptance.of(r.likeliest, r.match_score, r.runner_up_score) for r in reads]
+    write_csv(out_dir / "readings.csv", READING_ROW_COLUMNS,
+              [[t["tag_id"], t["image"], t["identity"], split_of[t["identity"]], t["difficult"],
+                int(t["tag_id"] in trained_on), r.code, significant(r.code_score), took, significant(r.match_score),
+                r.likeliest, r.runner_up, significant(r.runner_up_score), int(r.upward), int(took == t["identity"])]
+               for t, r, took in zip(tags, reads, taken)])
+    rows: dict[str, Any] = {"rendered": {"what": "rendered crops the reader never saw (greedy reading, exact code)",
+                                         **rate(int(info.get("rendered_right", 0)), int(info.get("rendered_val", 0)))}}
+    for split in ("train", "val", "test"):
+        these = [(t["identity"], took) for t, took in zip(tags, taken)
+                 if split_of[t["identity"]] == split and t["difficult"] != "1"]
+        rows[f"labelled_{split}"] = set_figures(these)
+    new_day_counts: dict[str, int] = {}
+    if new_day is not None:
+        pairs, new_day_counts = new_day_reads(new_day)
+        rows["new_day"] = {**set_figures(pairs), **new_day_counts}
+    test = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)
+            if split_of[t["identity"]] == "test" and t["difficult"] != "1" and r.match(0.0, acceptance.margin) != UNREAD]
+    curve = coverage_curve(test)
     write_csv(out_dir / "curve.csv", ["threshold", "accepted", "coverage", "accuracy"],
-              [[round(p["threshold"], 6), p["accepted"], round(p["coverage"], 4), round(p["accuracy"], 4)]
+              [[significant(p["threshold"]), p["accepted"], round(p["coverage"], 4), round(p["accuracy"], 4)]
                for p in curve])
+    metrics = {"threshold": acceptance.threshold, "margin": acceptance.margin, "threshold_source": acceptance.source,
+               "registry_codes": len(reader.codes), "reader": info, "rows": rows}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    coverage_figure(curve, threshold, out_dir / "coverage.png",
-                    f"Reading {len(readable)} held-out tag(s) with a known code")
-    at = main["at_threshold"]
-    log.info("reading %d held-out tag(s) (+%d difficult): exact %.3f (registry %.3f), per glyph %.3f; at threshold "
-             "%g: coverage %.3f, accuracy %.3f, %d wrong code(s) accepted", len(readable), len(difficult),
-             main["greedy_exact"], main["registry_exact"], main["per_glyph"], threshold, at["coverage"],
-             at["accuracy"], at["wrong"])
+    coverage_figure(curve, acceptance.threshold, out_dir / "coverage.png",
+                    f"Reading {len(test)} test tag(s) that pass the margin")
+    for name, figures in rows.items():
+        if "accuracy" in figures:
+            log.info("reading, %s: %d tag(s), %d accepted, %d wrong", name, figures["n"], figures["accepted"],
+                     figures["wrong"])
     return metrics
+

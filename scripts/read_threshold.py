@@ -1,0 +1,17 @@
+"""read_threshold rule: when a reading is a bird, chosen on the val split's tags whose identity is a code."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
+
+from spatule.smk import logged_step
+from spatule.stages import read_threshold
+from spatule.stages.reading import LabelledTags
+
+with logged_step(snakemake) as log:
+    inputs, params = snakemake.input, snakemake.params
+    read_threshold(LabelledTags(Path(inputs.tags), Path(inputs.crops), Path(inputs.identities)),
+                   Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
+                   None if params.threshold is None else float(params.threshold), float(params.target_accuracy),
+                   float(params.margin), Path(snakemake.output[0]), snakemake.threads, log)
