@@ -12,6 +12,6 @@ from spatule.stages.reading import LabelledTags
 with logged_step(snakemake) as log:
     inputs, params = snakemake.input, snakemake.params
     read_threshold(LabelledTags(Path(inputs.tags), Path(inputs.crops), Path(inputs.identities)),
-                   Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
+                   Path(inputs.weights).parent, Path(inputs.registry[0]) if inputs.registry else None,
                    None if params.threshold is None else float(params.threshold), float(params.target_accuracy),
                    float(params.margin), Path(snakemake.output[0]), snakemake.threads, log)

@@ -464,7 +464,8 @@ def test_split_table_and_identity_warning():
 # --- the whole workflow with the smoke preset ---------------------------------------------------
 
 SMOKE = {"synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"},
-         "hard_negatives": {"enabled": True, "steps": 2}, "read": {"crops": 200, "epochs": 1}}
+         "hard_negatives": {"enabled": True, "steps": 2},
+         "read": {"crops": 200, "frame_epochs": 1, "epochs": 1, "real_views": 2, "real_epochs": 1}}
 EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("synthetic", "real")
                 for f in ("metrics.json", "detections.csv", "pr_curve.csv", "sheet.jpg")]
 DETECT_TARGETS = ["results/detect/detections.csv", "results/detect/photos.csv", "results/detect/sheet.jpg"]
@@ -530,12 +531,13 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     registry = {r["code"] for r in read_rows(workdir / "resources/demo/registry.csv")}
     found = read_rows(workdir / "results/detect/detections.csv")  # the smoke model may find no tag at all
     header = (workdir / "results/detect/detections.csv").read_text().splitlines()[0].split(",")
-    assert header[-5:] == ["code", "code_score", "registry_match", "match_score", "likeliest"]
+    assert header[-7:] == ["code", "code_score", "registry_match", "match_score", "likeliest", "runner_up",
+                           "runner_up_score"]
     assert all(r["registry_match"] in registry | {"unread"} for r in found)
     seen = read_rows(workdir / "results/detect/sightings.csv")
     assert len(seen) == sum(r["registry_match"] != "unread" for r in found)
     reading = json.loads((workdir / "results/eval/reading/metrics.json").read_text())
-    assert reading["registry_codes"] == len(registry) == 100 and reading["readable"]["tags"] >= 1
+    assert reading["registry_codes"] == len(registry) == 100 and reading["rows"]["labelled_test"]["n"] >= 1
     for name in ("synthetic", "real"):
         for r in read_rows(workdir / f"results/eval/{name}/detections.csv"):
             assert 0 <= float(r["x0"]) < float(r["x1"]) and 0 <= float(r["y0"]) < float(r["y1"])

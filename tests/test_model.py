@@ -306,7 +306,7 @@ def test_the_spatule_command_searches_a_folder_with_either_runtime(exported, tmp
     write_reader_info(tmp_path / "reader", alphabet, 4, "test", {})
     (tmp_path / "birds.csv").write_text("code\nAXFD\nABLF\n", encoding="utf-8")
     search("read", "--reader", str(tmp_path / "reader"), "--registry", str(tmp_path / "birds.csv"),
-           "--read-threshold", "0")
+           "--read-threshold", "0", "--read-margin", "1")
     read = read_csv(tmp_path / "read" / "detections.csv")
     assert len(read) == len(rows) and all(r["registry_match"] in ("AXFD", "ABLF") for r in read)  # threshold 0
     assert len(read_csv(tmp_path / "read" / "sightings.csv")) == len(read)

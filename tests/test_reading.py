@@ -496,3 +496,26 @@ def test_a_reader_folder_that_is_not_one_is_refused_naming_the_file(tmp_path: Pa
     (tmp_path / READER_INFO).write_text('{"alphabet": "AAB", "code_length": 4}', encoding="utf-8")
     with pytest.raises(SpatuleError, match="repeated glyph"):
         load_code_reader(tmp_path, None)
+
+
+def imports_of(module: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    return imported | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+
+def test_the_demo_draws_its_tags_through_its_own_path_never_the_readers_generator():
+    """Two worlds: spatule.demo imports nothing that draws the reader's training crops, and the reader's
+    generator nothing of the demo's drawing, so the demo's reading figures measure a reader on tags it was
+    not drawn to match."""
+    import spatule.demo
+    import spatule.reading
+
+    generator = {"spatule.reading.band", "spatule.reading.render", "spatule.reading.train", "spatule.reading.glyphs"}
+    for module in sorted(Path(spatule.demo.__file__).parent.glob("*.py")):
+        assert not imports_of(module) & generator, f"{module.name} imports {imports_of(module) & generator}"
+    for name in ("band", "render", "train", "glyphs"):
+        module = Path(spatule.reading.__file__).parent / f"{name}.py"
+        assert not {m for m in imports_of(module) if m.startswith("spatule.demo")}, module.name

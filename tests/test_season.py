@@ -292,6 +292,7 @@ def exif_photo(path: Path, boxes, when: str | None) -> None:
 
 
 def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figures(tmp_path: Path):
+    from spatule.reading.codes import Acceptance
     from spatule.reading.sightings import Resightings
 
     photos = tmp_path / "season"
@@ -309,7 +310,8 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
     assert {r["photo"]: r["time"] for r in read_csv(job / "photos.csv")} == {
         "cam1/IMG_1.jpg": "2018-05-21T06:20:00", "cam2/IMG_2.jpg": "2018-05-21T06:00:00", "cam2/IMG_3.jpg": ""}
     out = tmp_path / "detect"
-    figures = Resightings(out / "sightings.csv", out / "birds.csv", out / "timeline.png", out / "read_tags.jpg", 0.5)
+    figures = Resightings(out / "sightings.csv", out / "birds.csv", out / "timeline.png", out / "read_tags.jpg",
+                          Acceptance(0.5, 10.0))
     summary = stages.detect(photos, [("a", job / "detections.csv", job / "photos.csv")], out / "detections.csv",
                             out / "photos.csv", out / "voc", resightings=figures)
     assert summary["sightings"] == 3 and summary["unread"] == 1

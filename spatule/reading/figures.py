@@ -172,7 +172,7 @@ def rendered_sheet(glyphs: Any, seed: int, path: Path, source: str, count: int =
 
 
 def real_vs_rendered_sheet(real: Sequence[Any], upward: Sequence[bool], splits: Sequence[str], glyphs: Any,
-                           seed: int, path: Path, per_tag: int = 5, width: int = 1400) -> None:
+                           seed: int, path: Path, per_tag: int = 2, width: int = 1400) -> None:
     """Every labelled real tag with a code (its split in the caption), then ``per_tag`` rendered crops of the
     same code: each as ``detect`` cuts it and as the reader sees it (``upward``: the way the real code
     reads, as training found it). Without real tags, a line saying so above rendered crops."""
@@ -188,6 +188,7 @@ def real_vs_rendered_sheet(real: Sequence[Any], upward: Sequence[bool], splits: 
         items: list[tuple[Any, bool, str]] = [(None, True, code) for code in codes]
     else:
         items = [(tag, up, split) for tag, up, split in zip(real, upward, splits)]
+    groups = []
     for k, (tag, up, split) in enumerate(items):
         rng = np.random.default_rng([seed, 77, k])
         code = tag.code if tag is not None else split
@@ -197,5 +198,12 @@ def real_vs_rendered_sheet(real: Sequence[Any], upward: Sequence[bool], splits: 
         for _ in range(per_tag):
             crop = render_reading_crop(code, glyphs, rng)
             cells.append(_seen_cell(crop.pixels, crop.box, crop.upward, f"{code} rendered"))
-        parts += _rows_of(cells, width)
+        height = max(c.shape[0] for c in cells)
+        group = np.full((height, sum(c.shape[1] + 2 for c in cells) + 10, 3), 255, np.uint8)
+        x = 0
+        for cell in cells:
+            group[: cell.shape[0], x: x + cell.shape[1]] = cell
+            x += cell.shape[1] + 2
+        groups.append(group)
+    parts += _rows_of(groups, width)
     write_image(path, np.concatenate(parts, axis=0))
