@@ -161,7 +161,7 @@ def final_model():
 
 
 READER_WEIGHTS, READER_INFO = "results/reader/reader.npz", "results/reader/reader.json"
-"""The trained code reader (rule train_reader): it reads the tags in the detect jobs."""
+"""The trained code reader (rule train_reader), which reads the tags in the detect jobs."""
 READER_KEYS = ("alphabet", "code_length", "crops", "frame_epochs", "epochs", "real_views", "real_epochs", "seed")
 """read.* keys that change the trained reader (the others change when a reading is accepted, or nothing)."""
 FINAL_READER = "results/reader-self" if config["read"]["self_train"] else "results/reader"

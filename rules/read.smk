@@ -48,15 +48,16 @@ rule read_threshold:
         weights="results/{reader}/reader.npz",
         info="results/{reader}/reader.json",
         registry=[registry_path()] if registry_path() else [],
+        sheet=glyph_sheet_input(),
         tags=rules.extract_tags.output.tags,
         crops=rules.extract_tags.output.crops,
         identities=rules.split.output.identities,
     output:
         "results/{reader}/threshold.json",
-    wildcard_constraints:
-        reader="reader|reader-self",
     log:
         "logs/read_threshold-{reader}.log",
+    wildcard_constraints:
+        reader="reader|reader-self",
     conda:
         TF_ENV
     threads: int(config["read"]["threads"])
@@ -64,6 +65,7 @@ rule read_threshold:
         threshold=config["read"]["threshold"],
         target_accuracy=config["read"]["target_accuracy"],
         margin=config["read"]["margin"],
+        seed=config["read"]["seed"],
     script:
         "../scripts/read_threshold.py"
 

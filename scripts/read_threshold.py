@@ -14,4 +14,5 @@ with logged_step(snakemake) as log:
     read_threshold(LabelledTags(Path(inputs.tags), Path(inputs.crops), Path(inputs.identities)),
                    Path(inputs.weights).parent, Path(inputs.registry[0]) if inputs.registry else None,
                    None if params.threshold is None else float(params.threshold), float(params.target_accuracy),
-                   float(params.margin), Path(snakemake.output[0]), snakemake.threads, log)
+                   float(params.margin), Path(snakemake.output[0]), Path(inputs.sheet[0]) if inputs.sheet else None,
+                   int(params.seed), snakemake.threads, log)

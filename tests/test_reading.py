@@ -3,7 +3,6 @@ crops, the registry, the margin, the threshold chosen on validation, the reader 
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import cv2

@@ -39,7 +39,8 @@ class BandLook:
     width: float
     """Across, as seen (the cylinder's diameter)."""
     depth: float
-    """The cross-section's depth over its width: 1 a round band, less a band pressed flat."""
+    """The cross-section's depth over its width: 1 a round band, less a band pressed flat (drawn flatter
+    than round as often as not: 0.2 + 0.8 u^2)."""
     copy_arc: float
     """Arc of one copy of the code around the band, over the band's half-width."""
     yaw: float
@@ -53,6 +54,8 @@ class BandLook:
     """Where the code sits along the band, as a share of the room left (-1 to 1)."""
     stroke: int
     """Pixels (at the glyphs' height of 64) added to (> 0) or taken from (< 0) each stroke."""
+    glyph_warp: float
+    """How far each glyph may be slanted, squeezed and shifted (:func:`warped`)."""
     outer_dividers: bool
     """Lines also at the outer edges of the printed pair."""
     divider_px: float
@@ -75,16 +78,28 @@ class BandLook:
     """How light the inside of the band is, where the rim shows it (a share of the lit white)."""
 
 
+def _yaw(rng: np.random.Generator) -> float:
+    """Where the view is centred round the band: the divider in front (as ``AXFD``) or a copy in front
+    (as ``ABLF``) four times in ten each, anywhere else the rest."""
+    kind = rng.random()
+    if kind < 0.4:
+        return float(rng.normal(0.0, 0.12))
+    if kind < 0.8:
+        return float(rng.choice([-0.5, 0.5]) + rng.normal(0.0, 0.12))
+    return float(rng.uniform(-1.05, 1.05))
+
+
 def sample_look(rng: np.random.Generator, height: float | None = None) -> BandLook:
     """A band as real ones are seen (ranges measured on the real sample's crops), ``height`` photo pixels
     tall along the leg (drawn, log-uniform over 40-200, when ``None``)."""
     h = height if height is not None else float(math.exp(rng.uniform(math.log(40.0), math.log(200.0))))
     return BandLook(
-        height=h, width=h * float(rng.uniform(0.5, 0.85)), depth=float(rng.uniform(0.25, 1.0)),
-        copy_arc=float(rng.uniform(0.75, 1.6)), yaw=float(rng.uniform(-1.05, 1.05)),
+        height=h, width=h * float(rng.uniform(0.5, 0.85)), depth=float(0.2 + 0.8 * rng.uniform(0.0, 1.0) ** 2),
+        copy_arc=float(rng.uniform(0.8, 1.7)), yaw=_yaw(rng),
         glyph_fill=float(rng.uniform(0.65, 0.98)), code_fill=float(rng.uniform(0.55, 0.9)),
         code_shift=float(rng.uniform(-0.8, 0.8)), stroke=int(rng.integers(-3, 2)),
-        outer_dividers=bool(rng.random() < 0.4), divider_px=float(rng.uniform(0.006, 0.02) * h + 0.6),
+        glyph_warp=float(rng.uniform(0.0, 0.25)), outer_dividers=bool(rng.random() < 0.4),
+        divider_px=float(rng.uniform(0.006, 0.02) * h + 0.6),
         ink=float(rng.uniform(0.55, 0.95)), divider_ink=float(rng.uniform(0.3, 0.85)),
         white=float(rng.uniform(185.0, 250.0)), tint=float(rng.uniform(0.0, 1.0)),
         light=float(rng.uniform(-1.1, 1.1)), ambient=float(rng.uniform(0.45, 0.8)),
@@ -117,13 +132,28 @@ def glyph_centres(code: str, glyphs: GlyphSet, along: int) -> list[float]:
     return [float((start + w / 2) * along / total) for start, w in zip(starts, widths)]
 
 
-def code_column(code: str, glyphs: GlyphSet, along: int, across: int, stroke: int = 0) -> np.ndarray:
-    """The code as printed on a band: its glyphs side by side, stretched to ``along`` x ``across`` pixels,
-    then turned so that it reads bottom-to-top (``[along, across]``, ink in [0, 1])."""
+def warped(ink: np.ndarray, rng: np.random.Generator, warp: float) -> np.ndarray:
+    """A glyph's ink slanted, squeezed or stretched and shifted a little within its own cell (by up to
+    ``warp``): a printed glyph is never quite the sheet's."""
+    if warp <= 0:
+        return ink
+    h, w = ink.shape
+    slant, tall = rng.uniform(-warp, warp), 1.0 + rng.uniform(-warp, warp) / 2
+    shift = rng.uniform(-warp, warp) * h / 4
+    matrix = np.array([[1.0, slant, -slant * h / 2], [0.0, tall, (1 - tall) * h / 2 + shift]], np.float32)
+    return cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def code_column(code: str, glyphs: GlyphSet, along: int, across: int, stroke: int = 0,
+                rng: np.random.Generator | None = None, warp: float = 0.0) -> np.ndarray:
+    """The code as printed on a band: its glyphs side by side (each :func:`warped` by ``warp`` when ``rng``
+    is given), stretched to ``along`` x ``across`` pixels, then turned so that it reads bottom-to-top
+    (``[along, across]``, ink in [0, 1])."""
     gap = np.zeros((glyphs.ink[0].shape[0], max(1, glyphs.ink[0].shape[0] // 7)), np.float32)
     parts: list[np.ndarray] = []
     for char in code:
-        parts += [stroked(glyphs.glyph(char), stroke), gap]
+        ink = stroked(glyphs.glyph(char), stroke)
+        parts += [warped(ink, rng, warp) if rng is not None else ink, gap]
     row = np.concatenate(parts[:-1], axis=1)
     row = cv2.resize(row, (max(1, along), max(1, across)), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(np.rot90(row))
@@ -152,7 +182,7 @@ def band_texture(code: str, glyphs: GlyphSet, look: BandLook, rng: np.random.Gen
     copy_px = min(look.copy_arc * a * s, 0.46 * ps)
     across = max(3, int(round(copy_px * look.glyph_fill)))
     along = max(4, int(round(hs * look.code_fill)))
-    column = code_column(code, glyphs, along, across, look.stroke)
+    column = code_column(code, glyphs, along, across, look.stroke, rng, look.glyph_warp)
     ink = np.zeros((hs, ps), np.float32)
     centre = ps / 2.0
     top = int(round((hs - along) / 2 * (1 + look.code_shift)))

@@ -17,7 +17,7 @@ from spatule.reading.band import at_most, draw_band, sample_look
 from spatule.reading.glyphs import GlyphSet
 from spatule.tags import margin_for
 
-READ_SIZE = (96, 48)
+READ_SIZE = (96, 64)
 """``(width, height)`` of the rectified crop the reader sees: the code runs along the width, the two
 copies of a band lie one above the other."""
 
@@ -112,7 +112,8 @@ def jittered(box: tuple[int, int, int, int], rng: np.random.Generator, share: fl
 
 def camera(image: np.ndarray, rng: np.random.Generator, light: bool = False) -> np.ndarray:
     """What a camera trap does to a tag's pixels: soft focus (sometimes a little motion), dull contrast,
-    exposure, sensor noise and JPEG; ``light``: less of each, for pixels that a camera already took."""
+    exposure, sensor noise, the camera's own sharpening (light and dark rims along every edge, as the
+    real sample's tags show) and JPEG; ``light``: less of each, for pixels that a camera already took."""
     out = image.astype(np.float32)
     sigma = float(rng.uniform(0.0, 0.8) if light else rng.uniform(0.3, 1.2))
     if sigma > 0.05:
@@ -130,6 +131,8 @@ def camera(image: np.ndarray, rng: np.random.Generator, light: bool = False) -> 
     grain = np.float32(rng.uniform(0 if light else 1, 6 if light else 8))
     out += rng.standard_normal(out.shape[:2], dtype=np.float32)[:, :, None] * grain
     out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(rng.uniform(0, 4))  # colour noise
+    if not light and rng.random() < 0.75:  # unsharp masking
+        out += (out - cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.8, 2.0)))) * np.float32(rng.uniform(0.3, 1.8))
     ok, data = cv2.imencode(".jpg", np.clip(out, 0, 255).astype(np.uint8),
                             [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 96))])
     assert ok

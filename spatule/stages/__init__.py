@@ -51,5 +51,6 @@ from spatule.stages.training import devices, export, mine_negatives, pretrained,
 
 __all__ = ["coco", "demo_data", "demo_new_photos", "demo_registry", "detect", "detect_folder", "detect_job",
            "detect_plan", "devices", "evaluate_reading", "evaluate_real", "evaluate_synthetic", "export",
-           "extract_tags", "index_labels", "mine_negatives", "model_card", "pretrained", "provenance", "read_threshold", "report",
+           "extract_tags", "index_labels", "mine_negatives", "model_card", "pretrained", "provenance", "read_threshold",
+           "report",
            "split", "synthesize", "tflite", "tfrecords", "train", "train_hard", "train_reader"]

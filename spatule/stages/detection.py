@@ -20,7 +20,6 @@ from spatule.detect_cache import search_key
 from spatule.images import photo_time, read_photo
 from spatule.problems import SpatuleError
 from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, CodeReader
-from spatule.reading.registry import UNREAD
 from spatule.reading.sightings import Resightings, write_resightings
 from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, bgr_to_rgb, crop_stems, detection_rows
 from spatule.search import write_detection_sheet

@@ -235,12 +235,41 @@ def readable(tags: Sequence[dict[str, str]]) -> list[dict[str, str]]:
     return [t for t in tags if t["difficult"] != "1"]
 
 
+RENDERED_CHECK = 600
+"""Rendered crops the reader never saw, read by rule read_threshold against a registry that holds half of
+their codes: with them a handful of labelled validation tags is not all that chooses the threshold."""
+
+
+def rendered_check(reader: Any, glyph_sheet: Path | None, margin: float, count: int = RENDERED_CHECK,
+                   seed: int = 0, workers: int = 1) -> list[tuple[float, bool]]:
+    """``(match score, right)`` of each of ``count`` rendered crops whose reading passes ``margin``, read
+    against the reader's registry (none: only the crops' codes) with half of the crops' codes added: the
+    other half are birds not banded, which must not be taken for one that is."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from spatule.reading.render import render_reading_crop
+    from spatule.reading.train import random_codes
+
+    glyphs = glyph_set(reader.alphabet, glyph_sheet)
+    codes = random_codes(np.random.default_rng([seed, 31]), reader.alphabet, count, reader.code_length)
+    banded = set(reader.codes) | set(codes[: count // 2])
+    codes = codes[: count // 2] + [c for c in codes[count // 2:] if c not in banded]
+    crops = [render_reading_crop(code, glyphs, np.random.default_rng([seed, 32, k])) for k, code in enumerate(codes)]
+    check = replace(reader, codes=tuple(sorted(banded)))
+    reads = check.read([c.pixels for c in crops], [c.box for c in crops])
+    return [(r.match_score, r.likeliest == code) for r, code in zip(reads, codes) if r.match(0.0, margin) != UNREAD]
+
+
 def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | None, fixed: float | None,
-                   target: float, margin: float, out_json: Path, threads: int | None = None,
-                   log: logging.Logger = _log) -> dict[str, Any]:
-    """Choose when a reading is a bird: the least threshold at which the validation tags whose identity is a
-    code are read right ``target`` of the time (``fixed``: ``read.threshold`` set, taken as it is), with
-    ``margin``; written to ``out_json`` with the validation figures at it (never the test tags)."""
+                   target: float, margin: float, out_json: Path, glyph_sheet: Path | None = None,
+                   seed: int = 0, threads: int | None = None, log: logging.Logger = _log) -> dict[str, Any]:
+    """Choose when a reading is a bird: the least threshold at which the accepted codes are right ``target``
+    of the time, both on the val split's tags whose identity is a code and on :data:`RENDERED_CHECK`
+    rendered crops half of which are birds not banded (the higher of the two; ``fixed``: ``read.threshold``
+    set, taken as it is), with ``margin``; written to ``out_json`` with the figures behind it. The test
+    split is never read here."""
     from spatule.reading.codes import Acceptance, write_acceptance
     from spatule.reading.evaluation import choose_threshold, coverage_curve, set_figures
 
@@ -250,20 +279,29 @@ def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | No
     reads = read_tags(reader, tags, labelled.crops_dir)
     passing = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)
                if r.match(0.0, margin) != UNREAD]
+    drawn = rendered_check(reader, glyph_sheet, margin, seed=seed)
+    on_drawn, why_drawn = choose_threshold(drawn, target)
+    on_val, why_val = choose_threshold(passing, target) if passing else (0.0, "no validation tag with a code")
     if fixed is not None:
         threshold, source = float(fixed), "read.threshold (set in the config)"
+    elif on_val >= on_drawn:
+        threshold, source = on_val, f"the val split's tags ({why_val})"
     else:
-        threshold, source = choose_threshold(passing, target)
+        threshold, source = on_drawn, f"rendered crops ({why_drawn}), above the val split's {on_val:.4g}"
     acceptance = Acceptance(threshold, margin, source)
     figures = set_figures([(t["identity"], acceptance.of(r.likeliest, r.match_score, r.runner_up_score))
                            for t, r in zip(tags, reads)])
-    write_acceptance(out_json, acceptance, {"target_accuracy": target, "val": figures,
-                                            "val_curve": coverage_curve(passing)})
+    right_drawn = sum(ok for s, ok in drawn if s >= threshold)
+    write_acceptance(out_json, acceptance, {
+        "target_accuracy": target, "val": figures, "val_curve": coverage_curve(passing),
+        "on_val": on_val, "on_rendered": on_drawn,
+        "rendered": {"crops": RENDERED_CHECK, "accepted": sum(1 for s, _ in drawn if s >= threshold),
+                     "right": right_drawn}})
     log.info("reading threshold %.4g (%s), margin %g: on %d validation tag(s), %d accepted, %d wrong", threshold,
              source, margin, figures["n"], figures["accepted"], figures["wrong"])
     if not tags:
-        log.warning("no validation tag has a code: the threshold is %g, not chosen on your tags; name the birds "
-                    "(identities CSV or tag:CODE) to have it chosen", threshold)
+        log.warning("no validation tag has a code: the threshold is chosen on rendered crops alone; name the birds "
+                    "(identities CSV or tag:CODE) to have your own tags choose it too")
     return {"threshold": threshold, "margin": margin, "source": source, "val": figures}
 
 
@@ -350,7 +388,8 @@ def evaluate_reading(labelled: LabelledTags, reader_dir: Path, registry: Path | 
         pairs, new_day_counts = new_day_reads(new_day)
         rows["new_day"] = {**set_figures(pairs), **new_day_counts}
     test = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)
-            if split_of[t["identity"]] == "test" and t["difficult"] != "1" and r.match(0.0, acceptance.margin) != UNREAD]
+            if split_of[t["identity"]] == "test" and t["difficult"] != "1"
+            and r.match(0.0, acceptance.margin) != UNREAD]
     curve = coverage_curve(test)
     write_csv(out_dir / "curve.csv", ["threshold", "accepted", "coverage", "accuracy"],
               [[significant(p["threshold"]), p["accepted"], round(p["coverage"], 4), round(p["accuracy"], 4)]
