@@ -205,8 +205,11 @@ def reader_input(wildcards=None):
 def final_reader_input(wildcards=None):
     """The final reader (:data:`FINAL_READER`), when it accepts a reading (its threshold.json), and the
     registry, for unpack()."""
-    inputs = {"weights": f"{FINAL_READER}/reader.npz", "info": f"{FINAL_READER}/reader.json",
-              "acceptance": f"{FINAL_READER}/threshold.json"}
+    inputs = {
+        "weights": f"{FINAL_READER}/reader.npz",
+        "info": f"{FINAL_READER}/reader.json",
+        "acceptance": f"{FINAL_READER}/threshold.json",
+    }
     if registry_path():
         inputs["registry"] = registry_path()
     return inputs

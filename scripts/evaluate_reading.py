@@ -8,7 +8,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.smk import logged_step
 from spatule.stages import evaluate_reading
-from spatule.stages.reading import LabelledTags, NewDay
+from spatule.stages.reading import LabelledTags
+from spatule.stages.reading_evaluation import NewDay
 
 with logged_step(snakemake) as log:
     inputs = snakemake.input

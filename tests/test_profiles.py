@@ -45,11 +45,12 @@ def job_block(dry_run_output: str, rule: str) -> str:
 @pytest.mark.workflow
 @pytest.mark.parametrize("profile", ["slurm", "local", "cluster-generic"])
 def test_dry_run_with_each_profile_plans_the_whole_workflow(tmp_path: Path, profile: str):
-    # every optional stage on: the gpu preset's devices check, the hard-negative round and TFLite; the
+    # every optional stage on: the gpu preset's devices check, the hard-negative round, TFLite, self-training; the
     # shipped train.gpus (0) under the profile's set-resources, as a user runs it (no download: not planned)
     config = tmp_path / "all.yaml"
     config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "init_checkpoint": ""},
-                                      "hard_negatives": {"enabled": True}, "export": {"tflite": True}}))
+                                      "hard_negatives": {"enabled": True}, "export": {"tflite": True},
+                                      "read": {"self_train": True}}))
     result = snakemake(tmp_path / "w", "-n", "--profile", str(PROFILES / profile), configfile=config)
     output = result.stdout + result.stderr
     assert planned_jobs(output) == rules_defined() - {"pretrained", "detect_job"}  # jobs: once the photos exist

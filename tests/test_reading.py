@@ -102,11 +102,11 @@ def test_a_band_seen_from_the_front_squeezes_glyphs_toward_its_edges(font_glyphs
     from spatule.reading.band import band_texture, project_band, sample_look
 
     look = replace(sample_look(np.random.default_rng(1), 120.0), depth=1.0, yaw=yaw, pitch=0.0, dirt=0.0,
-                   outer_dividers=False, light=0.0, ambient=1.0, copy_arc=1.0)
+                   outer_dividers=False, light=0.0, ambient=1.0, copy_arc=1.0, code_shift=0.0, glyph_warp=0.0)
     albedo, perimeter, _ = band_texture("HHHH", font_glyphs, look, np.random.default_rng(1))
     premult, cover, _ = project_band(albedo, perimeter, look)
-    grey = premult.mean(axis=2)[cover.shape[0] // 2]
-    dark = np.flatnonzero(grey < 0.6 * grey.max())
+    grey = np.where(cover > 0.99, premult.mean(axis=2), np.inf).min(axis=0)  # the darkest of each column
+    dark = np.flatnonzero(grey < 0.6 * grey[np.isfinite(grey)].max())
     middle = cover.shape[1] / 2
     if yaw == 0.0:  # the divider line in front
         assert np.min(np.abs(dark - middle)) <= 3
@@ -479,7 +479,7 @@ def test_training_the_reader_twice_gives_the_same_weights_byte_for_byte(font_gly
     for name in ("a", "b"):
         model, figures = fit_reader(font_glyphs, 256, 64, 1, seed=3)
         save_weights(model.get_weights(), tmp_path / f"{name}.npz")
-        assert set(figures) == {"rendered_exact", "rendered_per_glyph"}
+        assert {"rendered_exact", "rendered_per_glyph"} <= set(figures)
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
 
 

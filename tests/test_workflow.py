@@ -49,17 +49,17 @@ def test_dry_run_of_the_default_config_plans_every_rule(tmp_path: Path):
     assert {"demo_data", "index_labels", "extract_tags", "split", "all"} <= defined
     # the checkpoint download is only needed by presets that start from it (see the gpu test below);
     # the hard-negative round only with hard_negatives.enabled; the devices check only for a preset that
-    # needs a GPU; the detection jobs once the demo's new photos exist. The TFLite conversion is planned:
-    # detect.engine auto searches with it where no GPU is seen.
+    # needs a GPU; the reader's self-training only with read.self_train; the detection jobs once the demo's
+    # new photos exist. The TFLite conversion is planned: detect.engine auto searches with it where no GPU is seen.
     assert planned_jobs(result.stdout + result.stderr) == defined - {"pretrained", "mine_negatives", "train_hard",
-                                                                     "devices", "detect_job"}
+                                                                     "devices", "self_train_reader", "detect_job"}
     assert "resources/demo/new" in result.stdout + result.stderr  # what detect searches in the demo
 
 
 def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_path: Path):
     config = tmp_path / "gpu.yaml"
     config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "gpus": 2}, "export": {"tflite": True},
-                                      "hard_negatives": {"enabled": True}}))
+                                      "hard_negatives": {"enabled": True}, "read": {"self_train": True}}))
     result = snakemake(tmp_path / "w", "-n", "--cores", "2", configfile=config)
     output = result.stdout + result.stderr
     assert planned_jobs(output) == rules_defined() - {"detect_job"}  # planned once the demo's photos exist

@@ -238,12 +238,18 @@ def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 
     return model, metrics
 
 
+SECOND_ROUND_VIEWS = 3000
+"""At most this many views of tags in all in a second round (fewer of each tag when there are many)."""
+
+
 def second_round(model: Any, glyphs: GlyphSet, tags: Sequence[RealTag], views: int, epochs: int, seed: int,
                  rendered: int, length: int = 4, workers: int = 1, log: logging.Logger = _log) -> dict[str, Any]:
     """Go on training ``model`` on ``views`` augmented views of each tag of ``tags`` (labelled, or read with
-    confidence in self-training), each turned the way ``model`` reads its code, mixed with at least
+    confidence in self-training; fewer when they would pass :data:`SECOND_ROUND_VIEWS`), each turned the
+    way ``model`` reads its code, mixed with at least
     ``rendered`` new rendered crops (as many as the views, when more), for ``epochs`` at a quarter of the
     first round's learning rate."""
+    views = max(1, min(views, SECOND_ROUND_VIEWS // max(1, len(tags))))
     upward, chances = way_round(model, tags, glyphs.alphabet)
     for tag, up, chance in zip(tags, upward, chances):
         log.info("tag %s (%s): reads %s (the reader gives its code %.3g)", tag.name, tag.code,

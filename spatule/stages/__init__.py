@@ -31,7 +31,8 @@ evaluate_real       :func:`evaluation.evaluate_real`
 detect_plan         :func:`detection.detect_plan` (a checkpoint: the folder the demo makes, once it exists)
 train_reader        :func:`reading.train_reader`
 read_threshold      :func:`reading.read_threshold`
-evaluate_reading    :func:`reading.evaluate_reading` (after detect: the new photos' figures too)
+self_train_reader   :func:`reading.self_train_reader` (with ``read.self_train``)
+evaluate_reading    :func:`reading_evaluation.evaluate_reading` (after detect: the new photos' figures too)
 detect_job          :func:`detection.detect_job`
 detect              :func:`detection.detect`
 report              :func:`reporting.report`
@@ -43,7 +44,8 @@ from spatule.stages.campaign import demo_data, demo_new_photos, demo_registry
 from spatule.stages.detection import detect, detect_folder, detect_job, detect_plan, model_card
 from spatule.stages.evaluation import evaluate_real, evaluate_synthetic
 from spatule.stages.labelling import extract_tags, index_labels
-from spatule.stages.reading import evaluate_reading, read_threshold, train_reader
+from spatule.stages.reading import read_threshold, self_train_reader, train_reader
+from spatule.stages.reading_evaluation import evaluate_reading
 from spatule.stages.reporting import provenance, report
 from spatule.stages.splitting import split
 from spatule.stages.synthesis import coco, synthesize, tfrecords
@@ -52,5 +54,5 @@ from spatule.stages.training import devices, export, mine_negatives, pretrained,
 __all__ = ["coco", "demo_data", "demo_new_photos", "demo_registry", "detect", "detect_folder", "detect_job",
            "detect_plan", "devices", "evaluate_reading", "evaluate_real", "evaluate_synthetic", "export",
            "extract_tags", "index_labels", "mine_negatives", "model_card", "pretrained", "provenance", "read_threshold",
-           "report",
+           "report", "self_train_reader",
            "split", "synthesize", "tflite", "tfrecords", "train", "train_hard", "train_reader"]

@@ -1,0 +1,121 @@
+"""Rule ``evaluate_reading``: the reader's figures on rendered crops, on each split's labelled tags whose
+identity is a code, and on the searched photos whose tags are known (the demo's new day)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spatule.reading.codes import significant
+from spatule.reading.registry import UNREAD
+from spatule.stages.reading import LabelledTags, code_reader, coded_tags, read_tags
+
+_log = logging.getLogger("spatule")
+
+READING_ROW_COLUMNS = ["tag_id", "image", "identity", "split", "difficult", "trained_on", "code", "code_score",
+                       "registry_match", "match_score", "likeliest", "runner_up", "runner_up_score", "upward", "right"]
+
+
+@dataclass(frozen=True)
+class NewDay:
+    """Where the tags of the searched photos really are (a truth CSV ``image,xmin,ymin,xmax,ymax,identity,
+    difficult``: the demo's new day), and what ``detect`` found and read there."""
+
+    truth_csv: Path
+    detections_csv: Path
+
+
+def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """Each legible tag of the truth that ``detect`` found (a detection at ``iou`` or more, best first, each
+    used once): ``(identity, what it was read as)``; and the counts of legible tags not found and of boxes on
+    no tag that were read as a bird."""
+    import numpy as np
+
+    from spatule.geometry import iou_matrix
+    from spatule.tables import read_csv
+
+    truth: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv(new_day.truth_csv):
+        truth.setdefault(row["image"], []).append(row)
+    found: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv(new_day.detections_csv):
+        found.setdefault(row["photo"], []).append(row)
+    pairs, missed, false_read = [], 0, 0
+    for photo in sorted(set(truth) | set(found)):
+        tags, boxes = truth.get(photo, []), found.get(photo, [])
+        overlap = (iou_matrix(np.array([[float(b[k]) for k in ("x0", "y0", "x1", "y1")] for b in boxes]),
+                              np.array([[float(t[k]) for k in ("xmin", "ymin", "xmax", "ymax")] for t in tags]))
+                   if tags and boxes else np.zeros((len(boxes), len(tags))))
+        used_box, used_tag = set(), set()
+        for flat in np.argsort(-overlap, axis=None, kind="stable"):
+            b, t = np.unravel_index(int(flat), overlap.shape)
+            if overlap[b, t] < iou or b in used_box or t in used_tag:
+                continue
+            used_box.add(b)
+            used_tag.add(t)
+            if tags[t]["difficult"] != "1":
+                pairs.append((tags[t]["identity"], boxes[b]["registry_match"]))
+        missed += sum(1 for t, tag in enumerate(tags) if t not in used_tag and tag["difficult"] != "1")
+        false_read += sum(1 for b, box in enumerate(boxes) if b not in used_box and box["registry_match"] != UNREAD)
+    return pairs, {"missed": missed, "false_boxes_read": false_read}
+
+
+def evaluate_reading(labelled: LabelledTags, reader_dir: Path, registry: Path | None, acceptance_json: Path,
+                     out_dir: Path, new_day: NewDay | None = None, threads: int | None = None,
+                     log: logging.Logger = _log) -> dict[str, Any]:
+    """The reader's figures, each with n and 95% intervals (``metrics.json``): on rendered crops it never saw;
+    on the labelled tags with a code of each split (train: it learnt from them; val: they chose the
+    threshold; test: only measured), at the threshold and margin of ``acceptance_json``; and on the searched
+    photos whose tags are known (``new_day``). Also ``readings.csv`` (every labelled tag with a code),
+    ``curve.csv`` and ``coverage.png`` (accuracy against coverage over thresholds, test tags)."""
+    from spatule.intervals import rate
+    from spatule.reading.codes import read_acceptance, reader_info
+    from spatule.reading.evaluation import coverage_curve, set_figures
+    from spatule.reading.figures import coverage_figure
+    from spatule.tables import read_csv, write_csv
+
+    reader = code_reader(reader_dir, registry, threads, log)
+    acceptance = read_acceptance(acceptance_json)
+    info = reader_info(reader_dir)
+    trained_on = set(info.get("trained_on", []))
+    tags = coded_tags(labelled.tags_csv, labelled.identities_csv, reader.alphabet, reader.code_length,
+                      ("train", "val", "test"))
+    split_of = {r["identity"]: r["split"] for r in read_csv(labelled.identities_csv)}
+    reads = read_tags(reader, tags, labelled.crops_dir)
+    taken = [acceptance.of(r.likeliest, r.match_score, r.runner_up_score) for r in reads]
+    write_csv(out_dir / "readings.csv", READING_ROW_COLUMNS,
+              [[t["tag_id"], t["image"], t["identity"], split_of[t["identity"]], t["difficult"],
+                int(t["tag_id"] in trained_on), r.code, significant(r.code_score), took, significant(r.match_score),
+                r.likeliest, r.runner_up, significant(r.runner_up_score), int(r.upward), int(took == t["identity"])]
+               for t, r, took in zip(tags, reads, taken)])
+    rows: dict[str, Any] = {"rendered": {"what": "rendered crops the reader never saw (greedy reading, exact code)",
+                                         **rate(int(info.get("rendered_right", 0)), int(info.get("rendered_val", 0)))}}
+    for split in ("train", "val", "test"):
+        these = [(t["identity"], took) for t, took in zip(tags, taken)
+                 if split_of[t["identity"]] == split and t["difficult"] != "1"]
+        rows[f"labelled_{split}"] = set_figures(these)
+    new_day_counts: dict[str, int] = {}
+    if new_day is not None:
+        pairs, new_day_counts = new_day_reads(new_day)
+        rows["new_day"] = {**set_figures(pairs), **new_day_counts}
+    test = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)
+            if split_of[t["identity"]] == "test" and t["difficult"] != "1"
+            and r.match(0.0, acceptance.margin) != UNREAD]
+    curve = coverage_curve(test)
+    write_csv(out_dir / "curve.csv", ["threshold", "accepted", "coverage", "accuracy"],
+              [[significant(p["threshold"]), p["accepted"], round(p["coverage"], 4), round(p["accuracy"], 4)]
+               for p in curve])
+    metrics = {"threshold": acceptance.threshold, "margin": acceptance.margin, "threshold_source": acceptance.source,
+               "registry_codes": len(reader.codes), "reader": info, "rows": rows}
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    coverage_figure(curve, acceptance.threshold, out_dir / "coverage.png",
+                    f"Reading {len(test)} test tag(s) that pass the margin")
+    for name, figures in rows.items():
+        if "accuracy" in figures:
+            log.info("reading, %s: %d tag(s), %d accepted, %d wrong", name, figures["n"], figures["accepted"],
+                     figures["wrong"])
+    return metrics
+
