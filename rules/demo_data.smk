@@ -11,6 +11,7 @@ rule demo_data:
         "logs/demo_data.log",
     benchmark:
         "benchmarks/demo_data.tsv"
+    threads: 2
     conda:
         DATA_ENV
     params:

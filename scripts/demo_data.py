@@ -10,4 +10,4 @@ from spatule.stages import demo_data
 
 with logged_step(snakemake) as log:
     demo_data(snakemake.params.demo, int(snakemake.params.info_bar_px), Path(snakemake.output.photos),
-              Path(snakemake.output.identities), log=log)
+              Path(snakemake.output.identities), snakemake.threads, log=log)

@@ -86,11 +86,20 @@ def campaign_seeds(params: DemoParams) -> tuple[np.random.SeedSequence, list[np.
     return plan, photos, spare
 
 
-def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams) -> DemoSummary:
+def _draw_photo(job: tuple[PlannedPhoto, np.random.SeedSequence, DemoParams, Path]) -> tuple[list[DemoTag], bool]:
+    """Draw and write one photo from its own seed; its tags, and whether it is a grey night frame."""
+    photo, seed, params, photos_dir = job
+    image, tags = render_photo(photo, params, np.random.default_rng(seed))
+    _write_photo(photos_dir, photo, image, tags, params)
+    return tags, bool(np.all(image[:, :, 0] == image[:, :, 2]))
+
+
+def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams, workers: int = 1) -> DemoSummary:
     """Write the demo campaign: photos with VOC XML beside them, and ``identities_csv``.
 
     ``photos_dir`` is created; it must not hold anything yet (nothing stale is left
-    behind). The output is byte-identical for equal ``params``.
+    behind). The output is byte-identical for equal ``params``, whatever ``workers`` (processes) draw it:
+    each photo has its own seed.
     """
     photos_dir = Path(photos_dir)
     identities_csv = Path(identities_csv)
@@ -102,12 +111,18 @@ def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams
     rows: list[tuple[str, int, int, int, int, str]] = []
     shown: list[DemoTag] = []
     nights = 0
-    for photo, seed in zip(planned, photo_seeds, strict=True):
-        image, tags = render_photo(photo, params, np.random.default_rng(seed))
-        _write_photo(photos_dir, photo, image, tags, params)
+    jobs = [(photo, seed, params, photos_dir) for photo, seed in zip(planned, photo_seeds, strict=True)]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            drawn = pool.map(_draw_photo, jobs, chunksize=4)
+    else:
+        drawn = [_draw_photo(job) for job in jobs]
+    for photo, (tags, night) in zip(planned, drawn):
         rows += [(photo.image, *t.box, t.identity) for t in tags]
         shown += tags
-        nights += int(bool(np.all(image[:, :, 0] == image[:, :, 2])))
+        nights += int(night)
     _write_identities(identities_csv, rows)
     tag_photos = sum(1 for p in planned if p.codes)
     return DemoSummary(photos=len(planned), tag_photos=tag_photos, background_photos=len(planned) - tag_photos,

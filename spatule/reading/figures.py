@@ -172,10 +172,11 @@ def rendered_sheet(glyphs: Any, seed: int, path: Path, source: str, count: int =
 
 
 def real_vs_rendered_sheet(real: Sequence[Any], upward: Sequence[bool], splits: Sequence[str], glyphs: Any,
-                           seed: int, path: Path, per_tag: int = 2, width: int = 1400) -> None:
-    """Every labelled real tag with a code (its split in the caption), then ``per_tag`` rendered crops of the
-    same code: each as ``detect`` cuts it and as the reader sees it (``upward``: the way the real code
-    reads, as training found it). Without real tags, a line saying so above rendered crops."""
+                           seed: int, path: Path, per_tag: int = 2, width: int = 1400, most: int = 60) -> None:
+    """Every labelled real tag with a code (its split in the caption; ``most`` of them evenly spread when
+    there are more, said in the banner), then ``per_tag`` rendered crops of the same code: each as ``detect``
+    cuts it and as the reader sees it (``upward``: the way the real code reads, as training found it).
+    Without real tags, a line saying so above rendered crops."""
     from spatule.reading.render import render_reading_crop
 
     parts = [_banner("real labelled tags (red: split) beside rendered crops of the same code, as the reader sees "
@@ -188,6 +189,9 @@ def real_vs_rendered_sheet(real: Sequence[Any], upward: Sequence[bool], splits: 
         items: list[tuple[Any, bool, str]] = [(None, True, code) for code in codes]
     else:
         items = [(tag, up, split) for tag, up, split in zip(real, upward, splits)]
+        if len(items) > most:
+            parts.append(_banner(f"{most} of the {len(items)} tags, evenly spread over them", width))
+            items = [items[int(k)] for k in np.linspace(0, len(items) - 1, most).round()]
     groups = []
     for k, (tag, up, split) in enumerate(items):
         rng = np.random.default_rng([seed, 77, k])

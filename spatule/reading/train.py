@@ -238,7 +238,7 @@ def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 
     return model, metrics
 
 
-SECOND_ROUND_VIEWS = 3000
+SECOND_ROUND_VIEWS = 2000
 """At most this many views of tags in all in a second round (fewer of each tag when there are many)."""
 
 

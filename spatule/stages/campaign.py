@@ -10,13 +10,13 @@ _log = logging.getLogger("spatule")
 
 
 def demo_data(demo: Mapping[str, Any], info_bar_px: int, photos_dir: Path, identities_csv: Path,
-              log: logging.Logger = _log) -> Any:
+              workers: int = 1, log: logging.Logger = _log) -> Any:
     """The embedded demo campaign: labelled photos and the identities CSV (the demo camera burns in the
-    bar that ``camera.info_bar_px`` says it does)."""
+    bar that ``camera.info_bar_px`` says it does), drawn by ``workers`` processes (the same bytes)."""
     from spatule.demo import DemoParams, generate_campaign
 
     params = DemoParams(**demo, info_bar_px=int(info_bar_px))
-    summary = generate_campaign(photos_dir, identities_csv, params)
+    summary = generate_campaign(photos_dir, identities_csv, params, workers)
     log.info("demo campaign (%s): %s", params, summary)
     return summary
 
