@@ -1,12 +1,14 @@
-"""What reading each crop through several views of its box buys (``spatule.reading.codes.VIEWS``),
-against reading the box alone, on rendered crops the reader never saw, in the same run.
+"""What reading each crop through several views of its box buys (``spatule.reading.codes.VIEWS``), and each
+view turned too (``TURNS``), against reading the box alone, on rendered crops the reader never saw, in the
+same run.
 
     .venv/bin/python bench/read_views.py --reader W/results/reader [--sheet ../shared/data/spoo-font/SPOO-FONT.jpg]
 
 Half of the crops' codes are in the registry (with the registry of ``--registry``, if given), half are
 birds not banded, as rule read_threshold checks (``spatule.stages.reading.rendered_check``). For
 thresholds from 0.1 down to 0.001 (with ``--margin``), the codes accepted and the wrong ones among
-them, for one view and for all of them.
+them, for each way of reading; then the threshold rule read_threshold would choose on them for
+``--target`` accuracy, and how many crops it accepts.
 """
 
 from __future__ import annotations
@@ -27,22 +29,29 @@ def main() -> None:
     parser.add_argument("--registry", type=Path, default=None)
     parser.add_argument("--margin", type=float, default=10.0)
     parser.add_argument("--crops", type=int, default=600)
+    parser.add_argument("--target", type=float, default=0.98)
     args = parser.parse_args()
 
-    from spatule.reading.codes import VIEWS
+    from spatule.reading.codes import TURNS, VIEWS
+    from spatule.reading.evaluation import choose_threshold
     from spatule.stages.reading import code_reader, rendered_check
 
     reader = code_reader(args.reader, args.registry, 2)
-    print("| threshold | views | accepted | wrong | accuracy |\n|---|---|---|---|---|")
-    results = {}
-    for views in (VIEWS[:1], VIEWS):
-        results[len(views)] = rendered_check(replace(reader, views=views), args.sheet, args.margin, args.crops)
+    ways = {"the box": (VIEWS[:1], TURNS[:1]), f"{len(VIEWS)} views": (VIEWS, TURNS[:1]),
+            f"{len(VIEWS)} views x {len(TURNS)} turns": (VIEWS, TURNS)}
+    results = {name: rendered_check(replace(reader, views=views, turns=turns), args.sheet, args.margin, args.crops)
+               for name, (views, turns) in ways.items()}
+    print("| threshold | read through | accepted | wrong | accuracy |\n|---|---|---|---|---|")
     for threshold in (0.1, 0.03, 0.01, 0.003, 0.001):
-        for count, scored in results.items():
+        for name, scored in results.items():
             taken = [ok for score, ok in scored if score >= threshold]
-            print(f"| {threshold:g} | {count} | {len(taken)} of {args.crops} | {len(taken) - sum(taken)} | "
+            print(f"| {threshold:g} | {name} | {len(taken)} of {args.crops} | {len(taken) - sum(taken)} | "
                   f"{sum(taken) / max(1, len(taken)):.3f} |")
-
+    print(f"\n| read through | threshold for {args.target:g} | accepted | wrong |\n|---|---|---|---|")
+    for name, scored in results.items():
+        threshold, _ = choose_threshold(scored, args.target)
+        taken = [ok for score, ok in scored if score >= threshold]
+        print(f"| {name} | {threshold:.3g} | {len(taken)} of {args.crops} | {len(taken) - sum(taken)} |")
 
 if __name__ == "__main__":
     main()

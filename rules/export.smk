@@ -13,7 +13,7 @@ rule export:
         "benchmarks/export.tsv"
     conda:
         TF_ENV
-    threads: 2
+    threads: 1  # one core's work (the conversion's too): on 2 cores the two run side by side
     script:
         "../scripts/export.py"
 
@@ -29,7 +29,7 @@ rule tflite:
         "benchmarks/tflite.tsv"
     conda:
         TF_ENV
-    threads: 2
+    threads: 1
     script:
         "../scripts/tflite.py"
 

@@ -3,6 +3,8 @@ crops, the registry, the margin, the threshold chosen on validation, the reader 
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 import cv2
@@ -272,6 +274,10 @@ def test_the_whole_registry_is_matched_in_one_pass_as_code_by_code():
     one_pass = ctc_code_probabilities(steps, TAG_ALPHABET, codes)
     each = [ctc_probability(steps, [TAG_ALPHABET.index(c) + 1 for c in code]) for code in codes]
     np.testing.assert_allclose(one_pass, each, rtol=1e-9)
+    peaked = rng.dirichlet(np.full(len(TAG_ALPHABET) + 1, 0.01), size=STEPS)  # codes as unlikely as 1e-100
+    each = [ctc_probability(peaked, [TAG_ALPHABET.index(c) + 1 for c in code]) for code in codes]
+    assert min(each) < 1e-60 and all(p > 0 for p in each)
+    np.testing.assert_allclose(ctc_code_probabilities(peaked, TAG_ALPHABET, codes), each, rtol=1e-9)
     assert ctc_code_probabilities(steps, TAG_ALPHABET, []).shape == (0,)
     batch = np.stack([steps, steps[::-1], rng.dirichlet(np.full(len(TAG_ALPHABET) + 1, 0.3), size=STEPS)])
     together = ctc_code_probabilities(np.stack([batch, batch[::-1]]), TAG_ALPHABET, codes)  # [2, 3, codes]
@@ -386,6 +392,57 @@ def test_a_tag_is_read_the_way_round_that_gives_a_registry_code_and_never_as_one
     assert no_registry.match(0.99) == UNREAD
     short = CodeReader(DirectionModel("AXF"), TAG_ALPHABET, 4, ()).read(pixels[:1], boxes[:1])[0]
     assert short.code == "AXF" and short.match(0.0) == UNREAD  # three glyphs are no code, however sure
+
+
+class StraightModel:
+    """Stands in for the network: reads ``code`` surely when a dark line runs straight along the rectified
+    input (some row dark over most of its width), and another code otherwise."""
+
+    def __init__(self, code: str, other: str):
+        self.code, self.other = code, other
+
+    def __call__(self, batch, training=False):
+        straight = [(image < 0.5).mean(axis=1).max() > 0.6 for image in np.asarray(batch)[..., 0]]
+        return np.stack([np.log(path_steps(self.code if ok else self.other, 0.99)) for ok in straight])
+
+
+def askew_line_crop(degrees: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A light tag box with a dark line through its centre along the tag, ``degrees`` off the vertical."""
+    import cv2
+
+    crop = np.full((140, 120, 3), 200, np.uint8)
+    box = (40, 20, 80, 120)
+    dx, dy = 45 * math.sin(math.radians(degrees)), 45 * math.cos(math.radians(degrees))
+    cv2.line(crop, (int(round(60 - dx)), int(round(70 + dy))), (int(round(60 + dx)), int(round(70 - dy))),
+             (20, 20, 20), 3)
+    return crop, box
+
+
+def test_a_crop_is_turned_round_its_box_centre():
+    from spatule.reading.codes import turned
+
+    crop, box = askew_line_crop(0.0)  # a vertical line through the box's centre (60, 70)
+    flat = turned(crop, box, 90.0)  # a quarter turn: the same line, across
+    dark = np.argwhere(flat[..., 0] < 100)
+    assert abs(dark[:, 0].mean() - 70) <= 1 and abs(dark[:, 1].mean() - 60) <= 1  # still through the centre
+    assert np.ptp(dark[:, 0]) <= 4 and np.ptp(dark[:, 1]) >= 80  # now a row, as long as it was tall
+    assert turned(crop, box, 0.0) is crop
+
+
+def test_a_band_askew_on_the_leg_is_read_at_the_turn_that_straightens_it():
+    from dataclasses import replace
+
+    from spatule.reading.codes import TURNS, CodeReader
+    from spatule.reading.registry import UNREAD
+
+    crop, box = askew_line_crop(TURNS[2])
+    reader = CodeReader(StraightModel("AXFD", "ZZ11"), TAG_ALPHABET, 4, ("ABLF", "AXFD"))
+    as_found = replace(reader, turns=(0.0,)).read([crop], [box])[0]
+    assert as_found.match(0.5) == UNREAD and as_found.match_score < 1e-3  # askew: not read
+    read = reader.read([crop], [box])[0]  # each view turned back and forth too
+    assert read.match(0.5, 10.0) == "AXFD" and read.match_score > 0.8  # 0.99 on each of 12 steps: 0.886
+    straight, _ = askew_line_crop(0.0)
+    assert replace(reader, turns=(0.0,)).read([straight], [box])[0].match(0.5) == "AXFD"
 
 
 class TwinModel:
