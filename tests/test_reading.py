@@ -107,13 +107,17 @@ def test_a_band_seen_from_the_front_squeezes_glyphs_toward_its_edges(font_glyphs
                    outer_dividers=False, light=0.0, ambient=1.0, copy_arc=1.0, code_shift=0.0, glyph_warp=0.0)
     albedo, perimeter, _ = band_texture("HHHH", font_glyphs, look, np.random.default_rng(1))
     premult, cover, _ = project_band(albedo, perimeter, look)
-    grey = np.where(cover > 0.99, premult.mean(axis=2), np.inf).min(axis=0)  # the darkest of each column
-    dark = np.flatnonzero(grey < 0.6 * grey[np.isfinite(grey)].max())
+    seen = np.where(cover > 0.99, premult.mean(axis=2), np.nan)
+    white = np.nanmax(seen)
+    dark = np.flatnonzero(np.nanmin(seen, axis=0) < 0.6 * white)  # columns with ink
+    divider = np.flatnonzero(np.nanmean(seen < 0.6 * white, axis=0) > 0.9)  # columns dark the whole band
     middle = cover.shape[1] / 2
+    assert len(divider)
     if yaw == 0.0:  # the divider line in front
-        assert np.min(np.abs(dark - middle)) <= 3
-    else:  # a copy in front, centred on the view: its ink lies either side of the middle
-        assert (dark < middle).any() and (dark > middle).any()
+        assert np.min(np.abs(divider - middle)) <= 3
+    else:  # a copy in front, centred on the view: its ink either side of the middle, the divider off to a side
+        assert (dark < middle - 5).any() and (dark > middle + 5).any()
+        assert np.min(np.abs(divider - middle)) > 10
     assert cover.max() == pytest.approx(1.0, abs=1e-3)
 
 
@@ -156,6 +160,10 @@ def test_the_glyph_under_each_step_is_known_for_rendered_crops():
     assert frame_labels([0.1, 0.12, 0.5, 0.9], "AXFD", TAG_ALPHABET, 12) is None  # two glyphs in one step
     assert frame_labels([-0.05, 0.3, 0.5, 0.9], "AXFD", TAG_ALPHABET, 12) is None  # one outside
     assert frame_labels([0.1, 0.3, 0.5], "AXFD", TAG_ALPHABET, 12) is None  # one glyph not placed
+    # a doubled glyph in steps side by side would read as one glyph under CTC; a step apart it reads as two
+    assert frame_labels([0.1, 0.2, 0.55, 0.9], "AAXF", TAG_ALPHABET, 12) is None
+    doubled = frame_labels([0.1, 0.3, 0.55, 0.9], "AAXF", TAG_ALPHABET, 12)
+    assert doubled is not None and list(doubled[[1, 3]]) == [TAG_ALPHABET.index("A") + 1] * 2
 
 
 def test_the_glyphs_that_read_as_another_upside_down_are_found_in_the_font(font_glyphs):
@@ -575,3 +583,24 @@ def test_the_demo_draws_its_tags_through_its_own_path_never_the_readers_generato
     for name in ("band", "render", "train", "glyphs"):
         module = Path(spatule.reading.__file__).parent / f"{name}.py"
         assert not {m for m in imports_of(module) if m.startswith("spatule.demo")}, module.name
+
+
+def test_the_new_days_tags_are_matched_to_detections_once_each_and_the_rest_counted(tmp_path: Path):
+    from spatule.stages.reading_evaluation import NewDay, new_day_reads
+
+    truth = tmp_path / "truth.csv"
+    truth.write_text("image,xmin,ymin,xmax,ymax,identity,difficult\n"
+                     "a.JPG,10,10,50,90,AXFD,0\n"      # found twice: one pair, the second box is a false one
+                     "a.JPG,200,10,240,90,ABLF,0\n"    # not found: missed
+                     "a.JPG,300,10,340,90,far-1,1\n"   # difficult and not found: not counted
+                     "b.JPG,10,10,50,90,HN6J,0\n", encoding="utf-8")  # found, read as a wrong bird
+    found = tmp_path / "detections.csv"
+    found.write_text("photo,x0,y0,x1,y1,registry_match\n"
+                     "a.JPG,11,11,50,90,AXFD\n"
+                     "a.JPG,12,14,52,92,AXFD\n"          # the same tag again
+                     "a.JPG,600,600,640,680,ZZ11\n"      # on no tag, read as a bird
+                     "a.JPG,700,600,740,680,unread\n"    # on no tag, unread
+                     "b.JPG,10,10,50,90,HN9J\n", encoding="utf-8")
+    pairs, counts = new_day_reads(NewDay(truth, found))
+    assert sorted(pairs) == [("AXFD", "AXFD"), ("HN6J", "HN9J")]
+    assert counts == {"missed": 1, "false_boxes_read": 2}

@@ -1,10 +1,11 @@
 """The reader's band model: a leg band drawn as real ones look, for rendered training crops.
 
-Measured on the real sample's legible tags (``AXFD``, ``ABLF``; ``docs/evaluation.md`` has the table):
-a white band wider than the leg, the code printed twice side by side around it, both copies running
-the same way along the leg, a thin dark divider line between them; each copy a column of the tag
-font's glyphs, turned to run along the leg; the band seen on a cylinder (glyphs squeezed toward its
-edges, the second copy partly round the side), tilted up to about 35 degrees, dull contrast.
+Measured on the real sample's legible tags (``AXFD``, ``ABLF``; ``bench/real_tags.py`` measures them
+beside rendered crops): a white band wider than the leg, the code printed twice side by side around
+it, both copies running the same way along the leg, a thin dark divider line between them; each copy
+a column of the tag font's glyphs, turned to run along the leg; the band seen on a cylinder (glyphs
+squeezed toward its edges, the second copy partly round the side), tilted up to about 35 degrees,
+dull contrast.
 
 The band is drawn in three steps: :func:`band_texture` unrolls it (its height along the leg, its
 circumference across, the two copies and the divider printed on it); :func:`project_band` wraps it

@@ -36,7 +36,7 @@ FILTERS = (16, 32, 64, 64)
 
 
 def reader_model(alphabet_size: int, seed: int = 0, filters: tuple[int, ...] = FILTERS) -> Any:
-    """The network: four conv blocks (height 48 -> 3, width 96 -> 12 steps), a dense layer, a
+    """The network: four conv blocks (height 64 -> 4, width 96 -> 12 steps), a dense layer, a
     bidirectional GRU, logits over blank + the alphabet at each step."""
     import keras
     from keras import layers
@@ -80,6 +80,7 @@ def greedy(probabilities: np.ndarray, alphabet: str, upward: bool) -> Reading:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities over the last axis."""
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

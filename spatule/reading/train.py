@@ -33,13 +33,16 @@ def random_codes(rng: np.random.Generator, alphabet: str, count: int, length: in
 def frame_labels(centres: Sequence[float], code: str, alphabet: str, steps: int) -> np.ndarray | None:
     """The reader's output step by step for a crop whose glyph centres fall at ``centres`` across its input:
     each glyph (its index + 1) at the step under its centre, blank (0) elsewhere, as a CTC reader learns to
-    answer; ``None`` when two glyphs fall in one step or one falls outside."""
+    answer; ``None`` when two glyphs fall in one step, one falls outside, or a glyph falls in the step right
+    after the same glyph (CTC would read the two as one: a doubled glyph needs a blank between)."""
     labels = np.zeros(steps, np.int64)
     for char, centre in zip(code, centres):
         step = int(np.floor(centre * steps))
-        if not 0 <= step < steps or labels[step]:
+        label = alphabet.index(char) + 1
+        if not 0 <= step < steps or labels[step] or (step and labels[step - 1] == label) \
+                or (step + 1 < steps and labels[step + 1] == label):
             return None
-        labels[step] = alphabet.index(char) + 1
+        labels[step] = label
     return labels if len(centres) == len(code) else None
 
 

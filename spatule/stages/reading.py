@@ -51,12 +51,14 @@ class ReaderSettings:
     real_views: int
     """Augmented views of each labelled real tag of the train split, in the second round."""
     real_epochs: int
+    frame_epochs: int = 3
+    """Epochs teaching where each glyph lies, before ``epochs`` under CTC."""
 
     @classmethod
     def of(cls, read: Mapping[str, Any]) -> ReaderSettings:
         """From the config's ``read`` section."""
         return cls(str(read["alphabet"]), int(read["code_length"]), int(read["crops"]), int(read["epochs"]),
-                   int(read["seed"]), int(read["real_views"]), int(read["real_epochs"]))
+                   int(read["seed"]), int(read["real_views"]), int(read["real_epochs"]), int(read["frame_epochs"]))
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def train_reader(settings: ReaderSettings, glyph_sheet: Path | None, out_dir: Pa
     model, metrics = fit_reader(glyphs, settings.crops, max(200, settings.crops // 16), settings.epochs,
                                 settings.seed, settings.code_length, log, real=train,
                                 real_views=settings.real_views, real_epochs=settings.real_epochs,
-                                workers=max(1, threads or 1))
+                                workers=max(1, threads or 1), frame_epochs=settings.frame_epochs)
     out_dir.mkdir(parents=True, exist_ok=True)
     save_weights(model.get_weights(), out_dir / READER_FILE)
     source = Path(glyphs.source).name  # not the absolute path: the same bytes on every install
@@ -161,9 +163,12 @@ def read_tags(reader: Any, tags: Sequence[dict[str, str]], crops_dir: Path) -> l
     return reader.read(crops, boxes)
 
 
-def pseudo_labelled(jobs: Sequence[tuple[Path, Path]], acceptance: Any) -> list[Any]:
+def pseudo_labelled(jobs: Sequence[tuple[Path, Path]], acceptance: Any, held_out: frozenset[str] = frozenset()
+                    ) -> list[Any]:
     """The detected tags of ``jobs`` (``(detections.csv, crops folder)`` of each detect job, read by the first
-    reader) whose reading ``acceptance`` takes as a bird: each crop with its box, labelled with that code."""
+    reader) whose reading ``acceptance`` takes as a bird, but none read as a bird of ``held_out`` (the val and
+    test splits' identities: they choose the threshold and measure the reader, so it never learns them): each
+    crop with its box, labelled with that code."""
     import cv2
 
     from spatule.reading.train import RealTag
@@ -173,7 +178,7 @@ def pseudo_labelled(jobs: Sequence[tuple[Path, Path]], acceptance: Any) -> list[
     for detections, crops_dir in jobs:
         for row in read_csv(detections):
             code = acceptance.of(row["likeliest"], float(row["match_score"]), float(row["runner_up_score"]))
-            if code == UNREAD:
+            if code == UNREAD or code in held_out:
                 continue
             path = crops_dir / row["crop"]
             pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -195,15 +200,18 @@ def self_train_reader(settings: ReaderSettings, glyph_sheet: Path | None, base_d
     from spatule.reading.codes import ACCEPTANCE_FILE, READER_FILE, read_acceptance, reader_info, write_reader_info
     from spatule.reading.train import rendered_accuracy, rendered_set, second_round
     from spatule.reading.weights import save_weights
+    from spatule.tables import read_csv
 
     configure_tensorflow(threads, log)
     glyphs = glyph_set(settings.alphabet, glyph_sheet)
     reader = code_reader(base_dir, registry, threads, log)
-    pseudo = pseudo_labelled(jobs, read_acceptance(base_dir / ACCEPTANCE_FILE))
+    held_out = frozenset(r["identity"] for r in read_csv(labelled.identities_csv)
+                         if r["split"] != "train") if labelled else frozenset()
+    pseudo = pseudo_labelled(jobs, read_acceptance(base_dir / ACCEPTANCE_FILE), held_out)
     train, _ = real_tags(labelled, settings.alphabet, settings.code_length, ("train",)) if labelled else ([], [])
     tags = train + pseudo
-    log.info("self-training: %d detected tag(s) read with confidence, %d labelled tag(s) of the train split",
-             len(pseudo), len(train))
+    log.info("self-training: %d detected tag(s) read with confidence (none as one of the %d val and test "
+             "birds), %d labelled tag(s) of the train split", len(pseudo), len(held_out), len(train))
     info = {**reader_info(base_dir), "self_trained_on": len(pseudo)}
     if tags:
         info.update(second_round(reader.model, glyphs, tags, settings.real_views, settings.real_epochs,
@@ -246,6 +254,9 @@ def rendered_check(reader: Any, glyph_sheet: Path | None, margin: float, count: 
     banded = set(reader.codes) | set(codes[: count // 2])
     codes = codes[: count // 2] + [c for c in codes[count // 2:] if c not in banded]
     crops = [render_reading_crop(code, glyphs, np.random.default_rng([seed, 32, k])) for k, code in enumerate(codes)]
+    if not reader.codes:  # no registry: the surer reading as read, its own probability, as detect takes it
+        reads = reader.read([c.pixels for c in crops], [c.box for c in crops])
+        return [(r.match_score, r.likeliest == code) for r, code in zip(reads, codes) if r.likeliest]
     check = replace(reader, codes=tuple(sorted(banded)))
     reads = check.read([c.pixels for c in crops], [c.box for c in crops])
     return [(r.match_score, r.likeliest == code) for r, code in zip(reads, codes) if r.match(0.0, margin) != UNREAD]
@@ -270,7 +281,8 @@ def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | No
                if r.match(0.0, margin) != UNREAD]
     drawn = rendered_check(reader, glyph_sheet, margin, seed=seed)
     on_drawn, why_drawn = choose_threshold(drawn, target)
-    on_val, why_val = choose_threshold(passing, target) if passing else (0.0, "no validation tag with a code")
+    on_val, why_val = choose_threshold(passing, target) if passing else (
+        0.0, "no validation tag passes the margin" if tags else "no validation tag with a code")
     if fixed is not None:
         threshold, source = float(fixed), "read.threshold (set in the config)"
     elif on_val >= on_drawn:
@@ -284,8 +296,8 @@ def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | No
     write_acceptance(out_json, acceptance, {
         "target_accuracy": target, "val": figures, "val_curve": coverage_curve(passing),
         "on_val": on_val, "on_rendered": on_drawn,
-        "rendered": {"crops": RENDERED_CHECK, "accepted": sum(1 for s, _ in drawn if s >= threshold),
-                     "right": right_drawn}})
+        "rendered": {"crops": RENDERED_CHECK, "past_margin": len(drawn),
+                     "accepted": sum(1 for s, _ in drawn if s >= threshold), "right": right_drawn}})
     log.info("reading threshold %.4g (%s), margin %g: on %d validation tag(s), %d accepted, %d wrong", threshold,
              source, margin, figures["n"], figures["accepted"], figures["wrong"])
     if not tags:
