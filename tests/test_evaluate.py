@@ -463,7 +463,8 @@ def test_split_table_and_identity_warning():
 
 # --- the whole workflow with the smoke preset ---------------------------------------------------
 
-SMOKE = {"synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"},
+SMOKE = {"demo": {"photos": 60, "identities": 26, "new_photos": 20, "banded": 100},  # the demo, smaller
+         "synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"},
          "hard_negatives": {"enabled": True, "steps": 2},
          "read": {"crops": 200, "frame_epochs": 1, "epochs": 1, "real_views": 2, "real_epochs": 1}}
 EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("synthetic", "real")

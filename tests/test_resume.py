@@ -83,7 +83,8 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     root = tmp_path_factory.mktemp("resume")
     embedded = yaml.safe_load((REPO / "config.yaml").read_text())
-    generate_campaign(root / "demo/photos", root / "demo/identities.csv", DemoParams(**embedded["demo"]))
+    demo = {**embedded["demo"], "photos": 60, "identities": 26}  # the embedded demo, smaller: enough to tile
+    generate_campaign(root / "demo/photos", root / "demo/identities.csv", DemoParams(**demo), workers=2)
     config = root / "config.yaml"
     config.write_text(yaml.safe_dump({**CONFIG, "labels": {"dir": str(root / "demo/photos"),
                                                            "identities": str(root / "demo/identities.csv")}}))
