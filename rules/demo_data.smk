@@ -11,9 +11,9 @@ rule demo_data:
         "logs/demo_data.log",
     benchmark:
         "benchmarks/demo_data.tsv"
-    threads: 2
     conda:
         DATA_ENV
+    threads: 2
     params:
         demo={k: v for k, v in config["demo"].items() if k not in ("new_photos", "banded")},
         info_bar_px=config["camera"]["info_bar_px"],

@@ -370,7 +370,7 @@ def test_cluster_generic_profile_runs_the_first_stages_on_a_stand_in_grid_engine
         args = call.read_text().split()
         rule = args[args.index("-N") + 1].removeprefix("spatule.")
         rules.add(rule)
-        threads = 2 if rule in ("index_labels", "extract_tags") else 1
+        threads = 2 if rule in ("demo_data", "index_labels", "extract_tags") else 1
         assert ("-pe" in args) == (threads > 1), args
         assert f"h_vmem={-(-4000 // threads)}M" in args and "h_rt=3600" in args, args
         assert (tmp_path / "sge" / call.name.replace(".args", ".exit")).read_text().strip() == "0"
