@@ -238,10 +238,11 @@ their codes: with them a handful of labelled validation tags is not all that cho
 
 
 def rendered_check(reader: Any, glyph_sheet: Path | None, margin: float, count: int = RENDERED_CHECK,
-                   seed: int = 0, workers: int = 1) -> list[tuple[float, bool]]:
+                   seed: int = 0) -> list[tuple[float, bool]]:
     """``(match score, right)`` of each of ``count`` rendered crops whose reading passes ``margin``, read
-    against the reader's registry (none: only the crops' codes) with half of the crops' codes added: the
-    other half are birds not banded, which must not be taken for one that is."""
+    against the reader's registry with half of the crops' codes added: the other half are birds not banded,
+    which must not be taken for one that is. Without a registry, each crop's surer reading as read (its own
+    probability), as ``detect`` takes it then."""
     from dataclasses import replace
 
     import numpy as np
