@@ -46,6 +46,7 @@ rule all:
         rules.model_card.output,
         rules.tflite.output if config["export"]["tflite"] else [],
         rules.evaluate_synthetic.output,
+        rules.evaluate_val.output,
         rules.evaluate_real.output,
         rules.evaluate_reading.output,
         rules.detect.output,

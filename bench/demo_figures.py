@@ -9,7 +9,8 @@ in the empty or missing folder ``DIR`` and times it; without it, the figures are
 current folder's ``results/``. Printed as the tables of docs/results.md: the held-out evaluation (synthetic
 test tiles and the real held-out photos searched at full size), detection on the demo's new photos against
 where their tags really are (boxes, tags found, false boxes, boxes on the camera's info bar) and, with
-``--same-as``, whether every ``metrics.json`` of the two runs is byte-identical; with ``--search-bar``,
+``--same-as``, whether the files of :data:`SAME_BYTES` (metrics, the model card, the TFLite model, the
+reader, detections and sightings) of the two runs are byte-identical; with ``--search-bar``,
 what the exported model draws on the info bar when the bar is searched too (``detect.search_info_bar``),
 which tells whether training alone keeps the model quiet there or only leaving the bar out does.
 """
@@ -31,11 +32,15 @@ sys.path.insert(0, str(REPO))
 import numpy as np
 
 from spatule.geometry import iou_matrix
+from spatule.intervals import rate, shown
 from spatule.metrics import ImageDetections, ImageTruth, match_detections, match_image
 from spatule.tables import read_csv
 
-METRICS = ("results/model/metrics.json", "results/model-hard/metrics.json", "results/eval/synthetic/metrics.json",
-           "results/eval/real/metrics.json")
+SAME_BYTES = ("results/model/metrics.json", "results/model-hard/metrics.json", "results/eval/val/metrics.json",
+              "results/eval/real/metrics.json", "results/eval/synthetic/metrics.json", "results/exported/spatule.json",
+              "results/exported/model.tflite", "results/reader/reader.npz", "results/reader/threshold.json",
+              "results/eval/reading/metrics.json", "results/detect/detections.csv", "results/detect/sightings.csv")
+"""The files two runs of one config on one machine give byte for byte (``--same-as`` hashes each one present)."""
 
 
 def run_workflow(workdir: Path, cores: int) -> float:
@@ -53,13 +58,17 @@ def run_workflow(workdir: Path, cores: int) -> float:
 
 
 def evaluation_rows(workdir: Path) -> list[str]:
-    rows = ["| set | images | tags | AP | AP50 | precision / recall at the threshold |", "|---|---|---|---|---|---|"]
-    for name in ("synthetic", "real"):
+    """The held-out detection figures: val chose the score threshold, test is measured at it (95% intervals)."""
+    rows = ["| set | images | tags | AP (95%) | AP50 (95%) | threshold | precision (95%) | recall (95%) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name in ("val", "real", "synthetic"):
         m = json.loads((workdir / f"results/eval/{name}/metrics.json").read_text())
-        at = m["at_threshold"]
-        rows.append(f"| {name} | {m['images']} | {m['tags']} (+{m['difficult']} difficult) | {m['coco']['AP']:.2f} | "
-                    f"{m['coco']['AP50']:.2f} | {at['precision']:.2f} / {at['recall']:.2f} at {at['threshold']:g} "
-                    f"(tp {at['tp']}, fp {at['fp']}, fn {at['fn']}) |")
+        at, coco = m["at_threshold"], m["coco"]
+        rows.append(f"| {name} | {m['images']} | {m['tags']} (+{m['difficult']} difficult) | "
+                    f"{coco['AP']:.3f} ({coco['AP_ci'][0]:.3f}-{coco['AP_ci'][1]:.3f}) | "
+                    f"{coco['AP50']:.3f} ({coco['AP50_ci'][0]:.3f}-{coco['AP50_ci'][1]:.3f}) | "
+                    f"{m['score_threshold']:.4f} ({m['threshold']['source']}) | "
+                    f"{shown(rate(at['tp'], at['tp'] + at['fp']))} | {shown(rate(at['tp'], at['tp'] + at['fn']))} |")
     return rows
 
 
@@ -170,14 +179,14 @@ def bar_rows(workdir: Path) -> list[str]:
 
 
 def digests(workdir: Path) -> dict[str, str]:
-    return {m: hashlib.sha256((workdir / m).read_bytes()).hexdigest() for m in METRICS if (workdir / m).is_file()}
+    return {m: hashlib.sha256((workdir / m).read_bytes()).hexdigest() for m in SAME_BYTES if (workdir / m).is_file()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, help="run the demo from scratch in this new folder first")
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--same-as", type=Path, help="another run's folder: compare every metrics.json")
+    parser.add_argument("--same-as", type=Path, help="another run's folder: compare the bytes of SAME_BYTES")
     parser.add_argument("--search-bar", action="store_true", help="also detect with the info bar searched")
     args = parser.parse_args()
     workdir = args.run or Path.cwd()
@@ -193,7 +202,7 @@ def main() -> None:
         a, b = digests(workdir), digests(args.same_as)
         same = [m for m in a if a[m] == b.get(m)]
         differ = [m for m in a if m not in same]
-        print(f"metrics.json identical to {args.same_as}: {len(same)} of {len(a)}"
+        print(f"files byte-identical to {args.same_as}'s: {len(same)} of {len(a)} ({', '.join(same)})"
               + (f"; these differ: {', '.join(differ)}" if differ else ""))
 
 

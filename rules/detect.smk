@@ -27,6 +27,7 @@ rule detect_job:
         unpack(search_models),
         unpack(reader_input),
         objects=rules.index_labels.output.objects,
+        card=rules.model_card.output[0],  # the score threshold chosen on val
     output:
         detections="results/detect/jobs/{job}/detections.csv",
         photos="results/detect/jobs/{job}/photos.csv",

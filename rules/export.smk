@@ -38,6 +38,7 @@ rule model_card:
     input:
         objects=rules.index_labels.output.objects,
         saved_model=rules.export.output.saved_model,
+        val="results/eval/val/metrics.json",  # rule evaluate_val: the score threshold chosen there
     output:
         "results/exported/spatule.json",
     log:

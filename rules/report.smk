@@ -4,8 +4,9 @@
 
 rule report:
     input:
-        synthetic=rules.evaluate_synthetic.output.metrics,
+        val=rules.evaluate_val.output.metrics,
         real=rules.evaluate_real.output.metrics,
+        synthetic=rules.evaluate_synthetic.output.metrics,
         split_summary=rules.split.output.summary,
         tiles=expand("results/tiles/{split}.json", split=SPLITS),
         training=rules.train.output.metrics,

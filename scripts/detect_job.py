@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.engines import exported_search_model, load_search_detector
+from spatule.model_card import card_threshold
 from spatule.search import search_settings
 from spatule.smk import logged_step
 from spatule.stages import detect_job
@@ -20,7 +21,8 @@ with logged_step(snakemake) as log:
         files=params.files,
         detector=lambda: load_search_detector(model, snakemake.threads, log),
         settings=search_settings(params.detect, int(params.tile_size), Path(snakemake.input.objects),
-                                 int(params.info_bar_px), log),
+                                 int(params.info_bar_px), log).with_threshold(
+            card_threshold(Path(snakemake.input.card)).score_threshold),
         detections_csv=Path(snakemake.output.detections),
         photos_csv=Path(snakemake.output.photos),
         crops_dir=Path(snakemake.output.crops),

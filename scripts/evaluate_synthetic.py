@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.evaluate import EvalOutputs, factory
 from spatule.engines import exported_search_model, load_search_detector
+from spatule.model_card import card_threshold
 from spatule.smk import logged_step
 from spatule.stages import evaluate_synthetic
 
@@ -17,9 +18,10 @@ with logged_step(snakemake) as log:
         coco_json=Path(snakemake.input.json),
         detector=factory(lambda: load_search_detector(model, snakemake.threads, log)),
         batch=int(snakemake.params.detect["batch_size"]),
-        threshold=float(evaluate["score_threshold"]),
+        threshold=card_threshold(Path(snakemake.input.card)),
         min_score=float(evaluate["min_score"]),
         outputs=EvalOutputs(*(Path(snakemake.output[k]) for k in ("metrics", "detections", "pr_curve", "sheet"))),
         engine=model.engine,
+        bootstrap=int(evaluate["bootstrap"]),
         log=log,
     )

@@ -10,7 +10,7 @@ from spatule.stages import report
 
 with logged_step(snakemake) as log:
     report(
-        evaluations={"synthetic": Path(snakemake.input.synthetic), "real": Path(snakemake.input.real)},
+        evaluations={name: Path(snakemake.input[name]) for name in ("val", "real", "synthetic")},
         split_summary=Path(snakemake.input.split_summary),
         tiles_json={Path(p).stem: Path(p) for p in snakemake.input.tiles},
         model_dir=Path(snakemake.input.training).parent,  # results/model

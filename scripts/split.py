@@ -1,4 +1,4 @@
-"""split rule: identities and background photos -> train/val/test, disjoint."""
+"""split rule: identities and background photos -> train/val/test, disjoint, bursts of one scene whole."""
 
 import sys
 from pathlib import Path
@@ -18,4 +18,5 @@ with logged_step(snakemake) as log:
         photos_out=Path(snakemake.output.photos),
         summary_out=Path(snakemake.output.summary),
         log=log,
+        labels_dir=Path(snakemake.input.labels),
     )

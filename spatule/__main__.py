@@ -48,7 +48,8 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
     detect.add_argument("--model", type=Path, required=True,
                         help="the exported model: the workflow's results/exported (or its saved_model folder)")
     detect.add_argument("--out", type=Path, required=True, help="folder for the results")
-    detect.add_argument("--score-threshold", type=float, default=None, help="boxes kept (default: the model card's)")
+    detect.add_argument("--score-threshold", type=float, default=None,
+                        help="boxes kept (default: the model card's, chosen on the real val photos)")
     detect.add_argument("--info-bar-px", type=int, default=None,
                         help="rows at the bottom not searched: the camera's info bar (default: the model card's)")
     detect.add_argument("--overlap", type=int, default=None, help="pixels shared by tiles (default: the model card's)")

@@ -119,15 +119,16 @@ def synth_problems(synth: Mapping[str, Any]) -> list[str]:
 
 
 def detect_problems(config: Mapping[str, Any]) -> list[str]:
-    """``detect.overlap`` below the tile; ``evaluate.min_score`` not above its threshold."""
+    """``detect.overlap`` below the tile; ``evaluate.min_score`` not above a fixed ``detect.score_threshold``."""
     problems = []
     detect, evaluate, synth = _section(config, "detect"), _section(config, "evaluate"), _section(config, "synth")
     if detect.get("overlap") is not None and "tile_size" in synth and int(detect["overlap"]) >= int(synth["tile_size"]):
         problems.append(f"detect.overlap {detect['overlap']} px must be below synth.tile_size {synth['tile_size']} px")
-    if "min_score" in evaluate and "score_threshold" in evaluate and \
-            float(evaluate["min_score"]) > float(evaluate["score_threshold"]):
-        problems.append(f"evaluate.min_score {evaluate['min_score']} must not exceed evaluate.score_threshold "
-                        f"{evaluate['score_threshold']} (detections below min_score are not kept)")
+    fixed = detect.get("score_threshold")
+    if "min_score" in evaluate and fixed is not None and float(evaluate["min_score"]) > float(fixed):
+        problems.append(f"evaluate.min_score {evaluate['min_score']} must not exceed detect.score_threshold "
+                        f"{fixed} (detections below min_score are not kept, so the figures at the threshold "
+                        "would miss them)")
     return problems
 
 

@@ -1,7 +1,9 @@
 """Evaluation of the exported detector on held-out data.
 
-Two sets, both made of birds (tag identities) never seen in training:
+Three sets, all made of birds (tag identities) never seen in training:
 
+* ``val``: the real photos of the val split, searched as ``real`` is; the score threshold is
+  chosen there (:func:`choose_threshold`) and written in the model card;
 * ``synthetic``: the test split's synthetic tiles (``results/tiles/test.json``), fed
   to the model as they are (they are model-size tiles);
 * ``real``: the labelled photos whose tags all belong to the test split (a photo
@@ -13,7 +15,7 @@ Two sets, both made of birds (tag identities) never seen in training:
   into a false positive.
 
 Metrics (:mod:`spatule.metrics`): COCO AP/AP50/AP75/AR@100, precision and recall at
-``evaluate.score_threshold`` (IoU >= 0.5), the original project's mean per-image pixel
+the threshold chosen on val (IoU >= 0.5), with 95% intervals, the original project's mean per-image pixel
 IoU and count-exact rate; difficult boxes are ignored. Detections are kept down to
 ``evaluate.min_score`` so that AP sees the whole precision-recall curve.
 
@@ -38,8 +40,10 @@ from spatule.geometry import Box
 from spatule.metrics import (
     ImageDetections,
     ImageTruth,
+    bootstrap_ap,
     coco_metrics,
     filter_scores,
+    match_detections,
     match_image,
     original_metrics,
     pr_curve,
@@ -161,16 +165,84 @@ PR_THRESHOLDS = tuple(float(t) for t in np.round(np.linspace(0.05, 0.95, 19), 2)
 """Score thresholds of the precision-recall curve."""
 
 
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """The score threshold that ``detect``, ``spatule detect`` and the held-out figures use, and where it
+    came from: ``val`` (the lowest score whose precision on the real val photos reaches
+    ``target_precision``), ``config`` (``detect.score_threshold`` set) or ``default``
+    (:data:`spatule.tiling.PROVISIONAL_THRESHOLD`: no countable tag on the val photos); ``note`` says
+    why when the target could not be met."""
+
+    score_threshold: float
+    source: str
+    target_precision: float | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"score_threshold": self.score_threshold, "source": self.source,
+                "target_precision": self.target_precision, "note": self.note}
+
+
+def score_outcomes(truth: Mapping[str, ImageTruth],
+                   detections: Mapping[str, ImageDetections]) -> list[tuple[float, int]]:
+    """Every detection's score and outcome (1 a tag found, 0 a false box; those ignored on difficult
+    tags left out). Matching goes best score first, so a detection's outcome is the same at every
+    threshold that keeps it: the counts at any threshold are sums over this list."""
+    return [(float(score), int(o)) for name, t in truth.items()
+            for score, o in zip(detections.get(name, ImageDetections()).scores,
+                                match_detections(t, detections.get(name, ImageDetections()))[0]) if o >= 0]
+
+
+def choose_threshold(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
+                     target_precision: float) -> ThresholdChoice:
+    """The lowest detection score at which precision on these photos reaches ``target_precision`` (so
+    the most recall at that precision). Where no threshold reaches it, the one with the best precision
+    (the lowest among ties), said in the note; with no countable tag,
+    :data:`~spatule.tiling.PROVISIONAL_THRESHOLD`."""
+    from spatule.tiling import PROVISIONAL_THRESHOLD
+
+    tags = sum(1 for t in truth.values() for h in t.difficult if not h)
+    if not tags:
+        return ThresholdChoice(PROVISIONAL_THRESHOLD, "default", target_precision,
+                               f"no countable tag on the val photos: the threshold was not chosen, "
+                               f"{PROVISIONAL_THRESHOLD:g} is used (set detect.score_threshold, or label val photos)")
+    outcomes = sorted(score_outcomes(truth, detections), key=lambda so: -so[0])
+    best: tuple[float, float] | None = None  # (precision, threshold)
+    reached: float | None = None
+    tp = fp = 0
+    for i, (score, outcome) in enumerate(outcomes):
+        tp, fp = tp + outcome, fp + 1 - outcome
+        if i + 1 < len(outcomes) and outcomes[i + 1][0] == score:
+            continue  # a threshold keeps every detection of its score
+        precision = tp / (tp + fp)
+        if precision >= target_precision:
+            reached = score
+        if best is None or precision >= best[0]:
+            best = (precision, score)
+    if reached is not None:
+        return ThresholdChoice(reached, "val", target_precision)
+    if best is None:
+        return ThresholdChoice(PROVISIONAL_THRESHOLD, "default", target_precision,
+                               f"no detection on the val photos: {PROVISIONAL_THRESHOLD:g} is used")
+    return ThresholdChoice(best[1], "val", target_precision,
+                           f"no threshold reaches precision {target_precision:g} on the val photos: the best, "
+                           f"{best[0]:.3f}, is reached from score {best[1]:.4f}")
+
+
 def evaluation_metrics(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
-                       threshold: float) -> dict[str, Any]:
-    """Every figure of one evaluation set (see the module docstring)."""
+                       threshold: float, bootstrap: int = 0, seed: int = 0) -> dict[str, Any]:
+    """Every figure of one evaluation set (see the module docstring); ``bootstrap`` resamples of the
+    photos give AP's 95% interval (``coco.AP_ci``, ``coco.AP50_ci``)."""
+    coco = coco_metrics(truth, detections)
+    intervals = bootstrap_ap(truth, detections, bootstrap, seed)
     return {
         "images": len(truth),
         "tags": sum(1 for t in truth.values() for h in t.difficult if not h),
         "difficult": sum(1 for t in truth.values() for h in t.difficult if h),
         "tag_free_images": sum(1 for t in truth.values() if not t.boxes),
         "detections_at_threshold": sum(len(filter_scores(d, threshold).boxes) for d in detections.values()),
-        "coco": coco_metrics(truth, detections),
+        "coco": {**coco, "AP_ci": intervals["AP_ci"], "AP50_ci": intervals["AP50_ci"],
+                 "bootstrap_samples": intervals["samples_used"]},
         "at_threshold": precision_recall(truth, detections, threshold),
         "original": original_metrics(truth, detections, threshold),
         "pr_curve": pr_curve(truth, detections, PR_THRESHOLDS),
@@ -185,10 +257,14 @@ def write_eval_detections(path: Path, detections: Mapping[str, ImageDetections])
     write_csv(path, EVAL_DETECTION_COLUMNS, rows)
 
 
-def write_pr_curve(path: Path, curve: Sequence[Mapping[str, float]]) -> None:
-    """The precision-recall curve as a table, one row per score threshold."""
-    write_csv(path, PR_COLUMNS, [[round(float(p["threshold"]), 4), round(float(p["precision"]), 6),
-                                  round(float(p["recall"]), 6), p["tp"], p["fp"], p["fn"]] for p in curve])
+def write_pr_curve(path: Path, curve: Sequence[Mapping[str, Any]]) -> None:
+    """The precision-recall curve as a table, one row per score threshold (precision empty where nothing
+    is detected, recall empty where there is no tag)."""
+    def shown(value: Any) -> Any:
+        return "" if value is None else round(float(value), 6)
+
+    write_csv(path, PR_COLUMNS, [[round(float(p["threshold"]), 4), shown(p["precision"]), shown(p["recall"]),
+                                  p["tp"], p["fp"], p["fn"]] for p in curve])
 
 
 def write_metrics(path: Path, metrics: Mapping[str, Any]) -> None:
@@ -219,24 +295,30 @@ class EvalOutputs:
 
 
 def record_evaluation(name: str, truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
-                      threshold: float, min_score: float, outputs: EvalOutputs, read_bgr: Callable[[str], np.ndarray],
-                      extra: Mapping[str, Any], note: str, log: logging.Logger) -> dict[str, Any]:
+                      threshold: ThresholdChoice, min_score: float, outputs: EvalOutputs,
+                      read_bgr: Callable[[str], np.ndarray], extra: Mapping[str, Any], note: str, log: logging.Logger,
+                      bootstrap: int = 0) -> dict[str, Any]:
+    """Write one set's figures at ``threshold`` (``metrics.json``, detections, PR table, sheet) and log them."""
+    from spatule.intervals import rate, shown
+
+    cut = threshold.score_threshold
     metrics = {"set": name, "available": bool(truth) and any(t.boxes for t in truth.values()), "note": note,
-               "score_threshold": threshold, "min_score": min_score,
-               **evaluation_metrics(truth, detections, threshold), **extra}
+               "score_threshold": cut, "threshold": threshold.as_dict(), "min_score": min_score,
+               **evaluation_metrics(truth, detections, cut, bootstrap), **extra}
     write_metrics(outputs.metrics, metrics)
     write_eval_detections(outputs.detections, detections)
     write_pr_curve(outputs.pr_curve, metrics["pr_curve"])
-    _sheet(outputs.sheet, truth, detections, threshold, metrics["per_image"], read_bgr,
-           f"{name}: truth green (difficult yellow), detections >= {threshold:g} red" if truth else note)
-    at = metrics["at_threshold"]
-    log.info("%s: %d image(s), %d tag(s): AP %.3f AP50 %.3f AR %.3f; at %.2f precision %.3f recall %.3f "
-             "(tp %d fp %d fn %d); pixel IoU %.3f, count exact %.3f", name, metrics["images"], metrics["tags"],
-             metrics["coco"]["AP"], metrics["coco"]["AP50"], metrics["coco"]["AR100"], threshold, at["precision"],
-             at["recall"], at["tp"], at["fp"], at["fn"], metrics["original"]["pixel_iou"],
-             metrics["original"]["count_exact"])
-    if note:
-        log.warning("%s", note)
+    _sheet(outputs.sheet, truth, detections, cut, metrics["per_image"], read_bgr,
+           f"{name}: truth green (difficult yellow), detections >= {cut:g} red" if truth else note)
+    at, coco = metrics["at_threshold"], metrics["coco"]
+    log.info("%s: %d image(s), %d tag(s): AP %.3f %s AP50 %.3f AR %.3f; at %.4f (%s) precision %s, recall %s; "
+             "pixel IoU %s, count exact %s", name, metrics["images"], metrics["tags"], coco["AP"],
+             coco["AP_ci"] or "", coco["AP50"], coco["AR100"], cut, threshold.source,
+             shown(rate(at["tp"], at["tp"] + at["fp"])), shown(rate(at["tp"], at["tp"] + at["fn"])),
+             metrics["original"]["pixel_iou"], metrics["original"]["count_exact"])
+    for message in (note, threshold.note):
+        if message:
+            log.warning("%s", message)
     return metrics
 
 

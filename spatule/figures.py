@@ -109,9 +109,9 @@ def _pyplot():
 
 
 def pr_figure(curves: Mapping[str, Mapping[str, Any]], path: Path) -> None:
-    """Precision against recall over score thresholds, one line per evaluation set, the chosen
-    threshold marked. ``curves``: set name -> its ``metrics.json`` (``pr_curve``, ``score_threshold``,
-    ``coco``, ``note``)."""
+    """Precision against recall over score thresholds, one line per evaluation set, the threshold
+    chosen on val marked; points where nothing is detected left out. ``curves``: set name -> its
+    ``metrics.json`` (``pr_curve``, ``score_threshold``, ``coco``, ``note``)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
     drawn = 0
@@ -119,14 +119,15 @@ def pr_figure(curves: Mapping[str, Mapping[str, Any]], path: Path) -> None:
         points = m.get("pr_curve") or []
         if not m.get("available") or not points:
             continue
+        points = [p for p in points if p["precision"] is not None and p["recall"] is not None]
         recall = [p["recall"] for p in points]
         precision = [p["precision"] for p in points]
         ap = (m.get("coco") or {}).get("AP50", -1)
         line, = ax.plot(recall, precision, marker=".", label=f"{name} (AP50 {ap:.2f})")
         at = m.get("at_threshold") or {}
-        if at:
+        if at and at.get("precision") is not None and at.get("recall") is not None:
             ax.plot([at["recall"]], [at["precision"]], "o", ms=9, mfc="none", color=line.get_color(),
-                    label=f"{name} at score {m.get('score_threshold', 0):g}")
+                    label=f"{name} at score {m.get('score_threshold', 0):.3f} (chosen on val)")
         drawn += 1
     if not drawn:
         ax.text(0.5, 0.5, "no evaluation set with tags to draw", ha="center", va="center", transform=ax.transAxes)

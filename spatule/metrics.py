@@ -18,11 +18,12 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from spatule.geometry import Box, area, intersection, iou_matrix
+from spatule.intervals import rate
 
 
 @dataclass(frozen=True)
@@ -135,14 +136,18 @@ def filter_scores(detections: ImageDetections, threshold: float) -> ImageDetecti
 
 
 def precision_recall(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
-                     threshold: float, iou_threshold: float = 0.5) -> dict[str, float]:
-    """Precision, recall and counts at a score threshold, over all images."""
+                     threshold: float, iou_threshold: float = 0.5) -> dict[str, Any]:
+    """Precision, recall and their counts at a score threshold, over all images, each rate with its 95%
+    Wilson interval (``precision_ci``, ``recall_ci``). Precision is ``None`` when nothing was detected
+    (no box, no precision) and recall ``None`` when there is no countable tag."""
     tp = fp = fn = 0
     for name, t in truth.items():
         a, b, c = match_image(t, filter_scores(detections.get(name, ImageDetections()), threshold), iou_threshold)
         tp, fp, fn = tp + a, fp + b, fn + c
+    precision, recall = rate(tp, tp + fp), rate(tp, tp + fn)
     return {"threshold": threshold, "tp": tp, "fp": fp, "fn": fn,
-            "precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / (tp + fn) if tp + fn else 1.0}
+            "precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None,
+            "precision_ci": [precision["low"], precision["high"]], "recall_ci": [recall["low"], recall["high"]]}
 
 
 def pr_curve(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
@@ -151,10 +156,10 @@ def pr_curve(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDete
     return [precision_recall(truth, detections, float(t)) for t in thresholds]
 
 
-def pixel_iou(truth: ImageTruth, detections: ImageDetections, iou_threshold: float = 0.5) -> float:
-    """IoU of the pixels covered by any countable true box and by any counted detection (1.0 when
-    both are empty); detections ignored on difficult tags and the pixels of difficult boxes count
-    for neither side."""
+def pixel_iou(truth: ImageTruth, detections: ImageDetections, iou_threshold: float = 0.5) -> float | None:
+    """IoU of the pixels covered by any countable true box and by any counted detection; ``None`` when
+    both are empty (a tag-free photo with no box: nothing to overlap, so it does not count); detections
+    ignored on difficult tags and the pixels of difficult boxes count for neither side."""
     def cover(boxes: Sequence[Sequence[float]]) -> np.ndarray:
         mask = np.zeros((truth.height, truth.width), dtype=bool)
         for x0, y0, x1, y1 in boxes:
@@ -167,18 +172,58 @@ def pixel_iou(truth: ImageTruth, detections: ImageDetections, iou_threshold: flo
     a = cover(easy) & outside
     b = cover(counted(truth, detections, iou_threshold).boxes) & outside
     union = np.count_nonzero(a | b)
-    return 1.0 if union == 0 else float(np.count_nonzero(a & b) / union)
+    return None if union == 0 else float(np.count_nonzero(a & b) / union)
+
+
+def count_exact(truth: ImageTruth, detections: ImageDetections, iou_threshold: float = 0.5) -> bool:
+    """Whether the photo's count is exact: every countable tag found and no false box (a miss and a false
+    box do not make up for each other); difficult tags, and detections on them, count for neither."""
+    _, fp, fn = match_image(truth, detections, iou_threshold)
+    return fp == 0 and fn == 0
 
 
 def original_metrics(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
-                     threshold: float) -> dict[str, float]:
-    """The original project's figures at a score threshold: mean per-image pixel IoU and the
-    share of images whose counted detections equal their countable tags (difficult tags, and
-    detections on them, count for neither)."""
+                     threshold: float) -> dict[str, Any]:
+    """The original project's figures at a score threshold: mean per-image pixel IoU over the photos
+    with a tag or a box (``pixel_iou_images`` of them; a tag-free photo with no box has none), and the
+    share of photos whose count is exact (:func:`count_exact`) with its 95% interval."""
     ious, exact = [], []
     for name, t in truth.items():
         d = filter_scores(detections.get(name, ImageDetections()), threshold)
-        ious.append(pixel_iou(t, d))
-        exact.append(len(counted(t, d).boxes) == sum(1 for h in t.difficult if not h))
-    return {"pixel_iou": float(np.mean(ious)) if ious else -1.0,
-            "count_exact": float(np.mean(exact)) if exact else -1.0, "images": len(ious)}
+        value = pixel_iou(t, d)
+        if value is not None:
+            ious.append(value)
+        exact.append(count_exact(t, d))
+    share = rate(sum(exact), len(exact))
+    return {"pixel_iou": float(np.mean(ious)) if ious else None, "pixel_iou_images": len(ious),
+            "count_exact": float(np.mean(exact)) if exact else None, "count_exact_ci": [share["low"], share["high"]],
+            "images": len(exact)}
+
+
+def bootstrap_ap(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections], samples: int,
+                 seed: int = 0) -> dict[str, Any]:
+    """A 95% interval of COCO AP and AP50 by the bootstrap over photos: ``samples`` draws of as many
+    photos as there are, with replacement (seeded, so a rerun gives the same interval), each scored by
+    :func:`coco_metrics`; the 2.5th and 97.5th percentiles. Draws without a countable tag are left out
+    (``samples_used``). ``None`` intervals when ``samples`` is 0 or no photo holds a tag."""
+    names = sorted(truth)
+    empty = {"AP_ci": None, "AP50_ci": None, "samples": int(samples), "samples_used": 0}
+    if samples <= 0 or not any(not h for t in truth.values() for h in t.difficult):
+        return empty
+    rng = np.random.default_rng(seed)
+    ap, ap50 = [], []
+    for _ in range(int(samples)):
+        drawn = rng.integers(0, len(names), size=len(names))
+        t = {f"{i}/{names[k]}": truth[names[k]] for i, k in enumerate(drawn)}
+        d = {f"{i}/{names[k]}": detections.get(names[k], ImageDetections()) for i, k in enumerate(drawn)}
+        scores = coco_metrics(t, d)
+        if scores["AP"] >= 0:
+            ap.append(scores["AP"])
+            ap50.append(scores["AP50"])
+    if not ap:
+        return empty
+
+    def interval(values: list[float]) -> list[float]:
+        return [round(float(np.percentile(values, 2.5)), 4), round(float(np.percentile(values, 97.5)), 4)]
+
+    return {"AP_ci": interval(ap), "AP50_ci": interval(ap50), "samples": int(samples), "samples_used": len(ap)}

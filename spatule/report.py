@@ -54,26 +54,44 @@ def tile_counts(dataset: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
     if isinstance(value, float):
         return "n/a" if value < 0 else f"{value:.3f}"
     return str(value)
 
 
+def _with_interval(value: Any, interval: Any) -> str:
+    """``0.898 (0.79-0.95)``: a figure and its 95% interval; ``n/a`` without a figure."""
+    if value is None or (isinstance(value, float) and value < 0):
+        return "n/a"
+    if not interval:
+        return _fmt(value)
+    return f"{value:.3f} ({interval[0]:.2f}-{interval[1]:.2f})"
+
+
+_THRESHOLD_SOURCES = {"val": "chosen on val", "config": "detect.score_threshold", "default": "default, not chosen"}
+
+
 def metrics_rows(evaluations: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
-    """One row per evaluation set with its headline figures (n/a where not measurable)."""
+    """One row per evaluation set with its headline figures and their 95% intervals (Wilson for precision,
+    recall and count-exact; the bootstrap over photos for AP); n/a where not measurable."""
     rows = []
     for name, m in evaluations.items():
         coco, at, orig = m.get("coco") or {}, m.get("at_threshold") or {}, m.get("original") or {}
-        available = bool(m.get("available"))
+        source = (m.get("threshold") or {}).get("source", "")
         rows.append({
             "set": name, "images": _fmt(m.get("images", 0)), "tags": _fmt(m.get("tags", 0)),
-            "AP": _fmt(coco.get("AP", -1.0)), "AP50": _fmt(coco.get("AP50", -1.0)),
-            "AP75": _fmt(coco.get("AP75", -1.0)), "AR100": _fmt(coco.get("AR100", -1.0)),
-            "threshold": _fmt(m.get("score_threshold", "")),
-            "precision": _fmt(at.get("precision", -1.0)) if at.get("tp", 0) + at.get("fp", 0) else "n/a",
-            "recall": _fmt(at.get("recall", -1.0)) if available else "n/a",
+            "AP (95%)": _with_interval(coco.get("AP", -1.0), coco.get("AP_ci")),
+            "AP50 (95%)": _with_interval(coco.get("AP50", -1.0), coco.get("AP50_ci")),
+            "AR100": _fmt(coco.get("AR100", -1.0)),
+            "threshold": (f"{m['score_threshold']:.3f} ({_THRESHOLD_SOURCES.get(source, source)})"
+                          if isinstance(m.get("score_threshold"), (int, float)) else "n/a"),
+            "precision (95%)": _with_interval(at.get("precision"), at.get("precision_ci")),
+            "recall (95%)": _with_interval(at.get("recall"), at.get("recall_ci")),
             "tp/fp/fn": f"{at.get('tp', 0)}/{at.get('fp', 0)}/{at.get('fn', 0)}",
-            "pixel IoU": _fmt(orig.get("pixel_iou", -1.0)), "count exact": _fmt(orig.get("count_exact", -1.0)),
+            "pixel IoU": _fmt(orig.get("pixel_iou")),
+            "count exact (95%)": _with_interval(orig.get("count_exact"), orig.get("count_exact_ci")),
         })
     return rows
 
@@ -105,9 +123,22 @@ _CSS = ("body{font-family:sans-serif;margin:1.2em;max-width:70em}table{border-co
 
 
 def summary_notes(evaluations: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The plain notes of the evaluations (e.g. no real held-out photo)."""
-    return [f"{name}: {m['note']}" for name, m in evaluations.items() if m.get("note")]
+    """The plain notes of the evaluations (e.g. no real held-out photo, a precision target not reached on val)."""
+    notes = [f"{name}: {m['note']}" for name, m in evaluations.items() if m.get("note")]
+    notes += [f"{name}: {m['threshold']['note']}" for name, m in evaluations.items()
+              if name == "val" and (m.get("threshold") or {}).get("note")]
+    return notes
 
+
+HELD_OUT_NOTE = (
+    "Birds never seen in training. `val` = labelled photos whose tags are all in the val split plus the val "
+    "background photos: the score threshold is chosen there (the lowest score reaching evaluate.target_precision, "
+    "unless detect.score_threshold is set), so its figures at that threshold are optimistic. `real` = the same "
+    "for the test split and `synthetic` = the test split's synthetic tiles, both measured at the threshold chosen "
+    "on val. Photos are searched at full size like new photos; difficult boxes are ignored; IoU >= 0.5. In "
+    "brackets, 95% intervals: Wilson for precision, recall and count-exact, the bootstrap over photos for AP. "
+    "Precision is n/a when nothing was detected; pixel IoU is the mean over photos with a tag or a box; a count "
+    "is exact when every tag is found and no box is false.")
 
 READING_NOTE = ("The code reader on tags whose code is known, read at the threshold chosen on the val split's tags "
                 "(results/reader/threshold.json) and the margin: coverage is the share of tags accepted as a registry "
@@ -149,9 +180,7 @@ def summary_markdown(evaluations: Mapping[str, Mapping[str, Any]], splits: Seque
     if warning:
         parts += [f"> **{warning}**", ""]
     parts += ["## Held-out evaluation", "",
-              "Birds never seen in training: `synthetic` = the test split's synthetic tiles, `real` = labelled "
-              "photos whose tags are all in the test split plus the test background photos, searched at full "
-              "size like new photos. Difficult boxes are ignored; precision and recall at IoU >= 0.5.", "",
+              HELD_OUT_NOTE, "",
               markdown_table(metrics_rows(evaluations)), ""]
     parts += [f"- {n}" for n in summary_notes(evaluations)] + [""]
     parts += ["## Splits", "", markdown_table(splits, SPLIT_HEADERS), ""]
@@ -198,9 +227,7 @@ def summary_html(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[
         f"<style>{_CSS}</style></head><body>",
         f"<p class='warn'>{html.escape(warning)}</p>" if warning else "",
         "<h2>Held-out evaluation</h2>",
-        "<p class='note'>synthetic = test-split synthetic tiles; real = labelled photos whose tags are all in the "
-        "test split + test background photos, at full size through the tiled detector. Difficult boxes ignored; "
-        "IoU &ge; 0.5.</p>",
+        f"<p class='note'>{html.escape(HELD_OUT_NOTE)}</p>",
         html_table(metrics_rows(evaluations)),
         f"<ul>{notes}</ul>" if notes else "",
         "<h2>Splits</h2>", html_table(splits, SPLIT_HEADERS),

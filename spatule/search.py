@@ -22,7 +22,15 @@ from spatule.geometry import Box, Rect
 from spatule.images import read_photo
 from spatule.presets import TAG_CLASS, TILE_SIZE
 from spatule.problems import SpatuleError
-from spatule.tiling import Detection, Detector, PhotoTiles, cut_photo, detect_photo, merge_tiles
+from spatule.tiling import (
+    PROVISIONAL_THRESHOLD,
+    Detection,
+    Detector,
+    PhotoTiles,
+    cut_photo,
+    detect_photo,
+    merge_tiles,
+)
 
 _log = logging.getLogger("spatule")
 
@@ -56,7 +64,7 @@ class DetectSettings:
     tile: int = TILE_SIZE
     overlap: int = 224
     batch: int = default("detect", "batch_size")
-    score_threshold: float = default("detect", "score_threshold")
+    score_threshold: float = PROVISIONAL_THRESHOLD
     merge: str = default("detect", "merge")
     merge_threshold: float = default("detect", "merge_threshold")
     whole_photo: bool = default("detect", "whole_photo")
@@ -92,7 +100,8 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
         tile=int(tile_size),
         overlap=min(need, int(tile_size) // 2) if overlap is None else int(overlap),
         batch=int(detect.get("batch_size", defaults.batch)),
-        score_threshold=float(detect.get("score_threshold", defaults.score_threshold)),
+        score_threshold=float(detect.get("score_threshold") if detect.get("score_threshold") is not None
+                              else defaults.score_threshold),
         merge=str(detect.get("merge", defaults.merge)),
         merge_threshold=float(detect.get("merge_threshold", defaults.merge_threshold)),
         whole_photo=bool(detect.get("whole_photo", defaults.whole_photo)),

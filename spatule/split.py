@@ -1,4 +1,8 @@
-"""split: train/val/test by disjoint tag identities, backgrounds by photo.
+"""split: train/val/test by disjoint tag identities, backgrounds by photo, bursts whole.
+
+A burst is a run of photos of one camera (its folder) whose EXIF times follow each other within
+``split.burst_minutes``: near copies of one scene. Every identity photographed in a burst and every
+background photo of it go to one split, so that no frame of a held-out scene becomes training ground.
 
 Order comes from a seeded hash of each name, not from a random stream: the
 same config and seed give the same split on any machine and library version,
@@ -11,6 +15,7 @@ import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Mapping, Sequence
 
 from spatule.problems import SpatuleError
@@ -99,21 +104,12 @@ def check_assignment(assignment: Mapping[str, str], plan: SplitPlan) -> None:
         raise SpatuleError(f"split(s) {missing} got no group")
 
 
-def check_disjoint(groups_by_split: Mapping[str, set[str]], what: str) -> None:
-    """Raise if any group (identity, photo) appears in two splits."""
-    seen: dict[str, str] = {}
-    for split in sorted(groups_by_split):
-        for group in sorted(groups_by_split[split]):
-            if group in seen:
-                raise SpatuleError(f"{what} {group!r} is in both {seen[group]} and {split}")
-            seen[group] = split
-
-
 def cooccurrence_groups(tag_photos: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """Identities linked by sharing a photo, as connected components: identity -> group name.
+    """Identities linked by sharing a photo (or a burst: pass the burst as the photo), as connected
+    components: identity -> group name.
 
     The group name joins its sorted identities with ``+``. Splitting whole groups
-    keeps every labelled photo in one split (no ``mixed`` photo).
+    keeps every labelled photo (every burst) in one split (no ``mixed`` photo).
     """
     parent: dict[str, str] = {}
 
@@ -138,6 +134,35 @@ def cooccurrence_groups(tag_photos: Sequence[tuple[str, str]]) -> dict[str, str]
     return {i: "+".join(sorted(group)) for group in members.values() for i in group}
 
 
+def camera_of(photo: str) -> str:
+    """The camera of a photo: its folder under the labels folder (``""`` for the top)."""
+    folder = PurePosixPath(photo).parent.as_posix()
+    return "" if folder == "." else folder
+
+
+def bursts(photo_times: Mapping[str, str | None], minutes: float) -> dict[str, str]:
+    """Photo -> its burst, named by the burst's first photo: photos of one camera (:func:`camera_of`)
+    taken in order with no gap above ``minutes`` between neighbours. A photo without a time (no EXIF
+    ``DateTimeOriginal``), or every photo when ``minutes`` is 0, is a burst of its own."""
+    from datetime import datetime
+
+    out: dict[str, str] = {}
+    by_camera: dict[str, list[tuple[datetime, str]]] = {}
+    for photo, when in sorted(photo_times.items()):
+        if when is None or minutes <= 0:
+            out[photo] = photo
+        else:
+            by_camera.setdefault(camera_of(photo), []).append((datetime.fromisoformat(when), photo))
+    for shots in by_camera.values():
+        shots.sort()
+        first, previous = shots[0][1], shots[0][0]
+        for when, photo in shots:
+            if (when - previous).total_seconds() > minutes * 60:
+                first = photo
+            out[photo], previous = first, when
+    return out
+
+
 def photo_splits(tag_photos: Sequence[tuple[str, str]], identity_split: Mapping[str, str]) -> dict[str, str]:
     """Split of each labelled photo from its tags' identities: a split name, or ``mixed``."""
     found: dict[str, set[str]] = {}
@@ -147,20 +172,66 @@ def photo_splits(tag_photos: Sequence[tuple[str, str]], identity_split: Mapping[
 
 
 def assign_identities_to_splits(crops: list, tag_count: Counter, plan: SplitPlan, keep_photos_whole: bool,
-                                log: logging.Logger = _log) -> dict[str, str]:
-    """Identity -> split. With ``keep_photos_whole``, identities that share a photo move
-    together (so each labelled photo lies in one split) whenever there are enough such
-    groups; else identities move one by one and photos holding birds of two splits are ``mixed``."""
-    if keep_photos_whole:
-        groups = cooccurrence_groups([(c.image, c.identity) for c in crops])
-        weights = Counter()
+                                log: logging.Logger = _log, burst: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Identity -> split. With ``burst`` (photo -> burst, :func:`bursts`), identities photographed in
+    one burst move together; with ``keep_photos_whole``, identities that share a photo do. Each
+    grouping is used when it leaves enough groups for the splits, else the next finer one, said in
+    the log: bursts, then photos, then identity by identity (photos holding birds of two splits are
+    then ``mixed``)."""
+    keys = []
+    if burst is not None:
+        keys.append(("bursts", lambda image: burst.get(image, image)))
+    if keep_photos_whole or burst is not None:
+        keys.append(("photos", lambda image: image))
+    for index, (name, key) in enumerate(keys):
+        groups = cooccurrence_groups([(key(c.image), c.identity) for c in crops])
+        weights: Counter = Counter()
         for identity, group in groups.items():
             weights[group] += tag_count[identity]
         if len(weights) >= plan.needed:
-            group_split = assign_groups(dict(weights), plan, "groups of identities seen together")
-            log.info("split %d identities as %d groups of birds photographed together", len(groups), len(weights))
+            group_split = assign_groups(dict(weights), plan, f"groups of identities seen in the same {name}")
+            log.info("split %d identities as %d groups of birds seen in the same %s", len(groups), len(weights), name)
             return {identity: group_split[group] for identity, group in groups.items()}
-        log.warning("only %d group(s) of identities photographed together, fewer than the %d splits need: splitting "
-                    "identity by identity, so some labelled photos hold tags of two splits ('mixed')",
-                    len(weights), plan.needed)
+        finer = f"by {keys[index + 1][0]}" if index + 1 < len(keys) else "identity by identity"
+        log.warning("only %d group(s) of identities seen in the same %s, fewer than the %d splits need: splitting "
+                    "by %s instead%s", len(weights), name, plan.needed, finer,
+                    ", so frames of one scene may lie in two splits" if name == "bursts" else
+                    ", so some labelled photos hold tags of two splits ('mixed')")
     return assign_groups(dict(tag_count), plan, "tag identities")
+
+
+def background_splits(backgrounds: Sequence[str], burst: Mapping[str, str], photo_split: Mapping[str, str],
+                      plan: SplitPlan, log: logging.Logger = _log) -> dict[str, str]:
+    """Split of each background photo: one in a burst whose labelled photos all lie in one split goes
+    with them; the others are dealt burst by burst (weighed by their photos), or photo by photo when
+    there are too few bursts to fill every split (said in the log). Raises, as
+    :func:`assign_groups` does, when there are background photos but too few to fill the splits."""
+    burst_split: dict[str, set[str]] = {}
+    for photo, split in photo_split.items():
+        burst_split.setdefault(burst.get(photo, photo), set()).add(split)
+    fixed = {}
+    for b in backgrounds:
+        splits = burst_split.get(burst.get(b, b), set())
+        if len(splits) == 1 and "mixed" not in splits:
+            fixed[b] = next(iter(splits))
+    rest = [b for b in backgrounds if b not in fixed]
+    groups = Counter(burst.get(b, b) for b in rest)
+    if not rest or (fixed and len(rest) < plan.needed):
+        return {b: fixed.get(b, "train") for b in backgrounds}
+    if len(groups) >= plan.needed:
+        dealt = assign_groups(dict(groups), plan, "background bursts")
+        return {b: fixed.get(b) or dealt[burst.get(b, b)] for b in backgrounds}
+    if len(groups) < len(rest):
+        log.warning("only %d burst(s) of background photos, fewer than the %d splits need: dealing them photo by "
+                    "photo, so frames of one scene may lie in two splits", len(groups), plan.needed)
+    dealt = assign_groups({b: 1 for b in rest}, plan, "background photos")
+    return {b: fixed.get(b) or dealt[b] for b in backgrounds}
+
+
+def bursts_across_splits(burst: Mapping[str, str], photo_split: Mapping[str, str]) -> list[str]:
+    """The bursts (by their first photo) whose photos lie in more than one split (``mixed`` counts as
+    another): what the split could not keep whole."""
+    found: dict[str, set[str]] = {}
+    for photo, split in photo_split.items():
+        found.setdefault(burst.get(photo, photo), set()).add(split)
+    return sorted(b for b, splits in found.items() if len(splits) > 1)

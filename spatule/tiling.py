@@ -69,6 +69,10 @@ def cut_tile(photo: np.ndarray, x: int, y: int, tile: int) -> np.ndarray:
     return padded
 
 
+PROVISIONAL_THRESHOLD = 0.3
+"""The score kept where no threshold has been chosen yet: mining hard negatives with the first model, and a
+model whose real val photos hold no tag (``detect.score_threshold`` null is otherwise chosen on val)."""
+
 SEAM_MARGIN_PX = 16
 """How far (photo pixels) past its tile's core a box centre may lie and the box still be kept."""
 
@@ -192,7 +196,7 @@ def cut_photo(photo: np.ndarray, tile: int, overlap: int, whole_photo: bool = Fa
 
 
 def merge_tiles(cut: PhotoTiles, boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray],
-                score_threshold: float = default("detect", "score_threshold"), merge: str = default("detect", "merge"),
+                score_threshold: float = PROVISIONAL_THRESHOLD, merge: str = default("detect", "merge"),
                 merge_threshold: float = default("detect", "merge_threshold")) -> list[Detection]:
     """The detections of a photo from those of its tiles (tile pixels, one array per tile): kept above
     ``score_threshold``, mapped back to the photo (boxes left with no area there dropped) and merged
@@ -220,7 +224,7 @@ def merge_tiles(cut: PhotoTiles, boxes: Sequence[np.ndarray], scores: Sequence[n
 
 def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
                  batch: int = default("detect", "batch_size"),
-                 score_threshold: float = default("detect", "score_threshold"),
+                 score_threshold: float = PROVISIONAL_THRESHOLD,
                  merge: str = default("detect", "merge"), merge_threshold: float = default("detect", "merge_threshold"),
                  whole_photo: bool = default("detect", "whole_photo"), skip_bottom: int = 0) -> list[Detection]:
     """Tags in one full-size photo: tiled detection (+ an optional whole-photo pass), merged.

@@ -20,7 +20,8 @@ import yaml
 from conftest import snakemake
 
 from spatule import stages
-from spatule.evaluate import EvalOutputs, coco_truth, factory, held_out_photos, image_errors
+from spatule.evaluate import (EvalOutputs, ThresholdChoice, choose_threshold, coco_truth, factory, held_out_photos,
+                              image_errors)
 from spatule.labels import LabelledObject, write_objects
 from spatule.metrics import ImageDetections, ImageTruth
 from spatule.problems import Action, Problem, Severity, write_problems
@@ -123,6 +124,10 @@ def campaign(tmp_path: Path) -> dict:
     return {"labels": labels, "tables": tables, "objects": objects}
 
 
+AT_HALF = ThresholdChoice(0.5, "config")
+"""The held-out figures at score 0.5, as with detect.score_threshold: 0.5."""
+
+
 def outputs(folder: Path) -> EvalOutputs:
     return EvalOutputs(folder / "metrics.json", folder / "detections.csv", folder / "pr_curve.csv",
                        folder / "sheet.jpg")
@@ -158,11 +163,12 @@ def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tm
     calls: list = []
     settings = DetectSettings(tile=640, overlap=128, batch=4)
     metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], patch_detector(white, calls=calls),
-                                  settings, threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
+                                  settings, threshold=AT_HALF, min_score=0.05, outputs=outputs(tmp_path / "real"))
     assert calls and all(shape[1:] == (640, 640, 3) and shape[0] <= 4 for shape in calls)
     assert metrics["available"] and metrics["note"] == ""
     assert (metrics["images"], metrics["tags"], metrics["difficult"]) == (2, 2, 1)
-    assert metrics["coco"] == {"AP": 1.0, "AP50": 1.0, "AP75": 1.0, "AR100": 1.0}
+    assert {k: metrics["coco"][k] for k in ("AP", "AP50", "AP75", "AR100")} == {"AP": 1.0, "AP50": 1.0, "AP75": 1.0,
+                                                                              "AR100": 1.0}
     at = metrics["at_threshold"]
     assert (at["tp"], at["fp"], at["fn"], at["precision"], at["recall"]) == (2, 0, 0, 1.0, 1.0)
     # test.png: 3 patches found, one on the difficult tag, which counts for neither side
@@ -181,7 +187,7 @@ def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tm
 
 def test_a_blind_detector_scores_zero_and_its_misses_come_first(campaign, tmp_path: Path):
     metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], blind, DetectSettings(),
-                                  threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
+                                  threshold=AT_HALF, min_score=0.05, outputs=outputs(tmp_path / "real"))
     assert metrics["coco"]["AP"] == 0.0 and metrics["at_threshold"]["recall"] == 0.0
     assert metrics["per_image"][0] == {"image": "test.png", "tags": 2, "tp": 0, "fp": 0, "fn": 2}
 
@@ -200,7 +206,7 @@ def test_a_weak_box_around_a_tag_does_not_swallow_it_in_the_evaluation(campaign,
         return boxes, scores
 
     metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], with_weak_surround, DetectSettings(),
-                                  threshold=0.5, min_score=0.05, outputs=outputs(tmp_path / "real"))
+                                  threshold=AT_HALF, min_score=0.05, outputs=outputs(tmp_path / "real"))
     at = metrics["at_threshold"]
     assert (at["tp"], at["fp"], at["fn"]) == (2, 0, 0)
     assert metrics["original"]["pixel_iou"] == 1.0
@@ -226,7 +232,7 @@ def test_no_real_held_out_photo_is_said_plainly_and_loads_no_model(campaign, tmp
     def never():
         raise AssertionError("the model must not be loaded when there is nothing to evaluate")
 
-    metrics = stages.evaluate_real(campaign["labels"], tables, factory(never), DetectSettings(), 0.5, 0.05,
+    metrics = stages.evaluate_real(campaign["labels"], tables, factory(never), DetectSettings(), AT_HALF, 0.05,
                                   outputs(tmp_path / "real"))
     written = json.loads((tmp_path / "real/metrics.json").read_text())
     assert written["available"] is False and metrics["images"] == 0
@@ -254,14 +260,95 @@ def test_a_perfect_detector_scores_ap_1_on_synthetic_tiles(tmp_path: Path):
     (tiles / "test.json").write_text(json.dumps({"images": images, "annotations": annotations}))
     truth = coco_truth(json.loads((tiles / "test.json").read_text()))
     assert truth["test/shard-0/test-00000.png"].boxes == ((10.0, 20.0, 70.0, 60.0), (300.0, 400.0, 380.0, 470.0))
-    metrics = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white), 2, 0.5, 0.05,
+    metrics = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white), 2, AT_HALF, 0.05,
                                        outputs(tmp_path / "synthetic"))
     assert metrics["coco"]["AP"] == 1.0 and metrics["at_threshold"]["fp"] == 0
-    assert metrics["original"] == {"pixel_iou": 1.0, "count_exact": 1.0, "images": 3}
+    assert (metrics["original"]["pixel_iou"], metrics["original"]["count_exact"]) == (1.0, 1.0)
+    assert metrics["original"]["pixel_iou_images"] == 2  # the tag-free tile with no box has no pixel IoU
     assert metrics["tag_free_images"] == 1
-    half = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white, score=0.3), 2, 0.5, 0.05,
+    half = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white, score=0.3), 2, AT_HALF, 0.05,
                                     outputs(tmp_path / "low"))
     assert half["coco"]["AP"] == 1.0 and half["at_threshold"]["recall"] == 0.0  # all found, all under 0.5
+
+
+# --- the score threshold: chosen on val, used on test ----------------------------------------------
+
+def _scored(*found: tuple[float, bool]) -> tuple[dict, dict]:
+    """One photo per detection: a tag found (True) or a false box (False) at the score given."""
+    truth, detections = {}, {}
+    for i, (score, hit) in enumerate(found):
+        truth[f"p{i}"] = ImageTruth(100, 100, ((10, 10, 30, 30),))
+        box = (10, 10, 30, 30) if hit else (60, 60, 80, 80)
+        detections[f"p{i}"] = ImageDetections((box,), (score,))
+    return truth, detections
+
+
+def test_the_threshold_is_the_lowest_score_that_reaches_the_target_precision():
+    truth, found = _scored((0.95, True), (0.9, True), (0.8, False), (0.7, True), (0.6, True), (0.5, True),
+                           (0.4, False), (0.3, False))
+    # precision going down the scores: 1, 1, 2/3, 3/4, 4/5, 5/6, 5/7, 5/8
+    assert choose_threshold(truth, found, 0.8) == ThresholdChoice(0.5, "val", 0.8)
+    assert choose_threshold(truth, found, 0.84) == ThresholdChoice(0.9, "val", 0.84)
+    assert choose_threshold(truth, found, 0.7).score_threshold == 0.4
+    # a threshold keeps every detection of its score: a tie of a hit and a false box moves together
+    tied_truth, tied = _scored((0.9, True), (0.5, True), (0.5, False))
+    assert choose_threshold(tied_truth, tied, 0.9).score_threshold == 0.9
+
+
+def test_a_target_no_threshold_reaches_takes_the_best_precision_and_says_so():
+    truth, found = _scored((0.9, False), (0.8, True), (0.7, True), (0.6, False))
+    choice = choose_threshold(truth, found, 0.95)
+    assert (choice.score_threshold, choice.source) == (0.7, "val")  # 2 of 3, the best there is
+    assert "no threshold reaches precision 0.95" in choice.note and "0.667" in choice.note
+
+
+def test_without_a_val_tag_the_threshold_is_not_chosen():
+    from spatule.tiling import PROVISIONAL_THRESHOLD
+
+    choice = choose_threshold({"a": ImageTruth(100, 100)}, {"a": ImageDetections(((1, 1, 9, 9),), (0.9,))}, 0.95)
+    assert (choice.score_threshold, choice.source) == (PROVISIONAL_THRESHOLD, "default")
+    assert "detect.score_threshold" in choice.note
+
+
+def test_the_val_evaluation_chooses_the_threshold_the_card_carries_and_test_uses(campaign, tmp_path: Path):
+    from spatule.model_card import card_threshold, read_card
+
+    find = patch_detector(white, score=0.9)
+
+    def with_a_false_box(tiles):  # a false box at 0.6 in every tile, far from the tags
+        boxes, scores = find(tiles)
+        for i in range(len(boxes)):
+            boxes[i] = np.concatenate([boxes[i], [[600.0, 600.0, 630.0, 630.0]]])
+            scores[i] = np.concatenate([scores[i], [0.6]])
+        return boxes, scores
+
+    tables = dict(campaign["tables"])
+    rows = read_rows(tables["photos"])
+    tables["photos"] = tmp_path / "photos-val.csv"  # the test photo plays the val photo here
+    write_csv(tables["photos"], list(rows[0]), [[("val" if v == "test" else v) for v in r.values()] for r in rows])
+    bgs = read_rows(tables["backgrounds"])
+    tables["backgrounds"] = tmp_path / "backgrounds-val.csv"
+    write_csv(tables["backgrounds"], list(bgs[0]), [[("val" if v == "test" else v) for v in r.values()] for r in bgs])
+    val = stages.evaluate_real(campaign["labels"], tables, with_a_false_box, DetectSettings(), None, 0.05,
+                               outputs(tmp_path / "val"), split="val", target_precision=0.95, bootstrap=20)
+    assert val["set"] == "val" and val["threshold"]["source"] == "val"
+    assert 0.6 < val["score_threshold"] <= 0.9  # above the false boxes, at the tags
+    assert val["at_threshold"]["fp"] == 0 and val["at_threshold"]["precision_ci"][1] == 1.0
+    assert 0 < val["coco"]["bootstrap_samples"] <= 20 and len(val["coco"]["AP50_ci"]) == 2  # draws with a tag
+    card = tmp_path / "exported/spatule.json"
+    card.parent.mkdir()
+    objects = campaign["tables"]["objects"]
+    made = stages.model_card({"overlap": 128}, 640, objects, 0, "tag", tmp_path / "val/metrics.json", card)
+    assert made["search"]["score_threshold"] == val["score_threshold"]
+    assert made["threshold"]["val"]["precision"]["k"] == val["at_threshold"]["tp"]
+    assert card_threshold(card) == ThresholdChoice(val["score_threshold"], "val", 0.95)
+    assert read_card(card.parent).settings().score_threshold == val["score_threshold"]  # what spatule detect uses
+    test = stages.evaluate_real(campaign["labels"], campaign["tables"], with_a_false_box, DetectSettings(),
+                                card_threshold(card), 0.05, outputs(tmp_path / "test"))
+    assert test["score_threshold"] == val["score_threshold"] and test["threshold"]["source"] == "val"
+    # at the provisional 0.3 the same test photos have false boxes; at the chosen threshold none
+    assert test["at_threshold"]["fp"] == 0
+    assert {p["threshold"]: p["fp"] for p in test["pr_curve"]}[0.3] > 0
 
 
 def test_worst_images_come_first():
@@ -467,8 +554,9 @@ SMOKE = {"demo": {"photos": 60, "identities": 26, "new_photos": 20, "banded": 10
          "synth": {"tiles": {"train": 16, "val": 4, "test": 4}}, "train": {"preset": "smoke"},
          "hard_negatives": {"enabled": True, "steps": 2},
          "read": {"crops": 200, "frame_epochs": 1, "epochs": 1, "real_views": 2, "real_epochs": 1}}
-EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("synthetic", "real")
+EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("val", "real", "synthetic")
                 for f in ("metrics.json", "detections.csv", "pr_curve.csv", "sheet.jpg")]
+EVAL_TARGETS += ["results/exported/spatule.json"]
 DETECT_TARGETS = ["results/detect/detections.csv", "results/detect/photos.csv", "results/detect/sheet.jpg"]
 READING_TARGETS = [f"results/detect/{f}" for f in ("sightings.csv", "birds.csv", "timeline.png", "read_tags.jpg")] + [
     f"results/eval/reading/{f}" for f in ("metrics.json", "readings.csv", "curve.csv", "coverage.png")]
@@ -509,9 +597,14 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     workdir, config = smoke_run
     for target in EVAL_TARGETS + DETECT_TARGETS + READING_TARGETS + REPORT_TARGETS:
         assert (workdir / target).is_file(), target
-    for name in ("synthetic", "real"):
+    card = json.loads((workdir / "results/exported/spatule.json").read_text())
+    val = json.loads((workdir / "results/eval/val/metrics.json").read_text())
+    assert card["search"]["score_threshold"] == val["score_threshold"] == card["threshold"]["score_threshold"]
+    assert card["threshold"]["source"] in ("val", "default") and card["threshold"]["val"]["tags"] == val["tags"]
+    for name in ("val", "real", "synthetic"):
         metrics = json.loads((workdir / f"results/eval/{name}/metrics.json").read_text())
-        assert metrics["set"] == name and set(metrics["coco"]) == {"AP", "AP50", "AP75", "AR100"}
+        assert metrics["score_threshold"] == card["search"]["score_threshold"]  # test measured at val's choice
+        assert metrics["set"] == name and {"AP", "AP50", "AP75", "AR100", "AP_ci"} <= set(metrics["coco"])
         assert metrics["engine"] in ("tflite", "saved_model")  # the runtime that searched
         assert {"precision", "recall"} <= set(metrics["at_threshold"])
         assert {"pixel_iou", "count_exact"} <= set(metrics["original"])
@@ -550,7 +643,7 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     assert hard["before"]["mining"]["photos"] == hard["after"]["mining"]["photos"] > 0
     assert json.loads((workdir / "results/model-hard/metrics.json").read_text())["final_step"] == 2
     assert "results/model-hard/ckpt-2" in (workdir / "logs/export.log").read_text()
-    for log in ("evaluate/synthetic", "evaluate/real", "detect", "report"):
+    for log in ("evaluate/val", "evaluate/synthetic", "evaluate/real", "detect", "report"):
         assert (workdir / f"logs/{log}.log").is_file() and "Traceback" not in (workdir / f"logs/{log}.log").read_text()
     assert "detect.images is not set" not in (workdir / "logs/detect.log").read_text()
     for log in ("evaluate/real", *(f"detect/{job.name}" for job in (workdir / "results/detect/jobs").iterdir())):

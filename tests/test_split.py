@@ -118,3 +118,63 @@ def test_split_stage_keeps_photos_whole_when_groups_allow(tmp_path: Path):
                 out["identities"], out["backgrounds"], out["photos"], tmp_path / "summary.json")
     identities = dict(line.split(",")[:2] for line in out["identities"].read_text().splitlines()[1:])
     assert len(identities) == 16  # still every identity once, one split each
+
+
+def _photo_at(path: Path, when: str | None) -> None:
+    """A small JPEG taken ``when`` (EXIF ``YYYY:MM:DD HH:MM:SS``; None: no EXIF time)."""
+    import cv2
+    import numpy as np
+
+    from spatule.images import exif_segment, with_exif
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    jpeg = cv2.imencode(".jpg", np.full((60, 80, 3), 128, np.uint8))[1].tobytes()
+    path.write_bytes(with_exif(jpeg, exif_segment(when, "cam")) if when else jpeg)
+
+
+def test_bursts_are_runs_of_one_camera_within_the_gap():
+    from spatule.split import bursts
+
+    times = {"a/1.JPG": "2018-05-07T05:34:00", "a/2.JPG": "2018-05-07T05:39:00", "a/3.JPG": "2018-05-07T06:00:00",
+             "b/1.JPG": "2018-05-07T05:36:00", "c.JPG": None, "a/4.JPG": "2018-05-07T06:09:59"}
+    assert bursts(times, 10) == {"a/1.JPG": "a/1.JPG", "a/2.JPG": "a/1.JPG", "a/3.JPG": "a/3.JPG",
+                                 "a/4.JPG": "a/3.JPG", "b/1.JPG": "b/1.JPG", "c.JPG": "c.JPG"}
+    assert set(bursts(times, 0).values()) == set(times)  # off: every photo its own
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_burst_goes_whole_to_one_split_with_its_birds_and_ground(tmp_path: Path, seed: int):
+    """Twelve cameras, each a burst of three frames five minutes apart: a bird, another bird, bare ground.
+    Split photo by photo, frames of one scene land in two splits; split by bursts, never."""
+    crops, grounds = [], []
+    for c in range(12):
+        for f in range(3):
+            image = f"cam{c}/IMAG{f:04d}.JPG"
+            _photo_at(tmp_path / "labels" / image, f"2018:05:{c + 1:02d} 06:{5 * f:02d}:00")
+            if f < 2:
+                crops.append(TagCrop(f"c{c}f{f}", f"c{c}f{f}.png", image, 0, f"ID{c}{f}", "csv", 0, 0, 50, 80,
+                                     8, 8, 42, 72, False))
+            else:
+                grounds.append(_background(image))
+    write_tags(tmp_path / "tags.csv", crops)
+    write_objects(tmp_path / "objects.csv", grounds)
+    out = {k: tmp_path / f"{k}.csv" for k in ("identities", "backgrounds", "photos")}
+
+    def split_by(minutes: float) -> tuple[dict, dict]:
+        summary = stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv",
+                               {"val_fraction": 0.2, "test_fraction": 0.2, "seed": seed, "burst_minutes": minutes},
+                               out["identities"], out["backgrounds"], out["photos"], tmp_path / "summary.json",
+                               labels_dir=tmp_path / "labels")
+        where = {}
+        for table in ("photos", "backgrounds"):
+            for line in out[table].read_text().splitlines()[1:]:
+                image, split = line.split(",")[:2]
+                where.setdefault(image.split("/")[0], set()).add(split)
+        return where, summary
+
+    before, summary = split_by(0)
+    assert any(len(s) > 1 for s in before.values()) and summary["bursts"] == 36  # frames of a scene crossed
+    after, summary = split_by(10)
+    assert all(len(s) == 1 for s in after.values()), after
+    assert {next(iter(s)) for s in after.values()} == set(SPLITS)
+    assert (summary["bursts"], summary["bursts_across_splits"], summary["photos_without_time"]) == (12, [], 0)

@@ -251,16 +251,28 @@ def fallback_acceptance() -> Acceptance:
 
 
 def model_card(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int, class_name: str,
-               out_json: Path, log: logging.Logger = _log) -> dict[str, Any]:
+               val_metrics: Path, out_json: Path, log: logging.Logger = _log) -> dict[str, Any]:
     """The card beside the exported model (:mod:`spatule.model_card`): how the workflow searches photos
-    with it, so that ``spatule detect`` on another machine searches the same way."""
+    with it, so that ``spatule detect`` on another machine searches the same way, at the score threshold
+    of the val photos' evaluation (``val_metrics``, rule ``evaluate_val``) with its precision and recall there."""
+    import json
+
+    from spatule.intervals import rate, shown
     from spatule.model_card import card_of, write_card
     from spatule.search import search_settings
 
-    settings = search_settings(detect, tile_size, objects_csv, info_bar_px, log)
-    write_card(out_json, settings, class_name)
-    log.info("model card -> %s", out_json)
-    return card_of(settings, class_name)
+    val = json.loads(val_metrics.read_text(encoding="utf-8"))
+    at = val["at_threshold"]
+    threshold = {**val["threshold"], "val": {"photos": val["images"], "tags": val["tags"],
+                                             "precision": rate(at["tp"], at["tp"] + at["fp"]),
+                                             "recall": rate(at["tp"], at["tp"] + at["fn"])}}
+    settings = search_settings(detect, tile_size, objects_csv, info_bar_px, log).with_threshold(
+        float(val["score_threshold"]))
+    write_card(out_json, settings, class_name, threshold)
+    log.info("model card -> %s: score threshold %.4f (%s); on the val photos precision %s, recall %s", out_json,
+             settings.score_threshold, threshold["source"], shown(threshold["val"]["precision"]),
+             shown(threshold["val"]["recall"]))
+    return card_of(settings, class_name, threshold)
 
 
 def detect_plan(images_dir: Path, photos_per_job: int, plan_csv: Path, log: logging.Logger = _log) -> dict[str, int]:

@@ -10,7 +10,9 @@ from typing import Any, Callable, Mapping
 
 from spatule.evaluate import (
     EvalOutputs,
+    ThresholdChoice,
     as_image_detections,
+    choose_threshold,
     coco_truth,
     held_out_photos,
     is_factory,
@@ -25,12 +27,14 @@ _log = logging.getLogger("spatule")
 
 
 def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detector, batch: int,
-                       threshold: float, min_score: float, outputs: EvalOutputs, engine: str = "",
-                       log: logging.Logger = _log) -> dict[str, Any]:
-    """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder).
+                       threshold: ThresholdChoice, min_score: float, outputs: EvalOutputs, engine: str = "",
+                       bootstrap: int = 0, log: logging.Logger = _log) -> dict[str, Any]:
+    """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder), at the
+    model card's ``threshold``.
 
     ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles);
-    ``engine``: the runtime it is (:mod:`spatule.engines`), recorded in the metrics.
+    ``engine``: the runtime it is (:mod:`spatule.engines`), recorded in the metrics; ``bootstrap``:
+    resamples of the tiles for AP's interval.
     """
     from spatule.images import read_photo
 
@@ -46,17 +50,22 @@ def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detec
             detections.update({n: as_image_detections(f) for n, f in zip(chunk, found)})
     note = "" if names else f"no synthetic test tile in {coco_json} (synth.tiles.test is 0?): nothing to evaluate"
     return record_evaluation("synthetic", truth, detections, threshold, min_score, outputs,
-                   lambda n: read_photo(root / n), {"source": str(coco_json), "engine": engine}, note, log)
+                             lambda n: read_photo(root / n), {"source": str(coco_json), "engine": engine}, note, log,
+                             bootstrap)
 
 
 def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector] | Detector,
-                  settings: DetectSettings, threshold: float, min_score: float, outputs: EvalOutputs,
-                  split: str = "test", engine: str = "", log: logging.Logger = _log) -> dict[str, Any]:
-    """Evaluate on the real held-out photos at full size, tiled as ``detect`` does (``engine``: the
+                  settings: DetectSettings, threshold: ThresholdChoice | None, min_score: float,
+                  outputs: EvalOutputs, split: str = "test", engine: str = "", target_precision: float = 0.95,
+                  bootstrap: int = 0, log: logging.Logger = _log) -> dict[str, Any]:
+    """Evaluate on the real photos of ``split`` at full size, tiled as ``detect`` does (``engine``: the
     runtime, recorded in the metrics).
 
-    ``tables``: ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the
-    first stages). Writes a plain note instead of failing when there is no such photo.
+    ``threshold``: the score at which precision, recall, pixel IoU and count-exact are measured (the test
+    split's: the model card's); ``None``: chosen on these photos for ``target_precision``
+    (:func:`~spatule.evaluate.choose_threshold`), what the val split's evaluation does. ``tables``:
+    ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the first stages). Writes a plain
+    note instead of failing when there is no such photo.
     """
     from spatule.images import read_photo
     from spatule.labels import read_objects_csv
@@ -75,8 +84,10 @@ def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callab
             rgb = read_rgb(labels_dir / p.image, p.orientation, p.orientation_applied)
             found = detect_full_photo(rgb, run, settings.with_threshold(min_score))
             detections[p.image] = as_image_detections(found)
-            log.info("%s: %d tag(s), %d detection(s) >= %.2f", p.image, len(p.truth.boxes),
-                     sum(1 for d in found if d.score >= threshold), threshold)
+            log.info("%s: %d tag(s), %d detection(s) down to %.2f", p.image, len(p.truth.boxes), len(found),
+                     min_score)
+    if threshold is None:
+        threshold = choose_threshold(truth, detections, target_precision)
     note = ""
     if held.labelled == 0:
         note = (f"no real held-out labelled photo: no labelled photo has all its tags in the {split} split "
@@ -90,6 +101,8 @@ def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callab
              "detect": {"tile": settings.tile, "overlap": settings.overlap, "merge": settings.merge,
                         "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo,
                         "skip_bottom": settings.skip_bottom}}
-    return record_evaluation("real", truth, detections, threshold, min_score, outputs,
-                   lambda n: read_photo(labels_dir / n, by_name[n].orientation, by_name[n].orientation_applied),
-                   extra, note, log)
+    def read_bgr(name: str) -> Any:
+        return read_photo(labels_dir / name, by_name[name].orientation, by_name[name].orientation_applied)
+
+    return record_evaluation("val" if split == "val" else "real", truth, detections, threshold, min_score, outputs,
+                             read_bgr, extra, note, log, bootstrap)

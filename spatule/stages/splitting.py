@@ -12,7 +12,16 @@ from spatule.config import default
 from spatule.identities import describe_sources, identity_sources
 from spatule.labels import read_objects_csv
 from spatule.problems import SpatuleError
-from spatule.split import SPLITS, SplitPlan, assign_groups, assign_identities_to_splits, check_disjoint, photo_splits
+from spatule.images import photo_time
+from spatule.split import (
+    SPLITS,
+    SplitPlan,
+    assign_identities_to_splits,
+    background_splits,
+    bursts,
+    bursts_across_splits,
+    photo_splits,
+)
 from spatule.tables import write_csv
 from spatule.tags import read_tags
 
@@ -20,8 +29,12 @@ _log = logging.getLogger("spatule")
 
 
 def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], identities_out: Path,
-          backgrounds_out: Path, photos_out: Path, summary_out: Path, log: logging.Logger = _log) -> dict:
-    """Assign identities and background photos to train/val/test, disjoint, and write the tables."""
+          backgrounds_out: Path, photos_out: Path, summary_out: Path, log: logging.Logger = _log,
+          labels_dir: Path | None = None) -> dict:
+    """Assign identities and background photos to train/val/test, disjoint, bursts whole, and write the tables.
+
+    ``labels_dir``: where the photos are, for their EXIF times (``split.burst_minutes``); without it, or
+    with ``burst_minutes`` 0, every photo is a burst of its own."""
     plan = SplitPlan(float(split_config["val_fraction"]), float(split_config["test_fraction"]),
                      int(split_config["seed"]))
     rows = read_objects_csv(objects_csv)
@@ -36,20 +49,47 @@ def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], id
         identity_photos[crop.identity].add(crop.image)
         source[crop.identity] = crop.identity_source
     whole = bool(split_config.get("keep_photos_whole", default("split", "keep_photos_whole")))
-    identity_split = assign_identities_to_splits(crops, tag_count, plan, whole, log)
+    minutes = float(split_config.get("burst_minutes", default("split", "burst_minutes")))
     backgrounds = sorted({r.image for r in rows if r.kind == "background"})
-    background_split = assign_groups({b: 1 for b in backgrounds}, plan, "background photos") if backgrounds else {}
-    check_disjoint({s: {i for i, v in identity_split.items() if v == s} for s in SPLITS}, "identity")
-    check_disjoint({s: {b for b, v in background_split.items() if v == s} for s in SPLITS}, "background photo")
+    all_photos = sorted({*backgrounds, *(c.image for c in crops)})
+    timed = labels_dir is not None and minutes > 0
+    times = {p: photo_time(labels_dir / p) if timed else None for p in all_photos}  # type: ignore[operator]
+    burst = bursts(times, minutes)
+    identity_split = assign_identities_to_splits(crops, tag_count, plan, whole, log, burst if timed else None)
     photos = photo_splits([(c.image, c.identity) for c in crops], identity_split)
+    background_split = background_splits(backgrounds, burst, photos, plan, log) if backgrounds else {}
+    crossing = bursts_across_splits(burst, {**photos, **background_split})
+    if crossing:
+        log.warning("%d burst(s) of near-identical frames lie in two splits (too few groups to keep them whole): "
+                    "%s", len(crossing), ", ".join(crossing[:5]))
     write_csv(identities_out, ["identity", "split", "tags", "photos", "source"],
               [[i, identity_split[i], tag_count[i], len(identity_photos[i]), source[i]]
                for i in sorted(identity_split)])
     write_csv(backgrounds_out, ["image", "split"], [[b, background_split[b]] for b in backgrounds])
     write_csv(photos_out, ["image", "split", "tags"],
                 [[p, s, sum(1 for c in crops if c.image == p)] for p, s in photos.items()])
+    summary = split_summary(plan, identity_split, tag_count, photos, background_split, crops)
+    summary.update({"burst_minutes": minutes, "bursts": len(set(burst.values())), "bursts_across_splits": crossing,
+                    "photos_without_time": sum(1 for t in times.values() if t is None) if timed else None})
+    summary_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for name in SPLITS:
+        log.info("%-5s: %s", name, summary["splits"][name])
+    if not summary["identities_known"]:
+        log.warning("%s", summary["identity_note"])
+    for name in SPLITS:
+        if name != "train" and backgrounds and summary["splits"][name]["background_photos"] == 0 and \
+                any(f > 0 for s, f in plan.held_out if s == name):
+            log.warning("no background photo in %s", name)
+    if not backgrounds:
+        log.warning("no background (tag-free) photo at all: synthesis will have no ground to paste tags on")
+    return summary
+
+
+def split_summary(plan: SplitPlan, identity_split: Mapping[str, str], tag_count: Counter, photos: Mapping[str, str],
+                  background_split: Mapping[str, str], crops: list) -> dict[str, Any]:
+    """``summary.json``: identities, tags and photos per split, mixed photos, where identities came from."""
     sources = identity_sources(crops)  # type: ignore[arg-type]
-    summary = {
+    return {
         "seed": plan.seed,
         "fractions": {"val": plan.val_fraction, "test": plan.test_fraction},
         "splits": {
@@ -66,15 +106,3 @@ def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], id
         "identities_known": sources["photo"] == 0,
         "identity_note": describe_sources(crops),  # type: ignore[arg-type]
     }
-    summary_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    for name in SPLITS:
-        log.info("%-5s: %s", name, summary["splits"][name])
-    if not summary["identities_known"]:
-        log.warning("%s", summary["identity_note"])
-    for name in SPLITS:
-        if name != "train" and backgrounds and summary["splits"][name]["background_photos"] == 0 and \
-                any(f > 0 for s, f in plan.held_out if s == name):
-            log.warning("no background photo in %s", name)
-    if not backgrounds:
-        log.warning("no background (tag-free) photo at all: synthesis will have no ground to paste tags on")
-    return summary
