@@ -17,7 +17,9 @@ from spatule.problems import SpatuleError
 
 @contextmanager
 def logged_step(smk: Any) -> Iterator[logging.Logger]:
-    """Log to ``smk.log[0]`` (and stderr) for the duration of a rule's script."""
+    """Log to ``smk.log[0]`` (and stderr) for the duration of a rule's script; the last line says whether
+    the step loaded TensorFlow (``rule NAME done: TensorFlow not loaded``), which the tests check for
+    the rules of the data environment, that has none."""
     logger = logging.getLogger(f"spatule.{smk.rule}")
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -36,4 +38,5 @@ def logged_step(smk: Any) -> Iterator[logging.Logger]:
         logger.error("%s", exc)
         logging.shutdown()
         raise SystemExit(1) from None
+    logger.info("rule %s done: TensorFlow %s", smk.rule, "loaded" if "tensorflow" in sys.modules else "not loaded")
     logging.shutdown()

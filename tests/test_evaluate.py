@@ -580,6 +580,36 @@ def assert_detections_inside(rows: list[dict[str, str]], photos: Path, crops: Pa
         assert (crops / r["crop"]).is_file()
 
 
+def data_env_rules() -> set[str]:
+    """The rules whose conda environment is the data one (``DATA_ENV``, no TensorFlow in it)."""
+    import re
+
+    found = set()
+    for path in (Path(__file__).resolve().parents[1] / "rules").glob("*.smk"):
+        for block in re.split(r"^(?=(?:rule|checkpoint) )", path.read_text(), flags=re.M):
+            head = re.match(r"(?:rule|checkpoint) (\w+):", block)
+            if head and re.search(r"^\s+conda:\s*\n\s+DATA_ENV\b", block, flags=re.M):
+                found.add(head.group(1))
+    return found
+
+
+def assert_data_rules_never_loaded_tensorflow(workdir: Path) -> None:
+    """Every data-environment rule that ran says in its log that it did not load TensorFlow (imports inside
+    functions included: the check is made when the step ends)."""
+    import re
+
+    said = {}
+    for log in (workdir / "logs").rglob("*.log"):
+        for rule, state in re.findall(r"rule (\w+) done: TensorFlow (loaded|not loaded)", log.read_text()):
+            said[rule] = state
+    data = data_env_rules()
+    assert {"index_labels", "extract_tags", "split", "model_card"} <= data
+    checked = {rule: said[rule] for rule in data if rule in said}
+    assert len(checked) >= 6, (checked, sorted(said))
+    assert all(state == "not loaded" for state in checked.values()), checked
+    assert said.get("train") == "loaded"  # the check can tell
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The whole workflow on the demo with the smoke preset, to the report (a few minutes)."""
@@ -643,6 +673,7 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     assert hard["before"]["mining"]["photos"] == hard["after"]["mining"]["photos"] > 0
     assert json.loads((workdir / "results/model-hard/metrics.json").read_text())["final_step"] == 2
     assert "results/model-hard/ckpt-2" in (workdir / "logs/export.log").read_text()
+    assert_data_rules_never_loaded_tensorflow(workdir)
     for log in ("evaluate/val", "evaluate/synthetic", "evaluate/real", "detect", "report"):
         assert (workdir / f"logs/{log}.log").is_file() and "Traceback" not in (workdir / f"logs/{log}.log").read_text()
     assert "detect.images is not set" not in (workdir / "logs/detect.log").read_text()

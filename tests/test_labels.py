@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
+from conftest import shared_input
 
 from spatule.images import probe_photo, read_photo
 from spatule.labels import IndexSettings, LabelledObject, check_box, read_label_folder, read_objects_csv, write_objects
@@ -728,8 +729,7 @@ SAMPLE_XML_WITHOUT_PHOTO = sorted(f"IMAG0{n}.xml" for n in (488, 489, 490, 491, 
 
 @pytest.fixture(scope="module")
 def sample_index():
-    if not SAMPLE.is_dir():
-        pytest.skip(f"real sample not present at {SAMPLE}")
+    shared_input(SAMPLE)
     return read_label_folder(SAMPLE, IndexSettings(), threads=4)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import shared_input
 from helpers import write_glyph_sheet
 
 from spatule.demo import FONT_PATH, TAG_ALPHABET
@@ -46,8 +47,7 @@ def test_a_sheet_is_cut_into_the_alphabets_glyphs_in_order(font_glyphs, tmp_path
 
 @pytest.mark.sample
 def test_the_real_tag_font_sheet_gives_its_22_glyphs():
-    if not FONT_SHEET.is_file():
-        pytest.skip(f"{FONT_SHEET} is absent")
+    shared_input(FONT_SHEET)
     cut = cut_glyph_sheet(FONT_SHEET, "ABCDFHJLNPSTVXYZ123569")
     widths = {char: ink.shape[1] for char, ink in zip(cut.alphabet, cut.ink)}
     assert min(widths, key=widths.get) == "1" and max(widths, key=widths.get) == "A"  # what the sheet shows
@@ -537,6 +537,7 @@ def test_an_exif_time_is_a_real_time_or_none(raw: str, expected):
     assert exif_time(raw) == expected
 
 
+@pytest.mark.slow
 def test_training_the_reader_twice_gives_the_same_weights_byte_for_byte(font_glyphs, tmp_path: Path):
     from spatule.reading.train import fit_reader
     from spatule.reading.weights import save_weights

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, snakemake
+from conftest import REPO, shared_input, snakemake
 
 from spatule.tables import read_csv
 
@@ -33,8 +33,7 @@ def test_readme_step_7_reads_the_real_tags_it_never_learnt_from_and_no_wrong_bir
                                                                                   record_property):
     from spatule.demo.registry import registry_rows
 
-    if not FONT_SHEET.is_file():
-        pytest.fail(f"the real sample is here but not its tag-font sheet {FONT_SHEET}")
+    shared_input(FONT_SHEET)
     read = readme_read_line()["read"]
     assert set(read) == {"glyph_sheet", "registry"}
     registry = tmp_path / "banded.csv"  # 100 banded birds, the sample's two legible ones among them
