@@ -99,6 +99,7 @@ class Command:
     argv: list[str]
     line: int
     mine: dict = field(default_factory=dict)
+    yaml_lines: tuple[int, ...] = ()
 
     @property
     def text(self) -> str:
@@ -108,17 +109,19 @@ class Command:
 def guide_commands() -> list[Command]:
     """Every command of the guide's bash blocks, in order, each once; mine.yaml = the yaml blocks above it."""
     mine: dict = {}
+    merged: list[int] = []
     commands: dict[str, Command] = {}
     for block in fenced_blocks(guide_text()):
         if block.lang == "yaml":
             mine = deep_merge(mine, yaml.safe_load(block.body) or {})
+            merged.append(block.line)
         elif block.lang == "bash":
             for offset, line in enumerate(block.body.replace("\\\n", " ").splitlines()):
                 words = shlex.split(line, comments=True)
                 while words:
                     part = words[: words.index("&&")] if "&&" in words else words
                     words = words[len(part) + 1:]
-                    command = Command(part, block.line + offset, copy.deepcopy(mine))
+                    command = Command(part, block.line + offset, copy.deepcopy(mine), tuple(merged))
                     commands.setdefault(command.text, command)
         elif block.lang not in ("", "text"):
             raise AssertionError(f"README line {block.line}: a ```{block.lang} block; test_guide.py reads "
@@ -412,6 +415,16 @@ def test_every_command_of_the_guide_works(command: Command, tmp_path: Path):
 
 
 # --- the rest of the guide ----------------------------------------------------------------------
+
+def test_every_config_snippet_of_the_guide_goes_through_snakemake():
+    """Each ```yaml block is part of mine.yaml for a command run above (at least a dry run: the schema, the
+    config checks and the plan): a snippet after the last such command would be checked by nothing."""
+    uses_mine = [c for c in COMMANDS if c.argv[0].endswith("snakemake") and "mine.yaml" in c.argv]
+    snippets = [b.line for b in fenced_blocks(guide_text()) if b.lang == "yaml"]
+    assert snippets and uses_mine
+    unchecked = [line for line in snippets if not any(line in c.yaml_lines for c in uses_mine)]
+    assert not unchecked, f"README lines {unchecked}: a ```yaml block with no snakemake --configfile mine.yaml after it"
+
 
 def test_the_guide_starts_with_the_two_fresh_machine_commands():
     setup = "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt -c constraints.txt && "
