@@ -85,6 +85,8 @@ def run_detect(args: argparse.Namespace) -> dict:
              "batch": args.batch_size}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     log = logging.getLogger("spatule.detect")
+    log.info("score threshold %.4f (%s)", settings.score_threshold, "--score-threshold" if args.score_threshold
+             is not None else f"the model card's, {card.threshold.get('source', 'as written')}")
     model = search_model(saved_model, tflite_of(args.model), args.engine, log=log)
     reader = None
     if args.reader is not None:

@@ -46,10 +46,11 @@ def sample_dir() -> Path:
 
 # --- the suite on two workers, and its fast tier ------------------------------------------------------------------
 
-HEAVY_FIRST = ("test_profiles", "test_evaluate", "test_real_reading", "test_workflow", "test_model", "test_resume",
+HEAVY_FIRST = ("test_real_reading", "test_profiles", "test_evaluate", "test_model", "test_resume", "test_workflow",
                "test_devices", "test_reading", "test_guide", "test_corpus")
-"""Modules by how long they take (docs/development.md), the longest first: with ``-n 2`` the two workers
-start on the long ones and the short tests fill in around them."""
+"""Modules by how long they take (docs/development.md), the longest first: with ``-n 2`` (and
+``--no-loadscope-reorder``, which keeps this order) the two workers start on the long ones, the real-tag
+reader and the SLURM run on one, the smoke workflow on the other, and the short tests fill in around them."""
 
 SLOW_MODULES = frozenset({"test_model", "test_real_reading", "test_resume", "test_devices"})
 """Modules that train or search with TensorFlow in most of their tests: ``slow`` as a whole."""

@@ -364,7 +364,9 @@ def run_on_stand_in_grid_engine(tmp_path: Path, *args: str) -> list[Path]:
 @pytest.mark.workflow
 def test_cluster_generic_profile_runs_the_first_stages_on_a_stand_in_grid_engine(tmp_path: Path):
     workdir = tmp_path / "w"
-    calls = run_on_stand_in_grid_engine(tmp_path, "results/split/identities.csv")
+    small = tmp_path / "small.yaml"  # the demo, smaller: four jobs are what is checked, not the demo's size
+    small.write_text(yaml.safe_dump({"demo": SMOKE["demo"]}))
+    calls = run_on_stand_in_grid_engine(tmp_path, "results/split/identities.csv", "--configfile", str(small))
     assert len(calls) == 4  # demo_data, index_labels, extract_tags, split: one qsub each
     rules = set()
     for call in calls:

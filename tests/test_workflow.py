@@ -146,7 +146,10 @@ BAD_VALUES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("detect.merge", nested("detect.merge", "max"), (instance("detect.merge"),)),
     ("detect.overlap", nested("detect.overlap", 640), ("detect.overlap 640 px must be below synth.tile_size",)),
     ("evaluate.min_score", nested("evaluate.min_score", 2), (instance("evaluate.min_score"),)),
-    ("evaluate.order", nested("evaluate.min_score", 0.5), ("evaluate.min_score 0.5 must not exceed",)),
+    ("evaluate.order", {"evaluate": {"min_score": 0.5}, "detect": {"score_threshold": 0.3}},
+     ("evaluate.min_score 0.5 must not exceed detect.score_threshold",)),
+    ("evaluate.target_precision", nested("evaluate.target_precision", 0), (instance("evaluate.target_precision"),)),
+    ("split.burst_minutes", nested("split.burst_minutes", -5), (instance("split.burst_minutes"),)),
 ]
 
 
@@ -221,10 +224,23 @@ def test_a_bad_config_value_is_rejected_by_snakemake_n_naming_its_key(cli_reject
     assert "Traceback" not in output and "Job stats" not in output
 
 
+SMALL_DEMO = {"demo": {"photos": 60, "identities": 26, "new_photos": 20, "banded": 100},
+              "synth": {"tiles": {"train": 64, "val": 16, "test": 16}}}
+"""The demo, smaller, for the first stages' checks (what they check does not depend on its size)."""
+
+
+def small_demo_config(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "small.yaml").write_text(yaml.safe_dump(SMALL_DEMO))
+    return folder / "small.yaml"
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("demo") / "w"
-    snakemake(workdir, "--cores", "2", *TILE_TARGETS, *RECORD_TARGETS, PROVENANCE)
+    root = tmp_path_factory.mktemp("demo")
+    workdir = root / "w"
+    snakemake(workdir, "--cores", "2", *TILE_TARGETS, *RECORD_TARGETS, PROVENANCE,
+              configfile=small_demo_config(root))
     return workdir
 
 
@@ -260,14 +276,15 @@ def test_demo_identities_match_their_csv_rows(demo_run: Path):
 def test_rerun_from_scratch_gives_byte_identical_outputs(demo_run: Path, tmp_path: Path):
     # Two runs from scratch, in two working directories, --cores 2 (demo_run) and --cores 1.
     again = tmp_path / "w"
-    snakemake(again, "--cores", "1", *TILE_TARGETS, *RECORD_TARGETS, PROVENANCE)
+    snakemake(again, "--cores", "1", *TILE_TARGETS, *RECORD_TARGETS, PROVENANCE,
+              configfile=small_demo_config(tmp_path))
     for folder in ("resources/demo", "results"):
         assert tree_hashes(again / folder) == tree_hashes(demo_run / folder)
     compared = tree_hashes(demo_run / "results")
     kinds = {Path(name).suffix for name in compared}
     assert {".jpg", ".xml", ".json", ".tfrecord", ".csv", ".png"} <= kinds
     tiles = [name for name in compared if re.fullmatch(r"tiles/(train|val|test)/shard-\d+/\w+-\d{5}\.(jpg|xml)", name)]
-    planned = yaml.safe_load((REPO / "config.yaml").read_text())["synth"]["tiles"]
+    planned = SMALL_DEMO["synth"]["tiles"]
     assert len(tiles) == 2 * sum(planned.values())  # a JPEG and its XML per tile
     assert {f"tiles/{split}.json" for split in SPLITS} | {"provenance.json"} <= set(compared)
     assert sum(1 for name in compared if name.endswith(".tfrecord")) == 4
@@ -282,6 +299,8 @@ def test_provenance_records_the_config_seeds_versions_and_input_checksums(demo_r
 
     record = json.loads((demo_run / PROVENANCE).read_text(encoding="utf-8"))
     embedded = yaml.safe_load((REPO / "config.yaml").read_text())
+    for section, values in SMALL_DEMO.items():  # the run's config: the embedded one, the small demo on top
+        embedded[section] = {**embedded[section], **values}
 
     def contains(big: dict, small: dict) -> bool:
         return all(contains(big[k], v) if isinstance(v, dict) else big.get(k) == v for k, v in small.items())
