@@ -185,12 +185,12 @@ class ThresholdChoice:
 
 def score_outcomes(truth: Mapping[str, ImageTruth],
                    detections: Mapping[str, ImageDetections]) -> list[tuple[float, int]]:
-    """Every detection's score and outcome (1 a tag found, 0 a false box; those ignored on difficult
-    tags left out). Matching goes best score first, so a detection's outcome is the same at every
-    threshold that keeps it: the counts at any threshold are sums over this list."""
+    """Every detection's score and outcome (1 a tag found, 0 a false box, -1 ignored on a difficult tag).
+    Matching goes best score first, so a detection's outcome is the same at every threshold that keeps
+    it: the counts at any threshold are sums over this list."""
     return [(float(score), int(o)) for name, t in truth.items()
             for score, o in zip(detections.get(name, ImageDetections()).scores,
-                                match_detections(t, detections.get(name, ImageDetections()))[0]) if o >= 0]
+                                match_detections(t, detections.get(name, ImageDetections()))[0])]
 
 
 def choose_threshold(truth: Mapping[str, ImageTruth], detections: Mapping[str, ImageDetections],
@@ -211,9 +211,9 @@ def choose_threshold(truth: Mapping[str, ImageTruth], detections: Mapping[str, I
     reached: float | None = None
     tp = fp = 0
     for i, (score, outcome) in enumerate(outcomes):
-        tp, fp = tp + outcome, fp + 1 - outcome
-        if i + 1 < len(outcomes) and outcomes[i + 1][0] == score:
-            continue  # a threshold keeps every detection of its score
+        tp, fp = tp + (outcome == 1), fp + (outcome == 0)
+        if (i + 1 < len(outcomes) and outcomes[i + 1][0] == score) or not tp + fp:
+            continue  # a threshold keeps every detection of its score; none counted yet: no precision
         precision = tp / (tp + fp)
         if precision >= target_precision:
             reached = score

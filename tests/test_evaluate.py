@@ -295,6 +295,31 @@ def test_the_threshold_is_the_lowest_score_that_reaches_the_target_precision():
     assert choose_threshold(tied_truth, tied, 0.9).score_threshold == 0.9
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_the_threshold_chosen_agrees_with_measuring_every_score_one_by_one(seed: int):
+    """The choice sums outcomes matched once; measuring precision afresh at each score must agree."""
+    from spatule.metrics import precision_recall
+
+    rng = np.random.default_rng(seed)
+    truth, found = {}, {}
+    for i in range(12):
+        tags = [(float(x), 40.0, float(x) + 30, 80.0) for x in rng.choice(np.arange(0, 500, 60), 3, replace=False)]
+        boxes = [(b[0] + float(rng.integers(-4, 5)), b[1], b[2], b[3]) for b in tags if rng.random() < 0.8]
+        boxes += [(600.0, 300.0, 630.0, 340.0)] * int(rng.integers(0, 2))  # a false box now and then
+        truth[f"p{i}"] = ImageTruth(700, 400, tuple(tags), tuple(bool(rng.random() < 0.15) for _ in tags))
+        found[f"p{i}"] = ImageDetections(tuple(boxes), tuple(float(v) for v in np.round(rng.random(len(boxes)), 2)))
+    scores = sorted({s for d in found.values() for s in d.scores})
+    for target in (0.5, 0.8, 0.9, 0.97):
+        reaching = [t for t in scores
+                    if precision_recall(truth, found, t)["precision"] is not None
+                    and precision_recall(truth, found, t)["precision"] >= target]
+        choice = choose_threshold(truth, found, target)
+        if reaching:
+            assert (choice.score_threshold, choice.note) == (min(reaching), "")
+        else:
+            assert "no threshold reaches" in choice.note
+
+
 def test_a_target_no_threshold_reaches_takes_the_best_precision_and_says_so():
     truth, found = _scored((0.9, False), (0.8, True), (0.7, True), (0.6, False))
     choice = choose_threshold(truth, found, 0.95)
