@@ -137,7 +137,8 @@ def reading_rows(workdir: Path) -> list[str]:
     if "new_day" in m["rows"]:
         day = m["rows"]["new_day"]
         rows += ["", f"new photos: {day['missed']} legible tag(s) not found by detect; {day['false_boxes_read']} "
-                     "box(es) on no tag read as a bird"]
+                     f"other box(es) read as a bird they do not show; {day.get('extra_boxes_read_right', 0)} other "
+                     "box(es) on a tag (a second or loose box) read as that tag's bird"]
     read_s = job_s = 0.0
     for job in (workdir / "results/detect/jobs").iterdir():
         found = re.findall(r"reading took ([0-9.]+) s", (workdir / f"logs/detect/{job.name}.log").read_text())

@@ -598,10 +598,11 @@ def test_the_new_days_tags_are_matched_to_detections_once_each_and_the_rest_coun
     found = tmp_path / "detections.csv"
     found.write_text("photo,x0,y0,x1,y1,registry_match\n"
                      "a.JPG,11,11,50,90,AXFD\n"
-                     "a.JPG,12,14,52,92,AXFD\n"          # the same tag again
+                     "a.JPG,12,14,52,92,AXFD\n"          # the same tag again, read as its bird
+                     "a.JPG,30,10,80,90,HN6J\n"          # half on AXFD's tag, read as another bird
                      "a.JPG,600,600,640,680,ZZ11\n"      # on no tag, read as a bird
                      "a.JPG,700,600,740,680,unread\n"    # on no tag, unread
                      "b.JPG,10,10,50,90,HN9J\n", encoding="utf-8")
     pairs, counts = new_day_reads(NewDay(truth, found))
     assert sorted(pairs) == [("AXFD", "AXFD"), ("HN6J", "HN9J")]
-    assert counts == {"missed": 1, "false_boxes_read": 2}
+    assert counts == {"missed": 1, "false_boxes_read": 2, "extra_boxes_read_right": 1}

@@ -30,8 +30,10 @@ class NewDay:
 
 def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, str]], dict[str, int]]:
     """Each legible tag of the truth that ``detect`` found (a detection at ``iou`` or more, best first, each
-    used once): ``(identity, what it was read as)``; and the counts of legible tags not found and of boxes on
-    no tag that were read as a bird."""
+    used once): ``(identity, what it was read as)``; and the counts of legible tags not found, of the other
+    boxes read as a bird they do not show (``false_boxes_read``: on no tag, or on another bird's tag), and of
+    the other boxes read as the bird whose tag they overlap (``extra_boxes_read_right``: a second or loose box
+    on a tag, below ``iou``, still the right bird)."""
     import numpy as np
 
     from spatule.geometry import iou_matrix
@@ -43,7 +45,7 @@ def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, st
     found: dict[str, list[dict[str, str]]] = {}
     for row in read_csv(new_day.detections_csv):
         found.setdefault(row["photo"], []).append(row)
-    pairs, missed, false_read = [], 0, 0
+    pairs, missed, false_read, extra_right = [], 0, 0, 0
     for photo in sorted(set(truth) | set(found)):
         tags, boxes = truth.get(photo, []), found.get(photo, [])
         overlap = (iou_matrix(np.array([[float(b[k]) for k in ("x0", "y0", "x1", "y1")] for b in boxes]),
@@ -59,8 +61,15 @@ def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, st
             if tags[t]["difficult"] != "1":
                 pairs.append((tags[t]["identity"], boxes[b]["registry_match"]))
         missed += sum(1 for t, tag in enumerate(tags) if t not in used_tag and tag["difficult"] != "1")
-        false_read += sum(1 for b, box in enumerate(boxes) if b not in used_box and box["registry_match"] != UNREAD)
-    return pairs, {"missed": missed, "false_boxes_read": false_read}
+        for b, box in enumerate(boxes):
+            if b in used_box or box["registry_match"] == UNREAD:
+                continue
+            shown_birds = {tags[t]["identity"] for t in range(len(tags)) if overlap[b, t] > 0}
+            if box["registry_match"] in shown_birds:
+                extra_right += 1
+            else:
+                false_read += 1
+    return pairs, {"missed": missed, "false_boxes_read": false_read, "extra_boxes_read_right": extra_right}
 
 
 def evaluate_reading(labelled: LabelledTags, reader_dir: Path, registry: Path | None, acceptance_json: Path,
