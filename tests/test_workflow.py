@@ -225,7 +225,7 @@ def test_a_bad_config_value_is_rejected_by_snakemake_n_naming_its_key(cli_reject
 
 
 SMALL_DEMO = {"demo": {"photos": 60, "identities": 26, "new_photos": 20, "banded": 100},
-              "synth": {"tiles": {"train": 64, "val": 16, "test": 16}}}
+              "synth": {"tiles": {"train": 64, "val": 48, "test": 48}}}
 """The demo, smaller, for the first stages' checks (what they check does not depend on its size)."""
 
 

@@ -112,13 +112,9 @@ def generate_campaign(photos_dir: Path, identities_csv: Path, params: DemoParams
     shown: list[DemoTag] = []
     nights = 0
     jobs = [(photo, seed, params, photos_dir) for photo, seed in zip(planned, photo_seeds, strict=True)]
-    if workers > 1 and len(jobs) > 1:
-        import multiprocessing
+    from spatule.pools import map_in_processes
 
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            drawn = pool.map(_draw_photo, jobs, chunksize=4)
-    else:
-        drawn = [_draw_photo(job) for job in jobs]
+    drawn = map_in_processes(_draw_photo, jobs, workers, chunksize=4)
     for photo, (tags, night) in zip(planned, drawn):
         rows += [(photo.image, *t.box, t.identity) for t in tags]
         shown += tags

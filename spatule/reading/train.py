@@ -71,13 +71,9 @@ def rendered_set(glyphs: GlyphSet, count: int, seed: int, length: int = 4, worke
 
     codes = random_codes(np.random.default_rng([seed, 7]), glyphs.alphabet, count, length)
     jobs = [(glyphs, code, seed, k) for k, code in enumerate(codes)]
-    if workers > 1 and count >= 64:
-        import multiprocessing
+    from spatule.pools import map_in_processes
 
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            drawn = pool.map(_render_one, jobs, chunksize=64)
-    else:
-        drawn = [_render_one(job) for job in jobs]
+    drawn = map_in_processes(_render_one, jobs, workers if count >= 64 else 1, chunksize=64)
     frames = [frame_labels(centres, code, glyphs.alphabet, STEPS) for (_, centres), code in zip(drawn, codes)]
     return RenderedSet(
         np.stack([x for x, _ in drawn]) if drawn else np.zeros((0, 1, 1), np.float32),
