@@ -64,10 +64,12 @@ def evaluation_rows(workdir: Path) -> list[str]:
     for name in ("val", "real", "synthetic"):
         m = json.loads((workdir / f"results/eval/{name}/metrics.json").read_text())
         at, coco = m["at_threshold"], m["coco"]
+        def with_ci(value: float, ci: list[float] | None) -> str:
+            return f"{value:.3f} ({ci[0]:.3f}-{ci[1]:.3f})" if ci else (f"{value:.3f}" if value >= 0 else "n/a")
+
         rows.append(f"| {name} | {m['images']} | {m['tags']} (+{m['difficult']} difficult) | "
-                    f"{coco['AP']:.3f} ({coco['AP_ci'][0]:.3f}-{coco['AP_ci'][1]:.3f}) | "
-                    f"{coco['AP50']:.3f} ({coco['AP50_ci'][0]:.3f}-{coco['AP50_ci'][1]:.3f}) | "
-                    f"{m['score_threshold']:.4f} ({m['threshold']['source']}) | "
+                    f"{with_ci(coco['AP'], coco.get('AP_ci'))} | {with_ci(coco['AP50'], coco.get('AP50_ci'))} | "
+                    f"{m['score_threshold']:.4f} ({(m.get('threshold') or {}).get('source', '')}) | "
                     f"{shown(rate(at['tp'], at['tp'] + at['fp']))} | {shown(rate(at['tp'], at['tp'] + at['fn']))} |")
     return rows
 

@@ -197,7 +197,7 @@ def choose_threshold(truth: Mapping[str, ImageTruth], detections: Mapping[str, I
                      target_precision: float) -> ThresholdChoice:
     """The lowest detection score at which precision on these photos reaches ``target_precision`` (so
     the most recall at that precision). Where no threshold reaches it, the one with the best precision
-    (the lowest among ties), said in the note; with no countable tag,
+    (the lowest among ties), said in the note; with no countable tag, or only false boxes,
     :data:`~spatule.tiling.PROVISIONAL_THRESHOLD`."""
     from spatule.tiling import PROVISIONAL_THRESHOLD
 
@@ -221,6 +221,10 @@ def choose_threshold(truth: Mapping[str, ImageTruth], detections: Mapping[str, I
             best = (precision, score)
     if reached is not None:
         return ThresholdChoice(reached, "val", target_precision)
+    if best is not None and best[0] == 0:
+        return ThresholdChoice(PROVISIONAL_THRESHOLD, "default", target_precision,
+                               f"every box on the val photos is false (precision 0 at every score): "
+                               f"{PROVISIONAL_THRESHOLD:g} is used")
     if best is None:
         return ThresholdChoice(PROVISIONAL_THRESHOLD, "default", target_precision,
                                f"no detection on the val photos: {PROVISIONAL_THRESHOLD:g} is used")

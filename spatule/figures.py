@@ -108,6 +108,10 @@ def _pyplot():
     return plt
 
 
+THRESHOLD_SOURCES = {"val": "chosen on val", "config": "detect.score_threshold", "default": "default, not chosen"}
+"""How the report and its figures name where a score threshold came from (``threshold.source``)."""
+
+
 def pr_figure(curves: Mapping[str, Mapping[str, Any]], path: Path) -> None:
     """Precision against recall over score thresholds, one line per evaluation set, the threshold
     chosen on val marked; points where nothing is detected left out. ``curves``: set name -> its
@@ -127,7 +131,8 @@ def pr_figure(curves: Mapping[str, Mapping[str, Any]], path: Path) -> None:
         at = m.get("at_threshold") or {}
         if at and at.get("precision") is not None and at.get("recall") is not None:
             ax.plot([at["recall"]], [at["precision"]], "o", ms=9, mfc="none", color=line.get_color(),
-                    label=f"{name} at score {m.get('score_threshold', 0):.3f} (chosen on val)")
+                    label=f"{name} at score {m.get('score_threshold', 0):.3f} "
+                          f"({THRESHOLD_SOURCES.get((m.get('threshold') or {}).get('source', ''), 'as set')})")
         drawn += 1
     if not drawn:
         ax.text(0.5, 0.5, "no evaluation set with tags to draw", ha="center", va="center", transform=ax.transAxes)

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from spatule.figures import Scalars
+from spatule.figures import THRESHOLD_SOURCES, Scalars
 
 _log = logging.getLogger("spatule")
 
@@ -70,9 +70,6 @@ def _with_interval(value: Any, interval: Any) -> str:
     return f"{value:.3f} ({interval[0]:.2f}-{interval[1]:.2f})"
 
 
-_THRESHOLD_SOURCES = {"val": "chosen on val", "config": "detect.score_threshold", "default": "default, not chosen"}
-
-
 def metrics_rows(evaluations: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
     """One row per evaluation set with its headline figures and their 95% intervals (Wilson for precision,
     recall and count-exact; the bootstrap over photos for AP); n/a where not measurable."""
@@ -85,7 +82,7 @@ def metrics_rows(evaluations: Mapping[str, Mapping[str, Any]]) -> list[dict[str,
             "AP (95%)": _with_interval(coco.get("AP", -1.0), coco.get("AP_ci")),
             "AP50 (95%)": _with_interval(coco.get("AP50", -1.0), coco.get("AP50_ci")),
             "AR100": _fmt(coco.get("AR100", -1.0)),
-            "threshold": (f"{m['score_threshold']:.3f} ({_THRESHOLD_SOURCES.get(source, source)})"
+            "threshold": (f"{m['score_threshold']:.3f} ({THRESHOLD_SOURCES.get(source, source)})"
                           if isinstance(m.get("score_threshold"), (int, float)) else "n/a"),
             "precision (95%)": _with_interval(at.get("precision"), at.get("precision_ci")),
             "recall (95%)": _with_interval(at.get("recall"), at.get("recall_ci")),

@@ -173,15 +173,15 @@ def photo_splits(tag_photos: Sequence[tuple[str, str]], identity_split: Mapping[
 
 def assign_identities_to_splits(crops: list, tag_count: Counter, plan: SplitPlan, keep_photos_whole: bool,
                                 log: logging.Logger = _log, burst: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Identity -> split. With ``burst`` (photo -> burst, :func:`bursts`), identities photographed in
-    one burst move together; with ``keep_photos_whole``, identities that share a photo do. Each
+    """Identity -> split. With ``keep_photos_whole``, identities that share a photo move together, and with
+    ``burst`` too (photo -> burst, :func:`bursts`) those photographed in one burst; without it, one by one. Each
     grouping is used when it leaves enough groups for the splits, else the next finer one, said in
     the log: bursts, then photos, then identity by identity (photos holding birds of two splits are
     then ``mixed``)."""
     keys = []
-    if burst is not None:
+    if keep_photos_whole and burst is not None:
         keys.append(("bursts", lambda image: burst.get(image, image)))
-    if keep_photos_whole or burst is not None:
+    if keep_photos_whole:
         keys.append(("photos", lambda image: image))
     for index, (name, key) in enumerate(keys):
         groups = cooccurrence_groups([(key(c.image), c.identity) for c in crops])

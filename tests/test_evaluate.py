@@ -325,6 +325,8 @@ def test_a_target_no_threshold_reaches_takes_the_best_precision_and_says_so():
     choice = choose_threshold(truth, found, 0.95)
     assert (choice.score_threshold, choice.source) == (0.7, "val")  # 2 of 3, the best there is
     assert "no threshold reaches precision 0.95" in choice.note and "0.667" in choice.note
+    truth, only_false = _scored((0.9, False), (0.2, False))  # never the lowest score of a model that only errs
+    assert choose_threshold(truth, only_false, 0.95).source == "default"
 
 
 def test_without_a_val_tag_the_threshold_is_not_chosen():
