@@ -118,8 +118,15 @@ def synth_problems(synth: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+PROVISIONAL_THRESHOLD = 0.3
+"""The score kept where no threshold has been chosen yet: mining hard negatives with the first model, and a
+model whose real val photos give no threshold to choose (``detect.score_threshold`` null is otherwise chosen
+on val)."""
+
+
 def detect_problems(config: Mapping[str, Any]) -> list[str]:
-    """``detect.overlap`` below the tile; ``evaluate.min_score`` not above a fixed ``detect.score_threshold``."""
+    """``detect.overlap`` below the tile; ``evaluate.min_score`` not above a fixed ``detect.score_threshold``, nor
+    above :data:`PROVISIONAL_THRESHOLD` when the threshold is to be chosen on val."""
     problems = []
     detect, evaluate, synth = _section(config, "detect"), _section(config, "evaluate"), _section(config, "synth")
     if detect.get("overlap") is not None and "tile_size" in synth and int(detect["overlap"]) >= int(synth["tile_size"]):
@@ -129,6 +136,10 @@ def detect_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(f"evaluate.min_score {evaluate['min_score']} must not exceed detect.score_threshold "
                         f"{fixed} (detections below min_score are not kept, so the figures at the threshold "
                         "would miss them)")
+    elif "min_score" in evaluate and fixed is None and float(evaluate["min_score"]) > PROVISIONAL_THRESHOLD:
+        problems.append(f"evaluate.min_score {evaluate['min_score']} must not exceed {PROVISIONAL_THRESHOLD:g}, the "
+                        "score threshold used where the val photos cannot choose one (detect.score_threshold null); "
+                        "lower it, or set detect.score_threshold")
     return problems
 
 

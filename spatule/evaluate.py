@@ -170,7 +170,7 @@ class ThresholdChoice:
     """The score threshold that ``detect``, ``spatule detect`` and the held-out figures use, and where it
     came from: ``val`` (the lowest score whose precision on the real val photos reaches
     ``target_precision``), ``config`` (``detect.score_threshold`` set) or ``default``
-    (:data:`spatule.tiling.PROVISIONAL_THRESHOLD`: no countable tag on the val photos); ``note`` says
+    (:data:`spatule.config.PROVISIONAL_THRESHOLD`: no countable tag on the val photos); ``note`` says
     why when the target could not be met."""
 
     score_threshold: float
@@ -198,8 +198,8 @@ def choose_threshold(truth: Mapping[str, ImageTruth], detections: Mapping[str, I
     """The lowest detection score at which precision on these photos reaches ``target_precision`` (so
     the most recall at that precision). Where no threshold reaches it, the one with the best precision
     (the lowest among ties), said in the note; with no countable tag, or only false boxes,
-    :data:`~spatule.tiling.PROVISIONAL_THRESHOLD`."""
-    from spatule.tiling import PROVISIONAL_THRESHOLD
+    :data:`~spatule.config.PROVISIONAL_THRESHOLD`."""
+    from spatule.config import PROVISIONAL_THRESHOLD
 
     tags = sum(1 for t in truth.values() for h in t.difficult if not h)
     if not tags:

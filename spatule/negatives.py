@@ -148,7 +148,8 @@ def search_photos(labels_dir: Path, photos: Sequence[Any], detector: Detector, s
 
 def photo_sets(tables: Mapping[str, Path]) -> dict[str, Any]:
     """The photos a model's false boxes are counted on: ``mining`` (the train split's photos,
-    tags known) and ``held_out`` (the test split's, as ``evaluate_real`` takes them)."""
+    tags known) and ``val`` (the val split's, as ``evaluate_val`` takes them: whether the round helps is judged
+    there, never on the test photos)."""
     from spatule.evaluate import held_out_photos
     from spatule.labels import read_objects_csv
     from spatule.problems import doubtful_xml, read_problems
@@ -157,12 +158,12 @@ def photo_sets(tables: Mapping[str, Path]) -> dict[str, Any]:
     objects = read_objects_csv(tables["objects"])
     doubtful = doubtful_xml(read_problems(tables["problems"]))
     return {name: held_out_photos(objects, read_csv(tables["photos"]), read_csv(tables["backgrounds"]), doubtful,
-                                  split).photos for name, split in (("mining", "train"), ("held_out", "test"))}
+                                  split).photos for name, split in (("mining", "train"), ("val", "val"))}
 
 
 def false_boxes_per_photo(labels_dir: Path, tables: Mapping[str, Path], detector: Detector, settings: Any,
                           log: logging.Logger = _log) -> tuple[dict[str, Any], dict[str, list[Detection]]]:
-    """A model's false boxes on the mining and the held-out photos; also the mining photos' detections."""
+    """A model's false boxes on the mining and the val photos; also the mining photos' detections."""
     sets = photo_sets(tables)
     counts, mined = {}, {}
     for name, photos in sets.items():

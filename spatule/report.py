@@ -219,12 +219,13 @@ def _training_rows(training: Mapping[str, Any]) -> list[dict[str, str]]:
 
 HARD_NOTE = ("False boxes (score >= {score}, matching no labelled tag) per photo of the first model (before) and of "
              "the second round trained with {tiles} tag-free tiles cut around the first model's false boxes "
-             "(after): on the train split's photos the tiles came from, and on the held-out test photos.")
+             "(after): on the train split's photos the tiles came from, and on the val photos (birds it never saw; "
+             "the test photos are not used to judge the round).")
 
 
 def hard_rows(hard: Mapping[str, Any]) -> list[dict[str, str]]:
     """The before/after table of ``results/model-hard/hard_negatives.json``."""
-    names = {"mining": "train photos (mined)", "held_out": "held-out test photos"}
+    names = {"mining": "train photos (mined)", "val": "val photos (held-out birds)"}
     return [{"photos": names[k], "count": _fmt(hard["before"][k]["photos"]),
              "false boxes before": _fmt(hard["before"][k]["false_boxes"]),
              "per photo before": _fmt(hard["before"][k]["per_photo"]),

@@ -17,13 +17,12 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
-from spatule.config import default
+from spatule.config import PROVISIONAL_THRESHOLD, default
 from spatule.geometry import Box, Rect
 from spatule.images import read_photo
 from spatule.presets import TAG_CLASS, TILE_SIZE
 from spatule.problems import SpatuleError
 from spatule.tiling import (
-    PROVISIONAL_THRESHOLD,
     Detection,
     Detector,
     PhotoTiles,

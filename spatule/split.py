@@ -171,13 +171,31 @@ def photo_splits(tag_photos: Sequence[tuple[str, str]], identity_split: Mapping[
     return {image: next(iter(s)) if len(s) == 1 else "mixed" for image, s in sorted(found.items())}
 
 
+MIN_SHARE = 0.5
+"""A grouping is kept only when each split gets at least this share of the tags it asks for
+(``split.val_fraction``, ``split.test_fraction``, train the rest): one burst holding most birds would
+otherwise leave a split a bird or two."""
+
+
+def short_splits(group_split: Mapping[str, str], weights: Mapping[str, int], plan: SplitPlan) -> list[str]:
+    """The splits that get under :data:`MIN_SHARE` of their asked share of the weight, said as
+    ``"val: 3% of the tags, 0.15 asked"``."""
+    total = sum(weights.values()) or 1
+    got: Counter = Counter()
+    for group, split in group_split.items():
+        got[split] += weights[group]
+    asked = [("train", 1.0 - plan.val_fraction - plan.test_fraction), *plan.held_out]
+    return [f"{split}: {got[split] / total:.0%} of the tags, {fraction:.2g} asked" for split, fraction in asked
+            if got[split] / total < MIN_SHARE * fraction]
+
+
 def assign_identities_to_splits(crops: list, tag_count: Counter, plan: SplitPlan, keep_photos_whole: bool,
                                 log: logging.Logger = _log, burst: Mapping[str, str] | None = None) -> dict[str, str]:
     """Identity -> split. With ``keep_photos_whole``, identities that share a photo move together, and with
     ``burst`` too (photo -> burst, :func:`bursts`) those photographed in one burst; without it, one by one. Each
-    grouping is used when it leaves enough groups for the splits, else the next finer one, said in
-    the log: bursts, then photos, then identity by identity (photos holding birds of two splits are
-    then ``mixed``)."""
+    grouping is used when it leaves enough groups for the splits and gives each split at least
+    :data:`MIN_SHARE` of the tags it asks for, else the next finer one, said in the log: bursts, then photos,
+    then identity by identity (photos holding birds of two splits are then ``mixed``)."""
     keys = []
     if keep_photos_whole and burst is not None:
         keys.append(("bursts", lambda image: burst.get(image, image)))
@@ -190,11 +208,18 @@ def assign_identities_to_splits(crops: list, tag_count: Counter, plan: SplitPlan
             weights[group] += tag_count[identity]
         if len(weights) >= plan.needed:
             group_split = assign_groups(dict(weights), plan, f"groups of identities seen in the same {name}")
-            log.info("split %d identities as %d groups of birds seen in the same %s", len(groups), len(weights), name)
-            return {identity: group_split[group] for identity, group in groups.items()}
+            short = short_splits(group_split, weights, plan)
+            if not short:
+                log.info("split %d identities as %d groups of birds seen in the same %s", len(groups), len(weights),
+                         name)
+                return {identity: group_split[group] for identity, group in groups.items()}
+            why = (f"{len(weights)} group(s) of identities seen in the same {name}, too uneven to fill the "
+                   f"splits ({'; '.join(short)})")
+        else:
+            why = (f"only {len(weights)} group(s) of identities seen in the same {name}, fewer than the "
+                   f"{plan.needed} splits need")
         finer = f"by {keys[index + 1][0]}" if index + 1 < len(keys) else "identity by identity"
-        log.warning("only %d group(s) of identities seen in the same %s, fewer than the %d splits need: splitting "
-                    "by %s instead%s", len(weights), name, plan.needed, finer,
+        log.warning("%s: splitting %s instead%s", why, finer,
                     ", so frames of one scene may lie in two splits" if name == "bursts" else
                     ", so some labelled photos hold tags of two splits ('mixed')")
     return assign_groups(dict(tag_count), plan, "tag identities")

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from spatule.config import default
+from spatule.config import PROVISIONAL_THRESHOLD, default
 from spatule.geometry import Box, iou_matrix, shifted
 
 
@@ -68,10 +68,6 @@ def cut_tile(photo: np.ndarray, x: int, y: int, tile: int) -> np.ndarray:
     padded[:window.shape[0], :window.shape[1]] = window
     return padded
 
-
-PROVISIONAL_THRESHOLD = 0.3
-"""The score kept where no threshold has been chosen yet: mining hard negatives with the first model, and a
-model whose real val photos hold no tag (``detect.score_threshold`` null is otherwise chosen on val)."""
 
 SEAM_MARGIN_PX = 16
 """How far (photo pixels) past its tile's core a box centre may lie and the box still be kept."""

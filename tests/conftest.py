@@ -60,6 +60,13 @@ def _module(item: pytest.Item) -> str:
     return item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
 
 
+def _ours(fixture: object) -> bool:
+    """Whether a fixture is one of these tests' own (not pytest's, e.g. the session's ``tmp_path_factory`` behind
+    every ``tmp_path``): only those are worth keeping a module's tests on one worker for."""
+    module = getattr(getattr(fixture, "func", None), "__module__", "") or ""
+    return module == "conftest" or module.rsplit(".", 1)[-1].startswith("test_")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark ``slow`` what runs Snakemake, needs the real sample or trains (``pytest -m "not slow"`` is the fast
     tier); keep the tests that share a module-scoped fixture on one xdist worker (``--dist loadgroup``: the
@@ -70,7 +77,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         info = getattr(item, "_fixtureinfo", None)
         shared = [name for name, defs in (info.name2fixturedefs.items() if info else ())
-                  if defs and defs[-1].scope in ("module", "session") and name != "sample_dir"]
+                  if defs and defs[-1].scope in ("module", "session") and name != "sample_dir"
+                  and _ours(defs[-1])]
         if shared:
             item.add_marker(pytest.mark.xdist_group(module))
     rank = {name: i for i, name in enumerate(HEAVY_FIRST)}

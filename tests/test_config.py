@@ -45,6 +45,7 @@ def test_the_demo_config_and_every_preset_are_fine(demo_config: dict):
     ({"synth__blend_mix": {"normal": 0, "mixed": 0, "alpha": 0, "feather": 0}}, "synth.blend_mix"),
     ({"detect__overlap": 640}, "detect.overlap"),
     ({"detect__score_threshold": 0.3, "evaluate__min_score": 0.5}, "evaluate.min_score"),
+    ({"detect__score_threshold": None, "evaluate__min_score": 0.4}, "evaluate.min_score 0.4 must not exceed 0.3"),
     ({"train__min_level": 6, "train__max_level": 5}, "min_level"),
     ({"train__input_size": 320}, "input_size"),
     ({"train__stepz": 3}, "stepz"),

@@ -330,7 +330,7 @@ def test_a_target_no_threshold_reaches_takes_the_best_precision_and_says_so():
 
 
 def test_without_a_val_tag_the_threshold_is_not_chosen():
-    from spatule.tiling import PROVISIONAL_THRESHOLD
+    from spatule.config import PROVISIONAL_THRESHOLD
 
     choice = choose_threshold({"a": ImageTruth(100, 100)}, {"a": ImageDetections(((1, 1, 9, 9),), (0.9,))}, 0.95)
     assert (choice.score_threshold, choice.source) == (PROVISIONAL_THRESHOLD, "default")
@@ -535,15 +535,15 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
     count = {"photos": 4, "false_boxes": 6, "per_photo": 1.5, "by_photo": {}}
     (hard / "hard_negatives.json").write_text(json.dumps(
         {"score": 0.3, "tiles": 5,
-         "before": {"mining": count, "held_out": {**count, "false_boxes": 2, "per_photo": 0.5}},
-         "after": {"mining": {**count, "false_boxes": 1, "per_photo": 0.25}, "held_out": {**count, "false_boxes": 0,
+         "before": {"mining": count, "val": {**count, "false_boxes": 2, "per_photo": 0.5}},
+         "after": {"mining": {**count, "false_boxes": 1, "per_photo": 0.25}, "val": {**count, "false_boxes": 0,
                                                                                         "per_photo": 0.0}}}))
     stages.report(evals, tmp_path / "summary.json", tiles, model, detect, out,
                  hard_negatives=hard / "hard_negatives.json")
     md = out["summary_md"].read_text()
     assert "## Hard negatives" in md and "with 5 tag-free tiles" in md
     assert "| train photos (mined) | 4 | 6 | 1.500 | 1 | 0.250 |" in md
-    assert "| held-out test photos | 4 | 2 | 0.500 | 0 | 0.000 |" in md
+    assert "| val photos (held-out birds) | 4 | 2 | 0.500 | 0 | 0.000 |" in md
     assert "| second (hard negatives) | 2 | 1.100 |" in md and "| 1.250 | 80.000 |" in md
 
 
@@ -729,7 +729,7 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     assert "## Splits" in summary and "## Hard negatives" in summary
     # the second round ran from the first model and is the one exported
     hard = json.loads((workdir / "results/model-hard/hard_negatives.json").read_text())
-    assert set(hard["before"]) == set(hard["after"]) == {"mining", "held_out"}
+    assert set(hard["before"]) == set(hard["after"]) == {"mining", "val"}
     assert hard["before"]["mining"]["photos"] == hard["after"]["mining"]["photos"] > 0
     assert json.loads((workdir / "results/model-hard/metrics.json").read_text())["final_step"] == 2
     assert "results/model-hard/ckpt-2" in (workdir / "logs/export.log").read_text()

@@ -8,10 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from test_evaluate import campaign, paint, patch_detector, white  # noqa: F401  (campaign is a fixture)
+from test_evaluate import campaign, obj, paint, patch_detector, white  # noqa: F401  (campaign is a fixture)
 
 from spatule import stages
 from spatule.geometry import overlaps
+from spatule.labels import write_objects
 from spatule.metrics import ImageTruth
 from spatule.negatives import (
     SOURCE_ID_BASE,
@@ -89,6 +90,13 @@ def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, 
     labels = campaign["labels"]
     false_box = (700, 400, 760, 470)
     paint(labels / "bg" / "empty train.png", [false_box])  # something white that is not a tag
+    # a val photo with a tag and something white that is not one: the round is judged on val, never on test
+    paint(labels / "val.png", [(100, 100, 160, 150), (1000, 600, 1060, 660)])
+    tables = campaign["tables"]
+    write_objects(tables["objects"], [*campaign["objects"],
+                                      obj("val.png", box=(100, 100, 160, 150), index=1, identity="VAL")])
+    with tables["photos"].open("a", encoding="utf-8") as handle:
+        handle.write("val.png,val,1\n")
     out = tmp_path / "negatives"
     synthetic = tmp_path / "train-00000-of-00001.tfrecord"  # stands in for the synthetic train tiles
     with tf.io.TFRecordWriter(str(synthetic)) as writer:
@@ -122,4 +130,4 @@ def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, 
     written = json.loads((out / "summary.json").read_text())
     assert written == summary and summary["tiles"] == 1
     assert summary["before"]["mining"]["by_photo"] == {"bg/empty train.png": 1, "train.png": 0}
-    assert summary["before"]["held_out"]["false_boxes"] == 0  # test.png's tags and its difficult one
+    assert summary["before"]["val"]["by_photo"] == {"val.png": 1}  # not test.png, whose tags are all found

@@ -178,3 +178,30 @@ def test_a_burst_goes_whole_to_one_split_with_its_birds_and_ground(tmp_path: Pat
     assert all(len(s) == 1 for s in after.values()), after
     assert {next(iter(s)) for s in after.values()} == set(SPLITS)
     assert (summary["bursts"], summary["bursts_across_splits"], summary["photos_without_time"]) == (12, [], 0)
+
+
+def test_a_burst_holding_most_birds_is_not_kept_whole_at_the_cost_of_the_held_out_splits(caplog):
+    """One long time-lapse burst with 16 birds and four short bursts of a bird each: kept whole, the burst
+    fills one split and leaves another a bird or none; the split goes by photos instead."""
+    from spatule.split import MIN_SHARE, assign_identities_to_splits
+
+    crops = [TagCrop(f"b{k}", f"b{k}.png", f"cam0/IMAG{k // 2:04d}.JPG", 0, f"BIG{k}", "csv", 0, 0, 50, 80,
+                     8, 8, 42, 72, False) for k in range(16)]
+    crops += [TagCrop(f"s{k}", f"s{k}.png", f"cam{k + 1}/IMAG0000.JPG", 0, f"SMALL{k}", "csv", 0, 0, 50, 80,
+                      8, 8, 42, 72, False) for k in range(4)]
+    burst = {c.image: ("cam0" if c.image.startswith("cam0/") else c.image) for c in crops}
+    tag_count = Counter(c.identity for c in crops)
+    plan = SplitPlan(0.2, 0.2, 3)
+    whole = assign_identities_to_splits(crops, tag_count, plan, True, burst=None)  # photos: 12 groups
+    split = assign_identities_to_splits(crops, tag_count, plan, True, burst=burst)
+    assert split == whole  # fell back to photos
+    assert "too uneven to fill the splits" in caplog.text and "splitting by photos instead" in caplog.text
+    shares = Counter(split.values())
+    for name, fraction in (("train", 0.6), *plan.held_out):
+        assert shares[name] / len(crops) >= MIN_SHARE * fraction, shares
+    # with the big burst cut in four, bursts are even enough and kept whole
+    even = {**burst, **{c.image: f"cam0-{k // 4}" for k, c in enumerate(crops[:16])}}
+    caplog.clear()
+    kept = assign_identities_to_splits(crops, tag_count, plan, True, burst=even)
+    assert "too uneven" not in caplog.text
+    assert all(len({kept[c.identity] for c in crops[q:q + 4]}) == 1 for q in range(0, 16, 4))

@@ -266,6 +266,20 @@ def test_demo_first_stages_make_disjoint_splits(demo_run: Path):
     assert [p for p in problems if p["severity"] == "error"] == []
 
 
+def test_the_default_demo_holds_at_least_50_legible_tags_on_the_photos_of_each_held_out_split(tmp_path: Path):
+    """The held-out figures can speak: one error moves a rate by at most 2 points (issue 23). Counted as the
+    evaluations count: legible tags on the photos whose tags all belong to that split."""
+    workdir = tmp_path / "w"
+    snakemake(workdir, "--cores", "2", "results/split/photos.csv", "results/tags/tags.csv")
+    photo_split = {r["image"]: r["split"] for r in read_csv(workdir / "results/split/photos.csv")}
+    legible: dict[str, int] = {}
+    for tag in read_csv(workdir / "results/tags/tags.csv"):
+        if tag["difficult"] == "0":
+            split = photo_split[tag["image"]]
+            legible[split] = legible.get(split, 0) + 1
+    assert legible.get("val", 0) >= 50 and legible.get("test", 0) >= 50, legible
+
+
 def test_demo_identities_match_their_csv_rows(demo_run: Path):
     expected = {(r["image"], int(r["xmin"]), int(r["ymin"])): r["identity"]
                 for r in read_csv(demo_run / "resources/demo/identities.csv")}

@@ -101,7 +101,7 @@ def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records:
     before = json.loads(before_json.read_text(encoding="utf-8"))
     report = {"score": settings.score, "tiles": before.get("tiles"), "before": before["before"], "after": after}
     report_json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    for name in ("mining", "held_out"):
+    for name in ("mining", "val"):
         log.info("%s photos: false boxes per photo %s before, %s after the hard negatives", name,
                  before["before"][name]["per_photo"], after[name]["per_photo"])
     return result
