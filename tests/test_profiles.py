@@ -25,9 +25,11 @@ from test_workflow import planned_jobs, rules_defined, tree_hashes
 PROFILES = REPO / "profiles"
 GENERIC = PROFILES / "cluster-generic"
 SHARDS = 1  # synth.shards of the SLURM run: one job per split is enough to see the shards submitted
-SLURM_SMOKE = {**SMOKE, "synth": {**SMOKE["synth"], "shards": SHARDS}, "hard_negatives": {"enabled": False}}
-"""The smoke config, one shard per split and one training round: every kind of job, the fewest jobs (each one
-waits on SLURM's polling); the second round is run locally by test_evaluate's smoke workflow."""
+SLURM_SMOKE = {**SMOKE, "synth": {"tiles": {"train": 16, "val": 4, "test": 4}, "shards": SHARDS},
+               "train": {"preset": "smoke"}, "hard_negatives": {"enabled": False}}
+"""The smoke config with the preset's own 4 training steps on fewer tiles, one shard per split and one training
+round: every kind of job, the fewest jobs and the least work (each job waits on SLURM's polling); whether the
+model finds tags, and the second round, are test_evaluate's smoke workflow's business."""
 # the outputs that depend only on config + seeds, byte for byte
 DETERMINISTIC = ["resources/demo", "results/labels", "results/tags", "results/split", "results/tiles",
                  "results/tfrecords"]
