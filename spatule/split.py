@@ -208,7 +208,8 @@ def assign_identities_to_splits(crops: list, tag_count: Counter, plan: SplitPlan
             weights[group] += tag_count[identity]
         if len(weights) >= plan.needed:
             group_split = assign_groups(dict(weights), plan, f"groups of identities seen in the same {name}")
-            short = short_splits(group_split, weights, plan)
+            # with only as many groups as splits, a finer grouping cannot share the tags out any better
+            short = short_splits(group_split, weights, plan) if len(weights) > plan.needed else []
             if not short:
                 log.info("split %d identities as %d groups of birds seen in the same %s", len(groups), len(weights),
                          name)

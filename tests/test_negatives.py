@@ -131,3 +131,13 @@ def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, 
     assert written == summary and summary["tiles"] == 1
     assert summary["before"]["mining"]["by_photo"] == {"bg/empty train.png": 1, "train.png": 0}
     assert summary["before"]["val"]["by_photo"] == {"val.png": 1}  # not test.png, whose tags are all found
+
+
+def test_the_second_round_refuses_false_boxes_counted_on_the_test_photos_by_an_older_spatule(tmp_path: Path):
+    from spatule.problems import SpatuleError
+
+    before = tmp_path / "summary.json"  # as spatule wrote it before the round was judged on val
+    before.write_text(json.dumps({"tiles": 1, "before": {"mining": {}, "held_out": {}}}))
+    with pytest.raises(SpatuleError, match="summary.json: false boxes counted by an older spatule"):
+        stages.train_hard({"preset": "smoke"}, {}, [], [], tmp_path / "val.json", tmp_path / "model", tmp_path / "hard",
+                          tmp_path / "metrics.json", before, tmp_path / "report.json", tmp_path, {}, None)

@@ -21,6 +21,7 @@ from spatule.negatives import (
     plan_negatives,
 )
 from spatule.presets import PRETRAINED_ROOT, preset_name, preset_of, train_overrides
+from spatule.problems import SpatuleError
 from spatule.tables import write_csv
 from spatule.tiling import Detector
 
@@ -86,6 +87,10 @@ def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records:
     from spatule.negatives import false_boxes_per_photo, mining_settings
     from spatule.search import tile_detector
 
+    before = json.loads(before_json.read_text(encoding="utf-8"))
+    if set(before.get("before", {})) != {"mining", "val"}:
+        raise SpatuleError(f"{before_json}: false boxes counted by an older spatule (not on the val photos); "
+                           "delete it and run again (rule mine_negatives writes it)")
     settings = mining_settings(hard)
     first = preset_of(train)
     config = training_experiment(train, train_records, val_records, val_json, extra={
@@ -98,7 +103,6 @@ def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records:
     result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
     after, _ = false_boxes_per_photo(labels_dir, tables, tile_detector(checkpoint_detector(model_dir)),
                                      search.with_threshold(settings.score), log)
-    before = json.loads(before_json.read_text(encoding="utf-8"))
     report = {"score": settings.score, "tiles": before.get("tiles"), "before": before["before"], "after": after}
     report_json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for name in ("mining", "val"):
