@@ -4,8 +4,8 @@ same run.
 
     .venv/bin/python bench/read_views.py --reader W/results/reader [--sheet ../shared/data/spoo-font/SPOO-FONT.jpg]
 
-Half of the crops' codes are in the registry (with the registry of ``--registry``, if given), half are
-birds not banded, as rule read_threshold checks (``spatule.stages.reading.rendered_check``). For
+Half of the crops' codes are birds of the registry of ``--registry``, half are birds off it, read
+against that registry as rule read_threshold checks (``spatule.stages.reading.rendered_check``). For
 thresholds from 0.1 down to 0.001 (with ``--margin``), the codes accepted and the wrong ones among
 them, for each way of reading; then the threshold rule read_threshold would choose on them for
 ``--target`` accuracy, and how many crops it accepts.
@@ -23,18 +23,19 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> None:
+    from spatule.stages.reading import RENDERED_CHECK, code_reader, rendered_check
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reader", type=Path, required=True)
     parser.add_argument("--sheet", type=Path, default=None, help="the glyph sheet the reader was trained with")
-    parser.add_argument("--registry", type=Path, default=None)
+    parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--margin", type=float, default=10.0)
-    parser.add_argument("--crops", type=int, default=600)
+    parser.add_argument("--crops", type=int, default=RENDERED_CHECK)
     parser.add_argument("--target", type=float, default=0.98)
     args = parser.parse_args()
 
     from spatule.reading.codes import TURNS, VIEWS
     from spatule.reading.evaluation import choose_threshold
-    from spatule.stages.reading import code_reader, rendered_check
 
     reader = code_reader(args.reader, args.registry, 2)
     ways = {"the box": (VIEWS[:1], TURNS[:1]), f"{len(VIEWS)} views": (VIEWS, TURNS[:1]),

@@ -514,6 +514,22 @@ def test_the_threshold_is_the_least_that_reaches_the_target_accuracy_on_validati
     assert value > 0.9 and "none accepted" in why  # nothing reaches the target: nothing is accepted
 
 
+@pytest.mark.parametrize("registry", [["AXFD", "ABLF"], [f"{a}{b}XD" for a in "ABCDF" for b in "HJLNP"]])
+def test_the_rendered_check_draws_half_its_crops_of_the_registrys_birds_and_half_of_birds_off_it(registry):
+    from spatule.stages.reading import check_codes
+
+    codes, banded = check_codes(registry, TAG_ALPHABET, 4, 101, seed=3)
+    assert (len(codes), banded) == (101, 50)
+    assert set(codes[:banded]) <= set(registry) and not set(codes[banded:]) & set(registry)
+    assert all(len(c) == 4 and set(c) <= set(TAG_ALPHABET) for c in codes)
+    if len(registry) > 2:
+        assert len(set(codes[:banded])) > 10  # birds of a long registry, not a few of them again and again
+    assert check_codes(registry, TAG_ALPHABET, 4, 101, seed=3) == (codes, banded)  # the same every run
+    assert check_codes(registry, TAG_ALPHABET, 4, 101, seed=4) != (codes, banded)
+    unbanded, none = check_codes([], TAG_ALPHABET, 4, 40)
+    assert none == 0 and len(unbanded) == 40
+
+
 def test_a_set_of_readings_gives_its_coverage_and_accuracy_with_intervals():
     from spatule.reading.evaluation import set_figures
     from spatule.reading.registry import UNREAD

@@ -60,11 +60,8 @@ def test_readme_step_7_reads_the_real_tags_it_never_learnt_from_and_no_wrong_bir
     unseen = [r for r in legible if r["trained_on"] != "1"]
     for r in legible:
         assert r["registry_match"] in (r["identity"], "unread"), f"a real tag read as a wrong bird: {said}"
-    for r in unseen:  # its own code the likeliest of the registry, by the margin: only the threshold may stop it
-        assert r["likeliest"] == r["identity"], f"a real tag the reader never saw is likeliest another bird: {said}"
-        assert float(r["match_score"]) >= 10 * float(r["runner_up_score"]), said
-    # at least one read as its bird; AXFD's score lies within a few times of the threshold the rendered
-    # check chooses, so it is accepted on some trainings and not others (docs/results.md)
-    assert any(r["registry_match"] == r["identity"] for r in unseen), f"no real tag read: {said}"
+    assert unseen, f"the sample's split gave the reader every legible tag to learn from: {said}"
+    for r in unseen:  # every legible tag it never learnt from is read as its own bird
+        assert r["registry_match"] == r["identity"], f"a legible real tag the reader never saw is not read: {said}"
     for picture in ("rendered.jpg", "real_vs_rendered.jpg"):
         assert (work / "results/reader" / picture).stat().st_size > 10_000

@@ -232,34 +232,48 @@ def readable(tags: Sequence[dict[str, str]]) -> list[dict[str, str]]:
     return [t for t in tags if t["difficult"] != "1"]
 
 
-RENDERED_CHECK = 600
-"""Rendered crops the reader never saw, read by rule read_threshold against a registry that holds half of
-their codes: with them a handful of labelled validation tags is not all that chooses the threshold."""
+RENDERED_CHECK = 1000
+"""Rendered crops the reader never saw, read by rule read_threshold against the user's registry, half of
+them of its birds and half of birds off it: with them a handful of labelled validation tags is not all that
+chooses the threshold."""
+
+
+def check_codes(registry: Sequence[str], alphabet: str, length: int, count: int, seed: int = 0
+                ) -> tuple[list[str], int]:
+    """The codes of the rendered check's ``count`` crops and how many of them (the first) are banded. With a
+    ``registry``: half its codes, drawn with repeats (a season sees its birds again), and half codes off it
+    (birds banded elsewhere, which must stay unread); the check reads them against that registry alone, so
+    that the threshold meets as many codes to mistake a tag for as ``detect`` will. Without one: random
+    codes, none banded."""
+    import numpy as np
+
+    from spatule.reading.train import random_codes
+
+    rng = np.random.default_rng([seed, 31])
+    if not registry:
+        return random_codes(rng, alphabet, count, length), 0
+    own = sorted(set(registry))
+    banded = [own[int(k)] for k in rng.integers(0, len(own), count // 2)]
+    known = set(own)
+    others = [c for c in random_codes(rng, alphabet, 4 * count, length) if c not in known][: count - len(banded)]
+    return banded + others, len(banded)
 
 
 def rendered_check(reader: Any, glyph_sheet: Path | None, margin: float, count: int = RENDERED_CHECK,
                    seed: int = 0) -> list[tuple[float, bool]]:
-    """``(match score, right)`` of each of ``count`` rendered crops whose reading passes ``margin``, read
-    against the reader's registry with half of the crops' codes added: the other half are birds not banded,
-    which must not be taken for one that is. Without a registry, each crop's surer reading as read (its own
-    probability), as ``detect`` takes it then."""
-    from dataclasses import replace
-
+    """``(match score, right)`` of each of ``count`` rendered crops (:func:`check_codes`) whose reading passes
+    ``margin``, read against the reader's registry as ``detect`` reads. Without a registry, each crop's surer
+    reading as read (its own probability), as ``detect`` takes it then."""
     import numpy as np
 
     from spatule.reading.render import render_reading_crop
-    from spatule.reading.train import random_codes
 
     glyphs = glyph_set(reader.alphabet, glyph_sheet)
-    codes = random_codes(np.random.default_rng([seed, 31]), reader.alphabet, count, reader.code_length)
-    banded = set(reader.codes) | set(codes[: count // 2])
-    codes = codes[: count // 2] + [c for c in codes[count // 2:] if c not in banded]
+    codes, _ = check_codes(reader.codes, reader.alphabet, reader.code_length, count, seed)
     crops = [render_reading_crop(code, glyphs, np.random.default_rng([seed, 32, k])) for k, code in enumerate(codes)]
+    reads = reader.read([c.pixels for c in crops], [c.box for c in crops])
     if not reader.codes:  # no registry: the surer reading as read, its own probability, as detect takes it
-        reads = reader.read([c.pixels for c in crops], [c.box for c in crops])
         return [(r.match_score, r.likeliest == code) for r, code in zip(reads, codes) if r.likeliest]
-    check = replace(reader, codes=tuple(sorted(banded)))
-    reads = check.read([c.pixels for c in crops], [c.box for c in crops])
     return [(r.match_score, r.likeliest == code) for r, code in zip(reads, codes) if r.match(0.0, margin) != UNREAD]
 
 
