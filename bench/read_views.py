@@ -2,7 +2,7 @@
 view turned too (``TURNS``), against reading the box alone, on rendered crops the reader never saw, in the
 same run.
 
-    .venv/bin/python bench/read_views.py --reader W/results/reader [--sheet ../shared/data/spoo-font/SPOO-FONT.jpg]
+    .venv/bin/python bench/read_views.py --reader W/results/reader --registry R [--sheet SHEET]
 
 Half of the crops' codes are birds of the registry of ``--registry``, half are birds off it, read
 against that registry as rule read_threshold checks (``spatule.stages.reading.rendered_check``). For
@@ -40,7 +40,8 @@ def main() -> None:
     reader = code_reader(args.reader, args.registry, 2)
     ways = {"the box": (VIEWS[:1], TURNS[:1]), f"{len(VIEWS)} views": (VIEWS, TURNS[:1]),
             f"{len(VIEWS)} views x {len(TURNS)} turns": (VIEWS, TURNS)}
-    results = {name: rendered_check(replace(reader, views=views, turns=turns), args.sheet, args.margin, args.crops)
+    results = {name: rendered_check(replace(reader, views=views, turns=turns), args.sheet, args.margin,
+                                    args.crops).scored
                for name, (views, turns) in ways.items()}
     print("| threshold | read through | accepted | wrong | accuracy |\n|---|---|---|---|---|")
     for threshold in (0.1, 0.03, 0.01, 0.003, 0.001):

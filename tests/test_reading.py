@@ -514,7 +514,7 @@ def test_the_threshold_is_the_least_that_reaches_the_target_accuracy_on_validati
     assert value > 0.9 and "none accepted" in why  # nothing reaches the target: nothing is accepted
 
 
-@pytest.mark.parametrize("registry", [["AXFD", "ABLF"], [f"{a}{b}XD" for a in "ABCDF" for b in "HJLNP"]])
+@pytest.mark.parametrize("registry", [["AXFD"], ["AXFD", "ABLF"], [f"{a}{b}XD" for a in "ABCDF" for b in "HJLNP"]])
 def test_the_rendered_check_draws_half_its_crops_of_the_registrys_birds_and_half_of_birds_off_it(registry):
     from spatule.stages.reading import check_codes
 
@@ -522,12 +522,32 @@ def test_the_rendered_check_draws_half_its_crops_of_the_registrys_birds_and_half
     assert (len(codes), banded) == (101, 50)
     assert set(codes[:banded]) <= set(registry) and not set(codes[banded:]) & set(registry)
     assert all(len(c) == 4 and set(c) <= set(TAG_ALPHABET) for c in codes)
+    assert len(set(codes[banded:])) > 45  # birds off the registry: 51 codes, hardly one drawn twice
     if len(registry) > 2:
         assert len(set(codes[:banded])) > 10  # birds of a long registry, not a few of them again and again
     assert check_codes(registry, TAG_ALPHABET, 4, 101, seed=3) == (codes, banded)  # the same every run
     assert check_codes(registry, TAG_ALPHABET, 4, 101, seed=4) != (codes, banded)
     unbanded, none = check_codes([], TAG_ALPHABET, 4, 40)
     assert none == 0 and len(unbanded) == 40
+
+
+def test_the_rendered_check_fills_its_crops_from_a_small_code_space_and_none_off_a_registry_of_every_code():
+    from spatule.stages.reading import check_codes
+
+    codes, banded = check_codes(["12", "21", "11"], "12", 2, 1000)  # 3-digit codes of 900 birds are alike
+    assert (len(codes), banded) == (1000, 500) and set(codes[500:]) == {"22"}
+    every = ["11", "12", "21", "22"]
+    codes, banded = check_codes(every, "12", 2, 1000)  # every code is banded: no crop off the registry
+    assert (len(codes), banded) == (500, 500)
+
+
+def test_the_rendered_checks_wrong_readings_are_told_apart_a_registry_bird_from_one_off_it():
+    from spatule.stages.reading import RenderedCheck
+
+    check = RenderedCheck([(0.9, True), (0.5, False), (0.2, False), (0.05, True)], [True, True, False, True], 10, 5)
+    assert check.figures(0.1) == {"crops": 10, "banded": 5, "past_margin": 4, "accepted": 3, "right": 1,
+                                  "wrong_registry_bird": 1, "wrong_off_registry": 1}
+    assert check.figures(0.01)["accepted"] == 4 and check.figures(0.6)["wrong_registry_bird"] == 0
 
 
 def test_a_set_of_readings_gives_its_coverage_and_accuracy_with_intervals():

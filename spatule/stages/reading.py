@@ -238,13 +238,21 @@ them of its birds and half of birds off it: with them a handful of labelled vali
 chooses the threshold."""
 
 
+SMALL_CODE_SPACE = 100_000
+"""Alphabets and code lengths giving at most this many codes: the rendered check draws its codes off the
+registry from all of them listed, not by drawing random codes and leaving out the registry's."""
+
+
 def check_codes(registry: Sequence[str], alphabet: str, length: int, count: int, seed: int = 0
                 ) -> tuple[list[str], int]:
     """The codes of the rendered check's ``count`` crops and how many of them (the first) are banded. With a
-    ``registry``: half its codes, drawn with repeats (a season sees its birds again), and half codes off it
-    (birds banded elsewhere, which must stay unread); the check reads them against that registry alone, so
-    that the threshold meets as many codes to mistake a tag for as ``detect`` will. Without one: random
-    codes, none banded."""
+    ``registry``: half its codes, drawn with repeats (a season sees its birds again), and half codes off it,
+    drawn uniformly from every other code (birds banded elsewhere, whose codes owe nothing to the
+    registry's, which must stay unread); the check reads them against that registry alone, so that the
+    threshold meets as many codes to mistake a tag for as ``detect`` will. A registry holding every code
+    leaves only banded crops. Without a registry: random codes, none banded."""
+    import itertools
+
     import numpy as np
 
     from spatule.reading.train import random_codes
@@ -254,27 +262,56 @@ def check_codes(registry: Sequence[str], alphabet: str, length: int, count: int,
         return random_codes(rng, alphabet, count, length), 0
     own = sorted(set(registry))
     banded = [own[int(k)] for k in rng.integers(0, len(own), count // 2)]
-    known = set(own)
-    others = [c for c in random_codes(rng, alphabet, 4 * count, length) if c not in known][: count - len(banded)]
-    return banded + others, len(banded)
+    known, wanted = set(own), count - len(banded)
+    if len(alphabet) ** length <= SMALL_CODE_SPACE:
+        free = [c for c in map("".join, itertools.product(alphabet, repeat=length)) if c not in known]
+        others = [free[int(k)] for k in rng.integers(0, len(free), wanted)] if free else []
+        return banded + others, len(banded)
+    others = [c for c in random_codes(rng, alphabet, 4 * count, length) if c not in known]
+    while len(others) < wanted:  # a registry of over three quarters of a large code space
+        others += [c for c in random_codes(rng, alphabet, 4 * count, length) if c not in known]
+    return banded + others[:wanted], len(banded)
+
+
+@dataclass(frozen=True)
+class RenderedCheck:
+    """What the rendered check read: ``(match score, right)`` of each crop whose reading passes the margin
+    (``scored``), whether each of those shows a registry bird (``of_registry``), and how many crops were
+    drawn (``crops``), of them ``banded``."""
+
+    scored: list[tuple[float, bool]]
+    of_registry: list[bool]
+    crops: int
+    banded: int
+
+    def figures(self, threshold: float) -> dict[str, int]:
+        """The crops drawn, banded, past the margin, accepted at ``threshold``, right, and the wrong ones
+        split: a registry bird taken for another, or a bird off the registry taken for one on it."""
+        taken = [(ok, own) for (score, ok), own in zip(self.scored, self.of_registry) if score >= threshold]
+        return {"crops": self.crops, "banded": self.banded, "past_margin": len(self.scored), "accepted": len(taken),
+                "right": sum(ok for ok, _ in taken), "wrong_registry_bird": sum(own and not ok for ok, own in taken),
+                "wrong_off_registry": sum(not own and not ok for ok, own in taken)}
 
 
 def rendered_check(reader: Any, glyph_sheet: Path | None, margin: float, count: int = RENDERED_CHECK,
-                   seed: int = 0) -> list[tuple[float, bool]]:
-    """``(match score, right)`` of each of ``count`` rendered crops (:func:`check_codes`) whose reading passes
-    ``margin``, read against the reader's registry as ``detect`` reads. Without a registry, each crop's surer
-    reading as read (its own probability), as ``detect`` takes it then."""
+                   seed: int = 0) -> RenderedCheck:
+    """Read ``count`` rendered crops (:func:`check_codes`) against the reader's registry as ``detect`` reads,
+    keeping those whose reading passes ``margin``. Without a registry, each crop's surer reading as read (its
+    own probability), as ``detect`` takes it then."""
     import numpy as np
 
     from spatule.reading.render import render_reading_crop
 
     glyphs = glyph_set(reader.alphabet, glyph_sheet)
-    codes, _ = check_codes(reader.codes, reader.alphabet, reader.code_length, count, seed)
+    codes, banded = check_codes(reader.codes, reader.alphabet, reader.code_length, count, seed)
     crops = [render_reading_crop(code, glyphs, np.random.default_rng([seed, 32, k])) for k, code in enumerate(codes)]
     reads = reader.read([c.pixels for c in crops], [c.box for c in crops])
     if not reader.codes:  # no registry: the surer reading as read, its own probability, as detect takes it
-        return [(r.match_score, r.likeliest == code) for r, code in zip(reads, codes) if r.likeliest]
-    return [(r.match_score, r.likeliest == code) for r, code in zip(reads, codes) if r.match(0.0, margin) != UNREAD]
+        kept = [k for k, r in enumerate(reads) if r.likeliest]
+    else:
+        kept = [k for k, r in enumerate(reads) if r.match(0.0, margin) != UNREAD]
+    return RenderedCheck([(reads[k].match_score, reads[k].likeliest == codes[k]) for k in kept],
+                         [k < banded for k in kept], len(codes), banded)
 
 
 def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | None, fixed: float | None,
@@ -282,7 +319,8 @@ def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | No
                    seed: int = 0, threads: int | None = None, log: logging.Logger = _log) -> dict[str, Any]:
     """Choose when a reading is a bird: the least threshold at which the accepted codes are right ``target``
     of the time, both on the val split's tags whose identity is a code and on :data:`RENDERED_CHECK`
-    rendered crops half of which are birds not banded (the higher of the two; ``fixed``: ``read.threshold``
+    rendered crops read against the registry, half of them of its birds and half of birds off it
+    (:func:`check_codes`; the higher of the two; ``fixed``: ``read.threshold``
     set, taken as it is), with ``margin``; written to ``out_json`` with the figures behind it. The test
     split is never read here."""
     from spatule.reading.codes import Acceptance, write_acceptance
@@ -295,7 +333,7 @@ def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | No
     passing = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)
                if r.match(0.0, margin) != UNREAD]
     drawn = rendered_check(reader, glyph_sheet, margin, seed=seed)
-    on_drawn, why_drawn = choose_threshold(drawn, target)
+    on_drawn, why_drawn = choose_threshold(drawn.scored, target)
     on_val, why_val = choose_threshold(passing, target) if passing else (
         0.0, "no validation tag passes the margin" if tags else "no validation tag with a code")
     if fixed is not None:
@@ -307,12 +345,10 @@ def read_threshold(labelled: LabelledTags, reader_dir: Path, registry: Path | No
     acceptance = Acceptance(threshold, margin, source)
     figures = set_figures([(t["identity"], acceptance.of(r.likeliest, r.match_score, r.runner_up_score))
                            for t, r in zip(tags, reads)])
-    right_drawn = sum(ok for s, ok in drawn if s >= threshold)
     write_acceptance(out_json, acceptance, {
         "target_accuracy": target, "val": figures, "val_curve": coverage_curve(passing),
         "on_val": on_val, "on_rendered": on_drawn,
-        "rendered": {"crops": RENDERED_CHECK, "past_margin": len(drawn),
-                     "accepted": sum(1 for s, _ in drawn if s >= threshold), "right": right_drawn}})
+        "rendered": drawn.figures(threshold)})
     log.info("reading threshold %.4g (%s), margin %g: on %d validation tag(s), %d accepted, %d wrong", threshold,
              source, margin, figures["n"], figures["accepted"], figures["wrong"])
     if not tags:
