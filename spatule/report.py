@@ -155,15 +155,25 @@ def held_out_note(evaluations: Mapping[str, Mapping[str, Any]]) -> str:
     return _HELD_OUT_SETS + _HELD_OUT_THRESHOLD.get(source, _HELD_OUT_THRESHOLD["val"]) + _HELD_OUT_RULES
 
 
-READING_NOTE = ("The code reader on tags whose code is known, read at the threshold chosen on the val split's tags "
-                "(results/reader/threshold.json) and the margin: coverage is the share of tags accepted as a registry "
-                "code, accuracy the share of those that are right; each with its count and 95% interval. The train "
-                "split's tags taught the reader (when their identities are codes); only the test split's and the new "
-                "photos' measure it on tags it never saw.")
+READING_NOTE = ("The code reader on tags whose code is known, read at the threshold {threshold} ({source}; "
+                "results/reader/threshold.json) and the margin {margin}: coverage is the share of tags accepted as a "
+                "registry code, accuracy the share of those that are right; each with its count and 95% interval. The "
+                "train split's tags taught the reader (when their identities are codes); the val split's took part in "
+                "choosing the threshold; only the test split's and the new photos' measure it on tags it never saw.")
+
+
+def reading_note(reading: Mapping[str, Any]) -> str:
+    """:data:`READING_NOTE` with the threshold the reading was measured at and where it came from."""
+    def number(key: str) -> str:
+        value = reading.get(key)
+        return f"{value:.4g}" if isinstance(value, (int, float)) else "?"
+
+    return READING_NOTE.format(threshold=number("threshold"), margin=number("margin"),
+                               source=reading.get("threshold_source") or "source not recorded")
 
 READING_ROWS = {"rendered": "rendered crops, never seen (exact code as read)",
                 "labelled_train": "labelled tags, train split (it learnt from them)",
-                "labelled_val": "labelled tags, val split (they chose the threshold)",
+                "labelled_val": "labelled tags, val split (they took part in choosing the threshold)",
                 "labelled_test": "labelled tags, test split (held-out birds)",
                 "new_day": "new photos: tags detect found"}
 
@@ -204,7 +214,7 @@ def summary_markdown(evaluations: Mapping[str, Mapping[str, Any]], splits: Seque
         parts += ["## Hard negatives", "", HARD_NOTE.format(**hard), "", markdown_table(hard_rows(hard)), ""]
     parts += ["## Detection on new photos", "", markdown_table([dict(detection)]) if detection else "(not run)", ""]
     if reading:
-        parts += ["## Reading the codes", "", READING_NOTE, "", markdown_table(reading_rows(reading)), ""]
+        parts += ["## Reading the codes", "", reading_note(reading), "", markdown_table(reading_rows(reading)), ""]
     parts += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
     return "\n".join(parts)
 
@@ -251,7 +261,7 @@ def summary_html(evaluations: Mapping[str, Mapping[str, Any]], splits: Sequence[
         *(["<h2>Hard negatives</h2>", f"<p class='note'>{html.escape(HARD_NOTE.format(**hard))}</p>",
             html_table(hard_rows(hard))] if hard else []),
         "<h2>Detection on new photos</h2>", html_table([dict(detection)]) if detection else "<p>(not run)</p>",
-        *(["<h2>Reading the codes</h2>", f"<p class='note'>{html.escape(READING_NOTE)}</p>",
+        *(["<h2>Reading the codes</h2>", f"<p class='note'>{html.escape(reading_note(reading))}</p>",
            html_table(reading_rows(reading))] if reading else []),
         "</body></html>", ""])
 

@@ -579,6 +579,18 @@ def test_the_report_says_where_its_score_threshold_came_from():
     assert "Wilson" in chosen and "Wilson" in fixed  # the rules of the table are said whatever the source
 
 
+def test_the_report_says_at_which_reading_threshold_and_from_where_the_codes_were_read():
+    from spatule.report import reading_note
+
+    rendered = reading_note({"threshold": 0.016786970313, "margin": 10.0,
+                             "threshold_source": "rendered crops (...), above the val split's 0.001"})
+    assert "at the threshold 0.01679 (rendered crops (...), above the val split's 0.001;" in rendered
+    assert "the margin 10:" in rendered and "chosen on the val split's tags" not in rendered
+    fixed = reading_note({"threshold": 0.2, "margin": 5, "threshold_source": "read.threshold (set in the config)"})
+    assert "0.2 (read.threshold (set in the config);" in fixed and "the margin 5:" in fixed
+    assert "threshold ? (source not recorded;" in reading_note({})  # an old metrics.json: said, not made up
+
+
 def test_split_table_and_identity_warning():
     summary = {"splits": {"test": {"identities": 2, "tags": 3}}, "identities_known": True}
     rows = split_table(summary, {"test": {"tiles": 4, "tags": 5}})
