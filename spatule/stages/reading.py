@@ -267,9 +267,8 @@ def check_codes(registry: Sequence[str], alphabet: str, length: int, count: int,
         free = [c for c in map("".join, itertools.product(alphabet, repeat=length)) if c not in known]
         others = [free[int(k)] for k in rng.integers(0, len(free), wanted)] if free else []
         return banded + others, len(banded)
+    # a registry is far smaller than a code space this large: drawing and leaving its codes out fills the half
     others = [c for c in random_codes(rng, alphabet, 4 * count, length) if c not in known]
-    while len(others) < wanted:  # a registry of over three quarters of a large code space
-        others += [c for c in random_codes(rng, alphabet, 4 * count, length) if c not in known]
     return banded + others[:wanted], len(banded)
 
 
