@@ -157,13 +157,14 @@ def bar_rows(workdir: Path) -> list[str]:
     """Boxes the exported model draws on the demo's new photos with the info bar searched too, and on the bar."""
     import yaml
 
-    from spatule.engines import load_search_detector, search_model
-    from spatule.search import detect_full_photo, read_rgb, search_settings
-    from spatule.season import season_photos
+    from spatule.detection.engines import load_search_detector, search_model
+    from spatule.detection.batches import detect_full_photo, read_rgb
+    from spatule.detection.settings import search_settings
+    from spatule.detection.season import season_photos
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     info_bar_px = int(config["camera"]["info_bar_px"])
-    from spatule.model_card import card_threshold
+    from spatule.detection.card import card_threshold
 
     exported = workdir / "results/exported"
     threshold = card_threshold(exported / "spatule.json").score_threshold  # the one detect searched at

@@ -9,7 +9,7 @@ the boxes the same way.
 
 * plain loop: decode a photo, then feed its tiles to the exported SavedModel one per call,
   every tile of the photo, the info bar included;
-* spatule (``spatule.season_search``): the runtime ``detect.engine`` picks here (``auto``:
+* spatule (``spatule.detection.job``): the runtime ``detect.engine`` picks here (``auto``:
   the TFLite model where no GPU is visible), photos decoded ahead in threads while the
   model works, the tiles of several photos to one model call (``detect.batch_size``; the
   TFLite model takes them one by one), and the info bar rows, where no tag can be, not
@@ -43,8 +43,8 @@ def plain_loop(paths, detector, settings) -> tuple[float, int, list]:
     """Seconds, tiles and each photo's detections for the plain loop over ``paths`` (the first photo untimed)."""
     import numpy as np
 
-    from spatule.search import read_rgb
-    from spatule.tiling import cut_photo, merge_tiles
+    from spatule.detection.batches import read_rgb
+    from spatule.detection.tiling import cut_photo, merge_tiles
 
     tiles, found, start = 0, [], None
     for k, path in enumerate(paths):
@@ -65,7 +65,7 @@ def plain_loop(paths, detector, settings) -> tuple[float, int, list]:
 
 def decode_seconds(paths) -> float:
     """Seconds to decode ``paths[1:]`` alone (what every loop pays per photo)."""
-    from spatule.search import read_rgb
+    from spatule.detection.batches import read_rgb
 
     start = time.perf_counter()
     for path in paths[1:]:
@@ -95,7 +95,7 @@ def agreement(first: list, second: list) -> dict:
 
 def season_search(paths, detector, settings, decoders: int) -> tuple[float, int]:
     """Seconds and boxes for spatule's search over ``paths`` (the first photo untimed)."""
-    from spatule.search import detect_photos, read_ahead, read_rgb
+    from spatule.detection.batches import detect_photos, read_ahead, read_rgb
 
     list(detect_photos([(0, read_rgb(paths[0]))], detector, settings))  # warm up as the plain loop does
     start = time.perf_counter()
@@ -119,10 +119,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    from spatule.engines import load_search_detector, search_model
-    from spatule.model_card import read_card, saved_model_of, tflite_of
-    from spatule.search import load_model_detector
-    from spatule.season import PHOTO, list_season
+    from spatule.detection.engines import load_search_detector, search_model
+    from spatule.detection.card import read_card, saved_model_of, tflite_of
+    from spatule.detection.runtimes import load_model_detector
+    from spatule.detection.season import PHOTO, list_season
 
     model = args.model or args.workdir / "results/exported"
     photos = args.photos or args.workdir / "resources/demo/photos"

@@ -51,13 +51,14 @@ sys.path.insert(0, str(REPO))
 import cv2
 import numpy as np
 
-from spatule.identities import assign_identities, read_identities_csv
-from spatule.images import read_photo
-from spatule.labels import IndexSettings, read_label_folder, write_objects
+from spatule.labels.identities import assign_identities, read_identities_csv
+from spatule.labels.photos import read_photo
+from spatule.labels.objects import IndexSettings, write_objects
+from spatule.labels.index import read_label_folder
 from spatule.problems import write_problems
 from spatule.synth import (SynthSettings, TileSpec, plan_split, prepare_crop, render_shard,
                            shard_tiles, synth_sources, tile_xml)
-from spatule.tags import cut_tags, write_tags
+from spatule.labels.tags import cut_tags, write_tags
 
 SPLIT = "train"
 CLASS_NAME = "tag"

@@ -11,7 +11,7 @@ validate(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the schema cannot express
 from spatule.config import config_problems  # noqa: E402
 from spatule.presets import PRETRAINED_ROOT, preset_of, train_overrides, uses_pretrained  # noqa: E402
-from spatule.season import list_season, plan_jobs  # noqa: E402
+from spatule.detection.season import list_season, plan_jobs  # noqa: E402
 from spatule.tfrecords import record_files  # noqa: E402
 
 _config_problems = config_problems(config)
@@ -114,7 +114,7 @@ _DETECT_JOBS = {}
 
 
 def detect_jobs():
-    """The detection jobs, name -> files under detect.images (spatule.season.plan_jobs), planned
+    """The detection jobs, name -> files under detect.images (spatule.detection.season.plan_jobs), planned
     from the folder as it is when the workflow starts; empty while the folder does not exist yet."""
     folder = detect_images()
     if folder not in _DETECT_JOBS:

@@ -8,9 +8,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.evaluate import EvalOutputs, ThresholdChoice, factory
-from spatule.engines import exported_search_model, load_search_detector
-from spatule.model_card import card_threshold
-from spatule.search import search_settings
+from spatule.detection.engines import exported_search_model, load_search_detector
+from spatule.detection.card import card_threshold
+from spatule.detection.settings import search_settings
 from spatule.smk import logged_step
 from spatule.stages import evaluate_real
 

@@ -6,8 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.evaluate import EvalOutputs, factory
-from spatule.engines import exported_search_model, load_search_detector
-from spatule.model_card import card_threshold
+from spatule.detection.engines import exported_search_model, load_search_detector
+from spatule.detection.card import card_threshold
 from spatule.smk import logged_step
 from spatule.stages import evaluate_synthetic
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.search import checkpoint_tile_detector, search_settings
+from spatule.detection.runtimes import checkpoint_tile_detector
+from spatule.detection.settings import search_settings
 from spatule.negatives import mining_settings
 from spatule.smk import logged_step
 from spatule.stages import mine_negatives

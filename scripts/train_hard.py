@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.search import search_settings
+from spatule.detection.settings import search_settings
 from spatule.smk import logged_step
 from spatule.stages import train_hard
 

@@ -75,8 +75,8 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
 
 def run_detect(args: argparse.Namespace) -> dict:
     """``spatule detect``: settings from the model card beside the model, the flags on top."""
-    from spatule.engines import load_search_detector, search_model
-    from spatule.model_card import read_card, saved_model_of, tflite_of
+    from spatule.detection.engines import load_search_detector, search_model
+    from spatule.detection.card import read_card, saved_model_of, tflite_of
     from spatule.stages import detect_folder
 
     saved_model = saved_model_of(args.model)

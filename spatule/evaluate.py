@@ -50,7 +50,7 @@ from spatule.metrics import (
     precision_recall,
 )
 from spatule.tables import write_csv
-from spatule.tiling import Detection, Detector
+from spatule.detection.tiling import Detection, Detector
 
 _log = logging.getLogger("spatule")
 
@@ -89,7 +89,7 @@ def held_out_photos(objects: Sequence[Any], photo_rows: Sequence[Mapping[str, st
                     background_rows: Sequence[Mapping[str, str]], doubtful: Iterable[str] = (),
                     split: str = "test") -> HeldOut:
     """The real photos to evaluate on: labelled photos whose tags are all in ``split``, plus the
-    split's background photos; ``objects`` are :class:`spatule.labels.LabelledObject` rows."""
+    split's background photos; ``objects`` are :class:`spatule.labels.objects.LabelledObject` rows."""
     doubtful = set(doubtful)
     first: dict[str, Any] = {}
     boxes: dict[str, list[tuple[Box, bool]]] = {}

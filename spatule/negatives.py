@@ -25,7 +25,7 @@ import numpy as np
 
 from spatule.config import default
 from spatule.geometry import Rect, overlaps
-from spatule.tiling import Detection, Detector
+from spatule.detection.tiling import Detection, Detector
 
 _log = logging.getLogger("spatule")
 
@@ -135,7 +135,7 @@ def count_false_boxes(truth: Mapping[str, Any], found: Mapping[str, Sequence[Det
 def search_photos(labels_dir: Path, photos: Sequence[Any], detector: Detector, settings: Any,
                   log: logging.Logger = _log) -> dict[str, list[Detection]]:
     """Detections on each :class:`spatule.evaluate.HeldOutPhoto`, searched as ``detect`` searches."""
-    from spatule.search import detect_full_photo, read_rgb
+    from spatule.detection.batches import detect_full_photo, read_rgb
 
     found = {}
     for k, p in enumerate(photos, start=1):
@@ -151,7 +151,7 @@ def photo_sets(tables: Mapping[str, Path]) -> dict[str, Any]:
     tags known) and ``val`` (the val split's, as ``evaluate_val`` takes them: whether the round helps is judged
     there, never on the test photos)."""
     from spatule.evaluate import held_out_photos
-    from spatule.labels import read_objects_csv
+    from spatule.labels.objects import read_objects_csv
     from spatule.problems import doubtful_xml, read_problems
     from spatule.tables import read_csv
 

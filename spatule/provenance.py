@@ -5,7 +5,7 @@
 seeds every random choice derives from, the versions of Python and of the
 packages that shape the outputs, a digest of the workflow's own source, and
 the sha256 of every input file: each photo and XML under ``labels.dir`` that
-the index looks at (the same walk as :func:`spatule.labels.scan_folder`: hidden
+the index looks at (the same walk as :func:`spatule.labels.folder.scan_folder`: hidden
 folders skipped, links leaving the folder and names that are not UTF-8 not
 read, only listed), and the identities CSV.
 
@@ -80,7 +80,7 @@ def source_digest(root: Path, globs: Sequence[str] = SOURCE_GLOBS) -> dict[str, 
 def input_checksums(labels_dir: Path, threads: int = 1) -> dict[str, Any]:
     """sha256 of every photo and XML the index looks at, by path relative to ``labels_dir``; files it does
     not read (a link leaving the folder, a name that is not UTF-8) are listed with the reason, unhashed."""
-    from spatule.labels import scan_folder
+    from spatule.labels.folder import scan_folder
 
     scan = scan_folder(labels_dir)
     names = sorted((*scan.xml_files, *scan.photos))

@@ -508,7 +508,7 @@ def test_the_new_day_shows_the_colonys_birds_unlabelled_and_later(tmp_path: Path
     for r in truth:
         x0, y0, x1, y1 = (int(r[c]) for c in ("xmin", "ymin", "xmax", "ymax"))
         assert 0 <= x0 < x1 <= params.width and 0 <= y0 < y1 <= params.height - params.info_bar_px, r
-    from spatule.images import photo_time
+    from spatule.labels.photos import photo_time
 
     times = sorted(photo_time(tmp_path / "new" / f) for f in files)
     assert times[0] == "2018-05-21T06:00:00" and len(set(times)) == len(files)  # EXIF: the later day, 10 minutes apart

@@ -22,12 +22,15 @@ from conftest import snakemake
 from spatule import stages
 from spatule.evaluate import (EvalOutputs, ThresholdChoice, choose_threshold, coco_truth, factory, held_out_photos,
                               image_errors)
-from spatule.labels import LabelledObject, write_objects
+from spatule.labels.objects import LabelledObject, write_objects
 from spatule.metrics import ImageDetections, ImageTruth
 from spatule.problems import Action, Problem, Severity, write_problems
 from spatule.report import identity_warning, split_table
-from spatule.search import DetectSettings, crop_stems, detect_settings, read_rgb, tile_detector
-from spatule.season import season_photos
+from spatule.detection.settings import DetectSettings, detect_settings
+from spatule.detection.rows import crop_stems
+from spatule.detection.batches import read_rgb
+from spatule.detection.runtimes import tile_detector
+from spatule.detection.season import season_photos
 from spatule.tables import write_csv
 
 W, H = 1500, 1100
@@ -338,7 +341,7 @@ def test_without_a_val_tag_the_threshold_is_not_chosen():
 
 
 def test_the_val_evaluation_chooses_the_threshold_the_card_carries_and_test_uses(campaign, tmp_path: Path):
-    from spatule.model_card import card_threshold, read_card
+    from spatule.detection.card import card_threshold, read_card
 
     find = patch_detector(white, score=0.9)
 

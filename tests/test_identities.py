@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from spatule.identities import (PHOTO_GROUP_PREFIX, IdentityRow, assign_identities, describe_sources,
+from spatule.labels.identities import (PHOTO_GROUP_PREFIX, IdentityRow, assign_identities, describe_sources,
                                 read_identities_csv)
-from spatule.labels import LabelledObject
+from spatule.labels.objects import LabelledObject
 from spatule.problems import Severity, SpatuleError
 
 

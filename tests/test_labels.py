@@ -1,4 +1,4 @@
-"""spatule.labels.read_label_folder (and the photo reading it relies on) on small folders built in tmp_path."""
+"""spatule.labels.index.read_label_folder (and the photo reading it relies on) on small folders built in tmp_path."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 from PIL import Image, ImageOps
 from conftest import shared_input
 
-from spatule.images import probe_photo, read_photo
-from spatule.labels import IndexSettings, LabelledObject, check_box, read_label_folder, read_objects_csv, write_objects
+from spatule.labels.photos import probe_photo, read_photo
+from spatule.labels.objects import IndexSettings, LabelledObject, check_box, read_objects_csv, write_objects
+from spatule.labels.index import read_label_folder
 from spatule.problems import (Action, Problem, Severity, SpatuleError, enforce_policy, read_problems,
                               sort_problems, write_problems)
 from tests.helpers import (labelled_photo, truncate_file, voc_xml, write_exif_jpeg, write_noise_jpeg, write_photo,
@@ -815,7 +816,7 @@ def a_row(image: str, width: int, height: int, obj: int | None = None) -> Labell
 
 
 def test_photos_too_small_for_a_tile_are_recorded():
-    from spatule.labels import too_small_for_tiles
+    from spatule.labels.objects import too_small_for_tiles
 
     rows = [a_row("big.jpg", 960, 640), a_row("small.jpg", 960, 630), a_row("tagged.jpg", 500, 400, 1),
             a_row("tagged.jpg", 500, 400, 2)]

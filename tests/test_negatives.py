@@ -12,7 +12,7 @@ from test_evaluate import campaign, obj, paint, patch_detector, white  # noqa: F
 
 from spatule import stages
 from spatule.geometry import overlaps
-from spatule.labels import write_objects
+from spatule.labels.objects import write_objects
 from spatule.metrics import ImageTruth
 from spatule.negatives import (
     SOURCE_ID_BASE,
@@ -23,9 +23,9 @@ from spatule.negatives import (
     negative_window,
     plan_negatives,
 )
-from spatule.search import DetectSettings
+from spatule.detection.settings import DetectSettings
 from spatule.tables import read_csv
-from spatule.tiling import Detection
+from spatule.detection.tiling import Detection
 
 
 def test_only_detections_touching_no_labelled_tag_are_false():

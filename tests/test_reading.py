@@ -17,7 +17,7 @@ from spatule.demo import FONT_PATH, TAG_ALPHABET
 from spatule.problems import SpatuleError
 from spatule.reading.glyphs import GLYPH_HEIGHT, cut_glyph_sheet, glyphs_from_font
 from spatule.reading.render import READ_SIZE, rectify, render_reading_crop
-from spatule.tags import margin_for
+from spatule.labels.tags import margin_for
 
 FONT_SHEET = Path(__file__).resolve().parents[2] / "shared" / "data" / "spoo-font" / "SPOO-FONT.jpg"
 
@@ -568,7 +568,7 @@ def test_a_set_of_readings_gives_its_coverage_and_accuracy_with_intervals():
     ("0000:00:00 00:00:00", None),  # a camera whose clock was never set
     ("    :  :     :  :  ", None), ("2018:13:40 25:61:00", None), ("", None)])
 def test_an_exif_time_is_a_real_time_or_none(raw: str, expected):
-    from spatule.images import exif_time
+    from spatule.labels.photos import exif_time
 
     assert exif_time(raw) == expected
 

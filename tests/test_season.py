@@ -13,12 +13,14 @@ import pytest
 from helpers import truncate_file, write_exif_jpeg
 
 from spatule import stages
-from spatule.labels import IndexSettings, read_label_folder
+from spatule.labels.objects import IndexSettings
+from spatule.labels.index import read_label_folder
 from spatule.problems import SpatuleError
-from spatule.search import DetectSettings, detect_full_photo, detect_photos
-from spatule.season import EMPTY, OTHER, PHOTO, VIDEO, list_season, plan_jobs
+from spatule.detection.settings import DetectSettings
+from spatule.detection.batches import detect_full_photo, detect_photos
+from spatule.detection.season import EMPTY, OTHER, PHOTO, VIDEO, list_season, plan_jobs
 from spatule.tables import read_csv
-from spatule.tiling import tile_origins
+from spatule.detection.tiling import tile_origins
 
 W, H = 1500, 1100
 
@@ -234,7 +236,7 @@ def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_pa
 
 
 def test_the_search_runs_tflite_on_a_cpu_and_the_saved_model_where_a_gpu_is_seen(tmp_path: Path):
-    from spatule.engines import search_model
+    from spatule.detection.engines import search_model
     from spatule.problems import SpatuleError
 
     saved, lite = tmp_path / "saved_model", tmp_path / "model.tflite"
@@ -253,7 +255,7 @@ def test_the_search_runs_tflite_on_a_cpu_and_the_saved_model_where_a_gpu_is_seen
     with pytest.raises(SpatuleError, match="'onnx' is not one of"):
         search_model(saved, lite, "onnx")
     # the cache tells the runtimes and the models apart; a SavedModel keeps the key it had before the choice
-    from spatule.detect_cache import model_digest
+    from spatule.detection.cache import model_digest
 
     assert search_model(saved, lite, "saved_model").digest() == model_digest(saved)
     assert search_model(saved, lite, "tflite").decoders(4) == 1  # the CPU is the model's
@@ -283,7 +285,7 @@ class TallIsUnread:
 
 def exif_photo(path: Path, boxes, when: str | None) -> None:
     """A photo as a camera trap writes it: JPEG, with EXIF DateTimeOriginal (none when ``when`` is None)."""
-    from spatule.images import exif_segment, with_exif
+    from spatule.labels.photos import exif_segment, with_exif
 
     png = paint(path.with_suffix(".png"), boxes)
     ok, jpeg = cv2.imencode(".jpg", cv2.imread(str(png)), [cv2.IMWRITE_JPEG_QUALITY, 97])

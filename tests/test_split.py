@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatule import stages
-from spatule.labels import LabelledObject, write_objects
+from spatule.labels.objects import LabelledObject, write_objects
 from spatule.problems import SpatuleError
 from spatule.split import SPLITS, SplitPlan, assign_groups, photo_splits, seeded_order
-from spatule.tags import TagCrop, write_tags
+from spatule.labels.tags import TagCrop, write_tags
 
 weights_strategy = st.dictionaries(st.text("ABCDFHJLNPSTVXYZ123569", min_size=4, max_size=4),
                                    st.integers(1, 9), min_size=3, max_size=60)
@@ -125,7 +125,7 @@ def _photo_at(path: Path, when: str | None) -> None:
     import cv2
     import numpy as np
 
-    from spatule.images import exif_segment, with_exif
+    from spatule.labels.photos import exif_segment, with_exif
 
     path.parent.mkdir(parents=True, exist_ok=True)
     jpeg = cv2.imencode(".jpg", np.full((60, 80, 3), 128, np.uint8))[1].tobytes()

@@ -14,7 +14,7 @@ from spatule.geometry import overlaps
 from spatule.synth import (BLENDS, Ground, Jitter, Paste, SynthSettings, TagSource, TileSpec, affine, fit_scale,
                            fits_tile, ground_order, moved_box, pasted_geometry, plan_split, render_shard, render_tile,
                            shard_tiles)
-from spatule.voc import parse_voc
+from spatule.labels.voc import parse_voc
 
 SIZE = 640
 

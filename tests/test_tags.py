@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from spatule.labels import LabelledObject
-from spatule.tags import crop_geometry, cut_tags, margin_for, read_tags, tag_id, unique_tag_ids, write_tags
+from spatule.labels.objects import LabelledObject
+from spatule.labels.tags import crop_geometry, cut_tags, margin_for, read_tags, tag_id, unique_tag_ids, write_tags
 
 
 def tag_row(image: str, obj: int, box: tuple[int, int, int, int], width: int, height: int) -> LabelledObject:

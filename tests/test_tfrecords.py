@@ -14,7 +14,7 @@ import tensorflow as tf
 from spatule.synth import Paste, TileSpec, tile_xml
 from spatule.tfrecords import label_map, record_files, write_split
 from spatule.coco import RECORD_COLUMNS, coco_dataset, record_rows
-from spatule.voc import parse_voc
+from spatule.labels.voc import parse_voc
 
 
 

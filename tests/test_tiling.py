@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from spatule.geometry import iou_matrix
-from spatule.tiling import SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores, tile_origins
+from spatule.detection.tiling import (SEAM_MARGIN_PX, are_copies, detect_photo, merge_detections, owned, tile_cores,
+                                      tile_origins)
 
 
 def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -179,7 +180,7 @@ def test_a_tag_across_a_seam_inside_a_weak_box_comes_back_whole_and_apart(tag):
 
 
 def test_a_box_left_with_no_area_inside_the_photo_is_dropped_before_merging():
-    from spatule.tiling import cut_photo, merge_tiles
+    from spatule.detection.tiling import cut_photo, merge_tiles
 
     photo = np.zeros((500, 600, 3), np.uint8)  # one tile, padded beyond the photo's right and bottom edges
     cut = cut_photo(photo, 640, 100)

@@ -1,4 +1,4 @@
-"""spatule.voc: the hardened Pascal VOC (labelImg) parser."""
+"""spatule.labels.voc: the hardened Pascal VOC (labelImg) parser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from spatule.problems import SpatuleError
-from spatule.voc import parse_voc
+from spatule.labels.voc import parse_voc
 from tests.helpers import voc_xml
 
 PASSWD = Path("/etc/passwd")

@@ -356,7 +356,7 @@ def test_demo_tiles_hold_only_tags_and_ground_of_their_own_split(demo_run: Path)
 def test_coco_json_loads_in_pycocotools_and_agrees_with_the_xml(demo_run: Path):
     from pycocotools.coco import COCO
 
-    from spatule.voc import parse_voc
+    from spatule.labels.voc import parse_voc
 
     for split in SPLITS:
         coco = COCO(str(demo_run / f"results/tiles/{split}.json"))
@@ -375,7 +375,7 @@ def test_coco_json_loads_in_pycocotools_and_agrees_with_the_xml(demo_run: Path):
 def test_demo_tfrecords_decode_to_the_tile_labels(demo_run: Path):
     from test_tfrecords import decode_all
 
-    from spatule.voc import parse_voc
+    from spatule.labels.voc import parse_voc
 
     for split in SPLITS:
         records = sorted((demo_run / "results/tfrecords").glob(f"{split}-*.tfrecord"))

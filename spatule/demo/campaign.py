@@ -14,7 +14,7 @@ import numpy as np
 
 from spatule.demo.photo import DemoTag, render_photo
 from spatule.demo.plan import DemoParams, PlannedPhoto, plan_campaign
-from spatule.voc import VocAnnotation, voc_object, voc_text
+from spatule.labels.voc import VocAnnotation, voc_object, voc_text
 
 FOREIGN_ROOT = PurePosixPath("/home/fieldwork/camera-trap")
 """Where the photos lay on the labeller's machine (``<path>`` in the XML, as labelImg writes)."""
@@ -49,7 +49,7 @@ def photo_xml(image: str, width: int, height: int, tags: Sequence[DemoTag]) -> s
 
 def write_jpeg(target: Path, image: np.ndarray, quality: int, exif: bytes = b"") -> None:
     """Write a demo photo as JPEG (its folder made), with an EXIF segment when ``exif`` is given."""
-    from spatule.images import with_exif
+    from spatule.labels.photos import with_exif
 
     target.parent.mkdir(parents=True, exist_ok=True)
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])

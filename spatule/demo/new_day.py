@@ -22,7 +22,7 @@ from spatule.demo.campaign import DemoSummary, campaign_seeds, write_jpeg
 from spatule.demo.photo import render_photo
 from spatule.demo.plan import PHOTO_INTERVAL, SUB_FOLDER, DemoParams, PlannedPhoto, plan_campaign
 from spatule.demo.tag import distinct_codes
-from spatule.images import exif_segment
+from spatule.labels.photos import exif_segment
 
 NEW_DAY = timedelta(days=14)
 """How long after the labelled campaign's first photo the new day's first photo is taken."""

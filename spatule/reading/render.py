@@ -15,7 +15,7 @@ import numpy as np
 
 from spatule.reading.band import at_most, draw_band, sample_look
 from spatule.reading.glyphs import GlyphSet
-from spatule.tags import margin_for
+from spatule.labels.tags import margin_for
 
 READ_SIZE = (96, 64)
 """``(width, height)`` of the rectified crop the reader sees: the code runs along the width, the two

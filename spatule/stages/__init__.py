@@ -3,8 +3,8 @@
 Each takes paths and config values, writes the rule's outputs, logs what it did and
 returns a short summary; the scripts only unpack the ``snakemake`` object, and tests
 call these directly. The logic they assemble lives in the domain modules
-(:mod:`spatule.labels`, :mod:`spatule.split`, :mod:`spatule.synth`, :mod:`spatule.model`,
-:mod:`spatule.search`, ...).
+(:mod:`spatule.labels.index`, :mod:`spatule.split`, :mod:`spatule.synth`, :mod:`spatule.model`,
+:mod:`spatule.detection`, ...).
 
 ==================  ==========================================
 rule                function

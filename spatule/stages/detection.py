@@ -1,8 +1,8 @@
 """Rules ``detect_job`` and ``detect``: a season's photos searched job by job, then gathered.
 
-Each ``detect_job`` searches its share of the folder (:func:`spatule.season.plan_jobs`) and
+Each ``detect_job`` searches its share of the folder (:func:`spatule.detection.season.plan_jobs`) and
 writes its tables and crops; photos searched before with the same model and settings
-come from the cache (:mod:`spatule.detect_cache`). ``detect`` gathers the jobs' tables,
+come from the cache (:mod:`spatule.detection.cache`). ``detect`` gathers the jobs' tables,
 draws the sheet and writes one labelImg XML per photo with a detection, so the boxes
 can be opened, corrected and added to the labels. :func:`detect_folder` does both on one
 folder, for the ``spatule detect`` command.
@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from spatule.config import default
-from spatule.detect_cache import search_key
-from spatule.images import photo_time, read_photo
+from spatule.detection.cache import search_key
+from spatule.labels.photos import photo_time, read_photo
 from spatule.problems import SpatuleError
 from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, CodeReader
 from spatule.reading.sightings import Resightings, write_resightings
-from spatule.search import DETECTION_COLUMNS, PHOTO_COLUMNS, DetectSettings, bgr_to_rgb, crop_stems, detection_rows
-from spatule.search import write_detection_sheet
-from spatule.season import SeasonFile, file_kind, list_season
-from spatule.season_search import OK, PhotoResult, search_files
+from spatule.detection.rows import DETECTION_COLUMNS, PHOTO_COLUMNS, crop_stems, detection_rows
+from spatule.detection.settings import DetectSettings
+from spatule.detection.batches import bgr_to_rgb
+from spatule.detection.sheet import write_detection_sheet
+from spatule.detection.season import SeasonFile, file_kind, list_season
+from spatule.detection.job import OK, PhotoResult, search_files
 from spatule.tables import read_csv, write_csv
-from spatule.tiling import Detector
-from spatule.voc import VocAnnotation, voc_object, voc_text
+from spatule.detection.tiling import Detector
+from spatule.labels.voc import VocAnnotation, voc_object, voc_text
 
 _log = logging.getLogger("spatule")
 
@@ -75,7 +77,7 @@ def write_crops(images_dir: Path, results: Sequence[PhotoResult], crops_dir: Pat
                 margin_px: int, margin_fraction: float,
                 done: Mapping[str, list[list[object]]] | None = None) -> list[list[object]]:
     """The detection rows of every photo, in order, and a crop per detection (named from ``stems``,
-    :func:`spatule.search.crop_stems`): photos in ``done`` were cut while searched (their rows); the
+    :func:`spatule.detection.rows.crop_stems`): photos in ``done`` were cut while searched (their rows); the
     others (from the cache) are read again, only those with a tag."""
     rows: list[list[object]] = []
     for result in results:
@@ -98,7 +100,7 @@ def detect_job(images_dir: Path, files: Sequence[str], detector: Callable[[], De
     """Search ``files`` (paths under ``images_dir``): the job's detections and photos tables and crops.
 
     ``detector`` loads the model; it is called only when a photo is not in ``cache_root`` under
-    ``model_id`` (:func:`spatule.detect_cache.model_digest` of the exported model) and these settings.
+    ``model_id`` (:func:`spatule.detection.cache.model_digest` of the exported model) and these settings.
     ``reader`` loads the code reader, which reads every crop (:func:`read_rows`); photos get their EXIF time.
     """
     season = [SeasonFile(path, file_kind(images_dir / path)) for path in files]
@@ -252,14 +254,14 @@ def fallback_acceptance() -> Acceptance:
 
 def model_card(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int, class_name: str,
                val_metrics: Path, out_json: Path, log: logging.Logger = _log) -> dict[str, Any]:
-    """The card beside the exported model (:mod:`spatule.model_card`): how the workflow searches photos
+    """The card beside the exported model (:mod:`spatule.detection.card`): how the workflow searches photos
     with it, so that ``spatule detect`` on another machine searches the same way, at the score threshold
     of the val photos' evaluation (``val_metrics``, rule ``evaluate_val``) with its precision and recall there."""
     import json
 
     from spatule.intervals import rate, shown
-    from spatule.model_card import card_of, write_card
-    from spatule.search import search_settings
+    from spatule.detection.card import card_of, write_card
+    from spatule.detection.settings import search_settings
 
     val = json.loads(val_metrics.read_text(encoding="utf-8"))
     at = val["at_threshold"]
@@ -276,8 +278,8 @@ def model_card(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, inf
 
 
 def detect_plan(images_dir: Path, photos_per_job: int, plan_csv: Path, log: logging.Logger = _log) -> dict[str, int]:
-    """The detection jobs of ``images_dir`` (:func:`spatule.season.plan_jobs`): ``job,files`` per job."""
-    from spatule.season import plan_jobs
+    """The detection jobs of ``images_dir`` (:func:`spatule.detection.season.plan_jobs`): ``job,files`` per job."""
+    from spatule.detection.season import plan_jobs
 
     jobs = plan_jobs([f.path for f in list_season(images_dir)], photos_per_job)
     write_csv(plan_csv, ["job", "files"], [[job, len(files)] for job, files in jobs.items()])

@@ -19,9 +19,10 @@ from spatule.evaluate import (
     record_evaluation,
 )
 from spatule.metrics import ImageDetections
-from spatule.search import DetectSettings, detect_full_photo, detect_tiles, read_rgb
+from spatule.detection.settings import DetectSettings
+from spatule.detection.batches import detect_full_photo, detect_tiles, read_rgb
 from spatule.tables import read_csv
-from spatule.tiling import Detector
+from spatule.detection.tiling import Detector
 
 _log = logging.getLogger("spatule")
 
@@ -33,10 +34,10 @@ def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detec
     model card's ``threshold``.
 
     ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles);
-    ``engine``: the runtime it is (:mod:`spatule.engines`), recorded in the metrics; ``bootstrap``:
+    ``engine``: the runtime it is (:mod:`spatule.detection.engines`), recorded in the metrics; ``bootstrap``:
     resamples of the tiles for AP's interval.
     """
-    from spatule.images import read_photo
+    from spatule.labels.photos import read_photo
 
     root = coco_json.parent
     truth = coco_truth(json.loads(coco_json.read_text(encoding="utf-8")))
@@ -67,8 +68,8 @@ def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callab
     ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the first stages). Writes a plain
     note instead of failing when there is no such photo.
     """
-    from spatule.images import read_photo
-    from spatule.labels import read_objects_csv
+    from spatule.labels.photos import read_photo
+    from spatule.labels.objects import read_objects_csv
     from spatule.problems import doubtful_xml, read_problems
 
     held = held_out_photos(read_objects_csv(tables["objects"]), read_csv(tables["photos"]),

@@ -7,12 +7,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping
 
-from spatule import labels
+from spatule.labels.index import read_label_folder
 from spatule.config import default
-from spatule.identities import assign_identities, describe_sources, read_identities_csv
-from spatule.labels import IndexSettings, read_objects_csv, too_small_for_tiles, write_objects
+from spatule.labels.identities import assign_identities, describe_sources, read_identities_csv
+from spatule.labels.objects import IndexSettings, read_objects_csv, too_small_for_tiles, write_objects
 from spatule.problems import Severity, enforce_policy, write_problems
-from spatule.tags import cut_tags, write_tags
+from spatule.labels.tags import cut_tags, write_tags
 
 _log = logging.getLogger("spatule")
 
@@ -36,11 +36,11 @@ def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mappi
     """Index the labels folder, resolve identities, write objects.csv and problems.csv.
 
     With ``synth_config``, photos too small for one tile are recorded (see
-    :func:`spatule.labels.too_small_for_tiles`). With ``labels.on_problem: error``
+    :func:`spatule.labels.objects.too_small_for_tiles`). With ``labels.on_problem: error``
     any defect fails the stage, after problems.csv has been written, with one
     message naming every bad file.
     """
-    rows, problems = labels.read_label_folder(labels_dir, index_settings(labels_config), threads=threads)
+    rows, problems = read_label_folder(labels_dir, index_settings(labels_config), threads=threads)
     if synth_config is not None:
         whole = synth_config.get("use_labelled_regions", default("synth", "use_labelled_regions"))
         rows, small = too_small_for_tiles(rows, int(synth_config["tile_size"]), bool(whole))

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from spatule.config import default
-from spatule.identities import describe_sources, identity_sources
-from spatule.labels import read_objects_csv
+from spatule.labels.identities import describe_sources, identity_sources
+from spatule.labels.objects import read_objects_csv
 from spatule.problems import SpatuleError
-from spatule.images import photo_time
+from spatule.labels.photos import photo_time
 from spatule.split import (
     SPLITS,
     SplitPlan,
@@ -23,7 +23,7 @@ from spatule.split import (
     photo_splits,
 )
 from spatule.tables import write_csv
-from spatule.tags import read_tags
+from spatule.labels.tags import read_tags
 
 _log = logging.getLogger("spatule")
 

@@ -22,7 +22,7 @@ def synthesize(split: str, shard: int, shards: int, count: int, seed: int, synth
     import cv2
 
     from spatule.coco import RECORD_COLUMNS, record_rows
-    from spatule.images import read_photo
+    from spatule.labels.photos import read_photo
     from spatule.synth import (
         fits_tile,
         plan_digest,

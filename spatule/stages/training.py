@@ -23,7 +23,7 @@ from spatule.negatives import (
 from spatule.presets import PRETRAINED_ROOT, preset_name, preset_of, train_overrides
 from spatule.problems import SpatuleError
 from spatule.tables import write_csv
-from spatule.tiling import Detector
+from spatule.detection.tiling import Detector
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
     from official.core.config_definitions import ExperimentConfig
@@ -85,7 +85,7 @@ def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records:
     from spatule.model import checkpoint_detector
     from spatule.model import run_training
     from spatule.negatives import false_boxes_per_photo, mining_settings
-    from spatule.search import tile_detector
+    from spatule.detection.runtimes import tile_detector
 
     before = json.loads(before_json.read_text(encoding="utf-8"))
     if set(before.get("before", {})) != {"mining", "val"}:
@@ -139,7 +139,7 @@ def mine_negatives(labels_dir: Path, tables: Mapping[str, Path], detector: Calla
     false-box counts of the first model (``summary_json``)."""
     import cv2
 
-    from spatule.images import read_photo
+    from spatule.labels.photos import read_photo
     from spatule.synth import TileSpec, tile_xml
     from spatule.tfrecords import example_fields, to_example
 

@@ -23,7 +23,7 @@ from spatule.progress import Progress
 from spatule.synth.crop_geometry import affine, is_identity, pasted_geometry
 from spatule.synth.settings import SynthSettings
 from spatule.synth.specs import IN_PLACE, Paste, TagSource, TileSpec
-from spatule.voc import VocAnnotation, voc_object, voc_text
+from spatule.labels.voc import VocAnnotation, voc_object, voc_text
 
 
 def prepare_crop(crop: np.ndarray, tag: TagSource, paste: Paste, pad: int) -> tuple[np.ndarray, Rect]:

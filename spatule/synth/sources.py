@@ -9,11 +9,11 @@ from typing import Any
 
 from spatule.config import default
 from spatule.geometry import Rect
-from spatule.labels import read_objects_csv
+from spatule.labels.objects import read_objects_csv
 from spatule.problems import doubtful_xml, read_problems
 from spatule.synth.specs import Ground, InPlace, TagSource
 from spatule.tables import read_csv
-from spatule.tags import read_tags
+from spatule.labels.tags import read_tags
 
 _log = logging.getLogger("spatule")
 

@@ -3,7 +3,7 @@ decoded ahead and searched with the tiles of several photos to a model call.
 
 Every file comes back as one :class:`PhotoResult`: a photo searched (``ok``) or one that
 could not be (``unreadable``, with the decoder's words), a video clip, an empty file or
-another kind of file (:mod:`spatule.season`). Nothing is dropped, and one bad file never
+another kind of file (:mod:`spatule.detection.season`). Nothing is dropped, and one bad file never
 stops the others.
 """
 
@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from spatule.detect_cache import entry_path, read_entry, write_entry
-from spatule.images import probe_photo, read_photo
+from spatule.detection.cache import entry_path, read_entry, write_entry
+from spatule.labels.photos import probe_photo, read_photo
 from spatule.progress import Progress
 from spatule.provenance import sha256_file
-from spatule.search import DetectSettings, bgr_to_rgb, detect_photos, read_ahead
-from spatule.season import PHOTO, REASONS, SeasonFile
-from spatule.tiling import Detection, Detector
+from spatule.detection.settings import DetectSettings
+from spatule.detection.batches import bgr_to_rgb, detect_photos, read_ahead
+from spatule.detection.season import PHOTO, REASONS, SeasonFile
+from spatule.detection.tiling import Detection, Detector
 
 _log = logging.getLogger("spatule")
 
@@ -95,7 +96,8 @@ decoding the photo again)."""
 def search_new(images_dir: Path, photos: Sequence[str], detector: Detector, settings: DetectSettings,
                apply_orientation: bool, store: Callable[[PhotoResult], None], decoders: int = 1,
                log: logging.Logger = _log, seen: PixelsSeen | None = None) -> dict[str, PhotoResult]:
-    """Search ``photos`` (decoded ahead in ``decoders`` threads, see :meth:`spatule.engines.SearchModel.decoders`;
+    """Search ``photos`` (decoded ahead in ``decoders`` threads, see
+    :meth:`spatule.detection.engines.SearchModel.decoders`;
     tiles batched across photos), handing each result to ``store`` as soon as it is known, and to ``seen`` with
     its pixels."""
     results: dict[str, PhotoResult] = {}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from spatule.problems import SpatuleError
-from spatule.search import DetectSettings
+from spatule.detection.settings import DetectSettings
 
 if TYPE_CHECKING:
     from spatule.evaluate import ThresholdChoice

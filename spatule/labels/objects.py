@@ -1,10 +1,9 @@
-"""The labels folder read: every photo + labelImg XML under a folder -> tag and background rows.
+"""The objects table: one row per labelled tag or background photo (``objects.csv``), read from one
+photo's labelImg XML with its defects as :class:`~spatule.problems.Problem` rows.
 
-Real collections are messy (see ``../shared/data/spatule-sample``): XML whose photo
-is gone, photos without XML, ``<path>`` from another machine, names with spaces
-and parentheses, boxes on the border. Each defect becomes a :class:`Problem`;
-what can be used becomes a :class:`LabelledObject`. Walking the folder and finding
-each XML's photo is :mod:`spatule.label_folder`; this module reads the objects.
+Real collections are messy (see ``../shared/data/spatule-sample``): boxes on the border, names that
+do not follow the pattern. Each defect becomes a problem; what can be used becomes a
+:class:`LabelledObject`.
 """
 
 from __future__ import annotations
@@ -13,15 +12,15 @@ import math
 import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 from spatule.config import compile_name_pattern, default
 from spatule.geometry import Box, Rect
-from spatule.images import IMAGE_EXTENSIONS, PhotoInfo, label_frame, oriented_size, probe_photo
-from spatule.label_folder import pair_labels, photos_without_xml, probe_photos, scan_folder
+from spatule.labels.photos import PhotoInfo, label_frame, oriented_size
 from spatule.problems import Action, Problem, Severity, SpatuleError
 from spatule.tables import read_csv, write_records
-from spatule.voc import VocAnnotation, VocObject
+from spatule.labels.voc import VocAnnotation, VocObject
+
 
 DEFAULT_NAME_PATTERN = default("labels", "name_pattern")
 """VOC ``<name>`` pattern: ``tag`` or ``tag:AXFD`` (class, optional identity)."""
@@ -246,68 +245,6 @@ def too_small_for_tiles(rows: Sequence[LabelledObject], tile_size: int,
             problems.append(_problem(row.image, None, "photo_smaller_than_tile", Severity.INFO, Action.USED,
                                      f"its tags are used, but it lends no ground to tiles: {size}"))
     return kept, problems
-
-
-def read_label_folder(root: Path, settings: IndexSettings, threads: int = 1,
-                 probe: Callable[[Path, bool], PhotoInfo] = probe_photo) -> tuple[list[LabelledObject], list[Problem]]:
-    """Index a labels folder: rows for tags and background photos, plus problems.
-
-    Deterministic: rows and problems come out in path order whatever ``threads``.
-    """
-    scan = scan_folder(root)
-    if not scan.xml_files and not scan.photos and not scan.problems:
-        raise SpatuleError(f"labels.dir {root}: no photo and no labelImg XML in it (nested folders searched, hidden "
-                           f"ones skipped; photos are {', '.join(IMAGE_EXTENSIONS)})")
-    annotations, chosen, paired = pair_labels(root, scan)
-    labelled_photos = set(chosen.values())
-    unlabelled, left_out = photos_without_xml(scan, annotations, labelled_photos)
-    to_probe = sorted(labelled_photos) + (unlabelled if settings.unlabelled_as_background else [])
-    probed = probe_photos(root, to_probe, probe, settings.verify_pixels, threads)
-    rows, problems = _labelled_rows(chosen, annotations, probed, settings)
-    background, found = _unlabelled_rows(unlabelled, probed, settings)
-    rows.extend(background)
-    rows.sort(key=lambda r: (r.image, -1 if r.object is None else r.object))
-    return rows, [*scan.problems, *paired, *left_out, *problems, *found]
-
-
-def _labelled_rows(chosen: Mapping[str, str], annotations: Mapping[str, VocAnnotation],
-                   probed: Mapping[str, PhotoInfo | Problem],
-                   settings: IndexSettings) -> tuple[list[LabelledObject], list[Problem]]:
-    """The rows of every photo an XML labels (``chosen``: XML -> photo), in photo order."""
-    rows: list[LabelledObject] = []
-    problems: list[Problem] = []
-    for xml_rel, photo in sorted(chosen.items(), key=lambda kv: kv[1]):
-        info = probed[photo]
-        if isinstance(info, Problem):
-            problems.append(replace(info, detail=f"{info.detail}; its labels in {xml_rel} are not used"))
-            continue
-        found_rows, found = read_objects(xml_rel, photo, annotations[xml_rel], info, settings)
-        rows.extend(found_rows)
-        problems.extend(found)
-    return rows, problems
-
-
-def _unlabelled_rows(unlabelled: Sequence[str], probed: Mapping[str, PhotoInfo | Problem],
-                     settings: IndexSettings) -> tuple[list[LabelledObject], list[Problem]]:
-    """Background rows of the photos no XML labels (``labels.unlabelled_as_background``), or a note
-    for each that it is not used."""
-    rows: list[LabelledObject] = []
-    problems: list[Problem] = []
-    for photo in unlabelled:
-        if not settings.unlabelled_as_background:
-            problems.append(_problem(photo, None, "unlabelled_photo", Severity.INFO, Action.SKIPPED,
-                                     "no XML labels this photo; not used (set labels.unlabelled_as_background: "
-                                     "true to use unlabelled photos as tag-free backgrounds)"))
-            continue
-        info = probed[photo]
-        if isinstance(info, Problem):
-            problems.append(info)
-            continue
-        empty = VocAnnotation(None, None, None, None, None, ())
-        found_rows, found = read_objects("", photo, empty, info, settings)
-        rows.extend(found_rows)
-        problems.extend(p for p in found if p.code != "size_missing")
-    return rows, problems
 
 
 def write_objects(path: Path, rows: Iterable[LabelledObject]) -> None:

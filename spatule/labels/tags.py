@@ -19,7 +19,7 @@ from spatule.problems import SpatuleError
 from spatule.tables import read_csv, write_records
 
 if TYPE_CHECKING:
-    from spatule.labels import LabelledObject
+    from spatule.labels.objects import LabelledObject
 
 @dataclass(frozen=True)
 class TagCrop:
@@ -114,14 +114,14 @@ def cut_tags(root: Path, tags: Sequence["LabelledObject"], crops_dir: Path, marg
              margin_fraction: float, threads: int = 1) -> list[TagCrop]:
     """Cut every tag row into ``crops_dir/<tag_id>.png``, decoding each photo once.
 
-    Rows must carry their identity (see :mod:`spatule.identities`). Returns the
+    Rows must carry their identity (see :mod:`spatule.labels.identities`). Returns the
     ``tags.csv`` rows in input order.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     import cv2
 
-    from spatule.images import read_photo
+    from spatule.labels.photos import read_photo
 
     crops_dir.mkdir(parents=True, exist_ok=True)
     ids = unique_tag_ids([(t.image, t.object or 0) for t in tags])

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Callable, Container, Iterable, Sequence
 
-from spatule.images import IMAGE_EXTENSIONS, PhotoInfo
+from spatule.labels.photos import IMAGE_EXTENSIONS, PhotoInfo
 from spatule.problems import Action, Problem, Severity, SpatuleError
-from spatule.voc import VocAnnotation, parse_voc
+from spatule.labels.voc import VocAnnotation, parse_voc
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from spatule.geometry import Box, box_distance
-from spatule.labels import LabelledObject, with_identity
+from spatule.labels.objects import LabelledObject, with_identity
 from spatule.problems import Action, Problem, Severity, SpatuleError
 
 IDENTITY_COLUMNS = ("image", "xmin", "ymin", "xmax", "ymax", "identity")

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from spatule.problems import SpatuleError
-from spatule.search import load_model_detector, tile_detector
-from spatule.tiling import Detector
+from spatule.detection.runtimes import load_model_detector, tile_detector
+from spatule.detection.tiling import Detector
 
 _log = logging.getLogger("spatule")
 
@@ -31,7 +31,7 @@ class SearchModel:
     def digest(self) -> str:
         """What the cache knows this model by: the SavedModel folder's sha256 (as before there was a
         choice: caches made then stay valid), ``tflite:`` and the TFLite file's sha256."""
-        from spatule.detect_cache import model_digest
+        from spatule.detection.cache import model_digest
 
         return model_digest(self.path) if self.engine == "saved_model" else f"{self.engine}:{model_digest(self.path)}"
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Sequence
 
-from spatule.images import IMAGE_EXTENSIONS
+from spatule.labels.photos import IMAGE_EXTENSIONS
 from spatule.problems import SpatuleError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mts", ".m2ts", ".m4v", ".mkv", ".3gp", ".wmv", ".mpg", ".mpeg")
