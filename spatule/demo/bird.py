@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from spatule.geometry import Box
+from spatule.demo.bird_pose import head_pose, other_leg, tagged_leg
 from spatule.demo.canvas import Point, as_point, ellipse_pts, fixed, paint
 
 
@@ -77,18 +78,7 @@ def make_bird(rng: np.random.Generator, anchor: Point, unit: float, angle: float
     keeps the leg straight and bare over the tag and the body clear above it.
     """
     half = 0.5 * (band if band is not None else unit)
-    d = np.array([math.sin(angle), math.cos(angle)])
-    c = np.array(anchor, dtype=np.float64)
-    if rng.random() < 0.7:  # tag on the tarsus, the joint above it
-        knee = c - d * (half + unit * rng.uniform(0.35, 1.0))
-        foot = c + d * (half + unit * rng.uniform(0.4, 1.1))
-        a1 = angle + rng.uniform(-0.35, 0.35)
-        hip = knee - np.array([math.sin(a1), math.cos(a1)]) * unit * rng.uniform(0.9, 1.5)
-    else:  # on the tibia, the joint below it
-        hip = c - d * (half + unit * rng.uniform(0.8, 1.1))
-        knee = c + d * (half + unit * rng.uniform(0.35, 0.8))
-        a2 = angle + rng.uniform(-0.3, 0.3)
-        foot = knee + np.array([math.sin(a2), math.cos(a2)]) * unit * rng.uniform(1.0, 1.7)
+    hip, knee, foot = tagged_leg(rng, np.array(anchor, dtype=np.float64), angle, half, unit)
     a_axis = unit * rng.uniform(1.9, 2.7)
     b_axis = a_axis * rng.uniform(0.42, 0.58)
     facing = 1 if rng.random() < 0.5 else -1
@@ -96,31 +86,8 @@ def make_bird(rng: np.random.Generator, anchor: Point, unit: float, angle: float
     body_angle = float(rng.uniform(-12, 12))
     legs = [(hip, knee, foot)]
     if rng.random() < 0.75:  # the other leg (spoonbills often rest on one)
-        hip2 = hip + np.array([-facing * rng.uniform(0.2, 0.45) * a_axis, rng.uniform(-0.1, 0.1) * b_axis])
-        t1 = rng.uniform(-0.35, 0.35)
-        knee2 = hip2 + np.array([math.sin(t1), math.cos(t1)]) * float(np.linalg.norm(knee - hip))
-        t2 = rng.uniform(-0.3, 0.3)
-        shin = float(np.linalg.norm(foot - knee)) * rng.uniform(0.9, 1.1)
-        foot2 = knee2 + np.array([math.sin(t2), math.cos(t2)]) * shin
-        legs.append((hip2, knee2, foot2))
-    cx, cy = body
-    if rng.random() < 0.45:  # asleep: head tucked on the back
-        head = (cx + facing * 0.45 * a_axis, cy - 0.8 * b_axis)
-        neck: tuple[Point, ...] = ()
-        bill = None
-        head_radius = 0.42 * b_axis
-    else:
-        base = np.array([cx + facing * 0.7 * a_axis, cy - 0.35 * b_axis])
-        head_arr = base + np.array([facing * rng.uniform(0.1, 0.6) * a_axis, -rng.uniform(0.8, 1.4) * a_axis])
-        ctrl = base + np.array([-facing * 0.2 * a_axis, -0.6 * a_axis])
-        t = np.linspace(0.0, 1.0, 25)[:, None]
-        curve = (1 - t) ** 2 * base + 2 * t * (1 - t) * ctrl + t ** 2 * head_arr
-        neck = tuple((float(x), float(y)) for x, y in curve)
-        head = (float(head_arr[0]), float(head_arr[1]))
-        beta = rng.uniform(-0.3, 1.3)
-        bill_len = a_axis * rng.uniform(0.7, 1.0)
-        bill = (head[0] + facing * math.cos(beta) * bill_len, head[1] + math.sin(beta) * bill_len)
-        head_radius = 0.3 * b_axis
+        legs.append(other_leg(rng, (hip, knee, foot), facing, a_axis, b_axis))
+    head, head_radius, neck, bill = head_pose(rng, body, facing, a_axis, b_axis)
     legs_t = tuple((as_point(h), as_point(k), as_point(f)) for h, k, f in legs)
     return Bird(body, (a_axis, b_axis), body_angle, legs_t, unit, unit * rng.uniform(0.2, 0.27), facing,
                 head, head_radius, neck, bill, float(rng.uniform(1.2, 4.5) * unit / 60.0 + 0.6))

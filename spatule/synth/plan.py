@@ -25,7 +25,7 @@ import numpy as np
 from spatule.geometry import Rect, overlaps, shown_share
 from spatule.problems import SpatuleError
 from spatule.synth.crop_geometry import pasted_geometry
-from spatule.synth.settings import BLENDS, SynthSettings
+from spatule.synth.settings import BLENDS, Jitter, SynthSettings
 from spatule.synth.specs import IN_PLACE, Ground, Paste, TagSource, TileSpec
 
 
@@ -91,25 +91,45 @@ def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings
     stays in the tile and the label is that part (a smaller piece lies off the core of
     every detection tile, so no search keeps it).
     """
-    j = settings.jitter
     size = settings.tile_size
     floor = size if floor is None else floor
+    scale, rotation, flip, brightness, contrast, blur = draw_jitter(rng, settings.jitter)
+    scale = fit_scale(tag, scale, rotation, flip, settings.clone_pad_px, size)
+    _, _, box, _ = pasted_geometry(tag, scale, rotation, flip, settings.clone_pad_px)
+    pad = settings.clone_pad_px
+    side = None
+    if cut_sides and settings.cut_tags and rng.random() < settings.cut_tags:
+        side = cut_sides[int(rng.integers(0, len(cut_sides)))]
+    spot = free_spot(rng, (box[2] - box[0], box[3] - box[1]), side, floor, taken, settings)
+    if spot is None:
+        return None
+    placed, visible = spot
+    return Paste(tag.tag_id, tag.identity, tag.image, scale, rotation, flip, brightness, contrast, blur,
+                 blend, placed[0] - pad, placed[1] - pad, placed, tag.difficult, side is not None, visible)
+
+
+def draw_jitter(rng: np.random.Generator, j: Jitter) -> tuple[float, float, bool, float, float, float]:
+    """One paste's (scale, rotation, flip, brightness, contrast, blur), drawn in that order; a range that
+    is off draws nothing."""
     scale = float(rng.uniform(j.scale[0], j.scale[1])) if j.scale[0] != j.scale[1] else float(j.scale[0])
     rotation = float(rng.uniform(-j.rotation_deg, j.rotation_deg)) if j.rotation_deg else 0.0
     flip = bool(rng.random() < 0.5) if j.flip else False
     brightness = float(rng.uniform(-j.brightness, j.brightness)) if j.brightness else 0.0
     contrast = float(rng.uniform(-j.contrast, j.contrast)) if j.contrast else 0.0
     blur = float(rng.uniform(0, j.blur_sigma)) if j.blur_sigma else 0.0
-    scale = fit_scale(tag, scale, rotation, flip, settings.clone_pad_px, size)
-    _, _, box, _ = pasted_geometry(tag, scale, rotation, flip, settings.clone_pad_px)
-    pad = settings.clone_pad_px
-    w, h = box[2] - box[0], box[3] - box[1]
-    side = None
-    if cut_sides and settings.cut_tags and rng.random() < settings.cut_tags:
-        side = cut_sides[int(rng.integers(0, len(cut_sides)))]
+    return scale, rotation, flip, brightness, contrast, blur
+
+
+def free_spot(rng: np.random.Generator, extent: tuple[int, int], side: str | None, floor: int,
+              taken: Sequence[Rect], settings: SynthSettings) -> tuple[Rect, Rect | None] | None:
+    """A place for a ``extent`` (w, h) tag box clear of ``taken``, above ``floor``, cut by tile side
+    ``side`` if one (50-90% shown): the box and, when cut, its visible part; None after
+    ``settings.tries`` tries."""
+    w, h = extent
+    size, pad = settings.tile_size, settings.clone_pad_px
+    if floor < h + 2 * pad and side in (None, "left", "right"):
+        return None
     for _ in range(settings.tries):
-        if floor < h + 2 * pad and side in (None, "left", "right"):
-            return None
         x = int(rng.integers(pad, size - w - pad + 1))
         y = int(rng.integers(pad, max(pad, min(size, floor) - h - pad) + 1))
         shown = float(rng.uniform(0.5, 0.9)) if side else 1.0
@@ -128,9 +148,7 @@ def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings
         if visible[2] - visible[0] < 4 or visible[3] - visible[1] < 4:
             continue
         if not any(overlaps(placed, other, settings.gap_px) for other in taken):
-            return Paste(tag.tag_id, tag.identity, tag.image, scale, rotation, flip, brightness, contrast, blur,
-                         blend, x - pad, y - pad, placed, tag.difficult, side is not None,
-                         visible if side is not None else None)
+            return placed, visible if side is not None else None
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from spatule.config import default
 from spatule.geometry import Rect
@@ -34,16 +34,7 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
     first = {}
     for row in rows:
         first.setdefault(row.image, row)
-    tag_ids = {(c.image, c.object): c.tag_id for c in read_tags(tags_csv)}
-    avoid: dict[str, list[Rect]] = defaultdict(list)
-    in_place: dict[str, list[InPlace]] = defaultdict(list)
-    for row in rows:
-        if row.kind != "tag":
-            continue
-        if row.difficult or not tags_in_place:
-            avoid[row.image].append(row.box)
-        else:
-            in_place[row.image].append(InPlace(tag_ids[(row.image, row.object)], row.identity, row.box))
+    avoid, in_place = photo_tags(rows, tags_csv, tags_in_place)
     grounds = [Ground(r["image"], first[r["image"]].width, first[r["image"]].height, first[r["image"]].orientation,
                       first[r["image"]].orientation_applied)
                for r in read_csv(backgrounds_csv) if r["split"] == split]
@@ -58,6 +49,29 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
                 continue
             grounds.append(Ground(row.image, row.width, row.height, row.orientation, row.orientation_applied,
                                   tuple(avoid[row.image]), tuple(in_place[row.image])))
+    return grounds, split_tags(split, rows, identities_csv, tags_csv, log)
+
+
+def photo_tags(rows: Sequence[Any], tags_csv: Path, tags_in_place: bool
+               ) -> tuple[dict[str, list[Rect]], dict[str, list[InPlace]]]:
+    """Each labelled photo's tag boxes a window keeps clear of (difficult ones, all unless ``tags_in_place``),
+    and the tags it may show where they are."""
+    tag_ids = {(c.image, c.object): c.tag_id for c in read_tags(tags_csv)}
+    avoid: dict[str, list[Rect]] = defaultdict(list)
+    in_place: dict[str, list[InPlace]] = defaultdict(list)
+    for row in rows:
+        if row.kind != "tag":
+            continue
+        if row.difficult or not tags_in_place:
+            avoid[row.image].append(row.box)
+        else:
+            in_place[row.image].append(InPlace(tag_ids[(row.image, row.object)], row.identity, row.box))
+    return avoid, in_place
+
+
+def split_tags(split: str, rows: Sequence[Any], identities_csv: Path, tags_csv: Path,
+               log: logging.Logger = _log) -> list[TagSource]:
+    """The tag crops of the split's identities that may be pasted: not difficult, not cut by the photo border."""
     identity_split = {r["identity"]: r["split"] for r in read_csv(identities_csv)}
     in_split = [c for c in read_tags(tags_csv) if identity_split.get(c.identity) == split]
     difficult = sum(1 for c in in_split if c.difficult)
@@ -67,10 +81,9 @@ def synth_sources(split: str, objects_csv: Path, problems_csv: Path, backgrounds
     cut = {c.tag_id for c in in_split if cut_by_border(by_object[(c.image, c.object)])}
     if cut:  # half a band pasted mid-tile, its cut edge mirrored into context, would teach a wrong box
         log.info("%s: %d tag(s) cut by the photo border not pasted: %s", split, len(cut), ", ".join(sorted(cut)))
-    tags = [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
+    return [TagSource(c.tag_id, c.file, c.identity, c.image, c.crop_x1 - c.crop_x0, c.crop_y1 - c.crop_y0, c.box,
                       c.difficult)
             for c in in_split if not c.difficult and c.tag_id not in cut]
-    return grounds, tags
 
 
 BORDER_PX = 2
