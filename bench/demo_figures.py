@@ -159,7 +159,7 @@ def bar_rows(workdir: Path) -> list[str]:
 
     from spatule.detection.engines import load_search_detector, search_model
     from spatule.detection.batches import detect_full_photo, read_rgb
-    from spatule.detection.settings import search_settings
+    from spatule.detection.settings import settings_from_labels
     from spatule.detection.season import season_photos
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -173,8 +173,9 @@ def bar_rows(workdir: Path) -> list[str]:
     photos_dir = workdir / "resources/demo/new"
     counts = {}
     for searched in (False, True):
-        settings = search_settings({**config["detect"], "search_info_bar": searched}, config["synth"]["tile_size"],
-                                   workdir / "results/labels/objects.csv", info_bar_px).with_threshold(threshold)
+        settings = settings_from_labels({**config["detect"], "search_info_bar": searched},
+                                        config["synth"]["tile_size"], workdir / "results/labels/objects.csv",
+                                        info_bar_px).with_threshold(threshold)
         boxes = on_bar = 0
         for name in season_photos(photos_dir):
             rgb = read_rgb(photos_dir / name)

@@ -127,7 +127,7 @@ def main() -> int:
     model = args.model or args.workdir / "results/exported"
     photos = args.photos or args.workdir / "resources/demo/photos"
     card = read_card(model)
-    flags = {"skip_bottom": args.info_bar_px, "overlap": args.overlap}
+    flags = {"info_bar_px": args.info_bar_px, "overlap": args.overlap}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     paths = [photos / f.path for f in list_season(photos) if f.kind == PHOTO][:args.count + 1]
     plain_s, tiles, plain_found = plain_loop(paths, load_model_detector(saved_model_of(model), args.threads),
@@ -141,7 +141,7 @@ def main() -> int:
     n = len(paths) - 1
     figures = {"photos": n, "threads": args.threads, "decoders": decoders, "engine": chosen.engine,
                "batch": settings.batch,
-               "overlap": settings.overlap, "info_bar_px": settings.skip_bottom,
+               "overlap": settings.overlap, "info_bar_px": settings.info_bar_px,
                "plain_photos_per_s": round(n / plain_s, 3),
                "plain_with_spatule_engine_photos_per_s": round(n / plain_engine_s, 3),
                "spatule_photos_per_s": round(n / ours_s, 3),

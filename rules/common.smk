@@ -114,8 +114,9 @@ _DETECT_JOBS = {}
 
 
 def detect_jobs():
-    """The detection jobs, name -> files under detect.images (spatule.detection.season.plan_jobs), planned
-    from the folder as it is when the workflow starts; empty while the folder does not exist yet."""
+    """The detection jobs, name -> files under detect.images (spatule.detection.season.plan_jobs), planned once
+    from the folder as it is when the workflow starts (or once the demo has made it); empty while it does
+    not exist yet."""
     folder = detect_images()
     if folder not in _DETECT_JOBS:
         if not os.path.isdir(folder):
@@ -126,10 +127,12 @@ def detect_jobs():
 
 
 def detect_job_tables(wildcards):
-    """The tables of every detection job, for the gather; when the folder is made by the workflow
-    itself (the demo's), the checkpoint detect_plan waits for it before the jobs are planned."""
+    """The tables of every detection job, for the gather; when the folder is the demo's new photos, which
+    the workflow makes itself, the checkpoint demo_new_photos is waited for before the jobs are planned."""
     if not os.path.isdir(detect_images()):
-        checkpoints.detect_plan.get()
+        if os.path.normpath(detect_images()) != DEMO_NEW_PHOTOS:
+            raise WorkflowError(f"detect.images: {detect_images()} is not a folder (give a folder of photos to search)")
+        checkpoints.demo_new_photos.get()
     return [f"results/detect/jobs/{job}/{table}.csv" for job in detect_jobs() for table in ("detections", "photos")]
 
 

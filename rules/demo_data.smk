@@ -1,5 +1,6 @@
 # demo_data: the embedded default input, a synthetic field campaign made from a seed.
-# demo_new_photos: unlabelled photos of a later day of the same colony, which detect searches in the demo.
+# demo_new_photos: unlabelled photos of a later day of the same colony, which detect searches in the demo (a
+# checkpoint: the detection jobs are planned from its folder once it exists).
 # demo_registry: the demo colony's banded birds (read.registry in the demo).
 
 
@@ -21,7 +22,7 @@ rule demo_data:
         "../scripts/demo_data.py"
 
 
-rule demo_new_photos:
+checkpoint demo_new_photos:
     output:
         photos=directory(DEMO_NEW_PHOTOS),
         truth="resources/demo/new_truth.csv",

@@ -1,24 +1,9 @@
 # detect: tags in a folder of photos (detect.images; in the demo, its new photos of a later day),
-# a season at a time: detect_job searches detect.photos_per_job files each (a cluster job
+# a season at a time, planned once from the folder (rules/common.smk: detect_jobs): detect_job searches detect.photos_per_job files each (a cluster job
 # each, side by side), remembering every photo it searched (results/detect/cache/); detect gathers
 # the jobs' tables, draws the sheet and writes labelImg files of the boxes (results/detect/voc/).
 # Each job reads the code of every tag it found (rule train_reader's reader, read.registry); detect
 # writes who was seen when and where: sightings.csv, birds.csv, the timeline and the read tags' sheet.
-
-
-checkpoint detect_plan:
-    input:
-        images=detect_images(),
-    output:
-        "results/detect/plan.csv",
-    log:
-        "logs/detect_plan.log",
-    conda:
-        DATA_ENV
-    params:
-        photos_per_job=config["detect"]["photos_per_job"],
-    script:
-        "../scripts/detect_plan.py"
 
 
 rule detect_job:
@@ -26,8 +11,7 @@ rule detect_job:
         unpack(detect_job_input),
         unpack(search_models),
         unpack(reader_input),
-        objects=rules.index_labels.output.objects,
-        card=rules.model_card.output[0],  # the score threshold chosen on val
+        card=rules.model_card.output[0],  # the search settings, at the score threshold chosen on val
     output:
         detections="results/detect/jobs/{job}/detections.csv",
         photos="results/detect/jobs/{job}/photos.csv",
@@ -45,10 +29,7 @@ rule detect_job:
         images=detect_images(),
         files=lambda wildcards: detect_jobs()[wildcards.job],
         cache="results/detect/cache",
-        detect=search_params(),
         engine=config["detect"]["engine"],
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
         margin_px=config["tags"]["margin_px"],
         margin_fraction=config["tags"]["margin_fraction"],
         exif_orientation=config["labels"]["exif_orientation"],

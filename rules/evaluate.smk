@@ -29,10 +29,8 @@ rule evaluate_synthetic:
         TF_ENV
     threads: 2
     params:
-        detect=search_params(),
         engine=config["detect"]["engine"],
         evaluate=config["evaluate"],
-        tile_size=config["synth"]["tile_size"],
     script:
         "../scripts/evaluate_synthetic.py"
 
@@ -40,6 +38,7 @@ rule evaluate_synthetic:
 rule evaluate_val:
     input:
         unpack(search_models),
+        card=rules.search_settings.output[0],  # no score threshold yet: chosen here
         labels=labels_dir(),
         objects=rules.index_labels.output.objects,
         problems=rules.index_labels.output.problems,
@@ -65,11 +64,8 @@ rule evaluate_val:
     threads: 4
     params:
         split="val",
-        detect=search_params(),
         engine=config["detect"]["engine"],
         evaluate=config["evaluate"],
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/evaluate_real.py"
 
@@ -103,10 +99,7 @@ rule evaluate_real:
     threads: 4
     params:
         split="test",
-        detect=search_params(),
         engine=config["detect"]["engine"],
         evaluate=config["evaluate"],
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/evaluate_real.py"

@@ -36,7 +36,7 @@ rule tflite:
 
 rule model_card:
     input:
-        objects=rules.index_labels.output.objects,
+        settings=rules.search_settings.output[0],
         saved_model=rules.export.output.saved_model,
         val="results/eval/val/metrics.json",  # rule evaluate_val: the score threshold chosen there
     output:
@@ -45,10 +45,5 @@ rule model_card:
         "logs/model_card.log",
     conda:
         DATA_ENV
-    params:
-        detect=search_params(),
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
-        class_name=config["labels"]["class_name"],
     script:
         "../scripts/model_card.py"

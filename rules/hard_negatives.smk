@@ -5,6 +5,7 @@
 rule mine_negatives:
     input:
         metrics=rules.train.output.metrics,
+        settings=rules.search_settings.output[0],
         train=tfrecord_names("train"),
         labels=labels_dir(),
         objects=rules.index_labels.output.objects,
@@ -24,11 +25,7 @@ rule mine_negatives:
     threads: 4
     params:
         hard=config["hard_negatives"],
-        detect=search_params(),
-        tile_size=config["synth"]["tile_size"],
         jpeg_quality=config["synth"]["jpeg_quality"],
-        info_bar_px=config["camera"]["info_bar_px"],
-        class_name=config["labels"]["class_name"],
     script:
         "../scripts/mine_negatives.py"
 
@@ -40,6 +37,7 @@ rule train_hard:
         val_json="results/tiles/val.json",
         base=rules.train.output.metrics,
         before=rules.mine_negatives.output.summary,
+        settings=rules.search_settings.output[0],
         labels=labels_dir(),
         objects=rules.index_labels.output.objects,
         problems=rules.index_labels.output.problems,
@@ -62,8 +60,5 @@ rule train_hard:
     params:
         train=train_params(),
         hard=config["hard_negatives"],
-        detect=search_params(),
-        tile_size=config["synth"]["tile_size"],
-        info_bar_px=config["camera"]["info_bar_px"],
     script:
         "../scripts/train_hard.py"

@@ -1,4 +1,4 @@
-"""detect rule: the detection jobs gathered; the sheet, and labelImg files of the boxes."""
+"""detect rule: the detection jobs gathered; the sheet, labelImg files of the boxes, and who was seen when."""
 
 import sys
 from pathlib import Path
@@ -9,25 +9,20 @@ from spatule.reading.codes import read_acceptance
 from spatule.reading.sightings import Resightings
 from spatule.smk import logged_step
 from spatule.stages import detect
-from spatule.stages.reading import code_reader
+from spatule.stages.detection import DetectOutputs, ReaderFiles
 
 with logged_step(snakemake) as log:
-    tables = [Path(p) for p in snakemake.input.jobs]
-    jobs = [(d.parent.name, d, p) for d, p in zip(tables[0::2], tables[1::2])]
+    inputs, outputs = snakemake.input, snakemake.output
+    tables = [Path(p) for p in inputs.jobs]
     detect(
-        images_dir=Path(snakemake.input.images),
-        jobs=jobs,
-        detections_csv=Path(snakemake.output.detections),
-        photos_csv=Path(snakemake.output.photos),
-        voc_dir=Path(snakemake.output.voc),
-        sheet=Path(snakemake.output.sheet),
+        images_dir=Path(inputs.images),
+        jobs=[(d.parent.name, d, p) for d, p in zip(tables[0::2], tables[1::2])],
+        out=DetectOutputs(Path(outputs.detections), Path(outputs.photos), Path(outputs.voc), Path(outputs.sheet)),
         class_name=snakemake.params.class_name,
         searches_labels=bool(snakemake.params.searches_labels),
-        reread=code_reader(Path(snakemake.input.weights).parent,
-                           Path(snakemake.input.registry) if "registry" in snakemake.input.keys() else None,
-                           snakemake.threads, log) if snakemake.params.reread else None,
-        resightings=Resightings(Path(snakemake.output.sightings), Path(snakemake.output.birds),
-                                Path(snakemake.output.timeline), Path(snakemake.output.read_sheet),
-                                read_acceptance(Path(snakemake.input.acceptance))),
+        resightings=Resightings(Path(outputs.sightings), Path(outputs.birds), Path(outputs.timeline),
+                                Path(outputs.read_sheet), read_acceptance(Path(inputs.acceptance))),
+        reread=ReaderFiles(Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
+                           snakemake.threads) if snakemake.params.reread else None,
         log=log,
     )

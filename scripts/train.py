@@ -7,13 +7,13 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.smk import logged_step
 from spatule.stages import train
+from spatule.stages.training import TrainingRecords
 
 with logged_step(snakemake) as log:
+    inputs = snakemake.input
     train(
         train=snakemake.params.train,
-        train_records=[Path(p) for p in snakemake.input.train],
-        val_records=[Path(p) for p in snakemake.input.val],
-        val_json=Path(snakemake.input.val_json),
+        records=TrainingRecords([Path(p) for p in inputs.train], [Path(p) for p in inputs.val], Path(inputs.val_json)),
         model_dir=Path(snakemake.output.metrics).parent,  # results/model
         metrics_json=Path(snakemake.output.metrics),
         threads=snakemake.threads,

@@ -5,27 +5,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.detection.settings import search_settings
+from spatule.evaluate import PhotoTables
 from spatule.smk import logged_step
 from spatule.stages import train_hard
+from spatule.stages.training import HardRound, TrainingRecords
 
 with logged_step(snakemake) as log:
-    params = snakemake.params
+    inputs, outputs = snakemake.input, snakemake.output
     train_hard(
-        train=params.train,
-        hard=params.hard,
-        train_records=[Path(p) for p in snakemake.input.train],  # tiles + hard negatives
-        val_records=[Path(p) for p in snakemake.input.val],
-        val_json=Path(snakemake.input.val_json),
-        base_dir=Path(snakemake.input.base).parent,  # results/model
-        model_dir=Path(snakemake.output.metrics).parent,  # results/model-hard
-        metrics_json=Path(snakemake.output.metrics),
-        before_json=Path(snakemake.input.before),
-        report_json=Path(snakemake.output.report),
-        labels_dir=Path(snakemake.input.labels),
-        tables={k: Path(snakemake.input[k]) for k in ("objects", "photos", "backgrounds", "problems")},
-        search=search_settings(params.detect, int(params.tile_size), Path(snakemake.input.objects),
-                               int(params.info_bar_px), log),
+        train=snakemake.params.train,
+        hard=snakemake.params.hard,
+        records=TrainingRecords([Path(p) for p in inputs.train], [Path(p) for p in inputs.val], Path(inputs.val_json)),
+        round_two=HardRound(
+            base_dir=Path(inputs.base).parent,  # results/model
+            before_json=Path(inputs.before),
+            model_dir=Path(outputs.metrics).parent,  # results/model-hard
+            metrics_json=Path(outputs.metrics),
+            report_json=Path(outputs.report),
+        ),
+        photos=PhotoTables.of_inputs(inputs),
+        card=Path(inputs.settings),
         threads=snakemake.threads,
         log=log,
     )

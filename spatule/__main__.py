@@ -75,19 +75,22 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
 
 def run_detect(args: argparse.Namespace) -> dict:
     """``spatule detect``: settings from the model card beside the model, the flags on top."""
-    from spatule.detection.engines import load_search_detector, search_model
-    from spatule.detection.card import read_card, saved_model_of, tflite_of
+    import dataclasses
+
+    from spatule.detection.card import ModelCard, read_card, saved_model_of, tflite_of
+    from spatule.detection.engines import ModelFiles, searcher
     from spatule.stages import detect_folder
 
     saved_model = saved_model_of(args.model)
     card = read_card(args.model)
-    flags = {"score_threshold": args.score_threshold, "skip_bottom": args.info_bar_px, "overlap": args.overlap,
+    flags = {"score_threshold": args.score_threshold, "info_bar_px": args.info_bar_px, "overlap": args.overlap,
              "batch": args.batch_size}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
+    card = ModelCard(dataclasses.asdict(settings), card.class_name, card.threshold)
     log = logging.getLogger("spatule.detect")
     log.info("score threshold %.4f (%s)", settings.score_threshold, "--score-threshold" if args.score_threshold
              is not None else f"the model card's, {card.threshold.get('source', 'as written')}")
-    model = search_model(saved_model, tflite_of(args.model), args.engine, log=log)
+    model = searcher(ModelFiles(saved_model, tflite_of(args.model), args.engine, args.threads), log)
     reader = None
     if args.reader is not None:
         from spatule.stages.reading import code_reader
@@ -98,9 +101,7 @@ def run_detect(args: argparse.Namespace) -> dict:
     acceptance = None
     if reader is not None:
         acceptance = reader_acceptance(args.reader, args.read_threshold, args.read_margin, log)
-    return detect_folder(args.photos, lambda: load_search_detector(model, args.threads, log), settings,
-                         args.out, model.digest(), cache_root=args.out / "cache",
-                         decoders=model.decoders(args.threads), class_name=card.class_name, reader=reader,
+    return detect_folder(args.photos, model, card, args.out, cache_root=args.out / "cache", reader=reader,
                          acceptance=acceptance, log=log)
 
 

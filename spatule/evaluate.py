@@ -50,7 +50,7 @@ from spatule.metrics import (
     precision_recall,
 )
 from spatule.tables import write_csv
-from spatule.detection.tiling import Detection, Detector
+from spatule.detection.tiling import Detection
 
 _log = logging.getLogger("spatule")
 
@@ -326,13 +326,29 @@ def record_evaluation(name: str, truth: Mapping[str, ImageTruth], detections: Ma
     return metrics
 
 
-def is_factory(detector: Any) -> bool:
-    return getattr(detector, "is_factory", False)
+@dataclass(frozen=True)
+class PhotoTables:
+    """The labelled photos and the first stages' tables about them: ``objects``, ``photos``,
+    ``backgrounds``, ``problems`` (rules ``index_labels`` and ``split``)."""
+
+    labels_dir: Path
+    tables: Mapping[str, Path]
+
+    @classmethod
+    def of_inputs(cls, inputs: Any) -> "PhotoTables":
+        """From a rule's ``snakemake.input`` (``labels`` and the four tables)."""
+        return cls(Path(inputs.labels), {k: Path(inputs[k]) for k in ("objects", "photos", "backgrounds", "problems")})
 
 
-def factory(make: Callable[[], Detector]) -> Callable[[], Detector]:
-    """Mark a zero-argument function as a lazy detector maker (the model is loaded only when needed)."""
-    make.is_factory = True  # type: ignore[attr-defined]
-    return make
+@dataclass(frozen=True)
+class EvalSettings:
+    """The ``evaluate`` config section: detections kept down to ``min_score``, the precision the val
+    threshold aims at, resamples for AP's interval."""
 
+    min_score: float = 0.05
+    target_precision: float = 0.95
+    bootstrap: int = 0
 
+    @classmethod
+    def of(cls, evaluate: Mapping[str, Any]) -> "EvalSettings":
+        return cls(float(evaluate["min_score"]), float(evaluate["target_precision"]), int(evaluate["bootstrap"]))

@@ -193,3 +193,46 @@ def deal_records(train_records: Sequence[Path], extra: Sequence[bytes], outputs:
     return count
 
 
+
+
+@dataclass(frozen=True)
+class NegativeTiles:
+    """Where and how the hard-negative tiles are written: the folder, the tile side, JPEG quality, the class name
+    of their (empty) VOC files and records."""
+
+    folder: Path
+    tile: int
+    jpeg_quality: int
+    class_name: str
+
+
+def write_negative_tiles(plan: Sequence[Any], labels_dir: Path, mining: Mapping[str, Any],
+                         out: NegativeTiles) -> tuple[list[list[object]], list[bytes]]:
+    """Cut each planned window (:func:`plan_negatives`) from its photo (``mining``: the photos by name) and
+    write it as a JPEG and an empty VOC XML; the rows of ``negatives.csv`` and the serialized records."""
+    import cv2
+
+    from spatule.labels.photos import read_photo
+    from spatule.synth import TileSpec, tile_xml
+    from spatule.tfrecords import example_fields, to_example
+
+    rows, examples = [], []
+    pixels, decoded, tile = None, None, out.tile
+    for i, neg in enumerate(plan, start=1):  # the plan is in photo order: each photo is decoded once
+        p = mining[neg.photo]
+        if decoded != neg.photo:
+            pixels, decoded = read_photo(labels_dir / neg.photo, p.orientation, p.orientation_applied), neg.photo
+        window = pixels[neg.window_y:neg.window_y + tile, neg.window_x:neg.window_x + tile]
+        spec = TileSpec("negatives", i, neg.photo, neg.window_x, neg.window_y, ())
+        ok, jpeg = cv2.imencode(".jpg", window, [cv2.IMWRITE_JPEG_QUALITY, int(out.jpeg_quality)])
+        if not ok:
+            raise OSError(f"could not encode {spec.tile_id}")
+        (out.folder / f"{spec.tile_id}.jpg").write_bytes(jpeg.tobytes())
+        (out.folder / f"{spec.tile_id}.xml").write_bytes(tile_xml(spec, tile, out.class_name, "negatives"))
+        d = neg.detection
+        rows.append([spec.tile_id, f"{spec.tile_id}.jpg", neg.photo, neg.window_x, neg.window_y,
+                     *(round(v, 1) for v in d.box), round(d.score, 4)])
+        image = {"id": SOURCE_ID_BASE + i, "file_name": f"negatives/{spec.tile_id}.jpg", "width": tile, "height": tile}
+        examples.append(to_example(example_fields(image, [], jpeg.tobytes(), out.class_name))
+                        .SerializeToString(deterministic=True))
+    return rows, examples

@@ -20,12 +20,14 @@ import yaml
 from conftest import snakemake
 
 from spatule import stages
-from spatule.evaluate import (EvalOutputs, ThresholdChoice, choose_threshold, coco_truth, factory, held_out_photos,
-                              image_errors)
+from spatule.evaluate import (EvalOutputs, EvalSettings, PhotoTables, ThresholdChoice, choose_threshold, coco_truth,
+                              held_out_photos, image_errors)
 from spatule.labels.objects import LabelledObject, write_objects
 from spatule.metrics import ImageDetections, ImageTruth
 from spatule.problems import Action, Problem, Severity, write_problems
 from spatule.report import identity_warning, split_table
+from spatule.detection.card import ModelCard
+from spatule.detection.engines import Searcher
 from spatule.detection.settings import DetectSettings, detect_settings
 from spatule.detection.rows import crop_stems
 from spatule.detection.batches import read_rgb
@@ -129,6 +131,16 @@ def campaign(tmp_path: Path) -> dict:
 
 AT_HALF = ThresholdChoice(0.5, "config")
 """The held-out figures at score 0.5, as with detect.score_threshold: 0.5."""
+AT_HALF_CARD = ModelCard.of(DetectSettings(), AT_HALF)
+
+
+def held(campaign: dict) -> PhotoTables:
+    return PhotoTables(campaign["labels"], campaign["tables"])
+
+
+def searching(detector) -> Searcher:
+    """A detector as the stages take a model (loaded when first needed)."""
+    return Searcher(lambda: detector)
 
 
 def outputs(folder: Path) -> EvalOutputs:
@@ -165,8 +177,8 @@ def test_real_held_out_photos_are_the_all_test_photos_and_test_backgrounds(campa
 def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tmp_path: Path):
     calls: list = []
     settings = DetectSettings(tile=640, overlap=128, batch=4)
-    metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], patch_detector(white, calls=calls),
-                                  settings, threshold=AT_HALF, min_score=0.05, outputs=outputs(tmp_path / "real"))
+    metrics = stages.evaluate_real(held(campaign), searching(patch_detector(white, calls=calls)),
+                                  ModelCard.of(settings, AT_HALF), outputs(tmp_path / "real"))
     assert calls and all(shape[1:] == (640, 640, 3) and shape[0] <= 4 for shape in calls)
     assert metrics["available"] and metrics["note"] == ""
     assert (metrics["images"], metrics["tags"], metrics["difficult"]) == (2, 2, 1)
@@ -189,8 +201,7 @@ def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tm
 
 
 def test_a_blind_detector_scores_zero_and_its_misses_come_first(campaign, tmp_path: Path):
-    metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], blind, DetectSettings(),
-                                  threshold=AT_HALF, min_score=0.05, outputs=outputs(tmp_path / "real"))
+    metrics = stages.evaluate_real(held(campaign), searching(blind), AT_HALF_CARD, outputs(tmp_path / "real"))
     assert metrics["coco"]["AP"] == 0.0 and metrics["at_threshold"]["recall"] == 0.0
     assert metrics["per_image"][0] == {"image": "test.png", "tags": 2, "tp": 0, "fp": 0, "fn": 2}
 
@@ -208,8 +219,8 @@ def test_a_weak_box_around_a_tag_does_not_swallow_it_in_the_evaluation(campaign,
             scores[i] = np.concatenate([s, np.full(len(s), 0.1)])
         return boxes, scores
 
-    metrics = stages.evaluate_real(campaign["labels"], campaign["tables"], with_weak_surround, DetectSettings(),
-                                  threshold=AT_HALF, min_score=0.05, outputs=outputs(tmp_path / "real"))
+    metrics = stages.evaluate_real(held(campaign), searching(with_weak_surround), AT_HALF_CARD,
+                                  outputs(tmp_path / "real"))
     at = metrics["at_threshold"]
     assert (at["tp"], at["fp"], at["fn"]) == (2, 0, 0)
     assert metrics["original"]["pixel_iou"] == 1.0
@@ -235,7 +246,7 @@ def test_no_real_held_out_photo_is_said_plainly_and_loads_no_model(campaign, tmp
     def never():
         raise AssertionError("the model must not be loaded when there is nothing to evaluate")
 
-    metrics = stages.evaluate_real(campaign["labels"], tables, factory(never), DetectSettings(), AT_HALF, 0.05,
+    metrics = stages.evaluate_real(PhotoTables(campaign["labels"], tables), Searcher(never), AT_HALF_CARD,
                                   outputs(tmp_path / "real"))
     written = json.loads((tmp_path / "real/metrics.json").read_text())
     assert written["available"] is False and metrics["images"] == 0
@@ -263,14 +274,14 @@ def test_a_perfect_detector_scores_ap_1_on_synthetic_tiles(tmp_path: Path):
     (tiles / "test.json").write_text(json.dumps({"images": images, "annotations": annotations}))
     truth = coco_truth(json.loads((tiles / "test.json").read_text()))
     assert truth["test/shard-0/test-00000.png"].boxes == ((10.0, 20.0, 70.0, 60.0), (300.0, 400.0, 380.0, 470.0))
-    metrics = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white), 2, AT_HALF, 0.05,
-                                       outputs(tmp_path / "synthetic"))
+    metrics = stages.evaluate_synthetic(tiles / "test.json", searching(patch_detector(white)),
+                                       ModelCard.of(DetectSettings(batch=2), AT_HALF), outputs(tmp_path / "synthetic"))
     assert metrics["coco"]["AP"] == 1.0 and metrics["at_threshold"]["fp"] == 0
     assert (metrics["original"]["pixel_iou"], metrics["original"]["count_exact"]) == (1.0, 1.0)
     assert metrics["original"]["pixel_iou_images"] == 2  # the tag-free tile with no box has no pixel IoU
     assert metrics["tag_free_images"] == 1
-    half = stages.evaluate_synthetic(tiles / "test.json", patch_detector(white, score=0.3), 2, AT_HALF, 0.05,
-                                    outputs(tmp_path / "low"))
+    half = stages.evaluate_synthetic(tiles / "test.json", searching(patch_detector(white, score=0.3)),
+                                    ModelCard.of(DetectSettings(batch=2), AT_HALF), outputs(tmp_path / "low"))
     assert half["coco"]["AP"] == 1.0 and half["at_threshold"]["recall"] == 0.0  # all found, all under 0.5
 
 
@@ -359,22 +370,23 @@ def test_the_val_evaluation_chooses_the_threshold_the_card_carries_and_test_uses
     bgs = read_rows(tables["backgrounds"])
     tables["backgrounds"] = tmp_path / "backgrounds-val.csv"
     write_csv(tables["backgrounds"], list(bgs[0]), [[("val" if v == "test" else v) for v in r.values()] for r in bgs])
-    val = stages.evaluate_real(campaign["labels"], tables, with_a_false_box, DetectSettings(), None, 0.05,
-                               outputs(tmp_path / "val"), split="val", target_precision=0.95, bootstrap=20)
+    settings = tmp_path / "search/settings.json"  # rule search_settings: no score threshold yet
+    settings.parent.mkdir()
+    stages.search_settings({"overlap": 128}, 640, 0, "tag", campaign["tables"]["objects"], settings)
+    val = stages.evaluate_real(PhotoTables(campaign["labels"], tables), searching(with_a_false_box), settings,
+                               outputs(tmp_path / "val"), split="val", evaluate=EvalSettings(0.05, 0.95, 20))
     assert val["set"] == "val" and val["threshold"]["source"] == "val"
     assert 0.6 < val["score_threshold"] <= 0.9  # above the false boxes, at the tags
     assert val["at_threshold"]["fp"] == 0 and val["at_threshold"]["precision_ci"][1] == 1.0
     assert 0 < val["coco"]["bootstrap_samples"] <= 20 and len(val["coco"]["AP50_ci"]) == 2  # draws with a tag
     card = tmp_path / "exported/spatule.json"
     card.parent.mkdir()
-    objects = campaign["tables"]["objects"]
-    made = stages.model_card({"overlap": 128}, 640, objects, 0, "tag", tmp_path / "val/metrics.json", card)
+    made = stages.model_card(settings, tmp_path / "val/metrics.json", card)
     assert made["search"]["score_threshold"] == val["score_threshold"]
     assert made["threshold"]["val"]["precision"]["k"] == val["at_threshold"]["tp"]
     assert card_threshold(card) == ThresholdChoice(val["score_threshold"], "val", 0.95)
     assert read_card(card.parent).settings().score_threshold == val["score_threshold"]  # what spatule detect uses
-    test = stages.evaluate_real(campaign["labels"], campaign["tables"], with_a_false_box, DetectSettings(),
-                                card_threshold(card), 0.05, outputs(tmp_path / "test"))
+    test = stages.evaluate_real(held(campaign), searching(with_a_false_box), card, outputs(tmp_path / "test"))
     assert test["score_threshold"] == val["score_threshold"] and test["threshold"]["source"] == "val"
     # at the provisional 0.3 the same test photos have false boxes; at the chosen threshold none
     assert test["at_threshold"]["fp"] == 0
@@ -398,7 +410,8 @@ def test_detect_writes_boxes_inside_the_photos_and_a_crop_per_tag(tmp_path: Path
     (photos / "broken.jpg").write_bytes(b"not a jpeg")
     (photos / "notes.txt").write_text("not a photo")
     out = tmp_path / "detect"
-    summary = stages.detect_folder(photos, lambda: patch_detector(white), DetectSettings(batch=3), out)
+    summary = stages.detect_folder(photos, searching(patch_detector(white)), ModelCard.of(DetectSettings(batch=3)),
+                                   out)
     assert summary["detections"] == 3 and summary["photos_with_tags"] == 2
     assert summary["status"] == {"ok": 3, "unreadable": 1, "not_an_image": 1}
     rows = read_rows(out / "detections.csv")
@@ -432,7 +445,7 @@ def test_the_model_gets_rgb_pixels(tmp_path: Path):
     cv2.imwrite(str(photos / "p.jpg"), pixels, [cv2.IMWRITE_JPEG_QUALITY, 98])
     assert read_rgb(photos / "p.jpg")[125, 230].tolist()[0] > 200
     out = tmp_path / "detect"
-    stages.detect_folder(photos, lambda: patch_detector(red_in_rgb_order), DetectSettings(), out)
+    stages.detect_folder(photos, searching(patch_detector(red_in_rgb_order)), ModelCard.of(DetectSettings()), out)
     rows = read_rows(out / "detections.csv")
     assert len(rows) == 1
     box = [float(rows[0][k]) for k in ("x0", "y0", "x1", "y1")]
@@ -463,8 +476,8 @@ def test_detect_settings_and_photo_listing(tmp_path: Path):
     assert s == DetectSettings(640, 64, 2, 0.4, "nms", 0.6, True)
     # overlap unset: the largest labelled tag side + twice the seam margin, rounded up to 8 px
     derived = detect_settings({"overlap": None}, 640, largest_tag_px=190, info_bar_px=60)
-    assert (derived.overlap, derived.merge, derived.skip_bottom) == (224, "core", 60)
-    assert detect_settings({"search_info_bar": True}, 640, 190, 60).skip_bottom == 0
+    assert (derived.overlap, derived.merge, derived.info_bar_px) == (224, "core", 60)
+    assert detect_settings({"search_info_bar": True}, 640, 190, 60).info_bar_px == 0
     assert detect_settings({}, 640, 600).overlap == 320  # at most half a tile (and said so in the log)
     assert detect_settings({}, 640).overlap == DetectSettings().overlap  # no labelled tag: the default
     from spatule.problems import SpatuleError

@@ -23,7 +23,11 @@ from spatule.negatives import (
     negative_window,
     plan_negatives,
 )
+from spatule.detection.card import ModelCard
+from spatule.detection.engines import Searcher
 from spatule.detection.settings import DetectSettings
+from spatule.evaluate import PhotoTables
+from spatule.stages.training import HardRound, RoundTwoFiles, TrainingRecords
 from spatule.tables import read_csv
 from spatule.detection.tiling import Detection
 
@@ -103,9 +107,9 @@ def test_mining_cuts_a_tile_around_each_false_box_of_the_train_photos(campaign, 
         for k in range(5):
             writer.write(f"synthetic tile {k}".encode())
     shards = [out / f"hard-train-0000{k}-of-00002.tfrecord" for k in range(2)]
-    summary = stages.mine_negatives(labels, campaign["tables"], lambda: patch_detector(white), DetectSettings(),
-                                   MiningSettings(score=0.5), 640, 95, "tag", out / "tiles", [synthetic], shards,
-                                   out / "summary.json")
+    summary = stages.mine_negatives(PhotoTables(labels, campaign["tables"]), Searcher(lambda: patch_detector(white)),
+                                   ModelCard.of(DetectSettings()), MiningSettings(score=0.5), 95,
+                                   RoundTwoFiles([synthetic], out / "tiles", shards, out / "summary.json"))
     rows = read_csv(out / "tiles" / "negatives.csv")
     assert [r["photo"] for r in rows] == ["bg/empty train.png"]  # the tag of train.png is no false box
     (row,) = rows
@@ -139,5 +143,6 @@ def test_the_second_round_refuses_false_boxes_counted_on_the_test_photos_by_an_o
     before = tmp_path / "summary.json"  # as spatule wrote it before the round was judged on val
     before.write_text(json.dumps({"tiles": 1, "before": {"mining": {}, "held_out": {}}}))
     with pytest.raises(SpatuleError, match="summary.json: false boxes counted by an older spatule"):
-        stages.train_hard({"preset": "smoke"}, {}, [], [], tmp_path / "val.json", tmp_path / "model", tmp_path / "hard",
-                          tmp_path / "metrics.json", before, tmp_path / "report.json", tmp_path, {}, None)
+        stages.train_hard({"preset": "smoke"}, {}, TrainingRecords([], [], tmp_path / "val.json"),
+                          HardRound(tmp_path / "model", before, tmp_path / "hard", tmp_path / "metrics.json",
+                                    tmp_path / "report.json"), PhotoTables(tmp_path, {}), tmp_path / "card.json")

@@ -16,7 +16,11 @@ from spatule import stages
 from spatule.labels.objects import IndexSettings
 from spatule.labels.index import read_label_folder
 from spatule.problems import SpatuleError
+from spatule.detection import crops
+from spatule.detection.card import ModelCard
+from spatule.detection.engines import Searcher
 from spatule.detection.settings import DetectSettings
+from spatule.stages.detection import DetectOutputs, JobFiles
 from spatule.detection.batches import detect_full_photo, detect_photos
 from spatule.detection.season import EMPTY, OTHER, PHOTO, VIDEO, list_season, plan_jobs
 from spatule.tables import read_csv
@@ -119,12 +123,16 @@ def test_an_unreadable_photo_keeps_its_place_in_the_stream(tmp_path: Path):
     assert [k for k, _ in out] == ["a", "bad", "b"] and out[1][1] is None and len(out[0][1]) == len(out[2][1]) == 1
 
 
+CARD = ModelCard.of(DetectSettings())
+"""The default search settings at the provisional score threshold."""
+
+
 # --- cache: incremental and resumable -----------------------------------------------------------------
 
 def run_job(folder: Path, out: Path, detector, model_id: str = "model-1") -> dict:
     files = [f.path for f in list_season(folder)]
-    return stages.detect_job(folder, files, lambda: detector, DetectSettings(), out / "detections.csv",
-                             out / "photos.csv", out / "crops", cache_root=out.parent / "cache", model_id=model_id)
+    return stages.detect_job(JobFiles(folder, files, out / "detections.csv", out / "photos.csv", out / "crops",
+                                      out.parent / "cache"), Searcher(lambda: detector, model_id=model_id), CARD)
 
 
 def test_a_rerun_searches_only_the_new_photos_and_a_new_model_searches_them_all(tmp_path: Path):
@@ -190,7 +198,7 @@ def test_detections_open_in_labelimg_and_read_back_as_labels(tmp_path: Path):
         paint(photos / name, boxes)
     paint(photos / "cam1" / "IMG_3.png", [])
     out = tmp_path / "detect"
-    stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), out)
+    stages.detect_folder(photos, Searcher(white_patches), CARD, out)
     assert sorted(p.relative_to(out / "voc").as_posix() for p in (out / "voc").rglob("*.xml")) == [
         "cam1/IMG_1.xml", "cam1/IMG_2.xml"]  # one per photo with a detection, where labelImg looks for it
     corrected = tmp_path / "labels"  # what the user does: photos and their saved XML side by side
@@ -213,17 +221,17 @@ def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_pa
     for n, (name, boxes) in enumerate(tags.items()):
         paint(photos / name, boxes, seed=n)
     reads = []
-    real_read = stages.detection.read_photo
-    monkeypatch.setattr(stages.detection, "read_photo", lambda path, *a: reads.append(path) or real_read(path, *a))
+    real_read = crops.read_photo
+    monkeypatch.setattr(crops, "read_photo", lambda path, *a: reads.append(path) or real_read(path, *a))
     cache = tmp_path / "cache"
-    stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), tmp_path / "first", cache_root=cache)
+    stages.detect_folder(photos, Searcher(white_patches), CARD, tmp_path / "first", cache_root=cache)
     assert reads == []  # the search held the pixels when it cut the crops
     assert "detect.images is not set" not in caplog.text  # a folder given to spatule detect is new photos
     job = tmp_path / "first" / "jobs" / "all"
-    stages.detect(photos, [("all", job / "detections.csv", job / "photos.csv")], tmp_path / "d.csv",
-                  tmp_path / "p.csv", tmp_path / "voc", searches_labels=True)
+    stages.detect(photos, [("all", job / "detections.csv", job / "photos.csv")],
+                  DetectOutputs(tmp_path / "d.csv", tmp_path / "p.csv", tmp_path / "voc"), searches_labels=True)
     assert "detect.images is not set" in caplog.text  # the workflow searching the labelled photos says so
-    stages.detect_folder(photos, lambda: white_patches(), DetectSettings(), tmp_path / "again", cache_root=cache)
+    stages.detect_folder(photos, Searcher(white_patches), CARD, tmp_path / "again", cache_root=cache)
     assert sorted(p.name for p in reads) == ["IMG_1.png", "IMG_2.png"]  # from the cache: read again, those with tags
     for out in ("first", "again"):
         rows = read_csv(tmp_path / out / "detections.csv")
@@ -303,8 +311,8 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
     exif_photo(photos / "cam2" / "IMG_3.jpg", [(300, 500, 333, 580)], None)
     files = [f.path for f in list_season(photos)]
     job = tmp_path / "detect" / "jobs" / "a"
-    stages.detect_job(photos, files, lambda: white_patches(), DetectSettings(), job / "detections.csv",
-                      job / "photos.csv", tmp_path / "detect" / "crops" / "a", reader=TallIsUnread)
+    stages.detect_job(JobFiles(photos, files, job / "detections.csv", job / "photos.csv",
+                               tmp_path / "detect" / "crops" / "a"), Searcher(white_patches), CARD, reader=TallIsUnread)
     rows = read_csv(job / "detections.csv")
     read = [(r["photo"], r["likeliest"], r["match_score"]) for r in rows]  # the threshold is not applied yet
     assert read == [("cam1/IMG_1.jpg", "AXFD", "0.9"), ("cam1/IMG_1.jpg", "AXFD", "0.01"),
@@ -314,8 +322,8 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
     out = tmp_path / "detect"
     figures = Resightings(out / "sightings.csv", out / "birds.csv", out / "timeline.png", out / "read_tags.jpg",
                           Acceptance(0.5, 10.0))
-    summary = stages.detect(photos, [("a", job / "detections.csv", job / "photos.csv")], out / "detections.csv",
-                            out / "photos.csv", out / "voc", resightings=figures)
+    summary = stages.detect(photos, [("a", job / "detections.csv", job / "photos.csv")],
+                            DetectOutputs(out / "detections.csv", out / "photos.csv", out / "voc"), resightings=figures)
     assert summary["sightings"] == 3 and summary["unread"] == 1
     assert [r["registry_match"] for r in read_csv(out / "detections.csv")] == ["AXFD", "unread", "AXFD", "AXFD"]
     seen = read_csv(out / "sightings.csv")
@@ -328,8 +336,8 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
     for figure in (out / "timeline.png", out / "read_tags.jpg"):
         assert cv2.imread(str(figure)) is not None
     plain = tmp_path / "plain"  # a job run without the reader cannot give sightings: said, naming its table
-    stages.detect_job(photos, files, lambda: white_patches(), DetectSettings(), plain / "detections.csv",
-                      plain / "photos.csv", plain / "crops")
+    stages.detect_job(JobFiles(photos, files, plain / "detections.csv", plain / "photos.csv", plain / "crops"),
+                      Searcher(white_patches), CARD)
     with pytest.raises(SpatuleError, match="plain/detections.csv: no \\['code'"):
-        stages.detect(photos, [("a", plain / "detections.csv", plain / "photos.csv")], plain / "all.csv",
-                      plain / "all-photos.csv", plain / "voc", resightings=figures)
+        stages.detect(photos, [("a", plain / "detections.csv", plain / "photos.csv")],
+                      DetectOutputs(plain / "all.csv", plain / "all-photos.csv", plain / "voc"), resightings=figures)

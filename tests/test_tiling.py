@@ -116,7 +116,7 @@ def test_the_info_bar_is_not_searched():
 
     photo = np.zeros((1200, 1600, 3), np.uint8)
     photo[1160:] = 255  # the bar
-    found = detect_photo(photo, detect, 640, 128, skip_bottom=40)
+    found = detect_photo(photo, detect, 640, 128, info_bar_px=40)
     assert found and max(d.y1 for d in found) <= 1160
     assert len(seen) == len(tile_grid(1600, 1160, 640, 128))
 

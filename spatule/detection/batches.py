@@ -66,7 +66,7 @@ def detect_tiles(tiles: Sequence[np.ndarray], detector: Detector, batch: int,
 def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSettings) -> list[Detection]:
     """Tags in one full-size RGB photo: tiles, batches, map back, merge across seams."""
     return detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
-                        settings.merge, settings.merge_threshold, settings.whole_photo, settings.skip_bottom)
+                        settings.merge, settings.merge_threshold, settings.whole_photo, settings.info_bar_px)
 
 
 def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detector,
@@ -99,7 +99,7 @@ def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detec
 
     for key, rgb in photos:
         cut = None if rgb is None else cut_photo(rgb, settings.tile, settings.overlap, settings.whole_photo,
-                                                 settings.skip_bottom)
+                                                 settings.info_bar_px)
         pending.append((key, cut, [], []))
         for tile in cut.tiles if cut is not None else ():
             queue.append((done + len(pending) - 1, tile))

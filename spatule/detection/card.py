@@ -35,9 +35,33 @@ class ModelCard:
     threshold: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def settings(self, overrides: Mapping[str, Any] | None = None) -> DetectSettings:
-        """The search settings, ``overrides`` (field name -> value) on top."""
+        """The search settings, ``overrides`` (field name -> value) on top (a card written before
+        ``info_bar_px`` had its name calls it ``skip_bottom``)."""
         known = {f.name for f in dataclasses.fields(DetectSettings)}
-        return DetectSettings(**{k: v for k, v in {**self.search, **dict(overrides or {})}.items() if k in known})
+        search = dict(self.search)
+        if "skip_bottom" in search:
+            search.setdefault("info_bar_px", search.pop("skip_bottom"))
+        return DetectSettings(**{k: v for k, v in {**search, **dict(overrides or {})}.items() if k in known})
+
+    @classmethod
+    def of(cls, settings: DetectSettings, threshold: "ThresholdChoice | None" = None,
+           class_name: str = "tag") -> "ModelCard":
+        """The card of ``settings`` at ``threshold`` (None: still to be chosen on val)."""
+        if threshold is None:
+            return cls(dataclasses.asdict(settings), class_name, {})
+        return cls(dataclasses.asdict(settings.with_threshold(threshold.score_threshold)), class_name,
+                   threshold.as_dict())
+
+    def fixed_threshold(self) -> "ThresholdChoice | None":
+        """The score threshold the card carries and where it came from; None when it is still to be chosen
+        (the search settings file without ``detect.score_threshold``: the val evaluation chooses it)."""
+        from spatule.evaluate import ThresholdChoice
+
+        if not self.threshold:
+            return None
+        chosen = self.threshold
+        return ThresholdChoice(float(self.search["score_threshold"]), str(chosen.get("source", "config")),
+                               chosen.get("target_precision"), str(chosen.get("note", "")))
 
 
 def card_of(settings: DetectSettings, class_name: str, threshold: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -74,25 +98,25 @@ def tflite_of(model: Path) -> Path | None:
 def read_card(model: Path) -> ModelCard:
     """The card beside the model; without one, the workflow's defaults (the caller says what differs)."""
     for folder in (model, model.parent):
-        path = folder / CARD_NAME
-        if path.is_file():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                return ModelCard(dict(data["search"]), str(data.get("class_name", "tag")),
-                                 dict(data.get("threshold") or {}))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise SpatuleError(f"{path}: not a spatule model card ({exc})") from None
+        if (folder / CARD_NAME).is_file():
+            return card_at(folder / CARD_NAME)
     return ModelCard({})
+
+
+def card_at(path: Path) -> ModelCard:
+    """The card in the file ``path`` (rule ``search_settings``'s ``results/search/settings.json``, whose
+    ``threshold`` is empty unless ``detect.score_threshold`` is set, or rule ``model_card``'s)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ModelCard(dict(data["search"]), str(data.get("class_name", "tag")), dict(data.get("threshold") or {}))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SpatuleError(f"{path}: not a spatule model card or search settings file ({exc})") from None
 
 
 def card_threshold(path: Path) -> "ThresholdChoice":
     """The score threshold of the card at ``path`` (rule ``model_card``'s output) and where it came from."""
-    from spatule.evaluate import ThresholdChoice
-
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-        chosen = card.get("threshold") or {}
-        return ThresholdChoice(float(card["search"]["score_threshold"]), str(chosen.get("source", "config")),
-                               chosen.get("target_precision"), str(chosen.get("note", "")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SpatuleError(f"{path}: not a spatule model card with a score threshold ({exc})") from None
+    chosen = card_at(path).fixed_threshold()
+    if chosen is None:
+        raise SpatuleError(f"{path}: no score threshold chosen in it (rule model_card writes the card with the one "
+                           "chosen on the val photos)")
+    return chosen

@@ -70,11 +70,56 @@ def search_model(saved_model: Path, tflite: Path | None, engine: str = "auto",
     return model
 
 
-def exported_search_model(inputs: Any, engine: str, log: logging.Logger = _log) -> SearchModel:
-    """:func:`search_model` for a rule's input (``saved_model``, and ``tflite`` unless the engine is the
-    SavedModel: ``rules/common.smk::search_models``)."""
-    tflite = getattr(inputs, "tflite", None)
-    return search_model(Path(inputs.saved_model), Path(tflite) if tflite else None, engine, log=log)
+@dataclass(frozen=True)
+class ModelFiles:
+    """The exported model a rule is given (``saved_model``, and ``tflite`` unless ``detect.engine`` is the
+    SavedModel: ``rules/common.smk::search_models``), the runtime asked for and the job's threads; which
+    runtime searches is decided where the job runs (:func:`searcher`)."""
+
+    saved_model: Path
+    tflite: Path | None = None
+    engine: str = "auto"
+    threads: int = 1
+
+    @classmethod
+    def of_inputs(cls, inputs: Any, engine: str, threads: int) -> "ModelFiles":
+        """From a rule's ``snakemake.input``."""
+        tflite = getattr(inputs, "tflite", None)
+        return cls(Path(inputs.saved_model), Path(tflite) if tflite else None, str(engine), int(threads))
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """The newest checkpoint of a training folder, searched without exporting it (mining hard negatives)."""
+
+    model_dir: Path
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class Searcher:
+    """A model ready to search: ``load`` makes the tile detector (called only when a photo needs it);
+    ``engine`` is the runtime, recorded in the metrics, ``model_id`` what the cache knows the model by
+    (:meth:`SearchModel.digest`), ``decoders`` the threads that decode photos ahead of it."""
+
+    load: Callable[[], Detector]
+    engine: str = ""
+    model_id: str = ""
+    decoders: int = 1
+
+
+def searcher(model: ModelFiles | TrainedModel | Searcher, log: logging.Logger = _log) -> Searcher:
+    """The :class:`Searcher` of exported model files (the runtime chosen here, :func:`search_model`), of a
+    training folder's newest checkpoint, or ``model`` itself (what tests give)."""
+    if isinstance(model, Searcher):
+        return model
+    if isinstance(model, TrainedModel):
+        from spatule.detection.runtimes import checkpoint_tile_detector
+
+        return Searcher(lambda: checkpoint_tile_detector(model.model_dir, model.threads, log), "checkpoint")
+    chosen = search_model(model.saved_model, model.tflite, model.engine, log=log)
+    return Searcher(lambda: load_search_detector(chosen, model.threads, log), chosen.engine, chosen.digest(),
+                    chosen.decoders(model.threads))
 
 
 def load_search_detector(model: SearchModel, threads: int | None = None, log: logging.Logger = _log) -> Detector:

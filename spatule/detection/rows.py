@@ -1,16 +1,16 @@
-"""The tables a search writes: ``detections.csv`` and ``photos.csv`` columns, crop names and windows.
+"""The tables a search writes, as typed records: a detection (``detections.csv``, with the crop cut around
+it and, once read, its code) and a searched file (``photos.csv``); crop names and windows.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Iterable, Mapping, Sequence
 
-
-from spatule.geometry import Rect
-from spatule.detection.tiling import (
-    Detection,
-)
+from spatule.config import default
+from spatule.detection.tiling import Detection
+from spatule.geometry import Box, Rect
 
 
 DETECTION_COLUMNS = ["photo", "detection", "x0", "y0", "x1", "y1", "score", "width", "height", "crop",
@@ -56,12 +56,72 @@ def crop_window(box: Sequence[float], width: int, height: int, margin_px: int,
     return crop
 
 
-def detection_rows(photo: str, found: Sequence[Detection], width: int, height: int, margin_px: int,
-                   margin_fraction: float, stem: str = "photo") -> list[list[object]]:
+@dataclass(frozen=True)
+class CropMargins:
+    """The context cut around a detected box (the ``tags`` section: ``margin_px``, ``margin_fraction``), as
+    ``extract_tags`` cuts the labelled tags."""
+
+    margin_px: int = default("tags", "margin_px")
+    margin_fraction: float = default("tags", "margin_fraction")
+
+
+@dataclass(frozen=True)
+class DetectionRow:
+    """One row of ``detections.csv``: the box in photo pixels (x1/y1 exclusive edges), the photo's size, the
+    crop file (relative to the crops folder) and its window in the photo; ``reading``: the reading columns
+    (:data:`spatule.reading.codes.JOB_READING_COLUMNS`, or ``READING_COLUMNS`` once gathered), as written."""
+
+    photo: str
+    detection: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+    width: int
+    height: int
+    crop: str
+    crop_x0: int
+    crop_y0: int
+    crop_x1: int
+    crop_y1: int
+    reading: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def box(self) -> Box:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+    def box_in_crop(self) -> Rect:
+        """The box in the crop's pixels, rounded (what the reader is told the tag is)."""
+        return (int(round(self.x0 - self.crop_x0)), int(round(self.y0 - self.crop_y0)),
+                int(round(self.x1 - self.crop_x0)), int(round(self.y1 - self.crop_y0)))
+
+    def with_reading(self, **columns: str) -> "DetectionRow":
+        """A copy with these reading columns added (or replaced)."""
+        return replace(self, reading={**self.reading, **columns})
+
+    def cells(self, reading_columns: Sequence[str] = ()) -> list[object]:
+        """The row's values in :data:`DETECTION_COLUMNS` order, then ``reading_columns``."""
+        return [getattr(self, c) for c in DETECTION_COLUMNS] + [self.reading[c] for c in reading_columns]
+
+    @classmethod
+    def of_csv(cls, row: Mapping[str, str], crop_folder: str = "") -> "DetectionRow":
+        """A row read back from a job's table (numbers as written: ``cells`` gives the same text back), its
+        crop under ``crop_folder`` (the job's name in the gathered table); other columns go to ``reading``."""
+        typed = {f.name: f.type for f in fields(cls) if f.name != "reading"}
+        values = {name: (int(row[name]) if kind == "int" else float(row[name]) if kind == "float" else row[name])
+                  for name, kind in typed.items()}
+        if crop_folder:
+            values["crop"] = f"{crop_folder}/{values['crop']}"
+        return cls(**values, reading={k: v for k, v in row.items() if k not in typed})
+
+
+def detection_rows(photo: str, found: Sequence[Detection], width: int, height: int, margins: CropMargins,
+                   stem: str = "photo") -> list[DetectionRow]:
     """Rows of ``detections.csv`` for one photo, best score first; crops named ``<stem>-d<n>.png``."""
     rows = []
     for n, d in enumerate(sorted(found, key=lambda d: (-d.score, d.box)), start=1):
-        crop = crop_window(d.box, width, height, margin_px, margin_fraction)
+        crop = crop_window(d.box, width, height, margins.margin_px, margins.margin_fraction)
         box = [min(max(round(v, 1), 0.0), float(limit)) for v, limit in zip(d.box, (width, height, width, height))]
-        rows.append([photo, n, *box, round(d.score, 4), width, height, f"{stem}-d{n}.png", *crop])
+        rows.append(DetectionRow(photo, n, *box, round(d.score, 4), width, height, f"{stem}-d{n}.png", *crop))
     return rows

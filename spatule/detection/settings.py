@@ -28,8 +28,8 @@ class DetectSettings:
     ``overlap``: pixels shared by neighbouring tiles (see :func:`seam_overlap`); ``batch``:
     tiles per model call; ``score_threshold``: detections kept; ``merge``/``merge_threshold``:
     how tags seen by two tiles come back once (see :mod:`spatule.detection.tiling`); ``whole_photo``:
-    add a pass over the whole photo shrunk to one tile (large tags); ``skip_bottom``: rows
-    at the bottom not searched (the camera's info bar).
+    add a pass over the whole photo shrunk to one tile (large tags); ``info_bar_px``: rows
+    at the bottom not searched (the camera's info bar; 0 with ``detect.search_info_bar``).
     """
 
     tile: int = TILE_SIZE
@@ -39,7 +39,7 @@ class DetectSettings:
     merge: str = default("detect", "merge")
     merge_threshold: float = default("detect", "merge_threshold")
     whole_photo: bool = default("detect", "whole_photo")
-    skip_bottom: int = 0
+    info_bar_px: int = 0
 
     def with_threshold(self, score_threshold: float) -> "DetectSettings":
         from dataclasses import replace
@@ -76,7 +76,7 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
         merge=str(detect.get("merge", defaults.merge)),
         merge_threshold=float(detect.get("merge_threshold", defaults.merge_threshold)),
         whole_photo=bool(detect.get("whole_photo", defaults.whole_photo)),
-        skip_bottom=0 if detect.get("search_info_bar", default("detect", "search_info_bar")) else int(info_bar_px),
+        info_bar_px=0 if detect.get("search_info_bar", default("detect", "search_info_bar")) else int(info_bar_px),
     )
     if not 0 <= settings.overlap < settings.tile:
         raise SpatuleError(f"detect.overlap: {settings.overlap} px must be below the tile size {settings.tile}")
@@ -86,11 +86,11 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
                     " (at most half a tile; raise synth.tile_size or use detect.whole_photo for tags that large)"
                     if overlap is None else "")
     log.info("search: %d px tiles overlapping by %d px%s, merge %s", settings.tile, settings.overlap,
-             f", bottom {settings.skip_bottom} px (info bar) left out" if settings.skip_bottom else "", settings.merge)
+             f", bottom {settings.info_bar_px} px (info bar) left out" if settings.info_bar_px else "", settings.merge)
     return settings
 
 
-def search_settings(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int = 0,
+def settings_from_labels(detect: Mapping[str, Any], tile_size: int, objects_csv: Path, info_bar_px: int = 0,
                     log: logging.Logger = _log) -> DetectSettings:
     """:func:`detect_settings` with the largest tag taken from the labels' ``objects.csv``."""
     from spatule.labels.objects import read_objects_csv

@@ -167,11 +167,11 @@ class PhotoTiles:
 
 
 def cut_photo(photo: np.ndarray, tile: int, overlap: int, whole_photo: bool = False,
-              skip_bottom: int = 0) -> PhotoTiles:
+              info_bar_px: int = 0) -> PhotoTiles:
     """The tiles of a full-size photo, row by row (+ the whole photo shrunk to one tile with
-    ``whole_photo``); ``skip_bottom``: rows at the bottom left out (the camera's info bar)."""
+    ``whole_photo``); ``info_bar_px``: rows at the bottom left out (the camera's info bar)."""
     height, width = photo.shape[:2]
-    height = max(1, height - max(0, int(skip_bottom)))
+    height = max(1, height - max(0, int(info_bar_px)))
     photo = photo[:height]
     xs, ys = tile_origins(width, tile, overlap), tile_origins(height, tile, overlap)
     cores_x, cores_y = tile_cores(xs, tile, width), tile_cores(ys, tile, height)
@@ -222,12 +222,12 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
                  batch: int = default("detect", "batch_size"),
                  score_threshold: float = PROVISIONAL_THRESHOLD,
                  merge: str = default("detect", "merge"), merge_threshold: float = default("detect", "merge_threshold"),
-                 whole_photo: bool = default("detect", "whole_photo"), skip_bottom: int = 0) -> list[Detection]:
+                 whole_photo: bool = default("detect", "whole_photo"), info_bar_px: int = 0) -> list[Detection]:
     """Tags in one full-size photo: tiled detection (+ an optional whole-photo pass), merged.
 
-    ``skip_bottom``: rows at the bottom left out of the search (the camera's info bar).
+    ``info_bar_px``: rows at the bottom left out of the search (the camera's info bar).
     """
-    cut = cut_photo(photo, tile, overlap, whole_photo, skip_bottom)
+    cut = cut_photo(photo, tile, overlap, whole_photo, info_bar_px)
     boxes: list[np.ndarray] = []
     scores: list[np.ndarray] = []
     for start in range(0, len(cut.tiles), batch):

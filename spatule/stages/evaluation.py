@@ -1,77 +1,92 @@
-"""Rules ``evaluate_synthetic`` and ``evaluate_real``: the exported model on the synthetic test tiles and on
-the held-out labelled photos."""
+"""Rules ``evaluate_synthetic``, ``evaluate_val`` and ``evaluate_real``: the exported model on the synthetic
+test tiles and on the held-out labelled photos, searched as the search settings say."""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
+from spatule.detection.batches import detect_full_photo, detect_tiles, read_rgb
+from spatule.detection.card import ModelCard, card_at
+from spatule.detection.engines import ModelFiles, Searcher, searcher
 from spatule.evaluate import (
     EvalOutputs,
-    ThresholdChoice,
+    EvalSettings,
+    HeldOut,
+    PhotoTables,
     as_image_detections,
     choose_threshold,
     coco_truth,
     held_out_photos,
-    is_factory,
     record_evaluation,
 )
 from spatule.metrics import ImageDetections
-from spatule.detection.settings import DetectSettings
-from spatule.detection.batches import detect_full_photo, detect_tiles, read_rgb
 from spatule.tables import read_csv
-from spatule.detection.tiling import Detector
 
 _log = logging.getLogger("spatule")
 
 
-def evaluate_synthetic(coco_json: Path, detector: Callable[[], Detector] | Detector, batch: int,
-                       threshold: ThresholdChoice, min_score: float, outputs: EvalOutputs, engine: str = "",
-                       bootstrap: int = 0, log: logging.Logger = _log) -> dict[str, Any]:
-    """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder), at the
-    model card's ``threshold``.
+def _card(card: ModelCard | Path) -> ModelCard:
+    return card if isinstance(card, ModelCard) else card_at(card)
 
-    ``detector``: a :data:`Detector`, or a function returning one (called only when there are tiles);
-    ``engine``: the runtime it is (:mod:`spatule.detection.engines`), recorded in the metrics; ``bootstrap``:
-    resamples of the tiles for AP's interval.
+
+def evaluate_synthetic(coco_json: Path, model: ModelFiles | Searcher, card: ModelCard | Path, outputs: EvalOutputs,
+                       evaluate: EvalSettings = EvalSettings(), log: logging.Logger = _log) -> dict[str, Any]:
+    """Evaluate on the synthetic test tiles of ``coco_json`` (tile files relative to its folder), fed as they
+    are in batches of the card's size, at the card's score threshold (``card``: rule ``model_card``'s).
+
+    ``model``: the exported model files (the runtime, :mod:`spatule.detection.engines`, recorded in the
+    metrics), loaded only when there are tiles.
     """
     from spatule.labels.photos import read_photo
 
+    card, search = _card(card), searcher(model, log)
     root = coco_json.parent
     truth = coco_truth(json.loads(coco_json.read_text(encoding="utf-8")))
     names = sorted(truth)
     detections: dict[str, ImageDetections] = {}
     if names:
-        run = detector() if is_factory(detector) else detector
+        run = search.load()
         for start in range(0, len(names), 64):  # bounded memory: 64 tiles decoded at a time
             chunk = names[start:start + 64]
-            found = detect_tiles([read_rgb(root / n) for n in chunk], run, batch, min_score)
+            found = detect_tiles([read_rgb(root / n) for n in chunk], run, card.settings().batch, evaluate.min_score)
             detections.update({n: as_image_detections(f) for n, f in zip(chunk, found)})
     note = "" if names else f"no synthetic test tile in {coco_json} (synth.tiles.test is 0?): nothing to evaluate"
-    return record_evaluation("synthetic", truth, detections, threshold, min_score, outputs,
-                             lambda n: read_photo(root / n), {"source": str(coco_json), "engine": engine}, note, log,
-                             bootstrap)
+    return record_evaluation("synthetic", truth, detections, card.fixed_threshold(), evaluate.min_score, outputs,
+                             lambda n: read_photo(root / n), {"source": str(coco_json), "engine": search.engine},
+                             note, log, evaluate.bootstrap)
 
 
-def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector] | Detector,
-                  settings: DetectSettings, threshold: ThresholdChoice | None, min_score: float,
-                  outputs: EvalOutputs, split: str = "test", engine: str = "", target_precision: float = 0.95,
-                  bootstrap: int = 0, log: logging.Logger = _log) -> dict[str, Any]:
-    """Evaluate on the real photos of ``split`` at full size, tiled as ``detect`` does (``engine``: the
-    runtime, recorded in the metrics).
+def held_out_note(held: HeldOut, split: str) -> str:
+    """What the figures cannot say when no labelled photo of ``split`` is held out whole ('' when one is)."""
+    if held.labelled:
+        return ""
+    note = (f"no real held-out labelled photo: no labelled photo has all its tags in the {split} split "
+            f"({len(held.excluded)} photo(s) left out, see 'excluded'), so AP, precision and recall on real "
+            "photos cannot be measured")
+    return note + (f"; {held.backgrounds} {split} background photo(s) were searched for false positives only"
+                   if held.backgrounds else f" and there is no {split} background photo either")
 
-    ``threshold``: the score at which precision, recall, pixel IoU and count-exact are measured (the test
-    split's: the model card's); ``None``: chosen on these photos for ``target_precision``
-    (:func:`~spatule.evaluate.choose_threshold`), what the val split's evaluation does. ``tables``:
-    ``objects``, ``photos``, ``backgrounds``, ``problems`` (the CSVs of the first stages). Writes a plain
-    note instead of failing when there is no such photo.
+
+def evaluate_real(photos: PhotoTables, model: ModelFiles | Searcher, card: ModelCard | Path, outputs: EvalOutputs,
+                  split: str = "test", evaluate: EvalSettings = EvalSettings(),
+                  log: logging.Logger = _log) -> dict[str, Any]:
+    """Evaluate on the real photos of ``split`` at full size, tiled as ``detect`` does, with the card's search
+    settings.
+
+    The figures are measured at the card's score threshold (the test split's: rule ``model_card``'s, chosen
+    on val); a card without one (rule ``search_settings``'s file, ``detect.score_threshold`` unset) has it
+    chosen on these photos for ``evaluate.target_precision`` (:func:`~spatule.evaluate.choose_threshold`),
+    what the val split's evaluation does. Writes a plain note instead of failing when there is no such photo.
     """
-    from spatule.labels.photos import read_photo
     from spatule.labels.objects import read_objects_csv
+    from spatule.labels.photos import read_photo
     from spatule.problems import doubtful_xml, read_problems
 
+    card, search, tables = _card(card), searcher(model, log), photos.tables
+    settings = card.settings()
     held = held_out_photos(read_objects_csv(tables["objects"]), read_csv(tables["photos"]),
                            read_csv(tables["backgrounds"]), doubtful_xml(read_problems(tables["problems"])), split)
     for image, reason in held.excluded:
@@ -79,31 +94,23 @@ def evaluate_real(labels_dir: Path, tables: Mapping[str, Path], detector: Callab
     by_name = {p.image: p for p in held.photos}
     truth = {p.image: p.truth for p in held.photos}
     detections: dict[str, ImageDetections] = {}
-    if held.photos:
-        run = detector() if is_factory(detector) else detector
-        for p in held.photos:
-            rgb = read_rgb(labels_dir / p.image, p.orientation, p.orientation_applied)
-            found = detect_full_photo(rgb, run, settings.with_threshold(min_score))
-            detections[p.image] = as_image_detections(found)
-            log.info("%s: %d tag(s), %d detection(s) down to %.2f", p.image, len(p.truth.boxes), len(found),
-                     min_score)
-    if threshold is None:
-        threshold = choose_threshold(truth, detections, target_precision)
-    note = ""
-    if held.labelled == 0:
-        note = (f"no real held-out labelled photo: no labelled photo has all its tags in the {split} split "
-                f"({len(held.excluded)} photo(s) left out, see 'excluded'), so AP, precision and recall on real "
-                "photos cannot be measured")
-        note += (f"; {held.backgrounds} {split} background photo(s) were searched for false positives only"
-                 if held.backgrounds else f" and there is no {split} background photo either")
-    extra = {"split": split, "engine": engine, "labelled_photos": held.labelled,
+    run = search.load() if held.photos else None
+    for p in held.photos:
+        rgb = read_rgb(photos.labels_dir / p.image, p.orientation, p.orientation_applied)
+        found = detect_full_photo(rgb, run, settings.with_threshold(evaluate.min_score))
+        detections[p.image] = as_image_detections(found)
+        log.info("%s: %d tag(s), %d detection(s) down to %.2f", p.image, len(p.truth.boxes), len(found),
+                 evaluate.min_score)
+    threshold = card.fixed_threshold() or choose_threshold(truth, detections, evaluate.target_precision)
+    extra = {"split": split, "engine": search.engine, "labelled_photos": held.labelled,
              "background_photos": held.backgrounds,
              "excluded": [{"image": i, "reason": r} for i, r in held.excluded],
              "detect": {"tile": settings.tile, "overlap": settings.overlap, "merge": settings.merge,
                         "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo,
-                        "skip_bottom": settings.skip_bottom}}
-    def read_bgr(name: str) -> Any:
-        return read_photo(labels_dir / name, by_name[name].orientation, by_name[name].orientation_applied)
+                        "info_bar_px": settings.info_bar_px}}
 
-    return record_evaluation("val" if split == "val" else "real", truth, detections, threshold, min_score, outputs,
-                             read_bgr, extra, note, log, bootstrap)
+    def read_bgr(name: str) -> Any:
+        return read_photo(photos.labels_dir / name, by_name[name].orientation, by_name[name].orientation_applied)
+
+    return record_evaluation("val" if split == "val" else "real", truth, detections, threshold, evaluate.min_score,
+                             outputs, read_bgr, extra, held_out_note(held, split), log, evaluate.bootstrap)

@@ -7,23 +7,28 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from spatule.config import default
+from spatule.detection.card import ModelCard, card_at
+from spatule.detection.engines import Searcher, TrainedModel, searcher
+from spatule.evaluate import PhotoTables
 from spatule.negatives import (
     NEGATIVE_COLUMNS,
-    SOURCE_ID_BASE,
     MiningSettings,
+    NegativeTiles,
     deal_records,
     false_boxes_per_photo,
     false_detections,
+    mining_settings,
     photo_sets,
     plan_negatives,
+    write_negative_tiles,
 )
 from spatule.presets import PRETRAINED_ROOT, preset_name, preset_of, train_overrides
 from spatule.problems import SpatuleError
 from spatule.tables import write_csv
-from spatule.detection.tiling import Detector
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; TensorFlow is imported lazily
     from official.core.config_definitions import ExperimentConfig
@@ -62,49 +67,69 @@ def training_experiment(train: Mapping[str, Any], train_records: Sequence[Path],
                              pretrained=pretrained)
 
 
-def train(train: Mapping[str, Any], train_records: list[Path], val_records: list[Path], val_json: Path,
-          model_dir: Path, metrics_json: Path, threads: int = 1, pretrained: Path | None = None,
-          log: logging.Logger = _log) -> dict:
+@dataclass(frozen=True)
+class TrainingRecords:
+    """What a training round reads: its train and val TFRecords and the val tiles' COCO JSON."""
+
+    train: Sequence[Path]
+    val: Sequence[Path]
+    val_json: Path
+
+
+@dataclass(frozen=True)
+class HardRound:
+    """The second round's folders and files: the first model (``base_dir``), its false boxes counted by rule
+    ``mine_negatives`` (``before_json``), and where the new model, its metrics and the before/after report go."""
+
+    base_dir: Path
+    before_json: Path
+    model_dir: Path
+    metrics_json: Path
+    report_json: Path
+
+
+def train(train: Mapping[str, Any], records: TrainingRecords, model_dir: Path, metrics_json: Path, threads: int = 1,
+          pretrained: Path | None = None, log: logging.Logger = _log) -> dict:
     """Build the preset's Model Garden experiment and train it into ``model_dir`` (resuming)."""
     from spatule.model import run_training
 
-    config = training_experiment(train, train_records, val_records, val_json, pretrained)
+    config = training_experiment(train, records.train, records.val, records.val_json, pretrained)
     log.info("preset %s: %s, input %s, %d steps, batch %d", preset_name(train),
              config.task.model.backbone.type, config.task.model.input_size[:2], config.trainer.train_steps,
              config.task.train_data.global_batch_size)
     return run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
 
 
-def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], train_records: list[Path],
-               val_records: list[Path], val_json: Path, base_dir: Path,
-               model_dir: Path, metrics_json: Path, before_json: Path, report_json: Path, labels_dir: Path,
-               tables: Mapping[str, Path], search: Any, threads: int = 1, log: logging.Logger = _log) -> dict:
-    """Second round: continue from the first model's weights (``base_dir``) on ``train_records``
+def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], records: TrainingRecords, round_two: HardRound,
+               photos: PhotoTables, card: ModelCard | Path, threads: int = 1, log: logging.Logger = _log) -> dict:
+    """Second round: continue from the first model's weights (``round_two.base_dir``) on ``records.train``
     (the synthetic tiles plus the hard negatives, dealt over the shards), then count the new model's
-    false boxes on the photos the first model was counted on (``report_json``: ``before`` and ``after``)."""
-    from spatule.model import checkpoint_detector
-    from spatule.model import run_training
+    false boxes on the photos the first model was counted on, searched with the ``card``'s settings
+    (``round_two.report_json``: ``before`` and ``after``)."""
+    from spatule.model import checkpoint_detector, run_training
     from spatule.negatives import false_boxes_per_photo, mining_settings
     from spatule.detection.runtimes import tile_detector
 
-    before = json.loads(before_json.read_text(encoding="utf-8"))
+    before = json.loads(round_two.before_json.read_text(encoding="utf-8"))
     if set(before.get("before", {})) != {"mining", "val"}:
-        raise SpatuleError(f"{before_json}: false boxes counted by an older spatule (not on the val photos); "
-                           "delete it and run again (rule mine_negatives writes it)")
+        raise SpatuleError(f"{round_two.before_json}: false boxes counted by an older spatule (not on the val "
+                           "photos); delete it and run again (rule mine_negatives writes it)")
     settings = mining_settings(hard)
     first = preset_of(train)
-    config = training_experiment(train, train_records, val_records, val_json, extra={
-        "steps": settings.steps, "init_checkpoint": str(base_dir), "init_checkpoint_modules": "all",
+    config = training_experiment(train, records.train, records.val, records.val_json, extra={
+        "steps": settings.steps, "init_checkpoint": str(round_two.base_dir), "init_checkpoint_modules": "all",
         # a gentle restart: at the first round's peak rate the fine-tuning undoes what it learnt
         "learning_rate": settings.learning_rate or first.learning_rate / 20,
         "warmup_steps": max(1, min(first.warmup_steps, settings.steps // 10))})
-    log.info("round 2: %d steps from %s at learning rate %g", settings.steps, base_dir,
+    log.info("round 2: %d steps from %s at learning rate %g", settings.steps, round_two.base_dir,
              config.trainer.optimizer_config.learning_rate.cosine.initial_learning_rate)
-    result = run_training(config, model_dir, log=log, threads=threads, metrics_json=metrics_json)
-    after, _ = false_boxes_per_photo(labels_dir, tables, tile_detector(checkpoint_detector(model_dir)),
+    result = run_training(config, round_two.model_dir, log=log, threads=threads, metrics_json=round_two.metrics_json)
+    search = (card if isinstance(card, ModelCard) else card_at(card)).settings()
+    after, _ = false_boxes_per_photo(photos.labels_dir, photos.tables,
+                                     tile_detector(checkpoint_detector(round_two.model_dir)),
                                      search.with_threshold(settings.score), log)
     report = {"score": settings.score, "tiles": before.get("tiles"), "before": before["before"], "after": after}
-    report_json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    round_two.report_json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for name in ("mining", "val"):
         log.info("%s photos: false boxes per photo %s before, %s after the hard negatives", name,
                  before["before"][name]["per_photo"], after[name]["per_photo"])
@@ -129,55 +154,45 @@ def tflite(model_dir: Path, tflite: Path, log: logging.Logger = _log) -> str:
     return export_tflite(read_config(model_dir / "params.yaml"), model_dir, tflite, log=log)
 
 
-def mine_negatives(labels_dir: Path, tables: Mapping[str, Path], detector: Callable[[], Detector],
-                   search: Any, settings: MiningSettings, tile: int, jpeg_quality: int, class_name: str,
-                   out_dir: Path, train_records: Sequence[Path], round_two: Sequence[Path], summary_json: Path,
+@dataclass(frozen=True)
+class RoundTwoFiles:
+    """Rule ``mine_negatives``' files: the first round's train records in; out, the negatives' tiles folder
+    (JPEG + empty VOC XML + ``negatives.csv``), the second round's records and the first model's false-box
+    counts."""
+
+    train_records: Sequence[Path]
+    tiles_dir: Path
+    round_two: Sequence[Path]
+    summary_json: Path
+
+
+def mine_negatives(photos: PhotoTables, model: TrainedModel | Searcher, card: ModelCard | Path,
+                   hard: Mapping[str, Any] | MiningSettings, jpeg_quality: int, files: RoundTwoFiles,
                    log: logging.Logger = _log) -> dict[str, Any]:
-    """Search the train split's photos with the first model, cut tiles around its false boxes, write
-    them (JPEG + empty VOC XML + ``negatives.csv`` in ``out_dir``), the second round's training
-    records (``round_two``: ``train_records`` and the negatives, see :func:`deal_records`) and the
-    false-box counts of the first model (``summary_json``)."""
-    import cv2
-
-    from spatule.labels.photos import read_photo
-    from spatule.synth import TileSpec, tile_xml
-    from spatule.tfrecords import example_fields, to_example
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    search = search.with_threshold(settings.score)
-    run = detector()
-    counts, found = false_boxes_per_photo(labels_dir, tables, run, search, log)
-    mining = {p.image: p for p in photo_sets(tables)["mining"]}
+    """Search the train split's photos with the first model (the ``card``'s search settings, at
+    ``hard_negatives.score``), cut tiles around its false boxes and write them, the second round's
+    training records (``files.round_two``: the first round's and the negatives, see :func:`deal_records`)
+    and the false-box counts of the first model (``files.summary_json``)."""
+    settings = hard if isinstance(hard, MiningSettings) else mining_settings(hard)
+    card = card if isinstance(card, ModelCard) else card_at(card)
+    search = card.settings().with_threshold(settings.score)
+    files.tiles_dir.mkdir(parents=True, exist_ok=True)
+    counts, found = false_boxes_per_photo(photos.labels_dir, photos.tables, searcher(model, log).load(), search,
+                                          log)
+    mining = {p.image: p for p in photo_sets(photos.tables)["mining"]}
     false = {name: false_detections(found[name], mining[name].truth.boxes) for name in mining}
     plan = plan_negatives(false, {n: p.truth.boxes for n, p in mining.items()},
-                          {n: (p.truth.width, p.truth.height) for n, p in mining.items()}, tile, settings)
-    rows, examples = [], []
-    pixels, decoded = None, None
-    for i, neg in enumerate(plan, start=1):  # the plan is in photo order: each photo is decoded once
-        p = mining[neg.photo]
-        if decoded != neg.photo:
-            pixels, decoded = read_photo(labels_dir / neg.photo, p.orientation, p.orientation_applied), neg.photo
-        window = pixels[neg.window_y:neg.window_y + tile, neg.window_x:neg.window_x + tile]
-        spec = TileSpec("negatives", i, neg.photo, neg.window_x, neg.window_y, ())
-        ok, jpeg = cv2.imencode(".jpg", window, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
-        if not ok:
-            raise OSError(f"could not encode {spec.tile_id}")
-        (out_dir / f"{spec.tile_id}.jpg").write_bytes(jpeg.tobytes())
-        (out_dir / f"{spec.tile_id}.xml").write_bytes(tile_xml(spec, tile, class_name, "negatives"))
-        d = neg.detection
-        rows.append([spec.tile_id, f"{spec.tile_id}.jpg", neg.photo, neg.window_x, neg.window_y,
-                     *(round(v, 1) for v in d.box), round(d.score, 4)])
-        image = {"id": SOURCE_ID_BASE + i, "file_name": f"negatives/{spec.tile_id}.jpg", "width": tile, "height": tile}
-        examples.append(to_example(example_fields(image, [], jpeg.tobytes(), class_name))
-                        .SerializeToString(deterministic=True))
-    write_csv(out_dir / "negatives.csv", NEGATIVE_COLUMNS, rows)
-    round_two[0].parent.mkdir(parents=True, exist_ok=True)
-    records = deal_records(train_records, examples, round_two)
+                          {n: (p.truth.width, p.truth.height) for n, p in mining.items()}, search.tile, settings)
+    rows, examples = write_negative_tiles(plan, photos.labels_dir, mining, NegativeTiles(
+        files.tiles_dir, search.tile, int(jpeg_quality), card.class_name))
+    write_csv(files.tiles_dir / "negatives.csv", NEGATIVE_COLUMNS, rows)
+    files.round_two[0].parent.mkdir(parents=True, exist_ok=True)
+    records = deal_records(files.train_records, examples, files.round_two)
     summary = {"score": settings.score, "tiles": len(plan), "false_boxes_not_on_tags": sum(map(len, false.values())),
                "round_two_records": records, "before": counts}
-    summary_json.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    files.summary_json.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     log.info("%d hard-negative tile(s) around %d false box(es) of the first model -> %s", len(plan),
-             summary["false_boxes_not_on_tags"], out_dir)
+             summary["false_boxes_not_on_tags"], files.tiles_dir)
     return summary
 
 
