@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.smk import logged_step
 from spatule.stages import coco
+from spatule.stages.synthesis import CocoOutputs
 
 with logged_step(snakemake) as log:
     coco(
@@ -14,8 +15,10 @@ with logged_step(snakemake) as log:
         shard_dirs=[Path(p) for p in snakemake.input],
         tile_size=int(snakemake.params.tile_size),
         class_name=snakemake.params.class_name,
-        json_out=Path(snakemake.output.json),
-        csv_out=Path(snakemake.output.records),
-        sheet_out=Path(snakemake.output.sheet),
+        outputs=CocoOutputs(
+            json=Path(snakemake.output.json),
+            records=Path(snakemake.output.records),
+            sheet=Path(snakemake.output.sheet),
+        ),
         log=log,
     )

@@ -7,16 +7,19 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
 from spatule.smk import logged_step
 from spatule.stages import split
+from spatule.stages.splitting import SplitTables
 
 with logged_step(snakemake) as log:
     split(
         objects_csv=Path(snakemake.input.objects),
         tags_csv=Path(snakemake.input.tags),
         split_config=snakemake.params.split,
-        identities_out=Path(snakemake.output.identities),
-        backgrounds_out=Path(snakemake.output.backgrounds),
-        photos_out=Path(snakemake.output.photos),
-        summary_out=Path(snakemake.output.summary),
+        outputs=SplitTables(
+            identities=Path(snakemake.output.identities),
+            backgrounds=Path(snakemake.output.backgrounds),
+            photos=Path(snakemake.output.photos),
+            summary=Path(snakemake.output.summary),
+        ),
         log=log,
         labels_dir=Path(snakemake.input.labels),
     )

@@ -111,14 +111,7 @@ def gpu_check(preset: str = "gpu", steps: int = 20, overrides: Optional[Mapping[
     from spatule.model import experiment_config, run_training
 
     devices = describe()
-    log.info("TensorFlow %s (CUDA build %s: CUDA %s, cuDNN %s), NVIDIA driver %s, CUDA_VISIBLE_DEVICES=%s",
-             devices["tensorflow"], devices["cuda_build"], devices["cuda_version"] or "-",
-             devices["cudnn_version"] or "-", "found" if devices["nvidia_driver"] else "not found",
-             devices["CUDA_VISIBLE_DEVICES"])
-    for gpu in devices["gpus"]:
-        log.info("%s: %s, compute capability %s", gpu["device"], gpu["name"], gpu["compute_capability"])
-    if not devices["gpus"]:
-        log.info("no GPU visible: %s", devices["problem"] or "no reason found")
+    log_devices(devices, log)
     settings = resolve_preset(preset, overrides)
     chosen = {**dict(overrides or {}), **check_overrides(steps, settings.batch_size)}
     if data is not None:
@@ -127,12 +120,7 @@ def gpu_check(preset: str = "gpu", steps: int = 20, overrides: Optional[Mapping[
     log.info("%s", plan.summary())
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         root = Path(scratch)
-        if data is None:
-            train_record, _ = write_check_split(root / "data", "train", max(8, 2 * settings.batch_size), seed=0)
-            val_record, val_json = write_check_split(root / "data", "val", settings.batch_size, seed=1,
-                                                     first_id=10_001)
-        else:
-            train_record, val_record, val_json = workflow_records(data)
+        train_record, val_record, val_json = check_data(root / "data", data, settings.batch_size)
         config = experiment_config(preset, str(train_record), str(val_record), str(val_json), chosen,
                                    gpus=plan.gpus)
         began = time.time()
@@ -152,6 +140,28 @@ def gpu_check(preset: str = "gpu", steps: int = 20, overrides: Optional[Mapping[
              _fmt(result["images_per_second"]), seconds,
              ", ".join(f"peak {m['peak_mib']:.0f} MiB" for m in memory) or "-", result["AP50"])
     return result
+
+
+def log_devices(devices: Mapping[str, Any], log: logging.Logger = LOG) -> None:
+    """Log what :func:`spatule.devices.describe` found: TensorFlow's build, the driver, each GPU or why none."""
+    log.info("TensorFlow %s (CUDA build %s: CUDA %s, cuDNN %s), NVIDIA driver %s, CUDA_VISIBLE_DEVICES=%s",
+             devices["tensorflow"], devices["cuda_build"], devices["cuda_version"] or "-",
+             devices["cudnn_version"] or "-", "found" if devices["nvidia_driver"] else "not found",
+             devices["CUDA_VISIBLE_DEVICES"])
+    for gpu in devices["gpus"]:
+        log.info("%s: %s, compute capability %s", gpu["device"], gpu["name"], gpu["compute_capability"])
+    if not devices["gpus"]:
+        log.info("no GPU visible: %s", devices["problem"] or "no reason found")
+
+
+def check_data(folder: Path, data: Optional[Path], batch_size: int) -> tuple[Any, Any, Path]:
+    """The check's train and validation TFRecords and validation COCO JSON: generated into ``folder``
+    (``max(8, 2 * batch_size)`` train tiles, ``batch_size`` val tiles), or the workflow run's in ``data``."""
+    if data is not None:
+        return workflow_records(data)
+    train_record, _ = write_check_split(folder, "train", max(8, 2 * batch_size), seed=0)
+    val_record, val_json = write_check_split(folder, "val", batch_size, seed=1, first_id=10_001)
+    return train_record, val_record, val_json
 
 
 def _fmt(value: Optional[float]) -> str:

@@ -12,6 +12,7 @@ from spatule import stages
 from spatule.labels.objects import LabelledObject, write_objects
 from spatule.problems import SpatuleError
 from spatule.split import SPLITS, SplitPlan, assign_groups, photo_splits, seeded_order
+from spatule.stages.splitting import SplitTables
 from spatule.labels.tags import TagCrop, write_tags
 
 weights_strategy = st.dictionaries(st.text("ABCDFHJLNPSTVXYZ123569", min_size=4, max_size=4),
@@ -76,6 +77,12 @@ def _background(image: str) -> LabelledObject:
                           truncated=False, width=800, height=600, orientation=1, orientation_applied=False)
 
 
+def _tables(tmp_path: Path) -> SplitTables:
+    """The split stage's outputs in ``tmp_path``: ``<table>.csv`` and ``summary.json``."""
+    return SplitTables(tmp_path / "identities.csv", tmp_path / "backgrounds.csv", tmp_path / "photos.csv",
+                       tmp_path / "summary.json")
+
+
 def test_split_stage_writes_disjoint_identities_and_backgrounds(tmp_path: Path):
     crops = [TagCrop(f"p{i}-t{j}", f"p{i}-t{j}.png", f"p{i}.JPG", j, f"ID{(i + j) % 9}", "csv", 0, 0, 50, 80,
                      8, 8, 42, 72, False) for i in range(20) for j in (1, 2)]
@@ -83,8 +90,7 @@ def test_split_stage_writes_disjoint_identities_and_backgrounds(tmp_path: Path):
     write_objects(tmp_path / "objects.csv", [_background(f"bg{i}.JPG") for i in range(10)])
     out = {k: tmp_path / f"{k}.csv" for k in ("identities", "backgrounds", "photos")}
     summary = stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv",
-                          {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 1}, out["identities"],
-                          out["backgrounds"], out["photos"], tmp_path / "summary.json")
+                          {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 1}, _tables(tmp_path))
     identities = [line.split(",") for line in out["identities"].read_text().splitlines()[1:]]
     assert sorted(i[0] for i in identities) == [f"ID{k}" for k in range(9)]  # each exactly once
     assert {i[1] for i in identities} == set(SPLITS)
@@ -109,13 +115,12 @@ def test_split_stage_keeps_photos_whole_when_groups_allow(tmp_path: Path):
     write_objects(tmp_path / "objects.csv", [_background(f"bg{i}.JPG") for i in range(5)])
     out = {k: tmp_path / f"{k}.csv" for k in ("identities", "backgrounds", "photos")}
     config = {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 2}
-    stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv", config, out["identities"], out["backgrounds"],
-                out["photos"], tmp_path / "summary.json")
+    stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv", config, _tables(tmp_path))
     photos = [line.split(",") for line in out["photos"].read_text().splitlines()[1:]]
     assert len(photos) == 24 and "mixed" not in {p[1] for p in photos}
     assert {p[1] for p in photos} == set(SPLITS)
     stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv", {**config, "keep_photos_whole": False},
-                out["identities"], out["backgrounds"], out["photos"], tmp_path / "summary.json")
+                 _tables(tmp_path))
     identities = dict(line.split(",")[:2] for line in out["identities"].read_text().splitlines()[1:])
     assert len(identities) == 16  # still every identity once, one split each
 
@@ -163,8 +168,7 @@ def test_a_burst_goes_whole_to_one_split_with_its_birds_and_ground(tmp_path: Pat
     def split_by(minutes: float) -> tuple[dict, dict]:
         summary = stages.split(tmp_path / "objects.csv", tmp_path / "tags.csv",
                                {"val_fraction": 0.2, "test_fraction": 0.2, "seed": seed, "burst_minutes": minutes},
-                               out["identities"], out["backgrounds"], out["photos"], tmp_path / "summary.json",
-                               labels_dir=tmp_path / "labels")
+                               _tables(tmp_path), labels_dir=tmp_path / "labels")
         where = {}
         for table in ("photos", "backgrounds"):
             for line in out[table].read_text().splitlines()[1:]:

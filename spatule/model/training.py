@@ -130,20 +130,11 @@ def run_training(config: "ExperimentConfig", model_dir: str | Path, log: Optiona
     "steps_per_second" (training loops after the first, whose time includes
     graph building; None if there was only one), "seconds", "checkpoint"}``.
     """
-    import tf_keras
-    from official.core import task_factory, train_lib, train_utils
+    from official.core import task_factory, train_lib
 
     log = log or LOG
     model_dir = Path(model_dir)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    configure_tensorflow(threads, log)
-    if config.task.train_data.deterministic:
-        _enable_determinism(log)
-    start_step = latest_step(model_dir)
-    config = resolved_init_checkpoint(config, start_step, log)
-    train_utils.serialize_config(config, str(model_dir))
-    if config.task.train_data.seed is not None:
-        tf_keras.utils.set_random_seed(int(config.task.train_data.seed) + start_step)
+    config, start_step = _start(config, model_dir, threads, log)
     strategy = prepare_runtime(config, log)
     train_outputs: list[dict[str, float]] = []
     eval_outputs: list[dict[str, float]] = []
@@ -170,6 +161,25 @@ def run_training(config: "ExperimentConfig", model_dir: str | Path, log: Optiona
              metrics["final_step"], seconds, metrics["loss"], metrics["AP"], metrics["AP50"],
              metrics["steps_per_second"])
     return metrics
+
+
+def _start(config: "ExperimentConfig", model_dir: Path, threads: Optional[int],
+           log: logging.Logger) -> tuple["ExperimentConfig", int]:
+    """Before :func:`run_training` builds anything: TensorFlow's threads (and determinism), the step to resume
+    from, the config with its initial checkpoint resolved and written as ``params.yaml``, the random seed."""
+    import tf_keras
+    from official.core import train_utils
+
+    model_dir.mkdir(parents=True, exist_ok=True)
+    configure_tensorflow(threads, log)
+    if config.task.train_data.deterministic:
+        _enable_determinism(log)
+    start_step = latest_step(model_dir)
+    config = resolved_init_checkpoint(config, start_step, log)
+    train_utils.serialize_config(config, str(model_dir))
+    if config.task.train_data.seed is not None:
+        tf_keras.utils.set_random_seed(int(config.task.train_data.seed) + start_step)
+    return config, start_step
 
 
 TIMING_KEYS = ("steps_per_second", "seconds")

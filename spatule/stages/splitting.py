@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,9 +29,18 @@ from spatule.labels.tags import read_tags
 _log = logging.getLogger("spatule")
 
 
-def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], identities_out: Path,
-          backgrounds_out: Path, photos_out: Path, summary_out: Path, log: logging.Logger = _log,
-          labels_dir: Path | None = None) -> dict:
+@dataclass(frozen=True)
+class SplitTables:
+    """What rule split writes: ``identities.csv``, ``backgrounds.csv``, ``photos.csv`` and ``summary.json``."""
+
+    identities: Path
+    backgrounds: Path
+    photos: Path
+    summary: Path
+
+
+def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], outputs: SplitTables,
+          log: logging.Logger = _log, labels_dir: Path | None = None) -> dict:
     """Assign identities and background photos to train/val/test, disjoint, bursts whole, and write the tables.
 
     ``labels_dir``: where the photos are, for their EXIF times (``split.burst_minutes``); without it, or
@@ -43,17 +53,12 @@ def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], id
         raise SpatuleError(f"no usable tag in the labels ({objects_csv} has no tag row): "
                            f"{objects_csv.parent / 'problems.csv'} says why each labelled file was not used")
     tag_count = Counter(c.identity for c in crops)
-    identity_photos: dict[str, set[str]] = defaultdict(set)
-    source = {}
-    for crop in crops:
-        identity_photos[crop.identity].add(crop.image)
-        source[crop.identity] = crop.identity_source
     whole = bool(split_config.get("keep_photos_whole", default("split", "keep_photos_whole")))
     minutes = float(split_config.get("burst_minutes", default("split", "burst_minutes")))
     backgrounds = sorted({r.image for r in rows if r.kind == "background"})
-    all_photos = sorted({*backgrounds, *(c.image for c in crops)})
     timed = labels_dir is not None and minutes > 0
-    times = {p: photo_time(labels_dir / p) if timed else None for p in all_photos}  # type: ignore[operator]
+    times = {p: photo_time(labels_dir / p) if timed else None  # type: ignore[operator]
+             for p in sorted({*backgrounds, *(c.image for c in crops)})}
     burst = bursts(times, minutes)
     identity_split = assign_identities_to_splits(crops, tag_count, plan, whole, log, burst if timed else None)
     photos = photo_splits([(c.image, c.identity) for c in crops], identity_split)
@@ -62,16 +67,36 @@ def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], id
     if crossing:
         log.warning("%d burst(s) of near-identical frames lie in two splits (too few groups to keep them whole): "
                     "%s", len(crossing), ", ".join(crossing[:5]))
-    write_csv(identities_out, ["identity", "split", "tags", "photos", "source"],
-              [[i, identity_split[i], tag_count[i], len(identity_photos[i]), source[i]]
-               for i in sorted(identity_split)])
-    write_csv(backgrounds_out, ["image", "split"], [[b, background_split[b]] for b in backgrounds])
-    write_csv(photos_out, ["image", "split", "tags"],
-                [[p, s, sum(1 for c in crops if c.image == p)] for p, s in photos.items()])
+    write_split_tables(outputs, crops, identity_split, photos, backgrounds, background_split)
     summary = split_summary(plan, identity_split, tag_count, photos, background_split, crops)
     summary.update({"burst_minutes": minutes, "bursts": len(set(burst.values())), "bursts_across_splits": crossing,
                     "photos_without_time": sum(1 for t in times.values() if t is None) if timed else None})
-    summary_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    outputs.summary.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    log_split(summary, plan, bool(backgrounds), log)
+    return summary
+
+
+def write_split_tables(outputs: SplitTables, crops: list, identity_split: Mapping[str, str],
+                       photos: Mapping[str, str], backgrounds: list[str], background_split: Mapping[str, str]) -> None:
+    """``identities.csv`` (each identity's split, tags, photos and where it came from), ``backgrounds.csv``
+    (``backgrounds`` in that order) and ``photos.csv`` (each labelled photo's split and tags)."""
+    tag_count = Counter(c.identity for c in crops)
+    identity_photos: dict[str, set[str]] = defaultdict(set)
+    source = {}
+    for crop in crops:
+        identity_photos[crop.identity].add(crop.image)
+        source[crop.identity] = crop.identity_source
+    write_csv(outputs.identities, ["identity", "split", "tags", "photos", "source"],
+              [[i, identity_split[i], tag_count[i], len(identity_photos[i]), source[i]]
+               for i in sorted(identity_split)])
+    write_csv(outputs.backgrounds, ["image", "split"], [[b, background_split[b]] for b in backgrounds])
+    write_csv(outputs.photos, ["image", "split", "tags"],
+              [[p, s, sum(1 for c in crops if c.image == p)] for p, s in photos.items()])
+
+
+def log_split(summary: Mapping[str, Any], plan: SplitPlan, backgrounds: bool, log: logging.Logger = _log) -> None:
+    """Log each split's counts, and warn where identities are unknown or a held-out split (or every split:
+    ``backgrounds`` False) has no background photo."""
     for name in SPLITS:
         log.info("%-5s: %s", name, summary["splits"][name])
     if not summary["identities_known"]:
@@ -82,7 +107,6 @@ def split(objects_csv: Path, tags_csv: Path, split_config: Mapping[str, Any], id
             log.warning("no background photo in %s", name)
     if not backgrounds:
         log.warning("no background (tag-free) photo at all: synthesis will have no ground to paste tags on")
-    return summary
 
 
 def split_summary(plan: SplitPlan, identity_split: Mapping[str, str], tag_count: Counter, photos: Mapping[str, str],

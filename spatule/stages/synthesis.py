@@ -5,38 +5,70 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from spatule.problems import SpatuleError
 from spatule.progress import Progress
 from spatule.tables import read_csv, write_csv
 
+if TYPE_CHECKING:  # pragma: no cover - typing only; the stage imports spatule.synth when it runs
+    from spatule.synth import Ground, SynthSettings, TagSource
+
 _log = logging.getLogger("spatule")
 
 
-def synthesize(split: str, shard: int, shards: int, count: int, seed: int, synth: Mapping[str, Any],
-               class_name: str, labels_dir: Path, crops_dir: Path, tables: Mapping[str, Path], out_dir: Path,
+@dataclass(frozen=True)
+class Shard:
+    """One synthesize job: shard ``index`` (from 0) of split ``split``'s tiles; how many shards, tiles and the
+    seed are the ``synth`` section's (``shards``, ``tiles``, ``seed``)."""
+
+    split: str
+    index: int
+
+
+@dataclass(frozen=True)
+class SynthInputs:
+    """What synthesis reads: the labelled photos, the tag crops (rule extract_tags) and the tables ``objects``,
+    ``problems`` (index_labels), ``backgrounds``, ``photos``, ``identities`` (split) and ``tags`` (extract_tags)."""
+
+    labels_dir: Path
+    crops_dir: Path
+    tables: Mapping[str, Path]
+
+
+def synthesize(shard: Shard, synth: Mapping[str, Any], class_name: str, inputs: SynthInputs, out_dir: Path,
                threads: int = 1, log: logging.Logger = _log, info_bar_px: int = 0) -> int:
-    """Plan the split's tiles and render shard ``shard`` of ``shards`` into ``out_dir``."""
-    import cv2
-
+    """Plan the split's tiles and render shard ``shard`` into ``out_dir``."""
     from spatule.coco import RECORD_COLUMNS, record_rows
-    from spatule.labels.photos import read_photo
-    from spatule.synth import (
-        fits_tile,
-        plan_digest,
-        plan_split,
-        render_shard,
-        shard_tiles,
-        synth_settings,
-        synth_sources,
-    )
+    from spatule.synth import plan_digest, plan_split, render_shard, shard_tiles, synth_settings, synth_sources
 
+    split, shards = shard.split, int(synth["shards"])
     settings = synth_settings(synth, info_bar_px)
+    tables = inputs.tables
     grounds, tags = synth_sources(split, tables["objects"], tables["problems"], tables["backgrounds"],
                                   tables["photos"], tables["identities"], tables["tags"],
                                   settings.use_labelled_regions, log, settings.tags_in_place)
+    warn_oversized(grounds, tags, settings, log)
+    plan = plan_split(split, int(synth["tiles"][split]), int(synth["seed"]), grounds, tags, settings)
+    part = shard_tiles(plan, shards)[shard.index]
+    by_tag = {t.tag_id: t for t in tags}
+    read_ground, read_crop = pixel_readers(inputs, grounds, by_tag)
+    render_shard(part, out_dir, read_ground, read_crop, by_tag, settings, class_name, threads,
+                 Progress(len(part), f"{split} shard {shard.index + 1}/{shards}: tiles rendered", log))
+    write_csv(out_dir / "tiles.csv", RECORD_COLUMNS, record_rows(part, f"{split}/{out_dir.name}"))
+    log.info("%s shard %d/%d: %d of %d tiles from %d photo(s), %d tag(s); %d ground photo(s), %d tag crop(s) in "
+             "the split; plan %s", split, shard.index + 1, shards, len(part), len(plan), len({s.image for s in part}),
+             sum(len(s.pastes) for s in part), len(grounds), len(tags), plan_digest(plan))
+    return len(part)
+
+
+def warn_oversized(grounds: Sequence[Ground], tags: Sequence[TagSource], settings: SynthSettings,
+                   log: logging.Logger = _log) -> None:
+    """Warn about each ground photo smaller than a tile (not used) and each tag larger than one (pasted shrunk)."""
+    from spatule.synth import fits_tile
+
     for ground in grounds:
         if ground.width < settings.tile_size or ground.height < settings.tile_size:
             log.warning("%s: %dx%d photo is smaller than a %d px tile; not used",
@@ -46,46 +78,67 @@ def synthesize(split: str, shard: int, shards: int, count: int, seed: int, synth
             log.warning("%s: the %dx%d px tag (with %d px clone pad) is larger than a %d px tile: pasted shrunk to fit "
                         "(see the scale column of tiles.csv)", tag.tag_id, tag.box[2] - tag.box[0],
                         tag.box[3] - tag.box[1], settings.clone_pad_px, settings.tile_size)
-    plan = plan_split(split, count, seed, grounds, tags, settings)
-    part = shard_tiles(plan, shards)[shard]
+
+
+def pixel_readers(inputs: SynthInputs, grounds: Sequence[Ground], by_tag: Mapping[str, TagSource]
+                  ) -> tuple[Callable[[str], Any], Callable[[str], Any]]:
+    """How :func:`spatule.synth.render_shard` reads a ground photo (by image name, oriented as labelled) and a
+    tag crop (by tag id)."""
+    import cv2
+
+    from spatule.labels.photos import read_photo
+
     by_image = {g.image: g for g in grounds}
-    by_tag = {t.tag_id: t for t in tags}
 
     def read_ground(image: str):
         ground = by_image[image]
-        return read_photo(labels_dir / image, ground.orientation, ground.orientation_applied)
+        return read_photo(inputs.labels_dir / image, ground.orientation, ground.orientation_applied)
 
     def read_crop(tag_id: str):
-        path = crops_dir / by_tag[tag_id].file
+        path = inputs.crops_dir / by_tag[tag_id].file
         pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if pixels is None:
             raise SpatuleError(f"{path}: cannot read the tag crop")
         return pixels
 
-    render_shard(part, out_dir, read_ground, read_crop, by_tag, settings, class_name, threads,
-                 Progress(len(part), f"{split} shard {shard + 1}/{shards}: tiles rendered", log))
-    write_csv(out_dir / "tiles.csv", RECORD_COLUMNS, record_rows(part, f"{split}/{out_dir.name}"))
-    log.info("%s shard %d/%d: %d of %d tiles from %d photo(s), %d tag(s); %d ground photo(s), %d tag crop(s) in "
-             "the split; plan %s", split, shard + 1, shards, len(part), len(plan), len({s.image for s in part}),
-             sum(len(s.pastes) for s in part), len(grounds), len(tags), plan_digest(plan))
-    return len(part)
+    return read_ground, read_crop
 
 
-def coco(split: str, shard_dirs: list[Path], tile_size: int, class_name: str, json_out: Path, csv_out: Path,
-         sheet_out: Path, sheet_tiles: int = 12, log: logging.Logger = _log) -> dict:
+@dataclass(frozen=True)
+class CocoOutputs:
+    """What rule coco writes for a split: the COCO JSON, the joined record table and the contact sheet."""
+
+    json: Path
+    records: Path
+    sheet: Path
+
+
+def coco(split: str, shard_dirs: list[Path], tile_size: int, class_name: str, outputs: CocoOutputs,
+         sheet_tiles: int = 12, log: logging.Logger = _log) -> dict:
     """Gather a split's shards: COCO JSON, the joined record table and a contact sheet."""
-    import cv2
-
     from spatule.coco import RECORD_COLUMNS, coco_dataset, write_json
-    from spatule.figures import comparison_sheet, write_image
-    from spatule.metrics import ImageDetections, ImageTruth
 
     records = [r for d in sorted(shard_dirs) for r in read_csv(d / "tiles.csv")]
     records.sort(key=lambda r: (r["tile"], int(r["paste"])))
     dataset = coco_dataset(records, tile_size, class_name)
-    write_json(json_out, dataset)
-    write_csv(csv_out, RECORD_COLUMNS, [[r[c] for c in RECORD_COLUMNS] for r in records])
-    root = json_out.parent
+    write_json(outputs.json, dataset)
+    write_csv(outputs.records, RECORD_COLUMNS, [[r[c] for c in RECORD_COLUMNS] for r in records])
+    without = tile_sheet(split, dataset, tile_size, outputs, sheet_tiles)
+    log.info("%s: %d tiles, %d tags, %d tag-free tiles -> %s", split, len(dataset["images"]),
+             len(dataset["annotations"]), without, outputs.json)
+    return {"tiles": len(dataset["images"]), "tags": len(dataset["annotations"])}
+
+
+def tile_sheet(split: str, dataset: Mapping[str, Any], tile_size: int, outputs: CocoOutputs,
+               sheet_tiles: int = 12) -> int:
+    """The contact sheet of a split's tiles (``sheet_tiles`` of them, two tag-free ones among them when there
+    are), labels green; returns how many tiles of the split are tag-free."""
+    import cv2
+
+    from spatule.figures import comparison_sheet, write_image
+    from spatule.metrics import ImageDetections, ImageTruth
+
+    root = outputs.json.parent
     boxes: dict[int, list] = defaultdict(list)
     for a in dataset["annotations"]:
         x, y, w, h = a["bbox"]
@@ -95,10 +148,8 @@ def coco(split: str, shard_dirs: list[Path], tile_size: int, class_name: str, js
     chosen = (with_tags[: sheet_tiles - min(2, len(without))] + without[:2])[:sheet_tiles]
     cells = [(cv2.imread(str(root / im["file_name"])), ImageTruth(tile_size, tile_size, tuple(boxes[im["id"]])),
               ImageDetections(), f"{Path(im['file_name']).stem}: {len(boxes[im['id']])} tag(s)") for im in chosen]
-    write_image(sheet_out, comparison_sheet(cells, title=f"{split}: synthetic tiles, labels green"))
-    log.info("%s: %d tiles, %d tags, %d tag-free tiles -> %s", split, len(dataset["images"]),
-             len(dataset["annotations"]), len(without), json_out)
-    return {"tiles": len(dataset["images"]), "tags": len(dataset["annotations"])}
+    write_image(outputs.sheet, comparison_sheet(cells, title=f"{split}: synthetic tiles, labels green"))
+    return len(without)
 
 
 def tfrecords(coco_jsons: Sequence[Path], records: Sequence[Path], shards: Mapping[str, int], class_name: str,
