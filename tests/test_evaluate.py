@@ -20,8 +20,8 @@ import yaml
 from conftest import snakemake
 
 from spatule import stages
-from spatule.evaluate import (EvalOutputs, EvalSettings, PhotoTables, ThresholdChoice, choose_threshold, coco_truth,
-                              held_out_photos, image_errors)
+from spatule.detection.threshold import ThresholdChoice, choose_threshold
+from spatule.evaluate import EvalOutputs, EvalSettings, PhotoTables, coco_truth, held_out_photos, image_errors
 from spatule.labels.objects import LabelledObject, write_objects
 from spatule.metrics import ImageDetections, ImageTruth
 from spatule.problems import Action, Problem, Severity, write_problems
@@ -495,6 +495,7 @@ def test_detect_settings_and_photo_listing(tmp_path: Path):
 
 def test_report_files_from_small_fake_inputs(tmp_path: Path):
     from spatule.evaluate import evaluation_metrics
+    from spatule.stages.reporting import ReportInputs
 
     truth = {"a": ImageTruth(100, 100, ((0, 0, 10, 10),)), "b": ImageTruth(100, 100, ((20, 20, 40, 40),))}
     found = {"a": ImageDetections(((0, 0, 10, 10), (50, 50, 60, 60)), (0.9, 0.4))}
@@ -527,7 +528,7 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
         ("summary_md", "summary.md"), ("summary_html", "summary.html"), ("splits_html", "splits.html"),
         ("splits_csv", "splits.csv"), ("pr_curves", "pr_curves.png"), ("training_curves", "training_curves.png"))}
     (tmp_path / "report").mkdir()
-    result = stages.report(evals, tmp_path / "summary.json", tiles, model, detect, out)
+    result = stages.report(ReportInputs(evals, tmp_path / "summary.json", tiles, model, detect), out)
     for path in out.values():
         assert path.is_file() and path.stat().st_size > 0, path
     for png in ("pr_curves", "training_curves"):
@@ -554,8 +555,8 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
          "before": {"mining": count, "val": {**count, "false_boxes": 2, "per_photo": 0.5}},
          "after": {"mining": {**count, "false_boxes": 1, "per_photo": 0.25}, "val": {**count, "false_boxes": 0,
                                                                                         "per_photo": 0.0}}}))
-    stages.report(evals, tmp_path / "summary.json", tiles, model, detect, out,
-                 hard_negatives=hard / "hard_negatives.json")
+    stages.report(ReportInputs(evals, tmp_path / "summary.json", tiles, model, detect,
+                               hard_negatives=hard / "hard_negatives.json"), out)
     md = out["summary_md"].read_text()
     assert "## Hard negatives" in md and "with 5 tag-free tiles" in md
     assert "| train photos (mined) | 4 | 6 | 1.500 | 1 | 0.250 |" in md
@@ -566,8 +567,8 @@ def test_report_files_from_small_fake_inputs(tmp_path: Path):
 def test_training_curves_read_tensorboard_events(tmp_path: Path):
     import tensorflow as tf
 
+    from spatule.events import training_scalars
     from spatule.figures import training_figure
-    from spatule.report import read_training_scalars
 
     for sub, tag, values in (("train", "total_loss", [2.0, 1.5, 1.2]), ("validation", "AP", [0.1, 0.3, 0.5])):
         writer = tf.summary.create_file_writer(str(tmp_path / "model" / sub))
@@ -575,8 +576,9 @@ def test_training_curves_read_tensorboard_events(tmp_path: Path):
             for step, value in enumerate(values, start=1):
                 tf.summary.scalar(tag, value, step=step * 10)
         writer.close()
-    train, val = read_training_scalars(tmp_path / "model")
+    train, val = training_scalars(tmp_path / "model")  # read without TensorFlow, as TensorFlow wrote them
     assert [p[0] for p in train["total_loss"]] == [10, 20, 30]
+    assert [p[2] for p in val["AP"]] == [float(np.float32(v)) for v in (0.1, 0.3, 0.5)]
     drawn = training_figure(train, val, tmp_path / "curves.png")
     assert drawn == ["train/total_loss", "validation/AP"]
     assert cv2.imread(str(tmp_path / "curves.png")) is not None

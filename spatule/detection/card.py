@@ -17,7 +17,7 @@ from spatule.problems import SpatuleError
 from spatule.detection.settings import DetectSettings
 
 if TYPE_CHECKING:
-    from spatule.evaluate import ThresholdChoice
+    from spatule.detection.threshold import ThresholdChoice
 
 CARD_NAME = "spatule.json"
 """The card's file name, in the exported model's folder (``results/exported/``)."""
@@ -55,7 +55,7 @@ class ModelCard:
     def fixed_threshold(self) -> "ThresholdChoice | None":
         """The score threshold the card carries and where it came from; None when it is still to be chosen
         (the search settings file without ``detect.score_threshold``: the val evaluation chooses it)."""
-        from spatule.evaluate import ThresholdChoice
+        from spatule.detection.threshold import ThresholdChoice
 
         if not self.threshold:
             return None
@@ -66,7 +66,7 @@ class ModelCard:
 
 def card_of(settings: DetectSettings, class_name: str, threshold: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The card of a model searched with ``settings``, as written to :data:`CARD_NAME`; ``threshold``: how
-    ``settings.score_threshold`` was chosen (:meth:`spatule.evaluate.ThresholdChoice.as_dict`, with the
+    ``settings.score_threshold`` was chosen (:meth:`spatule.detection.threshold.ThresholdChoice.as_dict`, with the
     val photos' figures at it)."""
     return {"search": dataclasses.asdict(settings), "class_name": class_name, "threshold": dict(threshold or {})}
 

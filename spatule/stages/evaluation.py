@@ -11,13 +11,13 @@ from typing import Any
 from spatule.detection.batches import detect_full_photo, detect_tiles, read_rgb
 from spatule.detection.card import ModelCard, card_at
 from spatule.detection.engines import ModelFiles, Searcher, searcher
+from spatule.detection.threshold import choose_threshold
 from spatule.evaluate import (
     EvalOutputs,
     EvalSettings,
     HeldOut,
     PhotoTables,
     as_image_detections,
-    choose_threshold,
     coco_truth,
     held_out_photos,
     record_evaluation,
@@ -78,7 +78,7 @@ def evaluate_real(photos: PhotoTables, model: ModelFiles | Searcher, card: Model
 
     The figures are measured at the card's score threshold (the test split's: rule ``model_card``'s, chosen
     on val); a card without one (rule ``search_settings``'s file, ``detect.score_threshold`` unset) has it
-    chosen on these photos for ``evaluate.target_precision`` (:func:`~spatule.evaluate.choose_threshold`),
+    chosen on these photos for ``evaluate.target_precision`` (:func:`~spatule.detection.threshold.choose_threshold`),
     what the val split's evaluation does. Writes a plain note instead of failing when there is no such photo.
     """
     from spatule.labels.objects import read_objects_csv
