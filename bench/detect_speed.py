@@ -51,7 +51,7 @@ def plain_loop(paths, detector, settings) -> tuple[float, int, list]:
         if k == 1:
             start = time.perf_counter()
         rgb = read_rgb(path)
-        cut = cut_photo(rgb, settings.tile, settings.overlap)
+        cut = cut_photo(rgb, settings.tile_size, settings.overlap)
         tiles += len(cut.tiles) if k else 0
         boxes, scores = [], []
         for tile in cut.tiles:
@@ -140,7 +140,7 @@ def main() -> int:
     decode_s = decode_seconds(paths)
     n = len(paths) - 1
     figures = {"photos": n, "threads": args.threads, "decoders": decoders, "engine": chosen.engine,
-               "batch": settings.batch,
+               "batch": settings.batch_size,
                "overlap": settings.overlap, "info_bar_px": settings.info_bar_px,
                "plain_photos_per_s": round(n / plain_s, 3),
                "plain_with_spatule_engine_photos_per_s": round(n / plain_engine_s, 3),

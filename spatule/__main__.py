@@ -84,7 +84,7 @@ def run_detect(args: argparse.Namespace) -> dict:
     saved_model = saved_model_of(args.model)
     card = read_card(args.model)
     flags = {"score_threshold": args.score_threshold, "info_bar_px": args.info_bar_px, "overlap": args.overlap,
-             "batch": args.batch_size}
+             "batch_size": args.batch_size}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
     card = ModelCard(dataclasses.asdict(settings), card.class_name, card.threshold)
     log = logging.getLogger("spatule.detect")

@@ -176,7 +176,7 @@ def test_real_held_out_photos_are_the_all_test_photos_and_test_backgrounds(campa
 
 def test_a_perfect_detector_scores_ap_1_on_the_real_held_out_photos(campaign, tmp_path: Path):
     calls: list = []
-    settings = DetectSettings(tile=640, overlap=128, batch=4)
+    settings = DetectSettings(tile_size=640, overlap=128, batch_size=4)
     metrics = stages.evaluate_real(held(campaign), searching(patch_detector(white, calls=calls)),
                                   ModelCard.of(settings, AT_HALF), outputs(tmp_path / "real"))
     assert calls and all(shape[1:] == (640, 640, 3) and shape[0] <= 4 for shape in calls)
@@ -275,13 +275,14 @@ def test_a_perfect_detector_scores_ap_1_on_synthetic_tiles(tmp_path: Path):
     truth = coco_truth(json.loads((tiles / "test.json").read_text()))
     assert truth["test/shard-0/test-00000.png"].boxes == ((10.0, 20.0, 70.0, 60.0), (300.0, 400.0, 380.0, 470.0))
     metrics = stages.evaluate_synthetic(tiles / "test.json", searching(patch_detector(white)),
-                                       ModelCard.of(DetectSettings(batch=2), AT_HALF), outputs(tmp_path / "synthetic"))
+                                       ModelCard.of(DetectSettings(batch_size=2), AT_HALF),
+                                       outputs(tmp_path / "synthetic"))
     assert metrics["coco"]["AP"] == 1.0 and metrics["at_threshold"]["fp"] == 0
     assert (metrics["original"]["pixel_iou"], metrics["original"]["count_exact"]) == (1.0, 1.0)
     assert metrics["original"]["pixel_iou_images"] == 2  # the tag-free tile with no box has no pixel IoU
     assert metrics["tag_free_images"] == 1
     half = stages.evaluate_synthetic(tiles / "test.json", searching(patch_detector(white, score=0.3)),
-                                    ModelCard.of(DetectSettings(batch=2), AT_HALF), outputs(tmp_path / "low"))
+                                    ModelCard.of(DetectSettings(batch_size=2), AT_HALF), outputs(tmp_path / "low"))
     assert half["coco"]["AP"] == 1.0 and half["at_threshold"]["recall"] == 0.0  # all found, all under 0.5
 
 
@@ -391,6 +392,30 @@ def test_the_val_evaluation_chooses_the_threshold_the_card_carries_and_test_uses
     # at the provisional 0.3 the same test photos have false boxes; at the chosen threshold none
     assert test["at_threshold"]["fp"] == 0
     assert {p["threshold"]: p["fp"] for p in test["pr_curve"]}[0.3] > 0
+    assert json.loads(settings.read_text())["search"] == {**made["search"], "score_threshold": 0.3}  # but the threshold
+
+
+def test_a_threshold_set_in_the_config_is_in_the_search_settings_and_the_val_evaluation_keeps_it(campaign,
+                                                                                                 tmp_path: Path):
+    settings = tmp_path / "settings.json"
+    written = stages.search_settings({"score_threshold": 0.8, "search_info_bar": False}, 512, 60, "tag",
+                                     campaign["tables"]["objects"], settings)
+    assert written["threshold"] == {"source": "config"} and written["class_name"] == "tag"
+    assert {k: written["search"][k] for k in ("tile_size", "info_bar_px", "score_threshold")} == {
+        "tile_size": 512, "info_bar_px": 60, "score_threshold": 0.8}
+    val = stages.evaluate_real(held(campaign), searching(patch_detector(white)), settings, outputs(tmp_path / "val"),
+                               split="val")
+    assert val["threshold"]["source"] == "config" and val["score_threshold"] == 0.8
+    assert val["detect"]["info_bar_px"] == 60 and val["detect"]["tile_size"] == 512
+
+
+def test_a_card_written_with_the_old_names_of_the_search_settings_still_reads():
+    from spatule.detection.card import ModelCard
+
+    old = ModelCard({"tile": 512, "batch": 3, "skip_bottom": 60, "overlap": 96, "score_threshold": 0.4})
+    assert old.settings() == DetectSettings(tile_size=512, batch_size=3, info_bar_px=60, overlap=96,
+                                            score_threshold=0.4)
+    assert old.settings({"info_bar_px": 0}).info_bar_px == 0  # spatule detect --info-bar-px on top
 
 
 def test_worst_images_come_first():
@@ -410,7 +435,7 @@ def test_detect_writes_boxes_inside_the_photos_and_a_crop_per_tag(tmp_path: Path
     (photos / "broken.jpg").write_bytes(b"not a jpeg")
     (photos / "notes.txt").write_text("not a photo")
     out = tmp_path / "detect"
-    summary = stages.detect_folder(photos, searching(patch_detector(white)), ModelCard.of(DetectSettings(batch=3)),
+    summary = stages.detect_folder(photos, searching(patch_detector(white)), ModelCard.of(DetectSettings(batch_size=3)),
                                    out)
     assert summary["detections"] == 3 and summary["photos_with_tags"] == 2
     assert summary["status"] == {"ok": 3, "unreadable": 1, "not_an_image": 1}

@@ -106,7 +106,7 @@ def test_every_file_is_listed_with_its_kind(tmp_path: Path):
 def test_tiles_of_several_photos_share_model_calls_and_find_the_same_boxes(tmp_path: Path):
     photos = [cv2.imread(str(paint(tmp_path / f"{n}.png", [(100 + 200 * n, 150, 150 + 200 * n, 260)], seed=n)))
               for n in range(5)]
-    settings = DetectSettings(overlap=128, batch=4)
+    settings = DetectSettings(overlap=128, batch_size=4)
     alone = [detect_full_photo(p, white_patches(), settings) for p in photos]
     calls: list[int] = []
     together = list(detect_photos(((n, p) for n, p in enumerate(photos)), white_patches(calls), settings))
@@ -145,8 +145,8 @@ def test_a_rerun_searches_only_the_new_photos_and_a_new_model_searches_them_all(
     again = run_job(folder, tmp_path / "run2", white_patches(calls))
     assert (again["searched"], again["cached"], again["detections"]) == (1, 10, 11)
     settings = DetectSettings()
-    assert sum(calls) == len(tile_origins(W, settings.tile, settings.overlap)) * len(
-        tile_origins(H, settings.tile, settings.overlap))  # the tiles of the one new photo, no more
+    assert sum(calls) == len(tile_origins(W, settings.tile_size, settings.overlap)) * len(
+        tile_origins(H, settings.tile_size, settings.overlap))  # the tiles of the one new photo, no more
     rows = {r["photo"]: r for r in read_csv(tmp_path / "run2" / "detections.csv")}
     assert {k: v for k, v in rows.items() if k != "IMG_0010.png"} == {
         r["photo"]: r for r in read_csv(tmp_path / "run1" / "detections.csv")}

@@ -65,14 +65,15 @@ def detect_tiles(tiles: Sequence[np.ndarray], detector: Detector, batch: int,
 
 def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSettings) -> list[Detection]:
     """Tags in one full-size RGB photo: tiles, batches, map back, merge across seams."""
-    return detect_photo(rgb, detector, settings.tile, settings.overlap, settings.batch, settings.score_threshold,
-                        settings.merge, settings.merge_threshold, settings.whole_photo, settings.info_bar_px)
+    return detect_photo(rgb, detector, settings.tile_size, settings.overlap, settings.batch_size,
+                        settings.score_threshold, settings.merge, settings.merge_threshold, settings.whole_photo,
+                        settings.info_bar_px)
 
 
 def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detector,
                   settings: DetectSettings) -> Iterator[tuple[K, list[Detection] | None]]:
     """Tags in a stream of ``(key, RGB photo)``, in order; the tiles of several photos share each model
-    call (``settings.batch`` tiles a call: what makes a season fast on the machine it runs on).
+    call (``settings.batch_size`` tiles a call: what makes a season fast on the machine it runs on).
 
     A photo given as ``None`` (it could not be read) comes back as ``None``, in its place.
     """
@@ -98,12 +99,12 @@ def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detec
                                    settings.merge_threshold)
 
     for key, rgb in photos:
-        cut = None if rgb is None else cut_photo(rgb, settings.tile, settings.overlap, settings.whole_photo,
+        cut = None if rgb is None else cut_photo(rgb, settings.tile_size, settings.overlap, settings.whole_photo,
                                                  settings.info_bar_px)
         pending.append((key, cut, [], []))
         for tile in cut.tiles if cut is not None else ():
             queue.append((done + len(pending) - 1, tile))
-            if len(queue) == settings.batch:
+            if len(queue) == settings.batch_size:
                 run(queue)
                 queue = []
         yield from finished()

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from spatule.provenance import sha256_file
 
-SEARCH_FIELDS = ("tile", "overlap", "score_threshold", "merge", "merge_threshold", "whole_photo", "info_bar_px")
+SEARCH_FIELDS = ("tile_size", "overlap", "score_threshold", "merge", "merge_threshold", "whole_photo", "info_bar_px")
 """The search settings that change what is found (not the batch size, which changes only the speed)."""
 
 

@@ -26,6 +26,10 @@ TFLITE_NAME = "model.tflite"
 """The TFLite model's file name, in the same folder (rule ``tflite``)."""
 
 
+OLD_NAMES = {"skip_bottom": "info_bar_px", "tile": "tile_size", "batch": "batch_size"}
+"""Search settings as cards written before 2026-12-07 name them."""
+
+
 @dataclass(frozen=True)
 class ModelCard:
     """The search settings and the class name a model was made with."""
@@ -35,12 +39,13 @@ class ModelCard:
     threshold: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def settings(self, overrides: Mapping[str, Any] | None = None) -> DetectSettings:
-        """The search settings, ``overrides`` (field name -> value) on top (a card written before
-        ``info_bar_px`` had its name calls it ``skip_bottom``)."""
+        """The search settings, ``overrides`` (field name -> value) on top (a card written before the fields took
+        their config keys' names says ``skip_bottom``, ``tile``, ``batch``: read as ``info_bar_px``, ...)."""
         known = {f.name for f in dataclasses.fields(DetectSettings)}
         search = dict(self.search)
-        if "skip_bottom" in search:
-            search.setdefault("info_bar_px", search.pop("skip_bottom"))
+        for old, new in OLD_NAMES.items():
+            if old in search:
+                search.setdefault(new, search.pop(old))
         return DetectSettings(**{k: v for k, v in {**search, **dict(overrides or {})}.items() if k in known})
 
     @classmethod

@@ -24,17 +24,17 @@ _log = logging.getLogger("spatule")
 class DetectSettings:
     """How full-size photos are searched (the ``detect`` config section).
 
-    ``tile``: side of the tiles fed to the model (the training tile size, 640);
-    ``overlap``: pixels shared by neighbouring tiles (see :func:`seam_overlap`); ``batch``:
+    ``tile_size``: side of the tiles fed to the model (``synth.tile_size``, 640);
+    ``overlap``: pixels shared by neighbouring tiles (see :func:`seam_overlap`); ``batch_size``:
     tiles per model call; ``score_threshold``: detections kept; ``merge``/``merge_threshold``:
     how tags seen by two tiles come back once (see :mod:`spatule.detection.tiling`); ``whole_photo``:
     add a pass over the whole photo shrunk to one tile (large tags); ``info_bar_px``: rows
     at the bottom not searched (the camera's info bar; 0 with ``detect.search_info_bar``).
     """
 
-    tile: int = TILE_SIZE
+    tile_size: int = TILE_SIZE
     overlap: int = 224
-    batch: int = default("detect", "batch_size")
+    batch_size: int = default("detect", "batch_size")
     score_threshold: float = PROVISIONAL_THRESHOLD
     merge: str = default("detect", "merge")
     merge_threshold: float = default("detect", "merge_threshold")
@@ -68,9 +68,9 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
     overlap = detect.get("overlap")
     need = seam_overlap(largest_tag_px) if largest_tag_px else defaults.overlap  # no labelled tag: the default
     settings = DetectSettings(
-        tile=int(tile_size),
+        tile_size=int(tile_size),
         overlap=min(need, int(tile_size) // 2) if overlap is None else int(overlap),
-        batch=int(detect.get("batch_size", defaults.batch)),
+        batch_size=int(detect.get("batch_size", defaults.batch_size)),
         score_threshold=float(detect.get("score_threshold") if detect.get("score_threshold") is not None
                               else defaults.score_threshold),
         merge=str(detect.get("merge", defaults.merge)),
@@ -78,14 +78,14 @@ def detect_settings(detect: Mapping[str, Any], tile_size: int, largest_tag_px: i
         whole_photo=bool(detect.get("whole_photo", defaults.whole_photo)),
         info_bar_px=0 if detect.get("search_info_bar", default("detect", "search_info_bar")) else int(info_bar_px),
     )
-    if not 0 <= settings.overlap < settings.tile:
-        raise SpatuleError(f"detect.overlap: {settings.overlap} px must be below the tile size {settings.tile}")
+    if not 0 <= settings.overlap < settings.tile_size:
+        raise SpatuleError(f"detect.overlap: {settings.overlap} px must be below the tile size {settings.tile_size}")
     if largest_tag_px and settings.overlap < need:
         log.warning("detect.overlap %d px is below the %d px that the largest labelled tag (%d px) needs%s: a tag "
                     "near a seam may come back cut or twice", settings.overlap, need, largest_tag_px,
                     " (at most half a tile; raise synth.tile_size or use detect.whole_photo for tags that large)"
                     if overlap is None else "")
-    log.info("search: %d px tiles overlapping by %d px%s, merge %s", settings.tile, settings.overlap,
+    log.info("search: %d px tiles overlapping by %d px%s, merge %s", settings.tile_size, settings.overlap,
              f", bottom {settings.info_bar_px} px (info bar) left out" if settings.info_bar_px else "", settings.merge)
     return settings
 

@@ -45,13 +45,13 @@ def evaluate_synthetic(coco_json: Path, model: ModelFiles | Searcher, card: Mode
     card, search = _card(card), searcher(model, log)
     root = coco_json.parent
     truth = coco_truth(json.loads(coco_json.read_text(encoding="utf-8")))
-    names = sorted(truth)
+    names, batch_size = sorted(truth), card.settings().batch_size
     detections: dict[str, ImageDetections] = {}
     if names:
         run = search.load()
         for start in range(0, len(names), 64):  # bounded memory: 64 tiles decoded at a time
             chunk = names[start:start + 64]
-            found = detect_tiles([read_rgb(root / n) for n in chunk], run, card.settings().batch, evaluate.min_score)
+            found = detect_tiles([read_rgb(root / n) for n in chunk], run, batch_size, evaluate.min_score)
             detections.update({n: as_image_detections(f) for n, f in zip(chunk, found)})
     note = "" if names else f"no synthetic test tile in {coco_json} (synth.tiles.test is 0?): nothing to evaluate"
     return record_evaluation("synthetic", truth, detections, card.fixed_threshold(), evaluate.min_score, outputs,
@@ -105,7 +105,7 @@ def evaluate_real(photos: PhotoTables, model: ModelFiles | Searcher, card: Model
     extra = {"split": split, "engine": search.engine, "labelled_photos": held.labelled,
              "background_photos": held.backgrounds,
              "excluded": [{"image": i, "reason": r} for i, r in held.excluded],
-             "detect": {"tile": settings.tile, "overlap": settings.overlap, "merge": settings.merge,
+             "detect": {"tile_size": settings.tile_size, "overlap": settings.overlap, "merge": settings.merge,
                         "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo,
                         "info_bar_px": settings.info_bar_px}}
 
