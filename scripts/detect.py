@@ -5,7 +5,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
-from spatule.reading.codes import read_acceptance
 from spatule.reading.sightings import Resightings
 from spatule.smk import logged_step
 from spatule.stages import detect
@@ -21,7 +20,7 @@ with logged_step(snakemake) as log:
         class_name=snakemake.params.class_name,
         searches_labels=bool(snakemake.params.searches_labels),
         resightings=Resightings(Path(outputs.sightings), Path(outputs.birds), Path(outputs.timeline),
-                                Path(outputs.read_sheet), read_acceptance(Path(inputs.acceptance))),
+                                Path(outputs.read_sheet), Path(inputs.acceptance)),
         reread=ReaderFiles(Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
                            snakemake.threads) if snakemake.params.reread else None,
         log=log,

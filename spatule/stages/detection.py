@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -28,7 +28,7 @@ from spatule.detection.sheet import write_detection_sheet
 from spatule.detection.cache import search_key
 from spatule.labels.photos import photo_time
 from spatule.problems import SpatuleError
-from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance
+from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, read_acceptance
 from spatule.reading.sightings import Resightings, write_resightings
 from spatule.tables import read_csv, write_csv
 
@@ -158,12 +158,15 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: Detect
     """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``),
     write one labelImg XML per photo with a detection and the contact sheet; with ``resightings`` (the
     jobs read the codes), the sightings and birds tables, the timeline and the sheet of read tags, a reading
-    taken as a bird by ``resightings.acceptance``. ``reread``: a reader that reads every crop again (the
-    self-trained one). ``searches_labels``: the photos are the labelled ones (``detect.images`` unset)."""
+    taken as a bird by ``resightings.acceptance`` (or the ``threshold.json`` it names). ``reread``: a reader
+    that reads every crop again (the self-trained one). ``searches_labels``: the photos are the labelled ones
+    (``detect.images`` unset)."""
     if searches_labels:
         log.warning("detect.images is not set: these are the labelled photos the model was trained on, so what it "
                     "finds here says little about new photos; set detect.images to a folder of new photos")
     reread = reread.load(log) if isinstance(reread, ReaderFiles) else reread
+    if resightings is not None and isinstance(resightings.acceptance, Path):  # rule read_threshold's file
+        resightings = replace(resightings, acceptance=read_acceptance(resightings.acceptance))
     rows = gathered_rows(jobs, out.detections_csv.parent / "crops", resightings is not None, reread)
     columns = READING_COLUMNS if resightings is not None else []
     if resightings is not None:  # the threshold applies here: changing it reads nothing again
