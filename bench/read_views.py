@@ -23,7 +23,8 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> None:
-    from spatule.stages.reading import RENDERED_CHECK, code_reader, rendered_check
+    from spatule.reading.check import RENDERED_CHECK, rendered_check
+    from spatule.stages.reading import code_reader, glyph_set
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reader", type=Path, required=True)
@@ -38,9 +39,10 @@ def main() -> None:
     from spatule.reading.evaluation import choose_threshold
 
     reader = code_reader(args.reader, args.registry, 2)
+    glyphs = glyph_set(reader.alphabet, args.sheet)
     ways = {"the box": (VIEWS[:1], TURNS[:1]), f"{len(VIEWS)} views": (VIEWS, TURNS[:1]),
             f"{len(VIEWS)} views x {len(TURNS)} turns": (VIEWS, TURNS)}
-    results = {name: rendered_check(replace(reader, views=views, turns=turns), args.sheet, args.margin,
+    results = {name: rendered_check(replace(reader, views=views, turns=turns), glyphs, args.margin,
                                     args.crops).scored
                for name, (views, turns) in ways.items()}
     print("| threshold | read through | accepted | wrong | accuracy |\n|---|---|---|---|---|")

@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 import cv2
 import numpy as np
 
+from spatule.code_space import ALPHABET, is_code, random_codes
 from spatule.tables import read_csv
 
 MEASURES = ("height", "aspect", "tilt", "white", "ink", "ground", "contrast", "sharpness")
@@ -61,18 +62,16 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--sheet", type=Path, default=None, help="the tag-font sheet (default: the demo's font)")
     parser.add_argument("--rendered", type=int, default=300)
-    parser.add_argument("--alphabet", default="ABCDFHJLNPSTVXYZ123569")
+    parser.add_argument("--alphabet", default=ALPHABET)
     args = parser.parse_args()
 
-    from spatule.reading.registry import is_code
     from spatule.reading.render import render_reading_crop
-    from spatule.reading.train import random_codes
     from spatule.stages.reading import glyph_set
 
     split = {r["identity"]: r["split"] for r in read_csv(args.workdir / "results/split/identities.csv")}
     print("| tag | " + " | ".join(MEASURES) + " |\n|---|" + "---|" * len(MEASURES))
     for tag in read_csv(args.workdir / "results/tags/tags.csv"):
-        if not is_code(tag["identity"], args.alphabet, 4) or tag["difficult"] == "1":
+        if not is_code(tag["identity"], args.alphabet) or tag["difficult"] == "1":
             continue
         pixels = cv2.imread(str(args.workdir / "results/tags/crops" / tag["file"]))
         box = tuple(int(tag[k]) for k in ("box_x0", "box_y0", "box_x1", "box_y1"))

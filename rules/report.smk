@@ -1,5 +1,6 @@
 # report: PR curves, training curves, the split table and a summary (results/report/), all
-# flagged for `snakemake --report report.html` together with the contact sheets.
+# flagged for `snakemake --report report.html` together with the contact sheets. No TensorFlow: the
+# training curves are read from the event files by spatule.events.
 
 
 rule report:
@@ -47,6 +48,6 @@ rule report:
     benchmark:
         "benchmarks/report.tsv"
     conda:
-        TF_ENV
+        DATA_ENV
     script:
         "../scripts/report.py"

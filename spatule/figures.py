@@ -23,7 +23,7 @@ TRAIN_LOSSES = ("total_loss", "cls_loss", "box_loss")
 VAL_METRICS = ("AP", "AP50", "AP75", "ARmax100")
 
 Scalars = Mapping[str, Sequence[tuple[int, float, float]]]
-"""TensorBoard scalars: tag -> [(step, wall_time, value)] (:func:`spatule.model.read_scalars`)."""
+"""TensorBoard scalars: tag -> [(step, wall_time, value)] (:func:`spatule.events.read_scalars`)."""
 
 
 # --- images ------------------------------------------------------------------------------------

@@ -2,20 +2,17 @@
 summary (Markdown on disk, HTML in the Snakemake report).
 
 Every function takes plain values (dicts read from the JSON/CSV outputs) so tests can feed
-small fake inputs; :func:`spatule.stages.report` reads the files and writes ``results/report/``.
+small fake inputs; :func:`spatule.stages.report` reads the files and writes ``results/report/``
+(the training curves from TensorBoard's event files, read without TensorFlow: :mod:`spatule.events`).
 """
 
 from __future__ import annotations
 
 import html
-import json
-import logging
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from spatule.figures import THRESHOLD_SOURCES, Scalars
-
-_log = logging.getLogger("spatule")
+from spatule.figures import THRESHOLD_SOURCES
 
 SPLITS = ("train", "val", "test")
 
@@ -287,27 +284,3 @@ def detection_summary(photos_rows: Sequence[Mapping[str, str]],
         counts.update({"tags read as a bird": sum(int(r["sightings"]) for r in birds_rows),
                        "birds seen": len(birds_rows)})
     return counts
-
-
-def read_training_scalars(model_dir: Path, log: logging.Logger = _log) -> tuple[Scalars, Scalars]:
-    """TensorBoard scalars of ``model_dir/train`` and ``model_dir/validation`` (empty when absent)."""
-    from spatule.model import read_scalars
-
-    out = []
-    for sub in ("train", "validation"):
-        folder = model_dir / sub
-        scalars = read_scalars(folder) if folder.is_dir() else {}
-        if not scalars:
-            log.warning("no TensorBoard scalars in %s", folder)
-        out.append(scalars)
-    return out[0], out[1]
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def relative_link(path: Path, start: Path) -> str:
-    import os
-
-    return Path(os.path.relpath(path, start)).as_posix()

@@ -16,7 +16,8 @@ from lxml import etree
 from PIL import Image, ImageDraw, ImageFont
 
 from spatule import demo
-from spatule.demo import TAG_ALPHABET, DemoParams, DemoSummary, generate_campaign
+from spatule.code_space import ALPHABET, distinct_codes, random_code
+from spatule.demo import DemoParams, DemoSummary, generate_campaign
 
 SMALL = DemoParams(seed=5, photos=8, identities=4, width=640, height=480, info_bar_px=20)
 
@@ -145,7 +146,7 @@ def test_identities_are_codes_seen_several_times(campaign: Campaign) -> None:
         if flags[(row["image"], box)][0]:  # a far tag nobody can read: its own identity, seen once
             assert code.startswith("far-"), code
             continue
-        assert len(code) == 4 and set(code) <= set(TAG_ALPHABET), code
+        assert len(code) == 4 and set(code) <= set(ALPHABET), code
         photos_of[code].add(row["image"])
     assert len(photos_of) >= 12
     assert len(photos_of) == campaign.summary.identities == campaign.params.identities
@@ -316,11 +317,14 @@ def test_info_bar_helper() -> None:
 
 def test_random_codes_use_the_alphabet() -> None:
     rng = np.random.default_rng(0)
-    codes = [demo.random_code(rng) for _ in range(200)]
-    assert all(len(c) == 4 and set(c) <= set(TAG_ALPHABET) for c in codes)
+    codes = [random_code(rng) for _ in range(200)]
+    assert all(len(c) == 4 and set(c) <= set(ALPHABET) for c in codes)
     assert len(set("".join(codes))) > 15  # the whole alphabet is used, not a few letters
-    distinct = demo.distinct_codes(np.random.default_rng(1), 50)
+    distinct = distinct_codes(np.random.default_rng(1), 50)
     assert len(distinct) == len(set(distinct)) == 50
+    assert sorted(distinct_codes(np.random.default_rng(1), 4, "12", 2)) == ["11", "12", "21", "22"]
+    with pytest.raises(ValueError, match="there are 4"):
+        distinct_codes(np.random.default_rng(1), 5, "12", 2)  # never an endless draw
 
 
 @pytest.mark.parametrize("photos,identities,fraction", [(30, 14, 0.25), (6, 2, 0.0), (8, 4, 0.5), (12, 10, 0.25),

@@ -196,11 +196,12 @@ def write_mine(main: Path, mine: dict, root: Path) -> None:
             labelled_set(Path(folder), Path(identities) if identities and folder == labels.get("dir") else None)
     read = config.get("read", {})
     if str(read.get("glyph_sheet", "")).startswith(str(root)):  # the demo font's glyphs, as a scanned sheet
-        from spatule.demo import FONT_PATH, TAG_ALPHABET
+        from spatule.code_space import ALPHABET
+        from spatule.demo import FONT_PATH
         from spatule.reading.glyphs import glyphs_from_font
 
         Path(read["glyph_sheet"]).parent.mkdir(parents=True, exist_ok=True)
-        write_glyph_sheet(Path(read["glyph_sheet"]), glyphs_from_font(FONT_PATH, TAG_ALPHABET), TAG_ALPHABET)
+        write_glyph_sheet(Path(read["glyph_sheet"]), glyphs_from_font(FONT_PATH, ALPHABET), ALPHABET)
     if str(read.get("registry", "")).startswith(str(root)):  # the labelled set's birds that can be on a tag
         Path(read["registry"]).parent.mkdir(parents=True, exist_ok=True)
         Path(read["registry"]).write_text("code,banded\nAXFD,2016\nABLF,2017\nH2PN,2017\n", encoding="utf-8")

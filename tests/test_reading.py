@@ -13,7 +13,8 @@ import pytest
 from conftest import shared_input
 from helpers import write_glyph_sheet
 
-from spatule.demo import FONT_PATH, TAG_ALPHABET
+from spatule.code_space import ALPHABET
+from spatule.demo import FONT_PATH
 from spatule.problems import SpatuleError
 from spatule.reading.glyphs import GLYPH_HEIGHT, cut_glyph_sheet, glyphs_from_font
 from spatule.reading.render import READ_SIZE, rectify, render_reading_crop
@@ -24,23 +25,23 @@ FONT_SHEET = Path(__file__).resolve().parents[2] / "shared" / "data" / "spoo-fon
 
 @pytest.fixture(scope="module")
 def font_glyphs():
-    return glyphs_from_font(FONT_PATH, TAG_ALPHABET)
+    return glyphs_from_font(FONT_PATH, ALPHABET)
 
 
 def test_a_sheet_is_cut_into_the_alphabets_glyphs_in_order(font_glyphs, tmp_path: Path):
-    sheet = write_glyph_sheet(tmp_path / "sheet.png", font_glyphs, TAG_ALPHABET)
-    cut = cut_glyph_sheet(sheet, TAG_ALPHABET)
-    assert cut.alphabet == TAG_ALPHABET and len(cut.ink) == len(TAG_ALPHABET)
-    for char in TAG_ALPHABET:  # each glyph is the one drawn there, not its neighbour
+    sheet = write_glyph_sheet(tmp_path / "sheet.png", font_glyphs, ALPHABET)
+    cut = cut_glyph_sheet(sheet, ALPHABET)
+    assert cut.alphabet == ALPHABET and len(cut.ink) == len(ALPHABET)
+    for char in ALPHABET:  # each glyph is the one drawn there, not its neighbour
         mine, truth = cut.glyph(char), font_glyphs.glyph(char)
         assert mine.shape[0] == GLYPH_HEIGHT and abs(mine.shape[1] - truth.shape[1]) <= 2, char
         same = cv2.resize(mine, truth.shape[::-1], interpolation=cv2.INTER_AREA)
         assert np.abs(same - truth).mean() < 0.08, char
     with pytest.raises(SpatuleError, match=r"sheet.png: 22 glyph\(s\) found, but read.alphabet has 21"):
-        cut_glyph_sheet(sheet, TAG_ALPHABET[:-1])
+        cut_glyph_sheet(sheet, ALPHABET[:-1])
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(SpatuleError, match="broken.jpg: not an image"):
-        cut_glyph_sheet(tmp_path / "broken.jpg", TAG_ALPHABET)
+        cut_glyph_sheet(tmp_path / "broken.jpg", ALPHABET)
     with pytest.raises(SpatuleError, match="'E' is not in the tag alphabet"):
         cut.glyph("E")
 
@@ -154,16 +155,16 @@ def test_rendered_crops_are_repeatable_cut_as_detect_cuts_and_know_where_their_g
 def test_the_glyph_under_each_step_is_known_for_rendered_crops():
     from spatule.reading.train import frame_labels
 
-    labels = frame_labels([0.1, 0.3, 0.55, 0.9], "AXFD", TAG_ALPHABET, 12)
-    assert labels.tolist() == [0, TAG_ALPHABET.index("A") + 1, 0, TAG_ALPHABET.index("X") + 1, 0, 0,
-                               TAG_ALPHABET.index("F") + 1, 0, 0, 0, TAG_ALPHABET.index("D") + 1, 0]
-    assert frame_labels([0.1, 0.12, 0.5, 0.9], "AXFD", TAG_ALPHABET, 12) is None  # two glyphs in one step
-    assert frame_labels([-0.05, 0.3, 0.5, 0.9], "AXFD", TAG_ALPHABET, 12) is None  # one outside
-    assert frame_labels([0.1, 0.3, 0.5], "AXFD", TAG_ALPHABET, 12) is None  # one glyph not placed
+    labels = frame_labels([0.1, 0.3, 0.55, 0.9], "AXFD", ALPHABET, 12)
+    assert labels.tolist() == [0, ALPHABET.index("A") + 1, 0, ALPHABET.index("X") + 1, 0, 0,
+                               ALPHABET.index("F") + 1, 0, 0, 0, ALPHABET.index("D") + 1, 0]
+    assert frame_labels([0.1, 0.12, 0.5, 0.9], "AXFD", ALPHABET, 12) is None  # two glyphs in one step
+    assert frame_labels([-0.05, 0.3, 0.5, 0.9], "AXFD", ALPHABET, 12) is None  # one outside
+    assert frame_labels([0.1, 0.3, 0.5], "AXFD", ALPHABET, 12) is None  # one glyph not placed
     # a doubled glyph in steps side by side would read as one glyph under CTC; a step apart it reads as two
-    assert frame_labels([0.1, 0.2, 0.55, 0.9], "AAXF", TAG_ALPHABET, 12) is None
-    doubled = frame_labels([0.1, 0.3, 0.55, 0.9], "AAXF", TAG_ALPHABET, 12)
-    assert doubled is not None and list(doubled[[1, 3]]) == [TAG_ALPHABET.index("A") + 1] * 2
+    assert frame_labels([0.1, 0.2, 0.55, 0.9], "AAXF", ALPHABET, 12) is None
+    doubled = frame_labels([0.1, 0.3, 0.55, 0.9], "AAXF", ALPHABET, 12)
+    assert doubled is not None and list(doubled[[1, 3]]) == [ALPHABET.index("A") + 1] * 2
 
 
 def test_the_glyphs_that_read_as_another_upside_down_are_found_in_the_font(font_glyphs):
@@ -182,7 +183,7 @@ def test_the_real_sheets_glyph_turns_are_those_the_eye_sees():
 
     if not FONT_SHEET.is_file():
         pytest.fail(f"{FONT_SHEET} is absent")
-    assert glyph_turns(cut_glyph_sheet(FONT_SHEET, TAG_ALPHABET)) == {"H": "H", "N": "N", "S": "S", "X": "X",
+    assert glyph_turns(cut_glyph_sheet(FONT_SHEET, ALPHABET)) == {"H": "H", "N": "N", "S": "S", "X": "X",
                                                                         "Z": "Z", "6": "9", "9": "6"}
 
 
@@ -193,7 +194,7 @@ def test_a_registry_is_read_with_its_other_columns(tmp_path: Path):
 
     registry = tmp_path / "birds.csv"
     registry.write_text("code,sex,ringed\nAXFD,F,2016\nablf,M,2017\nAX6D,F,2018\n", encoding="utf-8")
-    birds = read_registry(registry, TAG_ALPHABET)
+    birds = read_registry(registry, ALPHABET)
     assert [b.code for b in birds] == ["AXFD", "ABLF", "AX6D"] and birds[1].columns == {"sex": "M", "ringed": "2017"}
 
 
@@ -210,7 +211,7 @@ def test_a_registry_that_cannot_be_right_is_refused_naming_the_line(tmp_path: Pa
 
     (tmp_path / "birds.csv").write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     with pytest.raises(SpatuleError, match=defect):
-        read_registry(tmp_path / "birds.csv", TAG_ALPHABET)
+        read_registry(tmp_path / "birds.csv", ALPHABET)
 
 
 def test_sightings_and_birds_say_who_was_seen_when_and_where():
@@ -233,16 +234,16 @@ def test_sightings_and_birds_say_who_was_seen_when_and_where():
 def test_the_reader_outputs_a_ctc_step_per_eight_columns_and_greedy_decoding_collapses_them():
     from spatule.reading.reader import STEPS, ctc_loss, greedy, reader_model
 
-    model = reader_model(len(TAG_ALPHABET))
+    model = reader_model(len(ALPHABET))
     crops = np.random.default_rng(0).random((2, READ_SIZE[1], READ_SIZE[0], 1)).astype(np.float32)
     logits = np.asarray(model(crops))
-    assert logits.shape == (2, STEPS, len(TAG_ALPHABET) + 1)
+    assert logits.shape == (2, STEPS, len(ALPHABET) + 1)
     labels = np.array([[1, 2, 3, 4], [5, 5, 6, 7]])
     assert np.isfinite(np.asarray(ctc_loss()(labels, logits))).all()
-    steps = np.zeros((STEPS, len(TAG_ALPHABET) + 1))
+    steps = np.zeros((STEPS, len(ALPHABET) + 1))
     path = [0, 1, 1, 0, 14, 0, 0, 14, 14, 0, 4, 0] + [0] * (STEPS - 12)  # A, X, X (a blank between), D
     steps[np.arange(STEPS), path] = 1.0
-    reading = greedy(steps, TAG_ALPHABET, upward=False)
+    reading = greedy(steps, ALPHABET, upward=False)
     assert reading.code == "AXXD" and reading.score == 1.0 and not reading.upward
 
 
@@ -254,22 +255,22 @@ def test_the_ctc_probability_of_a_code_is_what_keras_ctc_gives_and_matches_the_r
     from spatule.reading.registry import UNREAD, ctc_probability
 
     rng = np.random.default_rng(1)
-    logits = rng.normal(0, 2, size=(STEPS, len(TAG_ALPHABET) + 1)).astype(np.float32)
+    logits = rng.normal(0, 2, size=(STEPS, len(ALPHABET) + 1)).astype(np.float32)
     steps = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    labels = [TAG_ALPHABET.index(c) + 1 for c in "AXXD"]  # a doubled glyph needs a blank between
+    labels = [ALPHABET.index(c) + 1 for c in "AXXD"]  # a doubled glyph needs a blank between
     loss = ops.ctc_loss(np.array([labels]), logits[None], np.array([4]), np.array([STEPS]), mask_index=0)
     assert ctc_probability(steps, labels) == pytest.approx(float(np.exp(-np.asarray(loss)[0])), rel=1e-4)
     # a reading sure of AXFD but hesitating on F/6 at one step: AX6D in the registry is found, never invented
     path = [0, 1, 0, 14, 0, 5, 0, 4] + [0] * (STEPS - 8)
-    sure = np.full((STEPS, len(TAG_ALPHABET) + 1), 1e-4)
+    sure = np.full((STEPS, len(ALPHABET) + 1), 1e-4)
     sure[np.arange(STEPS), path] = 1.0
-    sure[5, TAG_ALPHABET.index("6") + 1] = 0.8
+    sure[5, ALPHABET.index("6") + 1] = 0.8
     sure /= sure.sum(axis=1, keepdims=True)
     both = np.stack([sure, sure[::-1]])  # read the other way round: a blank, then D, F, X, A backwards
-    read = match_steps(both, TAG_ALPHABET, ["ABLF", "AX6D"], 4)
+    read = match_steps(both, ALPHABET, ["ABLF", "AX6D"], 4)
     assert (read.likeliest, read.upward, read.code) == ("AX6D", True, "AXFD") and 0.3 < read.match_score < 0.6
     assert read.match(0.3) == "AX6D" and read.match(0.6) == UNREAD
-    assert match_steps(both, TAG_ALPHABET, ["ZZZZ"], 4).match(0.01) == UNREAD  # a bird not banded here
+    assert match_steps(both, ALPHABET, ["ZZZZ"], 4).match(0.01) == UNREAD  # a bird not banded here
 
 
 def test_the_whole_registry_is_matched_in_one_pass_as_code_by_code():
@@ -277,21 +278,21 @@ def test_the_whole_registry_is_matched_in_one_pass_as_code_by_code():
     from spatule.reading.registry import ctc_code_probabilities, ctc_probability
 
     rng = np.random.default_rng(3)
-    steps = rng.dirichlet(np.full(len(TAG_ALPHABET) + 1, 0.3), size=STEPS)
+    steps = rng.dirichlet(np.full(len(ALPHABET) + 1, 0.3), size=STEPS)
     codes = ["AXFD", "ABLF", "AAAA", "1556", "ZZ9Z", "XXXX"]  # doubled glyphs need a blank between
-    one_pass = ctc_code_probabilities(steps, TAG_ALPHABET, codes)
-    each = [ctc_probability(steps, [TAG_ALPHABET.index(c) + 1 for c in code]) for code in codes]
+    one_pass = ctc_code_probabilities(steps, ALPHABET, codes)
+    each = [ctc_probability(steps, [ALPHABET.index(c) + 1 for c in code]) for code in codes]
     np.testing.assert_allclose(one_pass, each, rtol=1e-9)
-    peaked = rng.dirichlet(np.full(len(TAG_ALPHABET) + 1, 0.01), size=STEPS)  # codes as unlikely as 1e-100
-    each = [ctc_probability(peaked, [TAG_ALPHABET.index(c) + 1 for c in code]) for code in codes]
+    peaked = rng.dirichlet(np.full(len(ALPHABET) + 1, 0.01), size=STEPS)  # codes as unlikely as 1e-100
+    each = [ctc_probability(peaked, [ALPHABET.index(c) + 1 for c in code]) for code in codes]
     assert min(each) < 1e-60 and all(p > 0 for p in each)
-    np.testing.assert_allclose(ctc_code_probabilities(peaked, TAG_ALPHABET, codes), each, rtol=1e-9)
-    assert ctc_code_probabilities(steps, TAG_ALPHABET, []).shape == (0,)
-    batch = np.stack([steps, steps[::-1], rng.dirichlet(np.full(len(TAG_ALPHABET) + 1, 0.3), size=STEPS)])
-    together = ctc_code_probabilities(np.stack([batch, batch[::-1]]), TAG_ALPHABET, codes)  # [2, 3, codes]
+    np.testing.assert_allclose(ctc_code_probabilities(peaked, ALPHABET, codes), each, rtol=1e-9)
+    assert ctc_code_probabilities(steps, ALPHABET, []).shape == (0,)
+    batch = np.stack([steps, steps[::-1], rng.dirichlet(np.full(len(ALPHABET) + 1, 0.3), size=STEPS)])
+    together = ctc_code_probabilities(np.stack([batch, batch[::-1]]), ALPHABET, codes)  # [2, 3, codes]
     assert together.shape == (2, 3, len(codes))
     for k in range(3):  # a batch of readings gives each reading's own figures
-        np.testing.assert_array_equal(together[0, k], ctc_code_probabilities(batch[k], TAG_ALPHABET, codes))
+        np.testing.assert_array_equal(together[0, k], ctc_code_probabilities(batch[k], ALPHABET, codes))
         np.testing.assert_array_equal(together[1, 2 - k], together[0, k])
 
 
@@ -315,11 +316,11 @@ def test_the_readers_weights_are_written_byte_for_byte_the_same_and_load_back(tm
     from spatule.reading.reader import reader_model
     from spatule.reading.weights import load_weights, save_weights, set_weights
 
-    model = reader_model(len(TAG_ALPHABET), seed=4)
+    model = reader_model(len(ALPHABET), seed=4)
     save_weights(model.get_weights(), tmp_path / "a.npz")
     save_weights(model.get_weights(), tmp_path / "b.npz")
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
-    other = reader_model(len(TAG_ALPHABET), seed=5)
+    other = reader_model(len(ALPHABET), seed=5)
     set_weights(other, load_weights(tmp_path / "a.npz"), tmp_path / "a.npz")
     crops = np.random.default_rng(0).random((1, READ_SIZE[1], READ_SIZE[0], 1)).astype(np.float32)
     np.testing.assert_array_equal(np.asarray(other(crops)), np.asarray(model(crops)))
@@ -338,7 +339,7 @@ def test_the_demo_registry_holds_every_photographed_code_and_birds_never_seen():
     codes = [r[0] for r in rows]
     assert len(codes) == len(set(codes)) == 30 and codes == sorted(codes)
     assert {"AXFD", "ABLF"} <= set(codes) and "far-11-1" not in codes
-    assert all(len(c) == 4 and set(c) <= set(TAG_ALPHABET) and 2012 <= y <= 2017 for c, y in rows)
+    assert all(len(c) == 4 and set(c) <= set(ALPHABET) and 2012 <= y <= 2017 for c, y in rows)
     assert registry_rows(seen, 30, seed=2018) == rows  # the same seed, the same registry
     assert [r[0] for r in registry_rows(seen, 1, seed=2018)] == ["ABLF", "AXFD"]  # never fewer than photographed
 
@@ -349,8 +350,8 @@ def path_steps(code: str, sure: float) -> np.ndarray:
 
     path = [0] * STEPS
     for k, char in enumerate(code):
-        path[2 * k + 1] = TAG_ALPHABET.index(char) + 1
-    steps = np.full((STEPS, len(TAG_ALPHABET) + 1), (1 - sure) / len(TAG_ALPHABET))
+        path[2 * k + 1] = ALPHABET.index(char) + 1
+    steps = np.full((STEPS, len(ALPHABET) + 1), (1 - sure) / len(ALPHABET))
     steps[np.arange(STEPS), path] = sure
     return steps
 
@@ -386,19 +387,19 @@ def test_a_tag_is_read_the_way_round_that_gives_a_registry_code_and_never_as_one
 
     crops = [end_lit_crop(True), end_lit_crop(False)]
     pixels, boxes = [c for c, _ in crops], [b for _, b in crops]
-    reader = CodeReader(DirectionModel("AXFD"), TAG_ALPHABET, 4, ("ABLF", "AXFD"))
+    reader = CodeReader(DirectionModel("AXFD"), ALPHABET, 4, ("ABLF", "AXFD"))
     upward, downward = reader.read(pixels, boxes)
     # bright bottom: the code runs bottom-to-top; bright top: turned round, the same code top-to-bottom
     assert (upward.match(0.5), upward.upward, upward.code) == ("AXFD", True, "AXFD")
     assert (downward.match(0.5), downward.upward) == ("AXFD", False)
     assert upward.match_score == pytest.approx(upward.code_score) and upward.match_score > 0.7
-    not_banded = CodeReader(DirectionModel("AXFD"), TAG_ALPHABET, 4, ("ABLF", "AX6D")).read(pixels[:1], boxes[:1])[0]
+    not_banded = CodeReader(DirectionModel("AXFD"), ALPHABET, 4, ("ABLF", "AX6D")).read(pixels[:1], boxes[:1])[0]
     assert not_banded.match(0.5) == UNREAD and not_banded.match_score < 0.01
     assert (not_banded.code, not_banded.upward) == ("AXFD", True)  # unread: the surer reading is what it saw
-    no_registry = CodeReader(DirectionModel("AXFD"), TAG_ALPHABET, 4, ()).read(pixels[:1], boxes[:1])[0]
+    no_registry = CodeReader(DirectionModel("AXFD"), ALPHABET, 4, ()).read(pixels[:1], boxes[:1])[0]
     assert (no_registry.match(0.5), no_registry.upward) == ("AXFD", True)  # the surer reading, as read
     assert no_registry.match(0.99) == UNREAD
-    short = CodeReader(DirectionModel("AXF"), TAG_ALPHABET, 4, ()).read(pixels[:1], boxes[:1])[0]
+    short = CodeReader(DirectionModel("AXF"), ALPHABET, 4, ()).read(pixels[:1], boxes[:1])[0]
     assert short.code == "AXF" and short.match(0.0) == UNREAD  # three glyphs are no code, however sure
 
 
@@ -444,7 +445,7 @@ def test_a_band_askew_on_the_leg_is_read_at_the_turn_that_straightens_it():
     from spatule.reading.registry import UNREAD
 
     crop, box = askew_line_crop(TURNS[2])
-    reader = CodeReader(StraightModel("AXFD", "ZZ11"), TAG_ALPHABET, 4, ("ABLF", "AXFD"))
+    reader = CodeReader(StraightModel("AXFD", "ZZ11"), ALPHABET, 4, ("ABLF", "AXFD"))
     as_found = replace(reader, turns=(0.0,)).read([crop], [box])[0]
     assert as_found.match(0.5) == UNREAD and as_found.match_score < 1e-3  # askew: not read
     read = reader.read([crop], [box])[0]  # each view turned back and forth too
@@ -470,11 +471,11 @@ def test_codes_the_reader_cannot_tell_apart_stay_unread_whatever_the_threshold()
 
     crop, box = end_lit_crop(True)
     # 6SZ9 read bottom-to-top is 6ZS9 read top-to-bottom: with both banded, either bird is as likely
-    both = CodeReader(TwinModel("6SZ9", "6ZS9"), TAG_ALPHABET, 4, ("6SZ9", "6ZS9", "AXFD")).read([crop], [box])[0]
+    both = CodeReader(TwinModel("6SZ9", "6ZS9"), ALPHABET, 4, ("6SZ9", "6ZS9", "AXFD")).read([crop], [box])[0]
     assert {both.likeliest, both.runner_up} == {"6SZ9", "6ZS9"}
     assert both.match_score == pytest.approx(both.runner_up_score, rel=1e-6)
     assert both.match(0.0, 10.0) == UNREAD and both.match(0.0, 1.0) == both.likeliest  # the margin decides
-    one = CodeReader(TwinModel("6SZ9", "6ZS9"), TAG_ALPHABET, 4, ("6SZ9", "AXFD")).read([crop], [box])[0]
+    one = CodeReader(TwinModel("6SZ9", "6ZS9"), ALPHABET, 4, ("6SZ9", "AXFD")).read([crop], [box])[0]
     assert one.match(0.5, 10.0) == "6SZ9" and one.runner_up == "AXFD" and one.runner_up_score < 1e-6
 
 
@@ -485,8 +486,8 @@ def test_the_registry_loader_warns_of_codes_that_read_as_each_other_upside_down(
     from spatule.reading.reader import reader_model
     from spatule.reading.weights import save_weights
 
-    save_weights(reader_model(len(TAG_ALPHABET)).get_weights(), tmp_path / READER_FILE)
-    (tmp_path / READER_INFO).write_text(json.dumps({"alphabet": TAG_ALPHABET, "code_length": 4,
+    save_weights(reader_model(len(ALPHABET)).get_weights(), tmp_path / READER_FILE)
+    (tmp_path / READER_INFO).write_text(json.dumps({"alphabet": ALPHABET, "code_length": 4,
                                                     "turned": {"6": "9", "9": "6", "S": "S", "Z": "Z"}}))
     (tmp_path / "birds.csv").write_text("code\n6SZ9\n6ZS9\nAXFD\n", encoding="utf-8")
     with caplog.at_level("WARNING", logger="spatule"):
@@ -516,23 +517,23 @@ def test_the_threshold_is_the_least_that_reaches_the_target_accuracy_on_validati
 
 @pytest.mark.parametrize("registry", [["AXFD"], ["AXFD", "ABLF"], [f"{a}{b}XD" for a in "ABCDF" for b in "HJLNP"]])
 def test_the_rendered_check_draws_half_its_crops_of_the_registrys_birds_and_half_of_birds_off_it(registry):
-    from spatule.stages.reading import check_codes
+    from spatule.reading.check import check_codes
 
-    codes, banded = check_codes(registry, TAG_ALPHABET, 4, 101, seed=3)
+    codes, banded = check_codes(registry, ALPHABET, 4, 101, seed=3)
     assert (len(codes), banded) == (101, 50)
     assert set(codes[:banded]) <= set(registry) and not set(codes[banded:]) & set(registry)
-    assert all(len(c) == 4 and set(c) <= set(TAG_ALPHABET) for c in codes)
+    assert all(len(c) == 4 and set(c) <= set(ALPHABET) for c in codes)
     assert len(set(codes[banded:])) > 45  # birds off the registry: 51 codes, hardly one drawn twice
     if len(registry) > 2:
         assert len(set(codes[:banded])) > 10  # birds of a long registry, not a few of them again and again
-    assert check_codes(registry, TAG_ALPHABET, 4, 101, seed=3) == (codes, banded)  # the same every run
-    assert check_codes(registry, TAG_ALPHABET, 4, 101, seed=4) != (codes, banded)
-    unbanded, none = check_codes([], TAG_ALPHABET, 4, 40)
+    assert check_codes(registry, ALPHABET, 4, 101, seed=3) == (codes, banded)  # the same every run
+    assert check_codes(registry, ALPHABET, 4, 101, seed=4) != (codes, banded)
+    unbanded, none = check_codes([], ALPHABET, 4, 40)
     assert none == 0 and len(unbanded) == 40
 
 
 def test_the_rendered_check_fills_its_crops_from_a_small_code_space_and_none_off_a_registry_of_every_code():
-    from spatule.stages.reading import check_codes
+    from spatule.reading.check import check_codes
 
     codes, banded = check_codes(["12", "21", "11"], "12", 2, 1000)  # 3-digit codes of 900 birds are alike
     assert (len(codes), banded) == (1000, 500) and set(codes[500:]) == {"22"}
@@ -542,7 +543,7 @@ def test_the_rendered_check_fills_its_crops_from_a_small_code_space_and_none_off
 
 
 def test_the_rendered_checks_wrong_readings_are_told_apart_a_registry_bird_from_one_off_it():
-    from spatule.stages.reading import RenderedCheck
+    from spatule.reading.check import RenderedCheck
 
     check = RenderedCheck([(0.9, True), (0.5, False), (0.2, False), (0.05, True)], [True, True, False, True], 10, 5)
     assert check.figures(0.1) == {"crops": 10, "banded": 5, "past_margin": 4, "accepted": 3, "right": 1,
@@ -620,6 +621,63 @@ def test_the_demo_draws_its_tags_through_its_own_path_never_the_readers_generato
     for name in ("band", "render", "train", "glyphs"):
         module = Path(spatule.reading.__file__).parent / f"{name}.py"
         assert not {m for m in imports_of(module) if m.startswith("spatule.demo")}, module.name
+
+
+def spatule_imports(module: Path) -> set[str]:
+    """What ``module`` imports of spatule, anywhere in it (inside functions too), ``from spatule import x``
+    as ``spatule.x``."""
+    import ast
+
+    names = set(imports_of(module))
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "spatule":
+            names |= {f"spatule.{a.name}" for a in node.names}
+    return {n for n in names if n.startswith("spatule.")}
+
+
+def test_codes_have_one_home_that_neither_the_demo_nor_the_reader_owns():
+    """The alphabet, the code length (the schema's defaults) and code drawing are spatule.code_space's
+    (standard library only); the demo imports nothing of the reader, the reader nothing of the demo."""
+    import sys
+
+    import spatule.demo
+    import spatule.reading
+    from spatule import code_space
+    from spatule.config import default
+
+    assert code_space.ALPHABET == default("read", "alphabet")
+    assert code_space.CODE_LENGTH == default("read", "code_length")
+    standard = set(sys.stdlib_module_names) | {"__future__"}
+    assert {m.split(".")[0] for m in imports_of(Path(code_space.__file__))} <= standard
+    for module in sorted(Path(spatule.demo.__file__).parent.glob("*.py")):
+        assert not {m for m in spatule_imports(module) if m.startswith("spatule.reading")}, module.name
+    for module in sorted(Path(spatule.reading.__file__).parent.glob("*.py")):
+        assert not {m for m in spatule_imports(module) if m.startswith("spatule.demo")}, module.name
+
+
+def test_the_reading_sheets_draw_codes_of_the_length_they_are_given(font_glyphs, tmp_path: Path, monkeypatch):
+    import spatule.reading.render as render
+    from spatule.reading.figures import real_vs_rendered_sheet, rendered_sheet
+
+    drawn, real = [], render.render_reading_crop
+    monkeypatch.setattr(render, "render_reading_crop", lambda code, *a, **k: drawn.append(code) or real(code, *a, **k))
+    rendered_sheet(font_glyphs, 3, 1, tmp_path / "rendered.jpg", "font", count=4)
+    real_vs_rendered_sheet([], [], [], font_glyphs, 5, 1, tmp_path / "real_vs_rendered.jpg", per_tag=1)
+    assert [len(c) for c in drawn] == [3] * 4 + [5] * 4
+    assert cv2.imread(str(tmp_path / "rendered.jpg")) is not None
+
+
+def test_one_rule_takes_a_reading_as_a_bird_in_memory_and_in_a_table_row():
+    from spatule.reading.codes import Acceptance, CodeRead
+    from spatule.reading.registry import UNREAD
+
+    read = CodeRead("AXFD", 0.5, "AXFD", 0.5, True, "ABLF", 0.04)
+    row = {"likeliest": "AXFD", "match_score": "0.5", "runner_up_score": "0.04"}
+    for threshold, margin, expected in ((0.4, 10.0, "AXFD"), (0.6, 10.0, UNREAD), (0.4, 20.0, UNREAD)):
+        acceptance = Acceptance(threshold, margin)
+        assert acceptance.of_read(read) == acceptance.of_row(row) == read.match(threshold, margin) == expected
+    assert Acceptance(0.9, 10.0).passes_margin(read) and not Acceptance(0.0, 20.0).passes_margin(read)
+    assert Acceptance(0.0, 1.0).of("", 1.0, 0.0) == UNREAD  # no candidate: nothing to take
 
 
 def test_the_new_days_tags_are_matched_to_detections_once_each_and_the_rest_counted(tmp_path: Path):

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from spatule.code_space import distinct_codes
 from spatule.demo.campaign import DemoSummary, campaign_seeds, write_jpeg
 from spatule.demo.photo import render_photo
 from spatule.demo.plan import PHOTO_INTERVAL, SUB_FOLDER, DemoParams, PlannedPhoto, plan_campaign
-from spatule.demo.tag import distinct_codes
 from spatule.labels.photos import exif_segment
 
 NEW_DAY = timedelta(days=14)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from spatule.demo.tag import CODE_LENGTH, TAG_ALPHABET, distinct_codes
+from spatule.code_space import codes_possible, distinct_codes
 
 REFERENCE_SIZE = (1600, 1200)
 """Photo size at which tag sizes are specified; other sizes scale them."""
@@ -77,7 +77,7 @@ class DemoParams:
                 raise ValueError(f"demo: {self.identities} identities in nest groups of at most 3, each group "
                                  f"seen in 2 photos, need {2 * -(-self.identities // 3)} photos with tags, "
                                  f"not {tag_photos}; add photos or lower background_fraction")
-            if len(TAG_ALPHABET) ** CODE_LENGTH < self.identities:
+            if codes_possible() < self.identities:
                 raise ValueError("demo: more identities than distinct codes")
 
     @property

@@ -7,8 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from spatule.demo.tag import CODE_LENGTH, TAG_ALPHABET, random_code
-from spatule.reading.registry import is_code
+from spatule.code_space import is_code, random_code
 
 REGISTRY_COLUMNS = ["code", "banded"]
 
@@ -17,7 +16,7 @@ def registry_rows(photographed: Sequence[str], banded: int, seed: int) -> list[l
     """``banded`` birds (at least the photographed ones), sorted by code: the photographed codes and
     new distinct ones drawn from ``seed``, each with a banding year 2012-2017."""
     rng = np.random.default_rng([seed, 16])
-    codes = {c for c in photographed if is_code(c, TAG_ALPHABET, CODE_LENGTH)}
+    codes = {c for c in photographed if is_code(c)}
     while len(codes) < banded:
         codes.add(random_code(rng))
     ordered = sorted(codes)

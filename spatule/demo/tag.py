@@ -1,4 +1,5 @@
-"""The leg tag: its code alphabet, and a white band carrying a code rendered as seen around a leg.
+"""The leg tag: a white band carrying a code rendered as seen around a leg (the codes themselves, their
+alphabet and length, are :mod:`spatule.code_space`'s).
 
 A tag is a white plastic band taller than wide and wider than the leg, carrying a 4-character code
 written vertically (bottom-to-top) in black bold sans-serif, printed twice side by side round the band
@@ -23,31 +24,7 @@ from PIL import Image, ImageDraw
 from spatule.demo.canvas import font
 from spatule.geometry import Rect
 
-TAG_ALPHABET = "ABCDFHJLNPSTVXYZ123569"
-"""Characters printed on the tags (no vowels E/I/O/U, no 0/4/7/8)."""
-
-CODE_LENGTH = 4
-"""Characters per tag code."""
-
 _SUPERSAMPLE = 4
-
-
-def random_code(rng: np.random.Generator) -> str:
-    """A random tag code: :data:`CODE_LENGTH` characters of :data:`TAG_ALPHABET`."""
-    picks = rng.integers(0, len(TAG_ALPHABET), size=CODE_LENGTH)
-    return "".join(TAG_ALPHABET[int(i)] for i in picks)
-
-
-def distinct_codes(rng: np.random.Generator, count: int) -> list[str]:
-    """``count`` different random codes, in drawing order."""
-    codes: list[str] = []
-    seen: set[str] = set()
-    while len(codes) < count:
-        code = random_code(rng)
-        if code not in seen:
-            seen.add(code)
-            codes.append(code)
-    return codes
 
 
 def _text_column(code: str, length: float, max_width: float) -> np.ndarray:

@@ -5,6 +5,8 @@
 :mod:`~spatule.reading.reader` (the CTC network), :mod:`~spatule.reading.train`,
 :mod:`~spatule.reading.weights` (byte-stable weight files), :mod:`~spatule.reading.registry` (the
 registry and the probability of each of its codes), :mod:`~spatule.reading.codes` (a detection's
-reading), :mod:`~spatule.reading.sightings` (sightings and birds tables),
+reading, and the one rule taking it as a bird), :mod:`~spatule.reading.labelled` (the tags it learns
+from and is measured on), :mod:`~spatule.reading.check` (choosing the threshold),
+:mod:`~spatule.reading.sightings` (sightings and birds tables),
 :mod:`~spatule.reading.evaluation` (accuracy against coverage) and :mod:`~spatule.reading.figures`.
 """

@@ -10,16 +10,16 @@ code is the ``runner_up``, with its probability. The tag is that bird (``registr
 runner-up's: codes the reader cannot tell apart (a 6 and a 9, a code that reads as another upside
 down) stay ``unread``. A code that is not in the registry is never given. Without a registry, the reading itself
 is the candidate when it has the code's length. The threshold and margin are applied last
-(:meth:`CodeRead.match`), so changing them needs no reading again.
+(:meth:`Acceptance.of`, the one rule), so changing them needs no reading again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -52,8 +52,9 @@ class CodeRead:
     runner_up_score: float = 0.0
 
     def match(self, threshold: float, margin: float = 1.0) -> str:
-        """The bird the tag is taken to be at ``threshold`` and ``margin``, or ``unread``."""
-        return accepted(self.likeliest, self.match_score, self.runner_up_score, threshold, margin)
+        """The bird the tag is taken to be at ``threshold`` and ``margin``, or ``unread``
+        (:meth:`Acceptance.of`)."""
+        return Acceptance(threshold, margin).of_read(self)
 
     def row(self) -> list[object]:
         """The :data:`JOB_READING_COLUMNS` values."""
@@ -71,8 +72,25 @@ class Acceptance:
     source: str = ""
 
     def of(self, likeliest: str, match_score: float, runner_up_score: float) -> str:
-        """The bird, or ``unread``."""
-        return accepted(likeliest, match_score, runner_up_score, self.threshold, self.margin)
+        """The likeliest code when its probability reaches the threshold and is at least the margin times the
+        runner-up's, else ``unread``: the one rule, for a reading in memory (:meth:`of_read`), a row of a
+        detections table (:meth:`of_row`) and everything that takes a reading as a bird."""
+        if likeliest and match_score >= self.threshold and match_score >= self.margin * runner_up_score:
+            return likeliest
+        return UNREAD
+
+    def of_read(self, read: CodeRead) -> str:
+        """:meth:`of` a reading in memory."""
+        return self.of(read.likeliest, read.match_score, read.runner_up_score)
+
+    def of_row(self, row: Mapping[str, str]) -> str:
+        """:meth:`of` a row of a job's or ``detect``'s detections table (:data:`JOB_READING_COLUMNS`)."""
+        return self.of(row["likeliest"], float(row["match_score"]), float(row["runner_up_score"]))
+
+    def passes_margin(self, read: CodeRead) -> bool:
+        """Whether ``read`` is taken as a bird at a threshold of 0 (at this margin): the readings that a
+        threshold chosen later may accept."""
+        return replace(self, threshold=0.0).of_read(read) != UNREAD
 
 
 def write_acceptance(path: Path, acceptance: Acceptance, figures: dict[str, Any]) -> None:
@@ -96,14 +114,6 @@ def significant(value: float, digits: int = 4) -> float:
     """``value`` to ``digits`` significant digits: probabilities span orders of magnitude, and the margin
     compares two of them as a ratio."""
     return float(f"{value:.{digits}g}")
-
-
-def accepted(likeliest: str, match_score: float, runner_up_score: float, threshold: float, margin: float) -> str:
-    """The likeliest code when its probability reaches ``threshold`` and is at least ``margin`` times the
-    runner-up's, else ``unread`` (one rule for a reading in memory and a row of ``detections.csv``)."""
-    if likeliest and match_score >= threshold and match_score >= margin * runner_up_score:
-        return likeliest
-    return UNREAD
 
 
 def own_probability(reading: Any, alphabet: str) -> float:
@@ -152,19 +162,19 @@ class CodeReader:
     turns: tuple[float, ...] = ()
     """... each view turned by these angles, degrees (empty: :data:`TURNS`)."""
 
-    def read(self, crops: Sequence[np.ndarray], boxes: Sequence[tuple[int, int, int, int]],
-             batch: int = 32) -> list[CodeRead]:
+    def read(self, crops: Sequence[np.ndarray], boxes: Sequence[tuple[int, int, int, int]]) -> list[CodeRead]:
         """Read detection crops (BGR; ``boxes``: the tag's box in each crop). With a registry, each crop is
         read through :data:`VIEWS` of its box, each turned by :data:`TURNS`; a code's probability is its
         mean over the views of the turn that suits it best: a detector's box is a little off, and no single
-        cut of it is the right one; a band tilted far off the leg's line reads better turned back."""
+        cut of it is the right one; a band tilted far off the leg's line reads better turned back. Crops go
+        through the network :data:`READ_BATCH` at a time."""
         from spatule.reading.reader import step_probabilities
 
         out: list[CodeRead] = []
         views = (self.views or VIEWS) if self.codes else VIEWS[:1]
         turns = (self.turns or TURNS) if self.codes else TURNS[:1]
-        for start in range(0, len(crops), batch):
-            these, where = crops[start: start + batch], boxes[start: start + batch]
+        for start in range(0, len(crops), READ_BATCH):
+            these, where = crops[start: start + READ_BATCH], boxes[start: start + READ_BATCH]
             seen = [(turned(crop, box, angle), viewed(box, view, crop.shape[1], crop.shape[0]))
                     for crop, box in zip(these, where) for angle in turns for view in views]
             steps = step_probabilities(self.model, [c for c, _ in seen], [b for _, b in seen])
@@ -176,6 +186,9 @@ class CodeReader:
                                 None if scores is None else scores[k]) for k, both in enumerate(steps)]
         return out
 
+
+READ_BATCH = 32
+"""Crops read at a time (each through every view and turn)."""
 
 TURNS = (0.0, -12.0, 12.0)
 """The angles (degrees) each view of a crop is also read at, turned round its box's centre: bands sit askew

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from spatule.code_space import random_codes
 from spatule.figures import _pyplot, write_image
 from spatule.reading.registry import UNREAD
 
@@ -156,15 +157,15 @@ def _seen_cell(pixels: np.ndarray, box: tuple[int, int, int, int] | None, upward
     return out
 
 
-def rendered_sheet(glyphs: Any, seed: int, path: Path, source: str, count: int = 40, width: int = 1400) -> None:
-    """Rendered training crops as the reader is trained on them: each crop, and under it its rectified
-    input (the code running left to right), captioned with the code."""
+def rendered_sheet(glyphs: Any, code_length: int, seed: int, path: Path, source: str, count: int = 40,
+                   width: int = 1400) -> None:
+    """Rendered training crops of codes of ``code_length`` glyphs as the reader is trained on them: each crop,
+    and under it its rectified input (the code running left to right), captioned with the code."""
     from spatule.reading.render import render_reading_crop
-    from spatule.reading.train import random_codes
 
     rng = np.random.default_rng([seed, 99])
     cells = []
-    for code in random_codes(rng, glyphs.alphabet, count):
+    for code in random_codes(rng, glyphs.alphabet, count, code_length):
         crop = render_reading_crop(code, glyphs, rng)
         cells.append(_seen_cell(crop.pixels, crop.box, crop.upward, code))
     parts = [_banner(f"rendered training crops ({source}): the crop, the reader's input, the code", width)]
@@ -172,20 +173,19 @@ def rendered_sheet(glyphs: Any, seed: int, path: Path, source: str, count: int =
 
 
 def real_vs_rendered_sheet(real: Sequence[Any], upward: Sequence[bool], splits: Sequence[str], glyphs: Any,
-                           seed: int, path: Path, per_tag: int = 2, width: int = 1400, most: int = 60) -> None:
+                           code_length: int, seed: int, path: Path, per_tag: int = 2, width: int = 1400,
+                           most: int = 60) -> None:
     """Every labelled real tag with a code (its split in the caption; ``most`` of them evenly spread when
     there are more, said in the banner), then ``per_tag`` rendered crops of the same code: each as ``detect``
     cuts it and as the reader sees it (``upward``: the way the real code reads, as training found it).
-    Without real tags, a line saying so above rendered crops."""
+    Without real tags, a line saying so above rendered crops of random codes of ``code_length`` glyphs."""
     from spatule.reading.render import render_reading_crop
 
     parts = [_banner("real labelled tags (red: split) beside rendered crops of the same code, as the reader sees "
                      "each (below the crop)", width)]
     if not real:
         parts.append(_banner("no labelled tag has a code (identities CSV or tag:CODE): rendered crops only", width))
-        from spatule.reading.train import random_codes
-
-        codes = random_codes(np.random.default_rng([seed, 78]), glyphs.alphabet, 4)
+        codes = random_codes(np.random.default_rng([seed, 78]), glyphs.alphabet, 4, code_length)
         items: list[tuple[Any, bool, str]] = [(None, True, code) for code in codes]
     else:
         items = [(tag, up, split) for tag, up, split in zip(real, upward, splits)]

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from spatule.code_space import CODE_LENGTH
 from spatule.reading.render import READ_SIZE, rectify
 
 STEPS = READ_SIZE[0] // 8
@@ -35,9 +36,9 @@ FILTERS = (16, 32, 64, 64)
 """Filters of the four conv blocks (the reader's training is budgeted at a few CPU minutes)."""
 
 
-def reader_model(alphabet_size: int, seed: int = 0, filters: tuple[int, ...] = FILTERS) -> Any:
-    """The network: four conv blocks (height 64 -> 4, width 96 -> 12 steps), a dense layer, a
-    bidirectional GRU, logits over blank + the alphabet at each step."""
+def reader_model(alphabet_size: int, seed: int = 0) -> Any:
+    """The network: four conv blocks of :data:`FILTERS` (height 64 -> 4, width 96 -> 12 steps), a dense
+    layer, a bidirectional GRU, logits over blank + the alphabet at each step."""
     import keras
     from keras import layers
 
@@ -45,7 +46,7 @@ def reader_model(alphabet_size: int, seed: int = 0, filters: tuple[int, ...] = F
     width, height = READ_SIZE
     inputs = keras.Input((height, width, 1))
     x = inputs
-    for count, pool in zip(filters, ((2, 2), (2, 2), (2, 2), (2, 1))):
+    for count, pool in zip(FILTERS, ((2, 2), (2, 2), (2, 2), (2, 1))):
         x = layers.Conv2D(count, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
@@ -56,7 +57,7 @@ def reader_model(alphabet_size: int, seed: int = 0, filters: tuple[int, ...] = F
     return keras.Model(inputs, layers.Dense(alphabet_size + 1)(x))
 
 
-def ctc_loss(code_length: int = 4):
+def ctc_loss(code_length: int = CODE_LENGTH):
     """CTC loss for labels ``[N, code_length]`` of glyph index + 1 (0 is the blank)."""
     from keras import ops
 

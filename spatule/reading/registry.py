@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from spatule.code_space import CODE_LENGTH
 from spatule.problems import SpatuleError
 
 UNREAD = "unread"
@@ -31,12 +32,7 @@ class Bird:
     columns: dict[str, str]
 
 
-def is_code(identity: str, alphabet: str, code_length: int) -> bool:
-    """Whether an identity is a code a tag can carry (the demo's far tags, for one, have names instead)."""
-    return len(identity) == code_length and all(c in alphabet for c in identity)
-
-
-def read_registry(path: Path, alphabet: str, code_length: int = 4) -> list[Bird]:
+def read_registry(path: Path, alphabet: str, code_length: int = CODE_LENGTH) -> list[Bird]:
     """The birds of the registry CSV; a :class:`SpatuleError` names the file, line and defect of a code
     that cannot be on a tag (wrong length, a glyph not in ``alphabet``) or appears twice."""
     try:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from spatule.config import default
+from spatule.labels.tags import margin_for
 from spatule.reading.band import at_most, draw_band, sample_look
 from spatule.reading.glyphs import GlyphSet
-from spatule.labels.tags import margin_for
 
 READ_SIZE = (96, 64)
 """``(width, height)`` of the rectified crop the reader sees: the code runs along the width, the two
@@ -156,10 +157,12 @@ def across_input(points: np.ndarray, box: tuple[int, int, int, int], upward: boo
 
 
 def render_reading_crop(code: str, glyphs: GlyphSet, rng: np.random.Generator, band_px: float | None = None,
-                        margin_px: int = 8, margin_fraction: float = 0.25, box_jitter: float = BOX_JITTER
+                        margin_px: int = default("tags", "margin_px"),
+                        margin_fraction: float = default("tags", "margin_fraction"), box_jitter: float = BOX_JITTER
                         ) -> ReadingCrop:
     """One training crop showing ``code`` on a band ``band_px`` tall (drawn when ``None``), cut as ``detect``
-    cuts a tag (margin: ``tags.margin_*``) round a box ``box_jitter`` off the band's."""
+    cuts a tag (margin: ``tags.margin_*``, their schema defaults unless given) round a box ``box_jitter`` off
+    the band's."""
     look = at_most(sample_look(rng, band_px), RENDER_MAX_PX)
     premult, cover, centres = draw_band(code, glyphs, look, rng)
     angle = float(np.clip(rng.normal(0.0, 15.0), -35.0, 35.0))  # tags lean with the leg

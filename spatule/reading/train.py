@@ -17,17 +17,12 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
+from spatule.code_space import CODE_LENGTH, random_codes
 from spatule.reading.glyphs import GlyphSet
 from spatule.reading.render import (BOX_JITTER, ReadingCrop, camera, jittered, rectify, render_reading_crop,
                                     turned_round)
 
 _log = logging.getLogger("spatule")
-
-
-def random_codes(rng: np.random.Generator, alphabet: str, count: int, length: int = 4) -> list[str]:
-    """``count`` random codes over ``alphabet``."""
-    picks = rng.integers(0, len(alphabet), size=(count, length))
-    return ["".join(alphabet[int(i)] for i in row) for row in picks]
 
 
 def frame_labels(centres: Sequence[float], code: str, alphabet: str, steps: int) -> np.ndarray | None:
@@ -64,7 +59,7 @@ class RenderedSet:
     framed: np.ndarray
 
 
-def rendered_set(glyphs: GlyphSet, count: int, seed: int, length: int = 4, workers: int = 1) -> RenderedSet:
+def rendered_set(glyphs: GlyphSet, count: int, seed: int, length: int = CODE_LENGTH, workers: int = 1) -> RenderedSet:
     """``count`` rendered crops (:class:`RenderedSet`). Crop ``k`` is drawn from its own seed ``[seed, k]``,
     so the set is the same whatever ``workers`` (processes) render it."""
     from spatule.reading.reader import STEPS
@@ -115,8 +110,8 @@ def augmented(tag: RealTag, rng: np.random.Generator) -> ReadingCrop:
     return ReadingCrop(pixels, tag.code, turned, box)
 
 
-def real_set(tags: Sequence[RealTag], upward: Sequence[bool], views: int, seed: int, alphabet: str
-             ) -> tuple[np.ndarray, np.ndarray]:
+def real_set(tags: Sequence[RealTag], upward: Sequence[bool], views: int, seed: int, alphabet: str,
+             length: int = CODE_LENGTH) -> tuple[np.ndarray, np.ndarray]:
     """``views`` augmented views of each real tag, rectified the right way round (``upward``: whether each
     tag's code reads bottom-to-top as labelled): ``[N, h, w]`` and the glyph indices."""
     crops, labels = [], []
@@ -127,7 +122,7 @@ def real_set(tags: Sequence[RealTag], upward: Sequence[bool], views: int, seed: 
             crops.append(rectify(view.pixels, up != view.upward, view.box))
             labels.append([alphabet.index(c) for c in tag.code])
     if not crops:
-        return np.zeros((0, 1, 1), np.float32), np.zeros((0, 4), np.int64)
+        return np.zeros((0, 1, 1), np.float32), np.zeros((0, length), np.int64)
     return np.stack(crops), np.array(labels, np.int64)
 
 
@@ -191,7 +186,7 @@ def _fit(model: Any, optimizer: Any, x: np.ndarray, y: np.ndarray, epochs: int, 
               callbacks=[_log_epochs(label, epochs, log)])
 
 
-def rendered_accuracy(model: Any, x: np.ndarray, codes: Sequence[str], alphabet: str, length: int = 4
+def rendered_accuracy(model: Any, x: np.ndarray, codes: Sequence[str], alphabet: str, length: int = CODE_LENGTH
                       ) -> dict[str, float]:
     """Exact-code and per-glyph accuracy of the greedy reading (the right way round) of rectified crops."""
     from spatule.reading.evaluation import glyph_hits
@@ -206,7 +201,7 @@ def rendered_accuracy(model: Any, x: np.ndarray, codes: Sequence[str], alphabet:
                                         / max(1, length * len(codes)), 4)}
 
 
-def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 0, length: int = 4,
+def fit_reader(glyphs: GlyphSet, train: int, val: int, epochs: int, seed: int = 0, length: int = CODE_LENGTH,
                log: logging.Logger = _log, real: Sequence[RealTag] = (), real_views: int = 24,
                real_epochs: int = 2, workers: int = 1, frame_epochs: int = 3) -> tuple[Any, dict[str, Any]]:
     """A reader trained on ``train`` rendered crops (``frame_epochs`` learning where glyphs are, then
@@ -242,7 +237,8 @@ SECOND_ROUND_VIEWS = 2000
 
 
 def second_round(model: Any, glyphs: GlyphSet, tags: Sequence[RealTag], views: int, epochs: int, seed: int,
-                 rendered: int, length: int = 4, workers: int = 1, log: logging.Logger = _log) -> dict[str, Any]:
+                 rendered: int, length: int = CODE_LENGTH, workers: int = 1, log: logging.Logger = _log
+                 ) -> dict[str, Any]:
     """Go on training ``model`` on ``views`` augmented views of each tag of ``tags`` (labelled, or read with
     confidence in self-training; fewer when they would pass :data:`SECOND_ROUND_VIEWS`), each turned the
     way ``model`` reads its code, mixed with at least
@@ -255,7 +251,7 @@ def second_round(model: Any, glyphs: GlyphSet, tags: Sequence[RealTag], views: i
                   "bottom-to-top" if up else "top-to-bottom", chance)
     log.info("second round: %d tag(s), their code's probability before it: median %.3g", len(tags),
              float(np.median(chances)) if chances else 0.0)
-    x_real, y_real = real_set(tags, upward, views, seed, glyphs.alphabet)
+    x_real, y_real = real_set(tags, upward, views, seed, glyphs.alphabet, length)
     more = rendered_set(glyphs, max(len(x_real), rendered), seed + 2, length, workers)
     log.info("reader, second round: %d views of %d tag(s) with %d new rendered crops", len(x_real), len(tags),
              len(more.x))

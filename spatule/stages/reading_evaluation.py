@@ -7,11 +7,13 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
+from spatule.reading.check import past_margin
 from spatule.reading.codes import significant
+from spatule.reading.labelled import LabelledTags, coded_tags, read_tags
 from spatule.reading.registry import UNREAD
-from spatule.stages.reading import LabelledTags, code_reader, coded_tags, read_tags
+from spatule.stages.reading import ReaderFiles
 
 _log = logging.getLogger("spatule")
 
@@ -72,8 +74,8 @@ def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, st
     return pairs, {"missed": missed, "false_boxes_read": false_read, "extra_boxes_read_right": extra_right}
 
 
-def evaluate_reading(labelled: LabelledTags, reader_dir: Path, registry: Path | None, acceptance_json: Path,
-                     out_dir: Path, new_day: NewDay | None = None, threads: int | None = None,
+def evaluate_reading(labelled: LabelledTags, reader_files: ReaderFiles, acceptance_json: Path, out_dir: Path,
+                     new_day: NewDay | None = None, threads: int | None = None,
                      log: logging.Logger = _log) -> dict[str, Any]:
     """The reader's figures, each with n and 95% intervals (``metrics.json``): on rendered crops it never saw;
     on the labelled tags with a code of each split (train: it learnt from them; val: they chose the
@@ -82,49 +84,61 @@ def evaluate_reading(labelled: LabelledTags, reader_dir: Path, registry: Path | 
     ``curve.csv`` and ``coverage.png`` (accuracy against coverage over thresholds, test tags)."""
     from spatule.intervals import rate
     from spatule.reading.codes import read_acceptance, reader_info
-    from spatule.reading.evaluation import coverage_curve, set_figures
-    from spatule.reading.figures import coverage_figure
-    from spatule.tables import read_csv, write_csv
+    from spatule.reading.evaluation import set_figures
+    from spatule.tables import read_csv
 
-    reader = code_reader(reader_dir, registry, threads, log)
+    reader = reader_files.load(threads, log)
     acceptance = read_acceptance(acceptance_json)
-    info = reader_info(reader_dir)
-    trained_on = set(info.get("trained_on", []))
-    tags = coded_tags(labelled.tags_csv, labelled.identities_csv, reader.alphabet, reader.code_length,
-                      ("train", "val", "test"))
+    info = reader_info(reader_files.folder)
+    tags = coded_tags(labelled, reader.alphabet, reader.code_length, ("train", "val", "test"))
     split_of = {r["identity"]: r["split"] for r in read_csv(labelled.identities_csv)}
     reads = read_tags(reader, tags, labelled.crops_dir)
-    taken = [acceptance.of(r.likeliest, r.match_score, r.runner_up_score) for r in reads]
-    write_csv(out_dir / "readings.csv", READING_ROW_COLUMNS,
-              [[t["tag_id"], t["image"], t["identity"], split_of[t["identity"]], t["difficult"],
-                int(t["tag_id"] in trained_on), r.code, significant(r.code_score), took, significant(r.match_score),
-                r.likeliest, r.runner_up, significant(r.runner_up_score), int(r.upward), int(took == t["identity"])]
-               for t, r, took in zip(tags, reads, taken)])
+    taken = [acceptance.of_read(r) for r in reads]
+    write_readings(out_dir / "readings.csv", tags, reads, taken, split_of, set(info.get("trained_on", [])))
     rows: dict[str, Any] = {"rendered": {"what": "rendered crops the reader never saw (greedy reading, exact code)",
                                          **rate(int(info.get("rendered_right", 0)), int(info.get("rendered_val", 0)))}}
     for split in ("train", "val", "test"):
         these = [(t["identity"], took) for t, took in zip(tags, taken)
                  if split_of[t["identity"]] == split and t["difficult"] != "1"]
         rows[f"labelled_{split}"] = set_figures(these)
-    new_day_counts: dict[str, int] = {}
     if new_day is not None:
         pairs, new_day_counts = new_day_reads(new_day)
         rows["new_day"] = {**set_figures(pairs), **new_day_counts}
-    test = [(r.match_score, r.likeliest == t["identity"]) for t, r in zip(tags, reads)
-            if split_of[t["identity"]] == "test" and t["difficult"] != "1"
-            and r.match(0.0, acceptance.margin) != UNREAD]
-    curve = coverage_curve(test)
-    write_csv(out_dir / "curve.csv", ["threshold", "accepted", "coverage", "accuracy"],
-              [[significant(p["threshold"]), p["accepted"], round(p["coverage"], 4), round(p["accuracy"], 4)]
-               for p in curve])
+    test = [(t, r) for t, r in zip(tags, reads) if split_of[t["identity"]] == "test" and t["difficult"] != "1"]
+    write_curve(out_dir, past_margin([t for t, _ in test], [r for _, r in test], acceptance.margin),
+                acceptance.threshold)
     metrics = {"threshold": acceptance.threshold, "margin": acceptance.margin, "threshold_source": acceptance.source,
                "registry_codes": len(reader.codes), "reader": info, "rows": rows}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    coverage_figure(curve, acceptance.threshold, out_dir / "coverage.png",
-                    f"Reading {len(test)} test tag(s) that pass the margin")
     for name, figures in rows.items():
         if "accuracy" in figures:
             log.info("reading, %s: %d tag(s), %d accepted, %d wrong", name, figures["n"], figures["accepted"],
                      figures["wrong"])
     return metrics
 
+
+def write_readings(path: Path, tags: Sequence[dict[str, str]], reads: Sequence[Any], taken: Sequence[str],
+                   split_of: Mapping[str, str], trained_on: set[str]) -> None:
+    """``readings.csv``: each labelled tag with a code, its split, whether the reader learnt from it, its
+    reading and what it was taken as (``registry_match``)."""
+    from spatule.tables import write_csv
+
+    write_csv(path, READING_ROW_COLUMNS,
+              [[t["tag_id"], t["image"], t["identity"], split_of[t["identity"]], t["difficult"],
+                int(t["tag_id"] in trained_on), r.code, significant(r.code_score), took, significant(r.match_score),
+                r.likeliest, r.runner_up, significant(r.runner_up_score), int(r.upward), int(took == t["identity"])]
+               for t, r, took in zip(tags, reads, taken)])
+
+
+def write_curve(out_dir: Path, test: Sequence[tuple[float, bool]], threshold: float) -> None:
+    """``curve.csv`` and ``coverage.png``: accuracy against coverage over thresholds, on the test tags whose
+    reading passes the margin (``(match score, right)`` each), the threshold marked."""
+    from spatule.reading.evaluation import coverage_curve
+    from spatule.reading.figures import coverage_figure
+    from spatule.tables import write_csv
+
+    curve = coverage_curve(test)
+    write_csv(out_dir / "curve.csv", ["threshold", "accepted", "coverage", "accuracy"],
+              [[significant(p["threshold"]), p["accepted"], round(p["coverage"], 4), round(p["accuracy"], 4)]
+               for p in curve])
+    coverage_figure(curve, threshold, out_dir / "coverage.png", f"Reading {len(test)} test tag(s) that pass the margin")
