@@ -10,7 +10,8 @@ current folder's ``results/``. Printed as the tables of docs/results.md: the hel
 test tiles and the real held-out photos searched at full size), detection on the demo's new photos against
 where their tags really are (boxes, tags found, false boxes, boxes on the camera's info bar) and, with
 ``--same-as``, whether the files of :data:`SAME_BYTES` (metrics, the model card, the TFLite model, the
-reader, detections and sightings) of the two runs are byte-identical; with ``--search-bar``,
+reader, detections and sightings) of the two runs are byte-identical (with ``--every-file``, every file
+under ``results/`` and ``resources/``, the run folders' own paths set aside); with ``--search-bar``,
 what the exported model draws on the info bar when the bar is searched too (``detect.search_info_bar``),
 which tells whether training alone keeps the model quiet there or only leaving the bar out does.
 """
@@ -191,12 +192,38 @@ def digests(workdir: Path) -> dict[str, str]:
     return {m: hashlib.sha256((workdir / m).read_bytes()).hexdigest() for m in SAME_BYTES if (workdir / m).is_file()}
 
 
+def every_digest(workdir: Path) -> dict[str, str]:
+    """sha256 of every file the run made under ``results/`` and ``resources/`` (not logs or timings), the run's
+    own folder written as ``<run>`` (labelImg files name their photo's absolute path)."""
+    digests = {}
+    for folder in ("results", "resources"):
+        for path in sorted((workdir / folder).rglob("*")):
+            if path.is_file():
+                data = path.read_bytes().replace(str(workdir.resolve()).encode(), b"<run>")
+                digests[path.relative_to(workdir).as_posix()] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def every_file_rows(workdir: Path, other: Path) -> list[str]:
+    """How every file of two runs compares: identical, different, or made by one run only."""
+    a, b = every_digest(workdir), every_digest(other)
+    same = [m for m in a if a[m] == b.get(m)]
+    lines = [f"every file under results/ and resources/: {len(same)} of {len(a)} byte-identical to {other}'s"]
+    groups = (("differ", [m for m in a if m in b and a[m] != b[m]]), ("only in this run", sorted(set(a) - set(b))),
+              (f"only in {other}", sorted(set(b) - set(a))))
+    for label, names in groups:
+        lines.append(f"{label} ({len(names)}): {', '.join(names) if names else '-'}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, help="run the demo from scratch in this new folder first")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--same-as", type=Path, help="another run's folder: compare the bytes of SAME_BYTES")
     parser.add_argument("--search-bar", action="store_true", help="also detect with the info bar searched")
+    parser.add_argument("--every-file", action="store_true", help="with --same-as: compare every file under "
+                        "results/ and resources/, not only SAME_BYTES")
     args = parser.parse_args()
     workdir = args.run or Path.cwd()
     if args.run:
@@ -213,6 +240,8 @@ def main() -> None:
         differ = [m for m in a if m not in same]
         print(f"files byte-identical to {args.same_as}'s: {len(same)} of {len(a)} ({', '.join(same)})"
               + (f"; these differ: {', '.join(differ)}" if differ else ""))
+        if args.every_file:
+            print("\n".join(every_file_rows(workdir, args.same_as)))
 
 
 if __name__ == "__main__":
