@@ -5,7 +5,7 @@ same run.
     .venv/bin/python bench/read_views.py --reader W/results/reader --registry R [--sheet SHEET]
 
 Half of the crops' codes are birds of the registry of ``--registry``, half are birds off it, read
-against that registry as rule read_threshold checks (``spatule.stages.reading.rendered_check``). For
+against that registry as rule read_threshold checks (``spatule.reading.check.rendered_check``). For
 thresholds from 0.1 down to 0.001 (with ``--margin``), the codes accepted and the wrong ones among
 them, for each way of reading; then the threshold rule read_threshold would choose on them for
 ``--target`` accuracy, and how many crops it accepts.

@@ -7,7 +7,8 @@ from the protobuf wire format: ``Event.wall_time`` (1), ``step`` (2), ``summary`
 ``Value.tag`` (1), ``simple_value`` (2), ``tensor`` (8); a ``TensorProto``'s dtype (1), shape (2) and numbers
 (``tensor_content`` (4) or the typed repeated fields). The values are those TensorFlow's
 ``summary_iterator`` and ``make_ndarray`` give (tests/test_layout.py writes an event file with
-``tensorboard``'s writer and reads it back here, TensorFlow never imported).
+``tensorboard``'s writer and reads it back here, TensorFlow never imported; tests/test_evaluate.py reads
+back what TensorFlow wrote). :mod:`spatule.model` reads its own training's events with it too.
 """
 
 from __future__ import annotations
@@ -110,8 +111,7 @@ def _tensor_scalar(data: bytes) -> float | None:
 
 def _event_scalars(data: bytes) -> Iterator[tuple[str, int, float, float]]:
     """``(tag, step, wall_time, value)`` of each value of an ``Event``'s summary: a tensor's one number
-    (tensors of another size or no number skipped), else ``simple_value`` (0 when unset), as
-    ``spatule``'s TensorFlow reader took them."""
+    (tensors of another size or no number skipped), else ``simple_value`` (0 when unset)."""
     wall, step, summaries = 0.0, 0, []
     for number, _, value in _fields(data):
         if number == 1:

@@ -3,7 +3,6 @@ metrics as JSON."""
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
 import os
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 import numpy as np
 
 from spatule import devices
+from spatule.events import read_scalars
 from spatule.model.checkpoints import resolved_init_checkpoint
 from spatule.problems import SpatuleError
 from spatule.progress import Progress
@@ -82,25 +82,6 @@ def latest_step(model_dir: str | Path) -> int:
 
     latest = tf.train.latest_checkpoint(str(model_dir))
     return int(latest.rsplit("-", 1)[1]) if latest else 0
-
-
-def read_scalars(events_dir: str | Path) -> dict[str, list[tuple[int, float, float]]]:
-    """Scalars of the TensorBoard event files in ``events_dir``: tag -> [(step, wall_time, value)]."""
-    import tensorflow as tf
-
-    scalars: dict[str, list[tuple[int, float, float]]] = {}
-    for path in sorted(glob.glob(os.path.join(str(events_dir), "events.out.tfevents.*"))):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                if value.HasField("tensor"):
-                    number = tf.make_ndarray(value.tensor)
-                    if number.size != 1 or not np.issubdtype(number.dtype, np.number):
-                        continue
-                    number = float(number.reshape(()))
-                else:
-                    number = float(value.simple_value)
-                scalars.setdefault(value.tag, []).append((int(event.step), float(event.wall_time), number))
-    return scalars
 
 
 def _plain(logs: Mapping[str, Any]) -> dict[str, float]:
