@@ -8,7 +8,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 from spatule.reading.sightings import Resightings
 from spatule.smk import logged_step
 from spatule.stages import detect
-from spatule.stages.detection import DetectOutputs, ReaderFiles
+from spatule.stages.detection import DetectOutputs
+from spatule.stages.reading import ReaderFiles
 
 with logged_step(snakemake) as log:
     inputs, outputs = snakemake.input, snakemake.output
@@ -22,6 +23,6 @@ with logged_step(snakemake) as log:
         resightings=Resightings(Path(outputs.sightings), Path(outputs.birds), Path(outputs.timeline),
                                 Path(outputs.read_sheet), Path(inputs.acceptance)),
         reread=ReaderFiles(Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
-                           snakemake.threads) if snakemake.params.reread else None,
+                           threads=snakemake.threads) if snakemake.params.reread else None,
         log=log,
     )

@@ -10,7 +10,8 @@ from spatule.detection.engines import ModelFiles
 from spatule.detection.rows import CropMargins
 from spatule.smk import logged_step
 from spatule.stages import detect_job
-from spatule.stages.detection import JobFiles, ReaderFiles
+from spatule.stages.detection import JobFiles
+from spatule.stages.reading import ReaderFiles
 
 with logged_step(snakemake) as log:
     inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params
@@ -22,6 +23,6 @@ with logged_step(snakemake) as log:
         margins=CropMargins(int(params.margin_px), float(params.margin_fraction)),
         apply_orientation=params.exif_orientation == "apply",
         reader=ReaderFiles(Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
-                           snakemake.threads),
+                           threads=snakemake.threads),
         log=log,
     )

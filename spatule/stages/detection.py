@@ -30,6 +30,7 @@ from spatule.labels.photos import photo_time
 from spatule.problems import SpatuleError
 from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, read_acceptance
 from spatule.reading.sightings import Resightings, write_resightings
+from spatule.stages.reading import ReaderFiles
 from spatule.tables import read_csv, write_csv
 
 if TYPE_CHECKING:
@@ -49,21 +50,6 @@ class JobFiles:
     photos_csv: Path
     crops_dir: Path
     cache_root: Path | None = None
-
-
-@dataclass(frozen=True)
-class ReaderFiles:
-    """A trained code reader's folder (rule ``train_reader``: ``reader.npz``, ``reader.json``), the registry
-    of banded birds (none: readings as read) and TensorFlow's threads."""
-
-    reader_dir: Path
-    registry: Path | None = None
-    threads: int | None = None
-
-    def load(self, log: logging.Logger = _log) -> "CodeReader":
-        from spatule.stages.reading import code_reader
-
-        return code_reader(self.reader_dir, self.registry, self.threads, log)
 
 
 @dataclass(frozen=True)
@@ -112,7 +98,7 @@ def detect_job(job: JobFiles, model: ModelFiles | Searcher, card: ModelCard | Pa
             done[result.photo] = cut_crops(result, rgb, job.crops_dir, stems[result.photo], margins, rgb=True)
 
     started = time.perf_counter()
-    code_reader = None if reader is None else reader.load(log) if isinstance(reader, ReaderFiles) else reader()
+    code_reader = None if reader is None else reader.load(log=log) if isinstance(reader, ReaderFiles) else reader()
     loaded = time.perf_counter() - started
     results, counts = search_files(job.images_dir, season, search.load, settings, job.cache_root,
                                    search_key(search.model_id, settings, apply_orientation), apply_orientation,
@@ -164,7 +150,7 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: Detect
     if searches_labels:
         log.warning("detect.images is not set: these are the labelled photos the model was trained on, so what it "
                     "finds here says little about new photos; set detect.images to a folder of new photos")
-    reread = reread.load(log) if isinstance(reread, ReaderFiles) else reread
+    reread = reread.load(log=log) if isinstance(reread, ReaderFiles) else reread
     if resightings is not None and isinstance(resightings.acceptance, Path):  # rule read_threshold's file
         resightings = replace(resightings, acceptance=read_acceptance(resightings.acceptance))
     rows = gathered_rows(jobs, out.detections_csv.parent / "crops", resightings is not None, reread)

@@ -48,15 +48,17 @@ def code_reader(reader_dir: Path, registry: Path | None, threads: int | None = N
 @dataclass(frozen=True)
 class ReaderFiles:
     """A trained reader: its folder (``reader.npz``, ``reader.json``), the registry it reads against (none:
-    readings are taken as read) and the glyph sheet its codes are drawn with (none: the demo's font)."""
+    readings are taken as read), the glyph sheet its codes are drawn with (none: the demo's font) and the
+    threads TensorFlow may use where it reads (none: the caller's or TensorFlow's choice)."""
 
     folder: Path
     registry: Path | None = None
     glyph_sheet: Path | None = None
+    threads: int | None = None
 
     def load(self, threads: int | None = None, log: logging.Logger = _log) -> Any:
-        """:func:`code_reader` of this folder and registry."""
-        return code_reader(self.folder, self.registry, threads, log)
+        """:func:`code_reader` of this folder and registry (``threads``, else the record's)."""
+        return code_reader(self.folder, self.registry, self.threads if threads is None else threads, log)
 
 
 @dataclass(frozen=True)
