@@ -1,20 +1,48 @@
-"""One lossless crop per detection, cut from the photo's pixels while they are held (or read again for
+"""One lossless crop per detection: its window (the box and the ``tags`` margins around it, as
+``extract_tags`` cuts the labelled tags), cut from the photo's pixels while they are held (or read again for
 photos that came from the cache), and the codes read on them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from spatule.detection.batches import bgr_to_rgb
 from spatule.detection.job import OK, PhotoResult
-from spatule.detection.rows import CropMargins, DetectionRow, detection_rows
+from spatule.detection.rows import CropMargins, DetectionRow
+from spatule.detection.tiling import Detection
+from spatule.geometry import Rect
 from spatule.labels.photos import read_photo
 from spatule.tables import cell
 
 if TYPE_CHECKING:
     from spatule.reading.codes import CodeReader
+
+
+def crop_window(box: Sequence[float], width: int, height: int, margin_px: int,
+                margin_fraction: float) -> Rect:
+    """Integer crop around a detected box: the box rounded outwards plus a context margin, in the photo."""
+    from spatule.labels.tags import crop_geometry, margin_for
+
+    x0, y0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
+    x1, y1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
+    x1, y1 = max(x1, min(width, x0 + 1)), max(y1, min(height, y0 + 1))
+    rect = (x0, y0, x1, y1)
+    crop, _ = crop_geometry(rect, width, height, margin_for(rect, margin_px, margin_fraction))
+    return crop
+
+
+def detection_rows(photo: str, found: Sequence[Detection], width: int, height: int, margins: CropMargins,
+                   stem: str = "photo") -> list[DetectionRow]:
+    """Rows of ``detections.csv`` for one photo, best score first; crops named ``<stem>-d<n>.png``."""
+    rows = []
+    for n, d in enumerate(sorted(found, key=lambda d: (-d.score, d.box)), start=1):
+        crop = crop_window(d.box, width, height, margins.margin_px, margins.margin_fraction)
+        box = [min(max(round(v, 1), 0.0), float(limit)) for v, limit in zip(d.box, (width, height, width, height))]
+        rows.append(DetectionRow(photo, n, *box, round(d.score, 4), width, height, f"{stem}-d{n}.png", *crop))
+    return rows
 
 
 def cut_crops(result: PhotoResult, pixels: Any, crops_dir: Path, stem: str, margins: CropMargins,

@@ -1,15 +1,13 @@
 """The tables a search writes, as typed records: a detection (``detections.csv``, with the crop cut around
-it and, once read, its code) and a searched file (``photos.csv``); crop names and windows.
+it and, once read, its code) and a searched file (``photos.csv``); crop names; the crop margins.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Iterable, Mapping, Sequence
 
 from spatule.config import default
-from spatule.detection.tiling import Detection
 from spatule.geometry import Box, Rect
 
 
@@ -41,19 +39,6 @@ def crop_stems(photos: Iterable[str]) -> dict[str, str]:
         owners[slug(photo)] = owners.get(slug(photo), 0) + 1
     return {photo: slug(photo) if owners[slug(photo)] == 1 else
             f"{slug(photo)}-{hashlib.sha1(photo.encode()).hexdigest()[:6]}" for photo in photos}
-
-
-def crop_window(box: Sequence[float], width: int, height: int, margin_px: int,
-                margin_fraction: float) -> Rect:
-    """Integer crop around a detected box: the box rounded outwards plus a context margin, in the photo."""
-    from spatule.labels.tags import crop_geometry, margin_for
-
-    x0, y0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
-    x1, y1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
-    x1, y1 = max(x1, min(width, x0 + 1)), max(y1, min(height, y0 + 1))
-    rect = (x0, y0, x1, y1)
-    crop, _ = crop_geometry(rect, width, height, margin_for(rect, margin_px, margin_fraction))
-    return crop
 
 
 @dataclass(frozen=True)
@@ -114,14 +99,3 @@ class DetectionRow:
         if crop_folder:
             values["crop"] = f"{crop_folder}/{values['crop']}"
         return cls(**values, reading={k: v for k, v in row.items() if k not in typed})
-
-
-def detection_rows(photo: str, found: Sequence[Detection], width: int, height: int, margins: CropMargins,
-                   stem: str = "photo") -> list[DetectionRow]:
-    """Rows of ``detections.csv`` for one photo, best score first; crops named ``<stem>-d<n>.png``."""
-    rows = []
-    for n, d in enumerate(sorted(found, key=lambda d: (-d.score, d.box)), start=1):
-        crop = crop_window(d.box, width, height, margins.margin_px, margins.margin_fraction)
-        box = [min(max(round(v, 1), 0.0), float(limit)) for v, limit in zip(d.box, (width, height, width, height))]
-        rows.append(DetectionRow(photo, n, *box, round(d.score, 4), width, height, f"{stem}-d{n}.png", *crop))
-    return rows
