@@ -21,7 +21,7 @@ with logged_step(snakemake) as log:
         model=ModelFiles.of_inputs(inputs, params.engine, snakemake.threads),
         card=Path(inputs.card),
         margins=CropMargins(int(params.margin_px), float(params.margin_fraction)),
-        apply_orientation=params.exif_orientation == "apply",
+        exif_orientation=params.exif_orientation,
         reader=ReaderFiles(Path(inputs.weights).parent, Path(inputs.registry) if "registry" in inputs.keys() else None,
                            threads=snakemake.threads),
         log=log,

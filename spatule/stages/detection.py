@@ -79,16 +79,18 @@ def _write_photos(job: JobFiles, results: Sequence[PhotoResult], log: logging.Lo
 
 
 def detect_job(job: JobFiles, model: ModelFiles | Searcher, card: ModelCard | Path,
-               margins: CropMargins = CropMargins(), apply_orientation: bool = False,
+               margins: CropMargins = CropMargins(), exif_orientation: str = "ignore",
                reader: ReaderFiles | Callable[[], "CodeReader"] | None = None,
                log: logging.Logger = _log) -> dict[str, int]:
     """Search the job's files with the ``card``'s settings (rule ``model_card``'s): its detections and photos
-    tables and a crop per tag (``margins`` around it); ``reader`` reads the code of every crop.
+    tables and a crop per tag (``margins`` around it), each photo in the frame ``labels.exif_orientation`` says;
+    ``reader`` reads the code of every crop.
 
     The model is loaded only when a photo is not in the cache under the model's digest and these settings;
     the reader before the search, so that a bad registry fails at once. Photos get their EXIF time.
     """
     search, settings = searcher(model, log), (card if isinstance(card, ModelCard) else card_at(card)).settings()
+    apply = exif_orientation == "apply"  # labels.exif_orientation: photos turned as the labels were
     season = [SeasonFile(path, file_kind(job.images_dir / path)) for path in job.files]
     job.crops_dir.mkdir(parents=True, exist_ok=True)
     stems, done = crop_stems(job.files), {}
@@ -101,7 +103,7 @@ def detect_job(job: JobFiles, model: ModelFiles | Searcher, card: ModelCard | Pa
     code_reader = None if reader is None else reader.load(log=log) if isinstance(reader, ReaderFiles) else reader()
     loaded = time.perf_counter() - started
     results, counts = search_files(job.images_dir, season, search.load, settings, job.cache_root,
-                                   search_key(search.model_id, settings, apply_orientation), apply_orientation,
+                                   search_key(search.model_id, settings, apply), apply,
                                    search.decoders, log, seen=cut)
     rows = write_crops(job.images_dir, results, job.crops_dir, stems, margins, done)
     columns = DETECTION_COLUMNS
