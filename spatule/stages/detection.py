@@ -79,7 +79,7 @@ def _write_photos(job: JobFiles, results: Sequence[PhotoResult], log: logging.Lo
 
 
 def detect_job(job: JobFiles, model: ModelFiles | Searcher, card: ModelCard | Path,
-               margins: CropMargins = CropMargins(), exif_orientation: str = "ignore",
+               margins: CropMargins = CropMargins(), exif_orientation: str = default("labels", "exif_orientation"),
                reader: ReaderFiles | Callable[[], "CodeReader"] | None = None,
                log: logging.Logger = _log) -> dict[str, int]:
     """Search the job's files with the ``card``'s settings (rule ``model_card``'s): its detections and photos
