@@ -15,10 +15,6 @@ with logged_step(snakemake) as log:
         shard_dirs=[Path(p) for p in snakemake.input],
         tile_size=int(snakemake.params.tile_size),
         class_name=snakemake.params.class_name,
-        outputs=CocoOutputs(
-            json=Path(snakemake.output.json),
-            records=Path(snakemake.output.records),
-            sheet=Path(snakemake.output.sheet),
-        ),
+        outputs=CocoOutputs(*(Path(snakemake.output[k]) for k in ("json", "records", "sheet"))),
         log=log,
     )

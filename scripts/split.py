@@ -14,12 +14,7 @@ with logged_step(snakemake) as log:
         objects_csv=Path(snakemake.input.objects),
         tags_csv=Path(snakemake.input.tags),
         split_config=snakemake.params.split,
-        outputs=SplitTables(
-            identities=Path(snakemake.output.identities),
-            backgrounds=Path(snakemake.output.backgrounds),
-            photos=Path(snakemake.output.photos),
-            summary=Path(snakemake.output.summary),
-        ),
+        outputs=SplitTables(*(Path(snakemake.output[k]) for k in ("identities", "backgrounds", "photos", "summary"))),
         log=log,
         labels_dir=Path(snakemake.input.labels),
     )

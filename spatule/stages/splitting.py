@@ -14,15 +14,8 @@ from spatule.labels.identities import describe_sources, identity_sources
 from spatule.labels.objects import read_objects_csv
 from spatule.problems import SpatuleError
 from spatule.labels.photos import photo_time
-from spatule.split import (
-    SPLITS,
-    SplitPlan,
-    assign_identities_to_splits,
-    background_splits,
-    bursts,
-    bursts_across_splits,
-    photo_splits,
-)
+from spatule.split import (SPLITS, SplitPlan, assign_identities_to_splits, background_splits, bursts,
+                            bursts_across_splits, photo_splits)
 from spatule.tables import write_csv
 from spatule.labels.tags import read_tags
 
