@@ -105,8 +105,8 @@ evaluations get detect.engine as a parameter of its own; the cache tells the run
 
 
 def search_params():
-    """The detect section as the search sees it (what changes the boxes), for detect_job and the
-    evaluations: changing how the jobs are cut or where they run searches nothing again."""
+    """The detect section as the search sees it, for rule search_settings (whose file every search reads):
+    changing how the jobs are cut or where they run searches nothing again."""
     return {k: v for k, v in config["detect"].items() if k not in DETECT_JOB_KEYS}
 
 
@@ -127,12 +127,14 @@ def detect_jobs():
 
 
 def detect_job_tables(wildcards):
-    """The tables of every detection job, for the gather; when the folder is the demo's new photos, which
-    the workflow makes itself, the checkpoint demo_new_photos is waited for before the jobs are planned."""
-    if not os.path.isdir(detect_images()):
-        if os.path.normpath(detect_images()) != DEMO_NEW_PHOTOS:
-            raise WorkflowError(f"detect.images: {detect_images()} is not a folder (give a folder of photos to search)")
-        checkpoints.demo_new_photos.get()
+    """The tables of every detection job, for the gather; when the folder is one the workflow makes itself
+    (the demo's new photos, or its labelled ones), its checkpoint is waited for before the jobs are planned."""
+    folder = os.path.normpath(detect_images())
+    if not os.path.isdir(folder):
+        made_by = {DEMO_NEW_PHOTOS: checkpoints.demo_new_photos, DEMO_PHOTOS: checkpoints.demo_data}
+        if folder not in made_by:
+            raise WorkflowError(f"detect.images: {folder} is not a folder (give a folder of photos to search)")
+        made_by[folder].get()
     return [f"results/detect/jobs/{job}/{table}.csv" for job in detect_jobs() for table in ("detections", "photos")]
 
 

@@ -1,10 +1,11 @@
-# demo_data: the embedded default input, a synthetic field campaign made from a seed.
+# demo_data: the embedded default input, a synthetic field campaign made from a seed (a checkpoint too: with
+# detect.images its photos, detect plans its jobs once they exist).
 # demo_new_photos: unlabelled photos of a later day of the same colony, which detect searches in the demo (a
 # checkpoint: the detection jobs are planned from its folder once it exists).
 # demo_registry: the demo colony's banded birds (read.registry in the demo).
 
 
-rule demo_data:
+checkpoint demo_data:
     output:
         photos=directory(DEMO_PHOTOS),
         identities="resources/demo/identities.csv",

@@ -10,5 +10,6 @@ from spatule.stages import search_settings
 
 with logged_step(snakemake) as log:
     params = snakemake.params
-    search_settings(params.detect, int(params.tile_size), int(params.info_bar_px), params.class_name,
-                    Path(snakemake.input.objects), Path(snakemake.output[0]), log=log)
+    search_settings(detect=params.detect, tile_size=int(params.tile_size), info_bar_px=int(params.info_bar_px),
+                    class_name=params.class_name, objects_csv=Path(snakemake.input.objects),
+                    out_json=Path(snakemake.output[0]), log=log)

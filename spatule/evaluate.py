@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from spatule.config import default
 from spatule.geometry import Box
 from spatule.metrics import (
     ImageDetections,
@@ -277,9 +278,10 @@ class EvalSettings:
     """The ``evaluate`` config section: detections kept down to ``min_score``, the precision the val
     threshold aims at, resamples for AP's interval."""
 
-    min_score: float = 0.05
-    target_precision: float = 0.95
+    min_score: float = default("evaluate", "min_score")
+    target_precision: float = default("evaluate", "target_precision")
     bootstrap: int = 0
+    """0 here (no interval, quick); the workflow passes ``evaluate.bootstrap``."""
 
     @classmethod
     def of(cls, evaluate: Mapping[str, Any]) -> "EvalSettings":

@@ -123,6 +123,24 @@ def test_an_unreadable_photo_keeps_its_place_in_the_stream(tmp_path: Path):
     assert [k for k, _ in out] == ["a", "bad", "b"] and out[1][1] is None and len(out[0][1]) == len(out[2][1]) == 1
 
 
+def test_a_cache_made_before_the_settings_took_their_config_names_is_still_found():
+    """The cache folder is named from the settings as they were named when caches were first made (tile,
+    skip_bottom): renaming them in the code must not send a season to be searched again."""
+    import hashlib
+    import json
+
+    from spatule.detection.cache import search_key
+
+    settings = DetectSettings(tile_size=512, overlap=96, info_bar_px=60, score_threshold=0.4)
+    as_before = {"tile": 512, "overlap": 96, "score_threshold": 0.4, "merge": settings.merge,
+                 "merge_threshold": settings.merge_threshold, "whole_photo": settings.whole_photo, "skip_bottom": 60,
+                 "model": "m", "apply_orientation": False}
+    assert search_key("m", settings, False) == hashlib.sha256(json.dumps(as_before, sort_keys=True).encode()
+                                                              ).hexdigest()[:20]
+    assert search_key("m", settings, False) != search_key("m", DetectSettings(tile_size=512, overlap=96,
+                                                                              score_threshold=0.4), False)
+
+
 CARD = ModelCard.of(DetectSettings())
 """The default search settings at the provisional score threshold."""
 

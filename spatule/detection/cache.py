@@ -22,6 +22,10 @@ from spatule.provenance import sha256_file
 SEARCH_FIELDS = ("tile_size", "overlap", "score_threshold", "merge", "merge_threshold", "whole_photo", "info_bar_px")
 """The search settings that change what is found (not the batch size, which changes only the speed)."""
 
+KEY_NAMES = {"tile_size": "tile", "info_bar_px": "skip_bottom"}
+"""Names the cache key gives two settings: theirs before they took their config keys' names, so that caches
+made then stay valid."""
+
 
 def model_digest(saved_model: Path) -> str:
     """One sha256 over every file of an exported model folder (relative path and bytes), or a
@@ -38,7 +42,8 @@ def model_digest(saved_model: Path) -> str:
 def search_key(model: str, settings: Any, apply_orientation: bool) -> str:
     """The cache folder name: the model digest and the search settings, hashed together."""
     values = dataclasses.asdict(settings)
-    chosen = {k: values[k] for k in SEARCH_FIELDS} | {"model": model, "apply_orientation": bool(apply_orientation)}
+    chosen = {KEY_NAMES.get(k, k): values[k] for k in SEARCH_FIELDS} | {"model": model,
+                                                                         "apply_orientation": bool(apply_orientation)}
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:20]
 
 

@@ -93,7 +93,8 @@ class DetectionRow:
     def of_csv(cls, row: Mapping[str, str], crop_folder: str = "") -> "DetectionRow":
         """A row read back from a job's table (numbers as written: ``cells`` gives the same text back), its
         crop under ``crop_folder`` (the job's name in the gathered table); other columns go to ``reading``."""
-        typed = {f.name: f.type for f in fields(cls) if f.name != "reading"}
+        typed = {f.name: f.type for f in fields(cls) if f.name != "reading"}  # "int", "float", "str": annotations
+        # are strings here (from __future__ import annotations)
         values = {name: (int(row[name]) if kind == "int" else float(row[name]) if kind == "float" else row[name])
                   for name, kind in typed.items()}
         if crop_folder:

@@ -28,6 +28,7 @@ export              :func:`training.export`
 tflite              :func:`training.tflite`
 model_card          :func:`searching.model_card`
 evaluate_synthetic  :func:`evaluation.evaluate_synthetic`
+evaluate_val        :func:`evaluation.evaluate_real` (``split: val``, the search settings: the threshold chosen there)
 evaluate_real       :func:`evaluation.evaluate_real`
 train_reader        :func:`reading.train_reader`
 read_threshold      :func:`reading.read_threshold`

@@ -23,6 +23,7 @@ from spatule.evaluate import (
     record_evaluation,
 )
 from spatule.metrics import ImageDetections
+from spatule.problems import SpatuleError
 from spatule.tables import read_csv
 
 _log = logging.getLogger("spatule")
@@ -43,6 +44,10 @@ def evaluate_synthetic(coco_json: Path, model: ModelFiles | Searcher, card: Mode
     from spatule.labels.photos import read_photo
 
     card, search = _card(card), searcher(model, log)
+    threshold = card.fixed_threshold()
+    if threshold is None:
+        raise SpatuleError(f"{coco_json}: the synthetic test tiles are measured at the model card's score threshold, "
+                           "and the card given has none (rule model_card writes it)")
     root = coco_json.parent
     truth = coco_truth(json.loads(coco_json.read_text(encoding="utf-8")))
     names, batch_size = sorted(truth), card.settings().batch_size
@@ -54,7 +59,7 @@ def evaluate_synthetic(coco_json: Path, model: ModelFiles | Searcher, card: Mode
             found = detect_tiles([read_rgb(root / n) for n in chunk], run, batch_size, evaluate.min_score)
             detections.update({n: as_image_detections(f) for n, f in zip(chunk, found)})
     note = "" if names else f"no synthetic test tile in {coco_json} (synth.tiles.test is 0?): nothing to evaluate"
-    return record_evaluation("synthetic", truth, detections, card.fixed_threshold(), evaluate.min_score, outputs,
+    return record_evaluation("synthetic", truth, detections, threshold, evaluate.min_score, outputs,
                              lambda n: read_photo(root / n), {"source": str(coco_json), "engine": search.engine},
                              note, log, evaluate.bootstrap)
 

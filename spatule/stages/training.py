@@ -115,6 +115,7 @@ def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], records: Train
         raise SpatuleError(f"{round_two.before_json}: false boxes counted by an older spatule (not on the val "
                            "photos); delete it and run again (rule mine_negatives writes it)")
     settings = mining_settings(hard)
+    search = (card if isinstance(card, ModelCard) else card_at(card)).settings()  # before training: fail at once
     first = preset_of(train)
     config = training_experiment(train, records.train, records.val, records.val_json, extra={
         "steps": settings.steps, "init_checkpoint": str(round_two.base_dir), "init_checkpoint_modules": "all",
@@ -124,7 +125,6 @@ def train_hard(train: Mapping[str, Any], hard: Mapping[str, Any], records: Train
     log.info("round 2: %d steps from %s at learning rate %g", settings.steps, round_two.base_dir,
              config.trainer.optimizer_config.learning_rate.cosine.initial_learning_rate)
     result = run_training(config, round_two.model_dir, log=log, threads=threads, metrics_json=round_two.metrics_json)
-    search = (card if isinstance(card, ModelCard) else card_at(card)).settings()
     after, _ = false_boxes_per_photo(photos.labels_dir, photos.tables,
                                      tile_detector(checkpoint_detector(round_two.model_dir)),
                                      search.with_threshold(settings.score), log)
