@@ -56,6 +56,17 @@ def test_dry_run_of_the_default_config_plans_every_rule(tmp_path: Path):
     assert "resources/demo/new" in result.stdout + result.stderr  # what detect searches in the demo
 
 
+@pytest.mark.parametrize("override", [{"detect": {"images": "resources/demo/photos"}}, {"demo": {"new_photos": 0}}])
+def test_detect_plans_its_jobs_once_the_demo_has_made_the_photos_it_searches(tmp_path: Path, override: dict):
+    """The folder detect searches may be one the workflow makes (the demo's labelled photos, searched when
+    there are no new ones): the dry run of a fresh folder plans detect, its jobs waiting for the photos."""
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(override))
+    result = snakemake(tmp_path / "w", "-n", "--cores", "2", configfile=config)
+    planned = planned_jobs(result.stdout + result.stderr)
+    assert {"demo_data", "detect"} <= planned and "detect_job" not in planned
+
+
 def test_dry_run_of_the_gpu_preset_fetches_the_pretrained_checkpoint_first(tmp_path: Path):
     config = tmp_path / "gpu.yaml"
     config.write_text(yaml.safe_dump({"train": {"preset": "gpu", "gpus": 2}, "export": {"tflite": True},
