@@ -212,8 +212,20 @@ def every_file_rows(workdir: Path, other: Path) -> list[str]:
     groups = (("differ", [m for m in a if m in b and a[m] != b[m]]), ("only in this run", sorted(set(a) - set(b))),
               (f"only in {other}", sorted(set(b) - set(a))))
     for label, names in groups:
-        lines.append(f"{label} ({len(names)}): {', '.join(names) if names else '-'}")
+        lines.append(f"{label} ({len(names)}): {', '.join(shortened(names)) if names else '-'}")
     return lines
+
+
+def shortened(names: list[str], most: int = 12) -> list[str]:
+    """The names, or past ``most`` of them, their folders with a count (a cache folder holds one file a photo)."""
+    if len(names) <= most:
+        return names
+    folders: dict[str, int] = {}
+    for name in names:
+        parts = name.split("/")
+        folder = "/".join(parts[:4]) + "/" if len(parts) > 4 else name
+        folders[folder] = folders.get(folder, 0) + 1
+    return [f"{folder} ({n} files)" if n > 1 else folder for folder, n in folders.items()]
 
 
 def main() -> None:
