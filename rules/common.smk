@@ -105,8 +105,8 @@ evaluations get detect.engine as a parameter of its own; the cache tells the run
 
 
 def search_params():
-    """The detect section as the search sees it, for rule search_settings (whose file every search reads):
-    changing how the jobs are cut or where they run searches nothing again."""
+    """The detect section as the search sees it, for the search_settings rule, whose file every search reads
+    (changing how the jobs are cut or where they run searches nothing again)."""
     return {k: v for k, v in config["detect"].items() if k not in DETECT_JOB_KEYS}
 
 

@@ -33,9 +33,9 @@ def test_env_pins_equal_requirements(env: str):
 def test_every_rule_names_an_existing_env():
     for smk in sorted((REPO / "rules").glob("*.smk")):
         text = smk.read_text()
-        for rule in re.findall(r"^rule (\w+):", text, flags=re.M):
-            block = text.split(f"rule {rule}:", 1)[1].split("\nrule ", 1)[0]
-            assert "conda:" in block, f"{smk.name}: rule {rule} has no conda env"
+        for kind, rule in re.findall(r"^(rule|checkpoint) (\w+):", text, flags=re.M):
+            block = re.split(r"\n(?:rule|checkpoint) ", text.split(f"{kind} {rule}:", 1)[1], maxsplit=1)[0]
+            assert "conda:" in block, f"{smk.name}: {kind} {rule} has no conda env"
     common = (REPO / "rules" / "common.smk").read_text()
     for env in re.findall(r'"\.\./(envs/[\w.]+)"', common):
         assert (REPO / env).is_file(), env

@@ -190,7 +190,7 @@ def test_smoke_workflow_through_slurm_equals_a_local_run(slurm: slurm_cluster.Lo
     for _, slurm_id, log in submitted:
         text = Path(log).read_text()
         assert "--executor slurm-jobstep" in text  # the job step Snakemake runs inside the allocation
-        rules_of[slurm_id] = re.search(r"^rule (\w+):", text, flags=re.M).group(1)
+        rules_of[slurm_id] = re.search(r"^(?:rule|checkpoint) (\w+):", text, flags=re.M).group(1)
     expected = {"demo_data": 1, "index_labels": 1, "extract_tags": 1, "split": 1, "synthesize": 3 * SHARDS,
                 "coco": 3, "tfrecords": 1, "train": 1, "export": 1, "tflite": 1}
     assert {rule: list(rules_of.values()).count(rule) for rule in set(rules_of.values())} == expected
