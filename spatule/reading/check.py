@@ -24,12 +24,12 @@ registry from all of them listed, not by drawing random codes and leaving out th
 
 @dataclass(frozen=True)
 class ThresholdSettings:
-    """How the threshold is chosen (``read.*``): ``fixed``, ``read.threshold`` when set (taken as it is);
-    ``target``, ``read.target_accuracy``; ``margin``, ``read.margin``; ``seed``, ``read.seed`` (of the
-    rendered check's crops)."""
+    """How the threshold is chosen, the ``read`` keys under their names: ``threshold`` when set is taken as it
+    is; else the one whose accepted codes are right ``target_accuracy`` of the time; ``margin``; ``seed`` (of
+    the rendered check's crops)."""
 
-    fixed: float | None
-    target: float
+    threshold: float | None
+    target_accuracy: float
     margin: float
     seed: int = 0
 
@@ -111,9 +111,9 @@ def chosen_acceptance(settings: ThresholdSettings, on_val: tuple[float, str], on
                       ) -> Acceptance:
     """The acceptance at the higher of the thresholds chosen on the val split's tags and on the rendered
     check (``(threshold, how it was chosen)`` each; :func:`spatule.reading.evaluation.choose_threshold`), or
-    at ``settings.fixed`` when set, with the margin and where the threshold comes from."""
-    if settings.fixed is not None:
-        threshold, source = float(settings.fixed), "read.threshold (set in the config)"
+    at ``settings.threshold`` when set, with the margin and where the threshold comes from."""
+    if settings.threshold is not None:
+        threshold, source = float(settings.threshold), "read.threshold (set in the config)"
     elif on_val[0] >= on_drawn[0]:
         threshold, source = on_val[0], f"the val split's tags ({on_val[1]})"
     else:

@@ -169,9 +169,9 @@ def self_train_reader(settings: ReaderSettings, base: ReaderFiles, jobs: Sequenc
 def read_threshold(labelled: LabelledTags, reader_files: ReaderFiles, settings: ThresholdSettings, out_json: Path,
                    threads: int | None = None, log: logging.Logger = _log) -> dict[str, Any]:
     """Choose when a reading is a bird (:mod:`spatule.reading.check`): the least threshold at which the
-    accepted codes are right ``settings.target`` of the time, both on the val split's tags whose identity is
+    accepted codes are right ``settings.target_accuracy`` of the time, both on the val split's tags whose identity is
     a code and on :data:`~spatule.reading.check.RENDERED_CHECK` rendered crops read against the registry, half
-    of them of its birds and half of birds off it (the higher of the two; ``settings.fixed``: ``read.threshold``
+    of them of its birds and half of birds off it (the higher of the two; ``settings.threshold``: ``read.threshold``
     set, taken as it is), with ``settings.margin``; written to ``out_json`` with the figures behind it. The
     test split is never read here."""
     from spatule.reading.check import chosen_acceptance, past_margin, rendered_check
@@ -185,13 +185,13 @@ def read_threshold(labelled: LabelledTags, reader_files: ReaderFiles, settings: 
     passing = past_margin(tags, reads, settings.margin)
     drawn = rendered_check(reader, glyph_set(reader.alphabet, reader_files.glyph_sheet), settings.margin,
                            seed=settings.seed)
-    on_drawn = choose_threshold(drawn.scored, settings.target)
-    on_val = choose_threshold(passing, settings.target) if passing else (
+    on_drawn = choose_threshold(drawn.scored, settings.target_accuracy)
+    on_val = choose_threshold(passing, settings.target_accuracy) if passing else (
         0.0, "no validation tag passes the margin" if tags else "no validation tag with a code")
     acceptance = chosen_acceptance(settings, on_val, on_drawn)
     figures = set_figures([(t["identity"], acceptance.of_read(r)) for t, r in zip(tags, reads)])
     write_acceptance(out_json, acceptance, {
-        "target_accuracy": settings.target, "val": figures, "val_curve": coverage_curve(passing),
+        "target_accuracy": settings.target_accuracy, "val": figures, "val_curve": coverage_curve(passing),
         "on_val": on_val[0], "on_rendered": on_drawn[0], "rendered": drawn.figures(acceptance.threshold)})
     log.info("reading threshold %.4g (%s), margin %g: on %d validation tag(s), %d accepted, %d wrong",
              acceptance.threshold, acceptance.source, settings.margin, figures["n"], figures["accepted"],
