@@ -71,7 +71,8 @@ class Resightings:
     timeline: Path
     sheet: Path
     acceptance: Any
-    """When a tag is its likeliest registry code (:class:`spatule.reading.codes.Acceptance`)."""
+    """When a tag is its likeliest registry code (:class:`spatule.reading.codes.Acceptance`), or the
+    ``threshold.json`` that holds it (rule ``read_threshold``'s; ``detect`` reads it)."""
 
 
 def write_resightings(out: Resightings, rows: Sequence[Mapping[str, str]], listed: Sequence[Mapping[str, str]],
