@@ -6,39 +6,23 @@ object into one call, and tests call these directly. The logic they assemble liv
 (:mod:`spatule.labels.index`, :mod:`spatule.split`, :mod:`spatule.synth`, :mod:`spatule.model`,
 :mod:`spatule.detection`, ...).
 
-==================  ==========================================
-rule                function
-==================  ==========================================
-demo_data           :func:`campaign.demo_data`
-demo_new_photos     :func:`campaign.demo_new_photos`
-demo_registry       :func:`campaign.demo_registry`
-index_labels        :func:`labelling.index_labels`
-extract_tags        :func:`labelling.extract_tags`
-split               :func:`splitting.split`
-synthesize          :func:`synthesis.synthesize`
-coco                :func:`synthesis.coco`
-tfrecords           :func:`synthesis.tfrecords`
-devices             :func:`training.devices`
-pretrained          :func:`training.pretrained`
-train               :func:`training.train`
-search_settings     :func:`searching.search_settings` (how every photo is searched, written once)
-mine_negatives      :func:`training.mine_negatives`
-train_hard          :func:`training.train_hard`
-export              :func:`training.export`
-tflite              :func:`training.tflite`
-model_card          :func:`searching.model_card`
-evaluate_synthetic  :func:`evaluation.evaluate_synthetic`
-evaluate_val        :func:`evaluation.evaluate_real` (``split: val``, the search settings: the threshold chosen there)
-evaluate_real       :func:`evaluation.evaluate_real`
-train_reader        :func:`reading.train_reader`
-read_threshold      :func:`reading.read_threshold`
-self_train_reader   :func:`reading.self_train_reader` (with ``read.self_train``)
-evaluate_reading    :func:`reading_evaluation.evaluate_reading` (after detect: the new photos' figures too)
-detect_job          :func:`detection.detect_job`
-detect              :func:`detection.detect`
-report              :func:`reporting.report`
-provenance          :func:`reporting.provenance`
-==================  ==========================================
+Which module holds which rules' functions (each named after its rule):
+
+* :mod:`~spatule.stages.campaign`: ``demo_data``, ``demo_new_photos``, ``demo_registry``
+* :mod:`~spatule.stages.labelling`: ``index_labels``, ``extract_tags``
+* :mod:`~spatule.stages.splitting`: ``split``
+* :mod:`~spatule.stages.synthesis`: ``synthesize``, ``coco``, ``tfrecords``
+* :mod:`~spatule.stages.training`: ``devices``, ``pretrained``, ``train``, ``mine_negatives``, ``train_hard``,
+  ``export``, ``tflite``
+* :mod:`~spatule.stages.searching`: ``search_settings`` (how every photo is searched, written once),
+  ``model_card``
+* :mod:`~spatule.stages.evaluation`: ``evaluate_synthetic``; ``evaluate_real`` for rules ``evaluate_val``
+  (the search settings: the threshold is chosen there) and ``evaluate_real``
+* :mod:`~spatule.stages.reading`: ``train_reader``, ``read_threshold``, ``self_train_reader`` (with
+  ``read.self_train``)
+* :mod:`~spatule.stages.reading_evaluation`: ``evaluate_reading`` (after detect: the new photos' figures too)
+* :mod:`~spatule.stages.detection`: ``detect_job``, ``detect``
+* :mod:`~spatule.stages.reporting`: ``report``, ``provenance``
 """
 
 from spatule.stages.campaign import demo_data, demo_new_photos, demo_registry
