@@ -765,6 +765,8 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     listed = read_rows(workdir / "results/detect/photos.csv")
     assert len(listed) == len(list(photos.rglob("*.JPG"))) and all(r["status"] == "ok" for r in listed)
     assert all(r["time"].startswith("2018-05-21T") for r in listed)  # the demo camera's EXIF time
+    # the first camera's photos lie at the top (their EXIF model names it), the second's in its folder
+    assert {r["camera"] for r in listed} <= {"CAM-1", "camera2"} and all(r["camera"] for r in listed)
     # every tag read: a registry code or unread, never a code the demo colony has not banded
     registry = {r["code"] for r in read_rows(workdir / "resources/demo/registry.csv")}
     found = read_rows(workdir / "results/detect/detections.csv")
@@ -776,6 +778,7 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     assert all(r["registry_match"] in registry | {"unread"} for r in found)
     seen = read_rows(workdir / "results/detect/sightings.csv")
     assert len(seen) == sum(r["registry_match"] != "unread" for r in found)
+    assert all(s["camera"] in {"CAM-1", "camera2"} for s in seen)  # no sighting without its camera
     reading = json.loads((workdir / "results/eval/reading/metrics.json").read_text())
     assert reading["registry_codes"] == len(registry) == 100 and reading["rows"]["labelled_test"]["n"] >= 1
     for name in ("synthetic", "real"):

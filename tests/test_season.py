@@ -319,6 +319,28 @@ def exif_photo(path: Path, boxes, when: str | None) -> None:
     path.write_bytes(with_exif(jpeg.tobytes(), exif_segment(when, "cam")) if when else jpeg.tobytes())
 
 
+def test_every_photo_gets_a_camera_its_folder_its_exif_model_and_serial_or_the_searched_folder(tmp_path: Path):
+    from PIL import Image
+
+    from spatule.labels.photos import BODY_SERIAL_NUMBER, MODEL
+
+    season = tmp_path / "colony-2018"
+    exif_photo(season / "IMG_1.jpg", [(100, 120, 141, 201)], "2018:05:21 06:20:00")  # EXIF model "cam", at the top
+    exif_photo(season / "IMG_2.jpg", [], None)  # no EXIF, at the top
+    exif_photo(season / "north" / "IMG_3.jpg", [], "2018:05:21 06:30:00")  # in a camera's folder
+    with Image.open(season / "IMG_1.jpg") as image:  # a model and a serial number, as Reconyx or Browning write
+        exif = image.getexif()
+        exif[MODEL] = "HP2X"
+        exif.get_ifd(0x8769)[BODY_SERIAL_NUMBER] = "H500123"
+        image.save(season / "IMG_4.jpg", exif=exif.tobytes())
+    (season / "clip.mp4").write_bytes(b"\x00" * 64)  # not searched, still has a camera
+    out = tmp_path / "out"
+    stages.detect_folder(season, Searcher(white_patches), CARD, out)
+    cameras = {r["photo"]: r["camera"] for r in read_csv(out / "photos.csv")}
+    assert cameras == {"IMG_1.jpg": "cam", "IMG_2.jpg": "colony-2018", "IMG_4.jpg": "HP2X H500123",
+                       "north/IMG_3.jpg": "north", "clip.mp4": "colony-2018"}
+
+
 def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figures(tmp_path: Path):
     from spatule.reading.codes import Acceptance
     from spatule.reading.sightings import Resightings

@@ -18,9 +18,10 @@ the crop file (relative to the crops folder) and the crop's window in the photo.
 
 
 PHOTO_COLUMNS = ["photo", "width", "height", "orientation", "orientation_applied", "detections", "status", "reason",
-                 "time"]
+                 "time", "camera"]
 """Columns of ``results/detect/photos.csv``: every file of the folder, its tags or why it was not searched
-(``status``: ok, unreadable, video, empty, not_an_image)."""
+(``status``: ok, unreadable, video, empty, not_an_image), when (EXIF) and by which camera
+(:func:`spatule.detection.season.camera_name`)."""
 
 
 def crop_stems(photos: Iterable[str]) -> dict[str, str]:

@@ -72,6 +72,16 @@ def list_season(folder: Path) -> list[SeasonFile]:
     return sorted(found, key=lambda f: f.path)
 
 
+def camera_name(photo: str, folder: Path, exif_camera: str | None = None) -> str:
+    """The camera of a file ``photo`` (a ``/`` path under the searched ``folder``): its first folder (a
+    season laid out one folder per camera); for a file at the top, the camera its EXIF names (model and
+    serial, ``exif_camera``) or else the searched folder's own name. Never empty."""
+    parts = photo.split("/")
+    if len(parts) > 1:
+        return parts[0]
+    return exif_camera or folder.resolve().name or "camera"
+
+
 def season_photos(folder: Path) -> list[str]:
     """The photos under ``folder`` (see :func:`list_season`), as sorted ``/`` paths relative to it."""
     return [f.path for f in list_season(folder) if f.kind == PHOTO]

@@ -144,6 +144,25 @@ def photo_time(path: Path) -> str | None:
     return exif_time(raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw or ""))
 
 
+MODEL, BODY_SERIAL_NUMBER = 0x0110, 0xA431
+"""EXIF tags: the camera model (IFD0) and its serial number (Exif IFD)."""
+
+
+def photo_camera(path: Path) -> str | None:
+    """The camera that took the photo, from EXIF: its model, and its serial number where the camera writes one
+    (``"<model> <serial>"``); None when the photo says neither."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            exif = image.getexif()
+            parts = [exif.get(MODEL), exif.get_ifd(0x8769).get(BODY_SERIAL_NUMBER)]
+    except Exception:  # noqa: BLE001 - a broken EXIF block of any kind means no camera, never a failed job
+        return None
+    words = [(p.decode("ascii", "replace") if isinstance(p, bytes) else str(p)).strip("\x00 ") for p in parts if p]
+    return " ".join(w for w in words if w) or None
+
+
 def exif_segment(when: str, camera: str) -> bytes:
     """An EXIF APP1 payload saying when (``YYYY:MM:DD HH:MM:SS``) and with which camera a photo was taken."""
     from PIL import Image

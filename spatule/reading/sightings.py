@@ -32,16 +32,18 @@ class Sighting:
 
 
 def camera_of(photo: str) -> str:
-    """The camera of a photo: its first folder under ``detect.images`` ("" for a photo at the top)."""
+    """A photo's camera when ``photos.csv`` does not say it (written before it had the column): its first folder
+    under ``detect.images`` ("" for a photo at the top)."""
     parts = photo.split("/")
     return parts[0] if len(parts) > 1 else ""
 
 
-def sightings(matches: Iterable[tuple[str, str, float, Sequence[float]]],
-              times: Mapping[str, str | None]) -> list[Sighting]:
+def sightings(matches: Iterable[tuple[str, str, float, Sequence[float]]], times: Mapping[str, str | None],
+              cameras: Mapping[str, str] | None = None) -> list[Sighting]:
     """Sightings of ``(photo, registry code or "unread", score, box)``, unread tags left out, in time then
-    photo order (photos without a time last)."""
-    out = [Sighting(photo, camera_of(photo), times.get(photo) or "", code, float(score),
+    photo order (photos without a time last); ``cameras``: each photo's camera (``photos.csv``)."""
+    cameras = cameras or {}
+    out = [Sighting(photo, cameras.get(photo) or camera_of(photo), times.get(photo) or "", code, float(score),
                     tuple(float(v) for v in box))  # type: ignore[arg-type]
            for photo, code, score, box in matches if code and code != UNREAD]
     return sorted(out, key=lambda s: (s.time == "", s.time, s.photo, s.box))
@@ -85,7 +87,8 @@ def write_resightings(out: Resightings, rows: Sequence[Mapping[str, str]], liste
 
     times = {r["photo"]: r["time"] for r in listed}
     seen = sightings(((r["photo"], r["registry_match"], float(r["match_score"]),
-                       [float(r[k]) for k in ("x0", "y0", "x1", "y1")]) for r in rows), times)
+                       [float(r[k]) for k in ("x0", "y0", "x1", "y1")]) for r in rows), times,
+                     {r["photo"]: r.get("camera", "") for r in listed})
     write_csv(out.sightings_csv, SIGHTING_COLUMNS, [s.row() for s in seen])
     table = birds(seen)
     write_csv(out.birds_csv, BIRD_COLUMNS, table)

@@ -23,10 +23,10 @@ from spatule.detection.engines import ModelFiles, Searcher, searcher
 from spatule.detection.job import OK, PhotoResult, search_files
 from spatule.detection.prelabels import write_voc
 from spatule.detection.rows import DETECTION_COLUMNS, PHOTO_COLUMNS, CropMargins, DetectionRow, crop_stems
-from spatule.detection.season import SeasonFile, file_kind, list_season
+from spatule.detection.season import SeasonFile, camera_name, file_kind, list_season
 from spatule.detection.sheet import write_detection_sheet
 from spatule.detection.cache import search_key
-from spatule.labels.photos import photo_time
+from spatule.labels.photos import photo_camera, photo_time
 from spatule.problems import SpatuleError
 from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, read_acceptance
 from spatule.reading.sightings import Resightings, write_resightings
@@ -62,11 +62,11 @@ class DetectOutputs:
     sheet: Path | None = None
 
 
-def photo_cells(result: PhotoResult, taken: str | None = None) -> list[object]:
-    """The ``photos.csv`` row of a result (``taken``: when, from EXIF; "" if unknown)."""
+def photo_cells(result: PhotoResult, taken: str | None = None, camera: str = "") -> list[object]:
+    """The ``photos.csv`` row of a result (``taken``: when, from EXIF; "" if unknown; ``camera``: which)."""
     return [result.photo, result.width or "", result.height or "", result.orientation or "",
             int(result.orientation_applied) if result.status == OK else "", len(result.detections), result.status,
-            result.reason, taken or ""]
+            result.reason, taken or "", camera]
 
 
 def _write_photos(job: JobFiles, results: Sequence[PhotoResult], log: logging.Logger) -> None:
@@ -75,7 +75,9 @@ def _write_photos(job: JobFiles, results: Sequence[PhotoResult], log: logging.Lo
     if untimed:
         log.warning("%d photo(s) carry no EXIF DateTimeOriginal: their time is left empty (never the file's time)",
                     untimed)
-    write_csv(job.photos_csv, PHOTO_COLUMNS, [photo_cells(r, times.get(r.photo)) for r in results])
+    cameras = {r.photo: camera_name(r.photo, job.images_dir, photo_camera(job.images_dir / r.photo)
+                                    if r.status == OK and "/" not in r.photo else None) for r in results}
+    write_csv(job.photos_csv, PHOTO_COLUMNS, [photo_cells(r, times.get(r.photo), cameras[r.photo]) for r in results])
 
 
 def detect_job(job: JobFiles, model: ModelFiles | Searcher, card: ModelCard | Path,
@@ -161,7 +163,7 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: Detect
         rows = [r.with_reading(registry_match=resightings.acceptance.of_row(r.reading)) for r in rows]
     listed = sorted((r for _, _, photos in jobs for r in read_csv(photos)), key=lambda r: r["photo"])
     write_csv(out.detections_csv, DETECTION_COLUMNS + columns, [r.cells(columns) for r in rows])
-    write_csv(out.photos_csv, PHOTO_COLUMNS, [[r[c] for c in PHOTO_COLUMNS] for r in listed])
+    write_csv(out.photos_csv, PHOTO_COLUMNS, [[r.get(c, "") for c in PHOTO_COLUMNS] for r in listed])
     xml = write_voc(out.voc_dir, images_dir, rows, class_name)
     if out.sheet is not None:
         write_detection_sheet(out.sheet, images_dir, rows, listed)
