@@ -45,6 +45,7 @@ rule detect:
     output:
         detections="results/detect/detections.csv",
         photos="results/detect/photos.csv",
+        megadetector="results/detect/detections.json",  # the same for Timelapse and AddaxAI
         voc=directory("results/detect/voc"),
         sheet=report(
             "results/detect/sheet.jpg",

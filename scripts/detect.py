@@ -17,7 +17,7 @@ with logged_step(snakemake) as log:
     detect(
         images_dir=Path(inputs.images),
         jobs=[(d.parent.name, d, p) for d, p in zip(tables[0::2], tables[1::2])],
-        out=DetectOutputs(Path(outputs.detections), Path(outputs.photos), Path(outputs.voc), Path(outputs.sheet)),
+        out=DetectOutputs(*(Path(outputs[k]) for k in ("detections", "photos", "voc", "sheet", "megadetector"))),
         class_name=snakemake.params.class_name,
         searches_labels=bool(snakemake.params.searches_labels),
         resightings=Resightings(Path(outputs.sightings), Path(outputs.birds), Path(outputs.timeline),

@@ -134,3 +134,47 @@ def write_glyph_sheet(path: Path, glyphs, order: str, gap: int = 12) -> Path:
     pixels = 255 - 255 * row + np.random.default_rng(0).normal(0, 4, row.shape)
     cv2.imwrite(str(path), np.clip(pixels, 0, 255).astype(np.uint8))
     return path
+
+
+def megadetector_problems(results: dict) -> list[str]:
+    """What breaks the MegaDetector batch output format's rules (https://lila.science/megadetector-output-format)
+    in a results file: required keys and their types, category ids, box ranges, classifications."""
+    problems = []
+    version = results.get("info", {}).get("format_version")
+    try:
+        float(version)
+        assert isinstance(version, str)
+    except (TypeError, ValueError, AssertionError):
+        problems.append(f"info.format_version {version!r} is no string-formatted float")
+    for key in ("detection_categories", "classification_categories"):
+        for cid, name in results.get(key, {}).items():
+            if not (isinstance(cid, str) and cid.isdigit()) or not (isinstance(name, str) and name.strip()):
+                problems.append(f"{key}: {cid!r} -> {name!r}")
+    if "detection_categories" not in results or not isinstance(results.get("images"), list):
+        problems.append("no detection_categories or no images list")
+        return problems
+    for image in results["images"]:
+        where = image.get("file")
+        if not isinstance(where, str) or not where:
+            problems.append(f"an image without a file: {image}")
+        if isinstance(image.get("failure"), str):
+            if image.get("detections") not in (None,):
+                problems.append(f"{where}: failed but has detections")
+            continue
+        if not isinstance(image.get("detections"), list):
+            problems.append(f"{where}: no detections list")
+            continue
+        for det in image["detections"]:
+            box, conf = det.get("bbox"), det.get("conf")
+            if det.get("category") not in results["detection_categories"]:
+                problems.append(f"{where}: category {det.get('category')!r}")
+            if not (isinstance(conf, float) and 0 <= conf <= 1):
+                problems.append(f"{where}: conf {conf!r}")
+            if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, float) and 0 <= v <= 1 for v in box)
+                    and box[0] + box[2] <= 1 and box[1] + box[3] <= 1):
+                problems.append(f"{where}: bbox {box!r}")
+            scores = [c[1] for c in det.get("classifications", [])]
+            if scores != sorted(scores, reverse=True) or any(
+                    c[0] not in results.get("classification_categories", {}) for c in det.get("classifications", [])):
+                problems.append(f"{where}: classifications {det.get('classifications')!r}")
+    return problems

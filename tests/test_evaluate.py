@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
+from helpers import megadetector_problems
 from conftest import snakemake
 
 from spatule import stages
@@ -457,6 +458,17 @@ def test_detect_writes_boxes_inside_the_photos_and_a_crop_per_tag(tmp_path: Path
     assert listed["broken.jpg"]["status"] == "unreadable" and listed["empty.png"]["detections"] == "0"
     assert listed["notes.txt"]["status"] == "not_an_image" and "not a photo" in listed["notes.txt"]["reason"]
     assert cv2.imread(str(out / "sheet.jpg")) is not None
+    # the same in the MegaDetector format: every file of photos.csv once, boxes as shares of the photo
+    results = json.loads((out / "detections.json").read_text())
+    assert megadetector_problems(results) == []
+    entries = {e["file"]: e for e in results["images"]}
+    assert sorted(entries) == sorted(listed) and len(results["images"]) == len(listed)
+    assert entries["broken.jpg"]["failure"].startswith("not searched (unreadable") and entries["empty.png"][
+        "detections"] == []
+    for r in rows:
+        box = [float(r[k]) for k in ("x0", "y0", "x1", "y1")]
+        assert {"category": "1", "conf": float(r["score"]), "bbox": [round(box[0] / W, 4), round(box[1] / H, 4),
+                round((box[2] - box[0]) / W, 4), round((box[3] - box[1]) / H, 4)]} in entries[r["photo"]]["detections"]
 
 
 def test_the_model_gets_rgb_pixels(tmp_path: Path):
@@ -767,6 +779,9 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     assert all(r["time"].startswith("2018-05-21T") for r in listed)  # the demo camera's EXIF time
     # the first camera's photos lie at the top (their EXIF model names it), the second's in its folder
     assert {r["camera"] for r in listed} <= {"CAM-1", "camera2"} and all(r["camera"] for r in listed)
+    results = json.loads((workdir / "results/detect/detections.json").read_text())  # for Timelapse
+    assert megadetector_problems(results) == [] and [e["file"] for e in results["images"]] == [r["photo"] for r in
+                                                                                                listed]
     # every tag read: a registry code or unread, never a code the demo colony has not banded
     registry = {r["code"] for r in read_rows(workdir / "resources/demo/registry.csv")}
     found = read_rows(workdir / "results/detect/detections.csv")

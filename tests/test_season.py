@@ -3,6 +3,7 @@ photos per model call, messy folders recorded file by file, and boxes that go ba
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import truncate_file, write_exif_jpeg
+from helpers import megadetector_problems, truncate_file, write_exif_jpeg
 
 from spatule import stages
 from spatule.labels.objects import IndexSettings
@@ -363,9 +364,14 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
     figures = Resightings(out / "sightings.csv", out / "birds.csv", out / "timeline.png", out / "read_tags.jpg",
                           Acceptance(0.5, 10.0))
     summary = stages.detect(photos, [("a", job / "detections.csv", job / "photos.csv")],
-                            DetectOutputs(out / "detections.csv", out / "photos.csv", out / "voc"), resightings=figures)
+                            DetectOutputs(out / "detections.csv", out / "photos.csv", out / "voc",
+                                          megadetector=out / "detections.json"), resightings=figures)
     assert summary["sightings"] == 3 and summary["unread"] == 1
     assert [r["registry_match"] for r in read_csv(out / "detections.csv")] == ["AXFD", "unread", "AXFD", "AXFD"]
+    results = json.loads((out / "detections.json").read_text())  # Timelapse sees the code as a classification
+    assert megadetector_problems(results) == [] and results["classification_categories"] == {"0": "AXFD"}
+    read = [d.get("classifications") for e in results["images"] for d in e["detections"]]
+    assert read == [[["0", 0.9]], None, [["0", 0.9]], [["0", 0.9]]]  # the unread tag has none
     seen = read_csv(out / "sightings.csv")
     assert [(s["photo"], s["camera"], s["time"], s["code"]) for s in seen] == [
         ("cam2/IMG_2.jpg", "cam2", "2018-05-21T06:00:00", "AXFD"), ("cam1/IMG_1.jpg", "cam1", "2018-05-21T06:20:00",

@@ -21,6 +21,7 @@ from spatule.detection.card import ModelCard, card_at
 from spatule.detection.crops import cut_crops, read_codes, write_crops
 from spatule.detection.engines import ModelFiles, Searcher, searcher
 from spatule.detection.job import OK, PhotoResult, search_files
+from spatule.detection.megadetector import write_megadetector_results
 from spatule.detection.prelabels import write_voc
 from spatule.detection.rows import DETECTION_COLUMNS, PHOTO_COLUMNS, CropMargins, DetectionRow, crop_stems
 from spatule.detection.season import SeasonFile, camera_name, file_kind, list_season
@@ -54,12 +55,15 @@ class JobFiles:
 
 @dataclass(frozen=True)
 class DetectOutputs:
-    """What ``detect`` writes besides the reading's tables: the gathered tables, the labelImg folder, the sheet."""
+    """What ``detect`` writes besides the reading's tables: the gathered tables, the labelImg folder, the sheet,
+    the MegaDetector-format file."""
 
     detections_csv: Path
     photos_csv: Path
     voc_dir: Path
     sheet: Path | None = None
+    megadetector: Path | None = None
+    """``detections.json``: the same in the MegaDetector batch output format (Timelapse, AddaxAI)."""
 
 
 def photo_cells(result: PhotoResult, taken: str | None = None, camera: str = "") -> list[object]:
@@ -167,6 +171,8 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: Detect
     xml = write_voc(out.voc_dir, images_dir, rows, class_name)
     if out.sheet is not None:
         write_detection_sheet(out.sheet, images_dir, rows, listed)
+    if out.megadetector is not None:
+        write_megadetector_results(out.megadetector, rows, listed, class_name)
     status = {s: sum(1 for r in listed if r["status"] == s) for s in sorted({r["status"] for r in listed})}
     summary = {"files": len(listed), "detections": len(rows), "photos_with_tags": xml, "status": status}
     log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),
@@ -182,8 +188,8 @@ def detect_folder(images_dir: Path, model: ModelFiles | Searcher, card: ModelCar
                   acceptance: Acceptance | None = None, log: logging.Logger = _log) -> dict:
     """Every file of ``images_dir`` as one job, searched with the ``card``'s settings and gathered into
     ``out_dir`` as the workflow lays it out (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``,
-    ``sheet.jpg``; with a ``reader``, the codes read and ``sightings.csv``, ``birds.csv``, ``timeline.png``,
-    ``read_tags.jpg``, a code accepted by ``acceptance``)."""
+    ``sheet.jpg``, ``detections.json``; with a ``reader``, the codes read and ``sightings.csv``, ``birds.csv``,
+    ``timeline.png``, ``read_tags.jpg``, a code accepted by ``acceptance``)."""
     files = [f.path for f in list_season(images_dir)]
     job = out_dir / "jobs" / "all"
     detect_job(JobFiles(images_dir, files, job / "detections.csv", job / "photos.csv", out_dir / "crops" / "all",
@@ -193,7 +199,8 @@ def detect_folder(images_dir: Path, model: ModelFiles | Searcher, card: ModelCar
                                                           acceptance or fallback_acceptance())
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")],
                   DetectOutputs(out_dir / "detections.csv", out_dir / "photos.csv", out_dir / "voc",
-                                out_dir / "sheet.jpg"), card.class_name, resightings=resightings, log=log)
+                                out_dir / "sheet.jpg", out_dir / "detections.json"), card.class_name,
+                  resightings=resightings, log=log)
 
 
 def fallback_acceptance() -> Acceptance:
