@@ -46,7 +46,7 @@ rule detect:
         detections="results/detect/detections.csv",
         photos="results/detect/photos.csv",
         megadetector="results/detect/detections.json",  # the same for Timelapse and AddaxAI
-        voc=directory("results/detect/voc"),
+        voc_table="results/detect/voc.csv",  # what became of each labelImg file
         sheet=report(
             "results/detect/sheet.jpg",
             caption="../report/detect_sheet.rst",
@@ -74,7 +74,9 @@ rule detect:
     conda:
         TF_ENV
     params:
-        class_name=config["labels"]["class_name"],
+        # not an output: Snakemake would delete the labelImg files you corrected
+        voc=lambda wildcards, output: os.path.join(os.path.dirname(output.voc_table), "voc"),
+        labels=config["labels"],
         searches_labels=os.path.normpath(detect_images()) == os.path.normpath(labels_dir()),
         reread=bool(config["read"]["self_train"]),
     script:

@@ -9,6 +9,7 @@ from spatule.reading.sightings import Resightings
 from spatule.smk import logged_step
 from spatule.stages import detect
 from spatule.stages.detection import DetectOutputs
+from spatule.stages.labelling import index_settings
 from spatule.stages.reading import ReaderFiles
 
 with logged_step(snakemake) as log:
@@ -17,8 +18,9 @@ with logged_step(snakemake) as log:
     detect(
         images_dir=Path(inputs.images),
         jobs=[(d.parent.name, d, p) for d, p in zip(tables[0::2], tables[1::2])],
-        out=DetectOutputs(*(Path(outputs[k]) for k in ("detections", "photos", "voc", "sheet", "megadetector"))),
-        class_name=snakemake.params.class_name,
+        out=DetectOutputs(Path(outputs.detections), Path(outputs.photos), Path(snakemake.params.voc),
+                          Path(outputs.sheet), Path(outputs.megadetector), Path(outputs.voc_table)),
+        labels=index_settings(snakemake.params.labels),
         searches_labels=bool(snakemake.params.searches_labels),
         resightings=Resightings(Path(outputs.sightings), Path(outputs.birds), Path(outputs.timeline),
                                 Path(outputs.read_sheet), Path(inputs.acceptance)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -232,6 +233,28 @@ def test_detections_open_in_labelimg_and_read_back_as_labels(tmp_path: Path):
     assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in tags.items()}  # to the pixel
 
 
+def test_a_labelimg_file_you_changed_is_never_written_over(tmp_path: Path):
+    photos = tmp_path / "new"
+    paint(photos / "IMG_1.png", [(100, 120, 141, 211)])
+    paint(photos / "IMG_2.png", [(700, 500, 733, 580)])
+    out = tmp_path / "detect"
+    stages.detect_folder(photos, Searcher(white_patches), CARD, out)
+    mine = out / "voc" / "IMG_1.xml"
+    corrected = mine.read_text().replace("<xmin>100</xmin>", "<xmin>98</xmin>").replace(
+        "<name>tag</name>", "<name>tag:AXFD</name>")  # a box moved and a code typed in labelImg
+    mine.write_text(corrected)
+    (out / "voc" / "IMG_9.xml").write_text("<annotation/>")  # a file spatule never wrote
+    untouched = (out / "voc" / "IMG_2.xml").read_text()
+    paint(photos / "IMG_2.png", [])  # the next search finds nothing there
+    stages.detect_folder(photos, Searcher(white_patches), CARD, out)
+    assert mine.read_text() == corrected and (out / "voc" / "IMG_9.xml").read_text() == "<annotation/>"
+    assert not (out / "voc" / "IMG_2.xml").exists() and untouched  # spatule's own file of a photo with no box now
+    assert [(r["xml"], r["state"]) for r in read_csv(out / "voc.csv")] == [("IMG_1.xml", "kept"),
+                                                                           ("IMG_2.xml", "removed")]
+    stages.detect_folder(photos, Searcher(white_patches), CARD, out)  # and again: still yours
+    assert mine.read_text() == corrected
+
+
 # --- crops cut while the photo is held; the runtime that searches -----------------------------------------
 
 def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_path: Path, monkeypatch, caplog):
@@ -368,6 +391,10 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
                                           megadetector=out / "detections.json"), resightings=figures)
     assert summary["sightings"] == 3 and summary["unread"] == 1
     assert [r["registry_match"] for r in read_csv(out / "detections.csv")] == ["AXFD", "unread", "AXFD", "AXFD"]
+    named = {p.relative_to(out / "voc").as_posix(): re.findall(r"<name>([^<]+)</name>", p.read_text())
+             for p in (out / "voc").rglob("*.xml")}  # labelImg shows the code read; a corrected folder has identities
+    assert named == {"cam1/IMG_1.xml": ["tag:AXFD", "tag"], "cam2/IMG_2.xml": ["tag:AXFD"],
+                     "cam2/IMG_3.xml": ["tag:AXFD"]}
     results = json.loads((out / "detections.json").read_text())  # Timelapse sees the code as a classification
     assert megadetector_problems(results) == [] and results["classification_categories"] == {"0": "AXFD"}
     read = [d.get("classifications") for e in results["images"] for d in e["detections"]]

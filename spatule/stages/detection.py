@@ -22,11 +22,12 @@ from spatule.detection.crops import cut_crops, read_codes, write_crops
 from spatule.detection.engines import ModelFiles, Searcher, searcher
 from spatule.detection.job import OK, PhotoResult, search_files
 from spatule.detection.megadetector import write_megadetector_results
-from spatule.detection.prelabels import write_voc
+from spatule.detection.prelabels import VOC_COLUMNS, write_voc
 from spatule.detection.rows import DETECTION_COLUMNS, PHOTO_COLUMNS, CropMargins, DetectionRow, crop_stems
 from spatule.detection.season import SeasonFile, camera_name, file_kind, list_season
 from spatule.detection.sheet import write_detection_sheet
 from spatule.detection.cache import search_key
+from spatule.labels.objects import IndexSettings
 from spatule.labels.photos import photo_camera, photo_time
 from spatule.problems import SpatuleError
 from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, read_acceptance
@@ -64,6 +65,8 @@ class DetectOutputs:
     sheet: Path | None = None
     megadetector: Path | None = None
     """``detections.json``: the same in the MegaDetector batch output format (Timelapse, AddaxAI)."""
+    voc_table: Path | None = None
+    """``voc.csv``: what became of each labelImg file (written, kept because you changed it, removed)."""
 
 
 def photo_cells(result: PhotoResult, taken: str | None = None, camera: str = "") -> list[object]:
@@ -146,11 +149,13 @@ def gathered_rows(jobs: Sequence[tuple[str, Path, Path]], crops_root: Path, read
     return sorted(rows, key=lambda r: (r.photo, r.detection))
 
 
-def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: DetectOutputs, class_name: str = "tag",
-           searches_labels: bool = False, resightings: Resightings | None = None,
+def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: DetectOutputs,
+           labels: IndexSettings = IndexSettings(), searches_labels: bool = False,
+           resightings: Resightings | None = None,
            reread: ReaderFiles | "CodeReader | None" = None, log: logging.Logger = _log) -> dict:
     """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``),
-    write one labelImg XML per photo with a detection and the contact sheet; with ``resightings`` (the
+    write one labelImg XML per photo with a detection (boxes named as ``labels`` reads them back, ``tag:CODE``
+    for a bird read; a file you changed is left as it is) and the contact sheet; with ``resightings`` (the
     jobs read the codes), the sightings and birds tables, the timeline and the sheet of read tags, a reading
     taken as a bird by ``resightings.acceptance`` (or the ``threshold.json`` it names). ``reread``: a reader
     that reads every crop again (the self-trained one). ``searches_labels``: the photos are the labelled ones
@@ -168,11 +173,18 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: Detect
     listed = sorted((r for _, _, photos in jobs for r in read_csv(photos)), key=lambda r: r["photo"])
     write_csv(out.detections_csv, DETECTION_COLUMNS + columns, [r.cells(columns) for r in rows])
     write_csv(out.photos_csv, PHOTO_COLUMNS, [[r.get(c, "") for c in PHOTO_COLUMNS] for r in listed])
-    xml = write_voc(out.voc_dir, images_dir, rows, class_name)
+    voc = write_voc(out.voc_dir, images_dir, rows, labels)
+    if out.voc_table is not None:
+        write_csv(out.voc_table, VOC_COLUMNS, voc)
+    kept = [r[0] for r in voc if r[3] == "kept"]
+    if kept:
+        log.warning("%d labelImg file(s) in %s changed since spatule wrote them (or not written by it): left as "
+                    "they are (%s)", len(kept), out.voc_dir, ", ".join(map(str, kept[:5])))
+    xml = len({r.photo for r in rows})
     if out.sheet is not None:
         write_detection_sheet(out.sheet, images_dir, rows, listed)
     if out.megadetector is not None:
-        write_megadetector_results(out.megadetector, rows, listed, class_name)
+        write_megadetector_results(out.megadetector, rows, listed, labels.class_name)
     status = {s: sum(1 for r in listed if r["status"] == s) for s in sorted({r["status"] for r in listed})}
     summary = {"files": len(listed), "detections": len(rows), "photos_with_tags": xml, "status": status}
     log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),
@@ -199,8 +211,8 @@ def detect_folder(images_dir: Path, model: ModelFiles | Searcher, card: ModelCar
                                                           acceptance or fallback_acceptance())
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")],
                   DetectOutputs(out_dir / "detections.csv", out_dir / "photos.csv", out_dir / "voc",
-                                out_dir / "sheet.jpg", out_dir / "detections.json"), card.class_name,
-                  resightings=resightings, log=log)
+                                out_dir / "sheet.jpg", out_dir / "detections.json", out_dir / "voc.csv"),
+                  IndexSettings(class_name=card.class_name), resightings=resightings, log=log)
 
 
 def fallback_acceptance() -> Acceptance:
