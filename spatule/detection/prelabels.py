@@ -71,9 +71,11 @@ def write_voc(voc_dir: Path, images_dir: Path, rows: Sequence[DetectionRow],
     before: dict[str, str] = json.loads(ledger.read_text(encoding="utf-8")) if ledger.is_file() else {}
     after: dict[str, str] = {}
     table: list[list[object]] = []
+    handled: set[str] = set()
     for photo, these in sorted(by_photo.items()):
         rel = Path(photo).with_suffix(".xml").as_posix()
         target = voc_dir / rel
+        handled.add(rel)
         if target.exists() and before.get(rel) != _sha(target.read_bytes()):
             table.append([rel, photo, len(these), "kept"])
             continue
@@ -84,7 +86,7 @@ def write_voc(voc_dir: Path, images_dir: Path, rows: Sequence[DetectionRow],
         table.append([rel, photo, len(these), "written"])
     for rel, sha in sorted(before.items()):  # spatule's own file of a photo without a box now
         target = voc_dir / rel
-        if rel not in after and not any(r[0] == rel for r in table) and target.is_file():
+        if rel not in handled and target.is_file():
             if _sha(target.read_bytes()) == sha:
                 target.unlink()
                 table.append([rel, "", 0, "removed"])

@@ -131,36 +131,35 @@ def exif_time(text: str) -> str | None:
         return None
 
 
-def photo_time(path: Path) -> str | None:
-    """When the photo was taken, from EXIF ``DateTimeOriginal``, as ``YYYY-MM-DDTHH:MM:SS``; None when
-    the photo has none or an unreadable one (never the file's time: a copy or a download changes that)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            raw = image.getexif().get_ifd(0x8769).get(DATETIME_ORIGINAL)
-    except Exception:  # noqa: BLE001 - a broken EXIF block of any kind means no time, never a failed job
-        return None
-    return exif_time(raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw or ""))
-
-
 MODEL, BODY_SERIAL_NUMBER = 0x0110, 0xA431
 """EXIF tags: the camera model (IFD0) and its serial number (Exif IFD)."""
 
 
-def photo_camera(path: Path) -> str | None:
-    """The camera that took the photo, from EXIF: its model, and its serial number where the camera writes one
-    (``"<model> <serial>"``); None when the photo says neither."""
+def photo_time(path: Path) -> str | None:
+    """When the photo was taken, from EXIF ``DateTimeOriginal``, as ``YYYY-MM-DDTHH:MM:SS``; None when
+    the photo has none or an unreadable one (never the file's time: a copy or a download changes that)."""
+    return photo_exif(path)[0]
+
+
+def _text(value: object) -> str:
+    return (value.decode("ascii", "replace") if isinstance(value, bytes) else str(value or "")).strip("\x00 ")
+
+
+def photo_exif(path: Path) -> tuple[str | None, str | None]:
+    """When (:func:`photo_time`) and with which camera the photo was taken, from one read of its EXIF block:
+    the camera's model, and its serial number where the camera writes one (``"<model> <serial>"``); None for
+    what it does not say (or a broken block: never a failed job)."""
     from PIL import Image
 
     try:
         with Image.open(path) as image:
             exif = image.getexif()
-            parts = [exif.get(MODEL), exif.get_ifd(0x8769).get(BODY_SERIAL_NUMBER)]
-    except Exception:  # noqa: BLE001 - a broken EXIF block of any kind means no camera, never a failed job
-        return None
-    words = [(p.decode("ascii", "replace") if isinstance(p, bytes) else str(p)).strip("\x00 ") for p in parts if p]
-    return " ".join(w for w in words if w) or None
+            extra = exif.get_ifd(0x8769)
+            raw, model, serial = extra.get(DATETIME_ORIGINAL), exif.get(MODEL), extra.get(BODY_SERIAL_NUMBER)
+    except Exception:  # noqa: BLE001 - a broken EXIF block of any kind means no time, never a failed job
+        return None, None
+    camera = " ".join(w for w in (_text(model), _text(serial)) if w)
+    return exif_time(_text(raw)), camera or None
 
 
 def exif_segment(when: str, camera: str) -> bytes:

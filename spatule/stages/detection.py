@@ -28,7 +28,7 @@ from spatule.detection.season import SeasonFile, camera_name, file_kind, list_se
 from spatule.detection.sheet import write_detection_sheet
 from spatule.detection.cache import search_key
 from spatule.labels.objects import IndexSettings
-from spatule.labels.photos import photo_camera, photo_time
+from spatule.labels.photos import photo_exif
 from spatule.problems import SpatuleError
 from spatule.reading.codes import JOB_READING_COLUMNS, READING_COLUMNS, Acceptance, read_acceptance
 from spatule.reading.sightings import Resightings, write_resightings
@@ -77,13 +77,13 @@ def photo_cells(result: PhotoResult, taken: str | None = None, camera: str = "")
 
 
 def _write_photos(job: JobFiles, results: Sequence[PhotoResult], log: logging.Logger) -> None:
-    times = {r.photo: photo_time(job.images_dir / r.photo) for r in results if r.status == OK}
+    exif = {r.photo: photo_exif(job.images_dir / r.photo) for r in results if r.status == OK}  # one read each
+    times = {photo: when for photo, (when, _) in exif.items()}
     untimed = sum(1 for t in times.values() if t is None)
     if untimed:
         log.warning("%d photo(s) carry no EXIF DateTimeOriginal: their time is left empty (never the file's time)",
                     untimed)
-    cameras = {r.photo: camera_name(r.photo, job.images_dir, photo_camera(job.images_dir / r.photo)
-                                    if r.status == OK and "/" not in r.photo else None) for r in results}
+    cameras = {r.photo: camera_name(r.photo, job.images_dir, exif.get(r.photo, (None, None))[1]) for r in results}
     write_csv(job.photos_csv, PHOTO_COLUMNS, [photo_cells(r, times.get(r.photo), cameras[r.photo]) for r in results])
 
 
