@@ -3,7 +3,9 @@
 # each, side by side), remembering every photo it searched (results/detect/cache/); detect gathers
 # the jobs' tables, draws the sheet and writes labelImg files of the boxes (results/detect/voc/).
 # Each job reads the code of every tag it found (rule train_reader's reader, read.registry); detect
-# writes who was seen when and where: sightings.csv, birds.csv, the timeline and the read tags' sheet.
+# links each camera's frames of one bird into visits read from all their frames (visits.csv), marks boxes
+# that come back at one place in many frames (static.csv: a logo), and writes who was seen when and where:
+# sightings.csv, birds.csv, the timeline and the read tags' sheet.
 
 
 rule detect_job:
@@ -47,6 +49,7 @@ rule detect:
         photos="results/detect/photos.csv",
         megadetector="results/detect/detections.json",  # the same for Timelapse and AddaxAI
         voc_table="results/detect/voc.csv",  # what became of each labelImg file
+        static="results/detect/static.csv",  # boxes at the same place in many frames (a logo), for review
         sheet=report(
             "results/detect/sheet.jpg",
             caption="../report/detect_sheet.rst",
@@ -54,6 +57,7 @@ rule detect:
             labels={"figure": "detections"},
         ),
         sightings="results/detect/sightings.csv",
+        visits="results/detect/visits.csv",
         birds="results/detect/birds.csv",
         timeline=report(
             "results/detect/timeline.png",
@@ -79,5 +83,8 @@ rule detect:
         labels=config["labels"],
         searches_labels=os.path.normpath(detect_images()) == os.path.normpath(labels_dir()),
         reread=bool(config["read"]["self_train"]),
+        static_iou=config["detect"]["static_iou"],
+        static_share=config["detect"]["static_share"],
+        visit_gap_minutes=config["read"]["visit_gap_minutes"],
     script:
         "../scripts/detect.py"

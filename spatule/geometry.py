@@ -43,6 +43,14 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """The IoU of two boxes (0 when both are empty)."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return float(w * h / union) if union > 0 else 0.0
+
+
 def overlaps(a: Sequence[float], b: Sequence[float], gap: float = 0) -> bool:
     """Whether two boxes come closer than ``gap`` pixels (``gap=0``: they share some area)."""
     return not (a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1] or b[3] + gap <= a[1])

@@ -172,7 +172,9 @@ READING_ROWS = {"rendered": "rendered crops, never seen (exact code as read)",
                 "labelled_train": "labelled tags, train split (it learnt from them)",
                 "labelled_val": "labelled tags, val split (they took part in choosing the threshold)",
                 "labelled_test": "labelled tags, test split (held-out birds)",
-                "new_day": "new photos: tags detect found"}
+                "new_day": "new photos: tags detect found, each frame read alone",
+                "new_day_by_visit": "new photos: the same tags, each read as its visit (all its frames)",
+                "new_day_visits": "new photos: visits with a tag found (the bird most of its frames show)"}
 
 
 def reading_rows(reading: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ from spatule.detection import crops
 from spatule.detection.card import ModelCard
 from spatule.detection.engines import Searcher
 from spatule.detection.settings import DetectSettings
-from spatule.stages.detection import DetectOutputs, JobFiles
+from spatule.stages.detection import DetectOutputs, JobFiles, SeasonChecks
 from spatule.detection.batches import detect_full_photo, detect_photos
 from spatule.detection.season import EMPTY, OTHER, PHOTO, VIDEO, list_season, plan_jobs
 from spatule.tables import read_csv
@@ -271,7 +271,8 @@ def test_crops_of_photos_searched_are_cut_without_reading_the_photo_again(tmp_pa
     assert "detect.images is not set" not in caplog.text  # a folder given to spatule detect is new photos
     job = tmp_path / "first" / "jobs" / "all"
     stages.detect(photos, [("all", job / "detections.csv", job / "photos.csv")],
-                  DetectOutputs(tmp_path / "d.csv", tmp_path / "p.csv", tmp_path / "voc"), searches_labels=True)
+                  DetectOutputs(tmp_path / "d.csv", tmp_path / "p.csv", tmp_path / "voc"),
+                  checks=SeasonChecks(searches_labels=True))
     assert "detect.images is not set" in caplog.text  # the workflow searching the labelled photos says so
     stages.detect_folder(photos, Searcher(white_patches), CARD, tmp_path / "again", cache_root=cache)
     assert sorted(p.name for p in reads) == ["IMG_1.png", "IMG_2.png"]  # from the cache: read again, those with tags
@@ -405,7 +406,7 @@ def test_a_job_reads_each_tag_and_detect_writes_sightings_birds_and_their_figure
                                                                      "AXFD"), ("cam2/IMG_3.jpg", "cam2", "", "AXFD")]
     assert read_csv(out / "birds.csv") == [{"code": "AXFD", "first_seen": "2018-05-21T06:00:00",
                                             "last_seen": "2018-05-21T06:20:00", "photos": "3", "cameras": "2",
-                                            "sightings": "3"}]
+                                            "visits": "3", "sightings": "3"}]
     for figure in (out / "timeline.png", out / "read_tags.jpg"):
         assert cv2.imread(str(figure)) is not None
     plain = tmp_path / "plain"  # a job run without the reader cannot give sightings: said, naming its table

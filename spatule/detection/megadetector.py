@@ -2,10 +2,11 @@
 so that Timelapse and AddaxAI open a spatule season as they open a MegaDetector one.
 
 One entry per file of ``photos.csv`` (its path relative to ``detect.images``): a photo searched lists its
-boxes (``detections``, empty when none), each with the box relative to the photo's size, ``[x, y, width,
-height]``, its score as ``conf``, and, when its code was read as a bird of the registry, that code as a
-classification with the reader's probability of it; a file not searched (a video, an unreadable photo)
-says why as ``failure``. No time is written: the same search writes the same bytes.
+boxes (``detections``, empty when none; static boxes left out), each with the box relative to the photo's
+size, ``[x, y, width, height]``, its score as ``conf``, and, when its code was read as a bird of the
+registry, that code as a classification with the reader's probability of it (the visit's code and score
+when visits were linked); a file not searched (a video, an unreadable photo) says why as ``failure``. No
+time is written: the same search writes the same bytes.
 """
 
 from __future__ import annotations
@@ -35,17 +36,19 @@ def detection_entry(row: DetectionRow, width: int, height: int, classes: Mapping
     """One box: category, ``conf``, ``bbox`` and, read as a registry bird, its code as a classification."""
     entry: dict[str, Any] = {"category": TAG_CATEGORY, "conf": round(float(row.score), 4),
                              "bbox": relative_box(row, width, height)}
-    code = row.reading.get("registry_match", "")
+    code = row.reading.get("visit_match", row.reading.get("registry_match", ""))
     if code and code != UNREAD:
-        entry["classifications"] = [[classes[code], round(float(row.reading["match_score"]), 4)]]
+        score = row.reading.get("visit_score", row.reading["match_score"])
+        entry["classifications"] = [[classes[code], round(float(score), 4)]]
     return entry
 
 
 def megadetector_results(rows: Sequence[DetectionRow], listed: Sequence[Mapping[str, str]],
                          class_name: str = "tag") -> dict[str, Any]:
-    """The results file of a search: ``rows`` (the gathered detections, read or not), ``listed`` (every file
-    of ``photos.csv``)."""
-    codes = sorted({r.reading.get("registry_match", "") for r in rows} - {"", UNREAD})
+    """The results file of a search: ``rows`` (the gathered detections, read or not; static ones left out),
+    ``listed`` (every file of ``photos.csv``)."""
+    rows = [r for r in rows if r.reading.get("static") != "1"]
+    codes = sorted({r.reading.get("visit_match", r.reading.get("registry_match", "")) for r in rows} - {"", UNREAD})
     classes = {code: str(k) for k, code in enumerate(codes)}
     by_photo: dict[str, list[DetectionRow]] = {}
     for row in rows:

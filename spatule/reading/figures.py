@@ -18,15 +18,23 @@ CELL = 96
 
 
 def timeline_figure(seen: Sequence[Any], path: Path) -> None:
-    """One row per bird, a dot per sighting at its EXIF time (sightings without a time are counted in
-    the title, not drawn)."""
+    """One row per bird: a bar per visit from its first to its last frame, a dot per sighting at its EXIF time
+    (sightings without a time are counted in the title, not drawn)."""
     plt = _pyplot()
     timed = [s for s in seen if s.time]
     codes = sorted({s.code for s in seen})
+    visits = len({getattr(s, "visit", "") or f"{s.photo}/{s.box}" for s in seen})
     fig, ax = plt.subplots(figsize=(9, max(3.0, 0.28 * len(codes) + 1.5)), dpi=100)
     if timed:
         row = {code: k for k, code in enumerate(codes)}
-        ax.scatter([datetime.fromisoformat(s.time) for s in timed], [row[s.code] for s in timed], s=18)
+        spans: dict[tuple[str, str], list[datetime]] = {}
+        for s in timed:
+            if getattr(s, "visit", ""):
+                spans.setdefault((s.code, s.visit), []).append(datetime.fromisoformat(s.time))
+        for (code, _), when in sorted(spans.items()):
+            if len(set(when)) > 1:
+                ax.hlines(row[code], min(when), max(when), linewidth=6, alpha=0.35, color="tab:blue")
+        ax.scatter([datetime.fromisoformat(s.time) for s in timed], [row[s.code] for s in timed], s=18, zorder=3)
         from matplotlib.dates import DateFormatter
 
         ax.set_yticks(range(len(codes)), codes, fontsize=8)
@@ -36,7 +44,7 @@ def timeline_figure(seen: Sequence[Any], path: Path) -> None:
     else:
         ax.text(0.5, 0.5, "no sighting with an EXIF time", ha="center", va="center", transform=ax.transAxes)
     untimed = len(seen) - len(timed)
-    ax.set_title(f"{len(seen)} sighting(s) of {len(codes)} bird(s)"
+    ax.set_title(f"{len(seen)} sighting(s) in {visits} visit(s) (bars) of {len(codes)} bird(s)"
                  + (f" ({untimed} without an EXIF time, not drawn)" if untimed else ""))
     ax.set_xlabel("time taken (EXIF DateTimeOriginal)")
     ax.grid(alpha=0.3)

@@ -20,12 +20,14 @@ from spatule.config import default
 from spatule.detection.card import ModelCard, card_at
 from spatule.detection.crops import cut_crops, read_codes, write_crops
 from spatule.detection.engines import ModelFiles, Searcher, searcher
+from spatule.detection.gathering import VISIT_READING_COLUMNS, StaticSettings, mark_static, mark_visits
 from spatule.detection.job import OK, PhotoResult, search_files
 from spatule.detection.megadetector import write_megadetector_results
 from spatule.detection.prelabels import VOC_COLUMNS, write_voc
 from spatule.detection.rows import DETECTION_COLUMNS, PHOTO_COLUMNS, CropMargins, DetectionRow, crop_stems
 from spatule.detection.season import SeasonFile, camera_name, file_kind, list_season
 from spatule.detection.sheet import write_detection_sheet
+from spatule.detection.static import STATIC_COLUMNS
 from spatule.detection.cache import search_key
 from spatule.labels.objects import IndexSettings
 from spatule.labels.photos import photo_exif
@@ -67,6 +69,8 @@ class DetectOutputs:
     """``detections.json``: the same in the MegaDetector batch output format (Timelapse, AddaxAI)."""
     voc_table: Path | None = None
     """``voc.csv``: what became of each labelImg file (written, kept because you changed it, removed)."""
+    static_csv: Path | None = None
+    """``static.csv``: the places where boxes come back in many frames of a camera (a logo)."""
 
 
 def photo_cells(result: PhotoResult, taken: str | None = None, camera: str = "") -> list[object]:
@@ -149,30 +153,78 @@ def gathered_rows(jobs: Sequence[tuple[str, Path, Path]], crops_root: Path, read
     return sorted(rows, key=lambda r: (r.photo, r.detection))
 
 
+@dataclass(frozen=True)
+class SeasonChecks:
+    """What ``detect`` checks the season for: whether the photos are the labelled ones (``detect.images``
+    unset: a warning) and when boxes are static (:class:`spatule.detection.gathering.StaticSettings`)."""
+
+    searches_labels: bool = False
+    static: StaticSettings = StaticSettings()
+
+
 def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: DetectOutputs,
-           labels: IndexSettings = IndexSettings(), searches_labels: bool = False,
+           labels: IndexSettings = IndexSettings(), checks: SeasonChecks = SeasonChecks(),
            resightings: Resightings | None = None,
            reread: ReaderFiles | "CodeReader | None" = None, log: logging.Logger = _log) -> dict:
-    """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``),
-    write one labelImg XML per photo with a detection (boxes named as ``labels`` reads them back, ``tag:CODE``
-    for a bird read; a file you changed is left as it is) and the contact sheet; with ``resightings`` (the
-    jobs read the codes), the sightings and birds tables, the timeline and the sheet of read tags, a reading
-    taken as a bird by ``resightings.acceptance`` (or the ``threshold.json`` it names). ``reread``: a reader
-    that reads every crop again (the self-trained one). ``searches_labels``: the photos are the labelled ones
-    (``detect.images`` unset)."""
-    if searches_labels:
+    """Gather the jobs' tables (``(job, detections.csv, photos.csv)``; crops stay in ``crops/<job>/``), mark
+    the static boxes (``static.csv``), write one labelImg XML per photo with a detection that is not static
+    (boxes named as ``labels`` reads them back, ``tag:CODE`` for a bird read; a file you changed is left as it
+    is) and the contact sheet; with ``resightings`` (the jobs read the codes), the visits, sightings and birds
+    tables, the timeline and the sheet of read tags, a reading taken as a bird by ``resightings.acceptance``
+    (or the ``threshold.json`` it names). ``reread``: a reader that reads every crop again (the self-trained
+    one)."""
+    if checks.searches_labels:
         log.warning("detect.images is not set: these are the labelled photos the model was trained on, so what it "
                     "finds here says little about new photos; set detect.images to a folder of new photos")
     reread = reread.load(log=log) if isinstance(reread, ReaderFiles) else reread
     if resightings is not None and isinstance(resightings.acceptance, Path):  # rule read_threshold's file
         resightings = replace(resightings, acceptance=read_acceptance(resightings.acceptance))
     rows = gathered_rows(jobs, out.detections_csv.parent / "crops", resightings is not None, reread)
-    columns = READING_COLUMNS if resightings is not None else []
-    if resightings is not None:  # the threshold applies here: changing it reads nothing again
-        rows = [r.with_reading(registry_match=resightings.acceptance.of_row(r.reading)) for r in rows]
     listed = sorted((r for _, _, photos in jobs for r in read_csv(photos)), key=lambda r: r["photo"])
+    rows, visits, columns = marked_rows(rows, listed, checks.static, resightings, out.static_csv, log)
     write_csv(out.detections_csv, DETECTION_COLUMNS + columns, [r.cells(columns) for r in rows])
     write_csv(out.photos_csv, PHOTO_COLUMNS, [[r.get(c, "") for c in PHOTO_COLUMNS] for r in listed])
+    write_labelimg(out, images_dir, [r for r in rows if r.reading.get("static") != "1"], labels, log)
+    if out.sheet is not None:
+        write_detection_sheet(out.sheet, images_dir, rows, listed)
+    if out.megadetector is not None:
+        write_megadetector_results(out.megadetector, rows, listed, labels.class_name)
+    status = {s: sum(1 for r in listed if r["status"] == s) for s in sorted({r["status"] for r in listed})}
+    xml = len({r.photo for r in rows})
+    summary = {"files": len(listed), "detections": len(rows), "photos_with_tags": xml, "status": status,
+               "static": sum(r.reading.get("static") == "1" for r in rows)}
+    log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),
+             xml, out.detections_csv, out.voc_dir)
+    if resightings is not None:
+        table = [dict(zip(DETECTION_COLUMNS + columns, (str(v) for v in r.cells(columns)))) for r in rows]
+        summary.update(write_resightings(resightings, table, listed, out.detections_csv.parent / "crops", log,
+                                         visits))
+    return summary
+
+
+def marked_rows(rows: list[DetectionRow], listed: Sequence[dict[str, str]], static: StaticSettings,
+                resightings: Resightings | None, static_csv: Path | None, log: logging.Logger
+                ) -> tuple[list[DetectionRow], list, list[str]]:
+    """The gathered rows with what ``detect`` adds (the acceptance of each reading, ``static``; the visits when
+    read), the named visits, and the columns after :data:`DETECTION_COLUMNS`; ``static.csv`` written."""
+    if resightings is not None:  # the threshold applies here: changing it reads nothing again
+        rows = [r.with_reading(registry_match=resightings.acceptance.of_row(r.reading)) for r in rows]
+    rows, places = mark_static(rows, listed, static)
+    if static_csv is not None:
+        write_csv(static_csv, STATIC_COLUMNS, [p.row() for p in places])
+    if places:
+        log.warning("%d static place(s) (%d box(es) at the same pixels in %s of a camera's frames or more): kept out "
+                    "of sightings, visits, labelImg files and detections.json; listed in %s", len(places),
+                    sum(len(p.members) for p in places), f"{static.share:.0%}", static_csv)
+    if resightings is None:
+        return rows, [], ["static"]
+    rows, visits = mark_visits(rows, listed, resightings.visit_gap_minutes, resightings.acceptance.of)
+    return rows, visits, READING_COLUMNS + VISIT_READING_COLUMNS + ["static"]
+
+
+def write_labelimg(out: DetectOutputs, images_dir: Path, rows: Sequence[DetectionRow], labels: IndexSettings,
+                   log: logging.Logger) -> None:
+    """One labelImg XML per photo with a box (:func:`spatule.detection.prelabels.write_voc`) and ``voc.csv``."""
     voc = write_voc(out.voc_dir, images_dir, rows, labels)
     if out.voc_table is not None:
         write_csv(out.voc_table, VOC_COLUMNS, voc)
@@ -180,19 +232,6 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: Detect
     if kept:
         log.warning("%d labelImg file(s) in %s changed since spatule wrote them (or not written by it): left as "
                     "they are (%s)", len(kept), out.voc_dir, ", ".join(map(str, kept[:5])))
-    xml = len({r.photo for r in rows})
-    if out.sheet is not None:
-        write_detection_sheet(out.sheet, images_dir, rows, listed)
-    if out.megadetector is not None:
-        write_megadetector_results(out.megadetector, rows, listed, labels.class_name)
-    status = {s: sum(1 for r in listed if r["status"] == s) for s in sorted({r["status"] for r in listed})}
-    summary = {"files": len(listed), "detections": len(rows), "photos_with_tags": xml, "status": status}
-    log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),
-             xml, out.detections_csv, out.voc_dir)
-    if resightings is not None:
-        table = [dict(zip(DETECTION_COLUMNS + columns, (str(v) for v in r.cells(columns)))) for r in rows]
-        summary.update(write_resightings(resightings, table, listed, out.detections_csv.parent / "crops", log))
-    return summary
 
 
 def detect_folder(images_dir: Path, model: ModelFiles | Searcher, card: ModelCard, out_dir: Path,
@@ -200,18 +239,19 @@ def detect_folder(images_dir: Path, model: ModelFiles | Searcher, card: ModelCar
                   acceptance: Acceptance | None = None, log: logging.Logger = _log) -> dict:
     """Every file of ``images_dir`` as one job, searched with the ``card``'s settings and gathered into
     ``out_dir`` as the workflow lays it out (``detections.csv``, ``photos.csv``, ``crops/all/``, ``voc/``,
-    ``sheet.jpg``, ``detections.json``; with a ``reader``, the codes read and ``sightings.csv``, ``birds.csv``,
-    ``timeline.png``, ``read_tags.jpg``, a code accepted by ``acceptance``)."""
+    ``sheet.jpg``, ``detections.json``, ``static.csv``; with a ``reader``, the codes read and ``visits.csv``,
+    ``sightings.csv``, ``birds.csv``, ``timeline.png``, ``read_tags.jpg``, a code accepted by ``acceptance``)."""
     files = [f.path for f in list_season(images_dir)]
     job = out_dir / "jobs" / "all"
     detect_job(JobFiles(images_dir, files, job / "detections.csv", job / "photos.csv", out_dir / "crops" / "all",
                         cache_root), model, card, reader=None if reader is None else (lambda: reader), log=log)
     resightings = None if reader is None else Resightings(out_dir / "sightings.csv", out_dir / "birds.csv",
                                                           out_dir / "timeline.png", out_dir / "read_tags.jpg",
-                                                          acceptance or fallback_acceptance())
+                                                          acceptance or fallback_acceptance(), out_dir / "visits.csv")
     return detect(images_dir, [("all", job / "detections.csv", job / "photos.csv")],
                   DetectOutputs(out_dir / "detections.csv", out_dir / "photos.csv", out_dir / "voc",
-                                out_dir / "sheet.jpg", out_dir / "detections.json", out_dir / "voc.csv"),
+                                out_dir / "sheet.jpg", out_dir / "detections.json", out_dir / "voc.csv",
+                                out_dir / "static.csv"),
                   IndexSettings(class_name=card.class_name), resightings=resightings, log=log)
 
 

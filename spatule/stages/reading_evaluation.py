@@ -30,38 +30,50 @@ class NewDay:
     detections_csv: Path
 
 
+def _by_photo(path: Path, key: str) -> dict[str, list[dict[str, str]]]:
+    from spatule.tables import read_csv
+
+    out: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv(path):
+        out.setdefault(row[key], []).append(row)
+    return out
+
+
+def matched(tags: list[dict[str, str]], boxes: list[dict[str, str]], iou: float) -> tuple[list[tuple[int, int]], Any]:
+    """The ``(box, tag)`` pairs of one photo at ``iou`` or more, best first, each used once, and the IoU
+    matrix (boxes x tags)."""
+    import numpy as np
+
+    from spatule.geometry import iou_matrix
+
+    overlap = (iou_matrix(np.array([[float(b[k]) for k in ("x0", "y0", "x1", "y1")] for b in boxes]),
+                          np.array([[float(t[k]) for k in ("xmin", "ymin", "xmax", "ymax")] for t in tags]))
+               if tags and boxes else np.zeros((len(boxes), len(tags))))
+    pairs: list[tuple[int, int]] = []
+    used_box, used_tag = set(), set()
+    for flat in np.argsort(-overlap, axis=None, kind="stable"):
+        b, t = (int(v) for v in np.unravel_index(int(flat), overlap.shape))
+        if overlap[b, t] < iou or b in used_box or t in used_tag:
+            continue
+        used_box.add(b)
+        used_tag.add(t)
+        pairs.append((b, t))
+    return pairs, overlap
+
+
 def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, str]], dict[str, int]]:
     """Each legible tag of the truth that ``detect`` found (a detection at ``iou`` or more, best first, each
     used once): ``(identity, what it was read as)``; and the counts of legible tags not found, of the other
     boxes read as a bird they do not show (``false_boxes_read``: on no tag, or on another bird's tag), and of
     the other boxes read as the bird whose tag they overlap (``extra_boxes_read_right``: a second or loose box
     on a tag, below ``iou``, still the right bird)."""
-    import numpy as np
-
-    from spatule.geometry import iou_matrix
-    from spatule.tables import read_csv
-
-    truth: dict[str, list[dict[str, str]]] = {}
-    for row in read_csv(new_day.truth_csv):
-        truth.setdefault(row["image"], []).append(row)
-    found: dict[str, list[dict[str, str]]] = {}
-    for row in read_csv(new_day.detections_csv):
-        found.setdefault(row["photo"], []).append(row)
+    truth, found = _by_photo(new_day.truth_csv, "image"), _by_photo(new_day.detections_csv, "photo")
     pairs, missed, false_read, extra_right = [], 0, 0, 0
     for photo in sorted(set(truth) | set(found)):
         tags, boxes = truth.get(photo, []), found.get(photo, [])
-        overlap = (iou_matrix(np.array([[float(b[k]) for k in ("x0", "y0", "x1", "y1")] for b in boxes]),
-                              np.array([[float(t[k]) for k in ("xmin", "ymin", "xmax", "ymax")] for t in tags]))
-                   if tags and boxes else np.zeros((len(boxes), len(tags))))
-        used_box, used_tag = set(), set()
-        for flat in np.argsort(-overlap, axis=None, kind="stable"):
-            b, t = np.unravel_index(int(flat), overlap.shape)
-            if overlap[b, t] < iou or b in used_box or t in used_tag:
-                continue
-            used_box.add(b)
-            used_tag.add(t)
-            if tags[t]["difficult"] != "1":
-                pairs.append((tags[t]["identity"], boxes[b]["registry_match"]))
+        these, overlap = matched(tags, boxes, iou)
+        pairs += [(tags[t]["identity"], boxes[b]["registry_match"]) for b, t in these if tags[t]["difficult"] != "1"]
+        used_box, used_tag = {b for b, _ in these}, {t for _, t in these}
         missed += sum(1 for t, tag in enumerate(tags) if t not in used_tag and tag["difficult"] != "1")
         for b, box in enumerate(boxes):
             if b in used_box or box["registry_match"] == UNREAD:
@@ -72,6 +84,29 @@ def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, st
             else:
                 false_read += 1
     return pairs, {"missed": missed, "false_boxes_read": false_read, "extra_boxes_read_right": extra_right}
+
+
+def new_day_visit_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """With visits (``detections.csv`` has ``visit_match``): each legible tag found, as its visit reads it
+    (``(identity, visit's code)``, the same tags as :func:`new_day_reads`), and each visit with a legible tag
+    found: ``(the identity most of its tags show, the visit's code)``. Empty without visits."""
+    truth, found = _by_photo(new_day.truth_csv, "image"), _by_photo(new_day.detections_csv, "photo")
+    frames: list[tuple[str, str]] = []
+    shown: dict[str, list[str]] = {}
+    code: dict[str, str] = {}
+    for photo in sorted(set(truth) & set(found)):
+        tags, boxes = truth[photo], found[photo]
+        if "visit_match" not in boxes[0]:
+            return [], []
+        for b, t in matched(tags, boxes, iou)[0]:
+            if tags[t]["difficult"] == "1":
+                continue
+            frames.append((tags[t]["identity"], boxes[b]["visit_match"]))
+            if boxes[b]["visit"]:
+                shown.setdefault(boxes[b]["visit"], []).append(tags[t]["identity"])
+                code[boxes[b]["visit"]] = boxes[b]["visit_match"]
+    visits = [(max(sorted(set(ids)), key=ids.count), code[name]) for name, ids in sorted(shown.items())]
+    return frames, visits
 
 
 def evaluate_reading(labelled: LabelledTags, reader_files: ReaderFiles, acceptance_json: Path, out_dir: Path,
@@ -104,6 +139,10 @@ def evaluate_reading(labelled: LabelledTags, reader_files: ReaderFiles, acceptan
     if new_day is not None:
         pairs, new_day_counts = new_day_reads(new_day)
         rows["new_day"] = {**set_figures(pairs), **new_day_counts}
+        frames, visits = new_day_visit_reads(new_day)
+        if frames:
+            rows["new_day_by_visit"] = set_figures(frames)
+            rows["new_day_visits"] = set_figures(visits)
     test = [(t, r) for t, r in zip(tags, reads) if split_of[t["identity"]] == "test" and t["difficult"] != "1"]
     write_curve(out_dir, past_margin([t for t, _ in test], [r for _, r in test], acceptance.margin),
                 acceptance.threshold)
