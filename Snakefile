@@ -33,6 +33,7 @@ include: "rules/export.smk"
 include: "rules/evaluate.smk"
 include: "rules/read.smk"
 include: "rules/detect.smk"
+include: "rules/to_label.smk"
 include: "rules/report.smk"
 include: "rules/provenance.smk"
 
@@ -51,5 +52,6 @@ rule all:
         rules.evaluate_real.output,
         rules.evaluate_reading.output,
         rules.detect.output,
+        rules.to_label.output,
         rules.report.output,
         rules.provenance.output,

@@ -22,6 +22,7 @@ Which module holds which rules' functions (each named after its rule):
   ``read.self_train``)
 * :mod:`~spatule.stages.reading_evaluation`: ``evaluate_reading`` (after detect: the new photos' figures too)
 * :mod:`~spatule.stages.detection`: ``detect_job``, ``detect``
+* :mod:`~spatule.stages.to_label`: ``to_label`` (what to label next)
 * :mod:`~spatule.stages.reporting`: ``report``, ``provenance``
 """
 
@@ -35,10 +36,11 @@ from spatule.stages.reporting import provenance, report
 from spatule.stages.searching import model_card, search_settings
 from spatule.stages.splitting import split
 from spatule.stages.synthesis import coco, synthesize, tfrecords
+from spatule.stages.to_label import to_label
 from spatule.stages.training import devices, export, mine_negatives, pretrained, tflite, train, train_hard
 
 __all__ = ["coco", "demo_data", "demo_new_photos", "demo_registry", "detect", "detect_folder", "detect_job",
            "devices", "evaluate_reading", "evaluate_real", "evaluate_synthetic", "export",
            "extract_tags", "index_labels", "mine_negatives", "model_card", "pretrained", "provenance", "read_threshold",
            "report", "search_settings", "self_train_reader",
-           "split", "synthesize", "tflite", "tfrecords", "train", "train_hard", "train_reader"]
+           "split", "synthesize", "tflite", "tfrecords", "to_label", "train", "train_hard", "train_reader"]

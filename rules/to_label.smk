@@ -1,0 +1,26 @@
+# to_label: the new photos whose labels would teach the models most (boxes near the threshold, unread tags,
+# visits whose frames disagree, photos unlike the labelled ones), best first, with the reasons.
+
+
+rule to_label:
+    input:
+        detections=rules.detect.output.detections,
+        photos=rules.detect.output.photos,
+        visits=rules.detect.output.visits,
+        card=rules.model_card.output[0],
+        split_photos=rules.split.output.photos,
+        backgrounds=rules.split.output.backgrounds,
+        images=detect_images(),
+        labels=labels_dir(),
+    output:
+        "results/detect/to_label.csv",
+    log:
+        "logs/to_label.log",
+    benchmark:
+        "benchmarks/to_label.tsv"
+    conda:
+        DATA_ENV
+    params:
+        labels_dir=config["labels"]["dir"],
+    script:
+        "../scripts/to_label.py"

@@ -1,0 +1,128 @@
+"""What to label next: the searched photos whose labels would teach the models most, with the reason for each.
+
+Labelling is the biologist's scarcest hour. A photo is worth labelling when the models are unsure about it:
+
+* **boxes near the threshold**: detections whose score is within :data:`NEAR` of the detection threshold
+  (``detect.score_threshold`` or the one chosen on val): the detector cannot tell tag from look-alike there;
+* **unread tags**: tags found but not read as a bird (their visit not read either): the reader needs them;
+* **visits whose frames disagree**: frames read alone as different birds;
+* **photos unlike the labelled ones**: a photo whose thumbnail (:func:`thumbnail`) is farther from every
+  labelled train photo's than :data:`UNLIKE_QUANTILE` of the labelled train photos are from each other (a new
+  camera angle, snow, a night frame when none was labelled).
+
+Static boxes (a logo) are never a reason. Each reason adds its weight (:data:`WEIGHTS`) per box, visit or
+photo; photos are ranked by that priority, then by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from spatule.reading.registry import UNREAD
+
+NEAR = 0.15
+"""A box whose score is less than this above the detection threshold is near it."""
+
+UNLIKE_QUANTILE = 0.95
+"""A photo is unlike the labelled ones when its thumbnail is farther from the nearest labelled train photo's
+than this quantile of the labelled train photos' own distances to their nearest other one."""
+
+THUMB = (16, 12)
+"""The thumbnail a photo is compared by (width, height, grey levels)."""
+
+WEIGHTS = {"near_threshold": 1.0, "unread": 1.0, "visit_disagrees": 2.0, "unlike": 2.0}
+"""How much each reason counts (per box, per visit, per photo)."""
+
+TO_LABEL_COLUMNS = ["rank", "photo", "camera", "time", "priority", "near_threshold", "unread", "visit_disagrees",
+                    "unlike", "reasons"]
+"""Columns of ``results/detect/to_label.csv``: one row per photo with a reason, best first."""
+
+
+@dataclass
+class PhotoReasons:
+    """What speaks for labelling one photo."""
+
+    near: list[float] = field(default_factory=list)
+    unread: int = 0
+    disagreeing: list[str] = field(default_factory=list)
+    unlike: float | None = None
+    """How far its thumbnail is from the nearest labelled train photo's (only when it is unlike them)."""
+
+    @property
+    def priority(self) -> float:
+        return (WEIGHTS["near_threshold"] * len(self.near) + WEIGHTS["unread"] * self.unread
+                + WEIGHTS["visit_disagrees"] * len(self.disagreeing) + WEIGHTS["unlike"] * (self.unlike is not None))
+
+    def text(self) -> str:
+        """The reasons in words."""
+        parts = []
+        if self.near:
+            scores = ", ".join(f"{s:.2f}" for s in self.near)
+            parts.append(f"{len(self.near)} box(es) near the threshold (score {scores})")
+        if self.unread:
+            parts.append(f"{self.unread} tag(s) found but not read")
+        if self.disagreeing:
+            parts.append(f"visit(s) {', '.join(self.disagreeing)}: frames read different birds")
+        if self.unlike is not None:
+            parts.append(f"unlike the labelled photos (thumbnail distance {self.unlike:.1f})")
+        return "; ".join(parts)
+
+
+def thumbnail(path: Path) -> np.ndarray | None:
+    """A photo's :data:`THUMB` grey thumbnail (as float32 levels), decoded at an eighth of its size; ``None``
+    when it cannot be decoded."""
+    import cv2
+
+    grey = cv2.imread(str(path), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    if grey is None:
+        return None
+    return cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+
+
+def unlike_photos(new: Mapping[str, np.ndarray], labelled: Sequence[np.ndarray]) -> dict[str, float]:
+    """The new photos unlike the labelled ones (see :data:`UNLIKE_QUANTILE`), with their distance; none when
+    fewer than 3 labelled thumbnails."""
+    if len(labelled) < 3 or not new:
+        return {}
+    base = np.stack(labelled)
+    own = np.linalg.norm(base[:, None, :] - base[None, :, :], axis=-1)
+    np.fill_diagonal(own, np.inf)
+    bound = float(np.quantile(own.min(axis=1), UNLIKE_QUANTILE))
+    names = sorted(new)
+    nearest = np.linalg.norm(np.stack([new[n] for n in names])[:, None, :] - base[None, :, :], axis=-1).min(axis=1)
+    return {n: float(d) for n, d in zip(names, nearest) if d > bound}
+
+
+def photo_reasons(detections: Sequence[Mapping[str, str]], visits: Sequence[Mapping[str, str]], threshold: float,
+                  unlike: Mapping[str, float]) -> dict[str, PhotoReasons]:
+    """The reasons of each photo: from ``detections.csv`` rows (read, with ``static`` and the visit columns),
+    ``visits.csv`` rows, the detection ``threshold`` and the :func:`unlike_photos`."""
+    reasons: dict[str, PhotoReasons] = {}
+    flagged = {v["visit"] for v in visits if v.get("flag")}
+    for row in detections:
+        if row.get("static") == "1":
+            continue
+        mine = reasons.setdefault(row["photo"], PhotoReasons())
+        score = float(row["score"])
+        if score < threshold + NEAR:
+            mine.near.append(score)
+        if row.get("visit_match", row.get("registry_match", UNREAD)) == UNREAD:
+            mine.unread += 1
+        if row.get("visit") in flagged and row["visit"] not in mine.disagreeing:
+            mine.disagreeing.append(row["visit"])
+    for photo, distance in unlike.items():
+        reasons.setdefault(photo, PhotoReasons()).unlike = distance
+    return {p: r for p, r in reasons.items() if r.priority > 0}
+
+
+def ranked_rows(reasons: Mapping[str, PhotoReasons], photos: Sequence[Mapping[str, str]]) -> list[list[object]]:
+    """The :data:`TO_LABEL_COLUMNS` rows: photos by priority (highest first), then name."""
+    about = {p["photo"]: p for p in photos}
+    order = sorted(reasons, key=lambda p: (-reasons[p].priority, p))
+    return [[k + 1, p, about.get(p, {}).get("camera", ""), about.get(p, {}).get("time", ""),
+             round(reasons[p].priority, 2), len(reasons[p].near), reasons[p].unread, len(reasons[p].disagreeing),
+             int(reasons[p].unlike is not None), reasons[p].text()] for k, p in enumerate(order)]

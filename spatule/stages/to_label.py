@@ -1,0 +1,52 @@
+"""Rule ``to_label``: which of the searched photos to label next, and why (:mod:`spatule.detection.to_label`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spatule.tables import read_csv, write_csv
+
+_log = logging.getLogger("spatule")
+
+
+@dataclass(frozen=True)
+class SeasonTables:
+    """What ``detect`` wrote about a season: the detections, photos and visits tables."""
+
+    detections_csv: Path
+    photos_csv: Path
+    visits_csv: Path
+
+
+def train_photo_paths(split_photos_csv: Path, backgrounds_csv: Path, labels_dir: Any) -> list[Path]:
+    """The labelled photos of the train split (with tags, and tag-free ones), where ``labels.dir`` keeps them."""
+    from spatule.labels.dirs import LabelDirs
+
+    dirs = LabelDirs.of(labels_dir)
+    names = sorted({r["image"] for table in (split_photos_csv, backgrounds_csv) for r in read_csv(table)
+                    if r["split"] == "train"})
+    return [dirs / name for name in names]
+
+
+def to_label(season: SeasonTables, card_json: Path, images_dir: Path, train_photos: list[Path], out_csv: Path,
+             log: logging.Logger = _log) -> dict[str, int]:
+    """``to_label.csv``: the searched photos ranked by what their labels would teach (boxes near the detection
+    threshold of ``card_json``, unread tags, visits whose frames disagree, photos unlike the ``train_photos``),
+    with the reasons of each."""
+    from spatule.detection.card import card_threshold
+    from spatule.detection.to_label import TO_LABEL_COLUMNS, photo_reasons, ranked_rows, thumbnail, unlike_photos
+
+    threshold = card_threshold(card_json).score_threshold
+    photos = [r for r in read_csv(season.photos_csv) if r["status"] == "ok"]
+    new = {p["photo"]: thumbnail(images_dir / p["photo"]) for p in photos}
+    labelled = [t for t in (thumbnail(p) for p in train_photos) if t is not None]
+    unlike = unlike_photos({k: v for k, v in new.items() if v is not None}, labelled)
+    reasons = photo_reasons(read_csv(season.detections_csv), read_csv(season.visits_csv), threshold, unlike)
+    rows = ranked_rows(reasons, photos)
+    write_csv(out_csv, TO_LABEL_COLUMNS, rows)
+    log.info("%d of %d searched photo(s) worth labelling (%d unlike the %d labelled train photos), best first -> %s",
+             len(rows), len(photos), len(unlike), len(labelled), out_csv)
+    return {"photos": len(rows), "unlike": len(unlike)}
