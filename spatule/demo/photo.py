@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
 
-import cv2
 import numpy as np
 
 from spatule.demo.bird import Bird, draw_bird, make_bird
 from spatule.demo.plan import DemoParams, PlannedPhoto
-from spatule.demo.scene import (draw_feather, draw_ground, draw_litter, draw_nest_marker, info_bar, night_frame,
-                                occlude, relight, vignette)
+from spatule.demo.scene import develop, draw_feather, draw_ground, draw_litter, draw_nest_marker, occlude
 from spatule.demo.tag import composite, mask_box, reads_down, render_tag
 from spatule.geometry import Rect, overlaps
 
@@ -39,6 +38,8 @@ class DemoTag:
     difficult: bool = False
     truncated: bool = False
     occluded: bool = False
+    whole: Rect | None = None
+    """The whole band's box, beyond the photo border too (``box``: its visible part)."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,18 @@ class _Layout:
     """Rows above the info bar (and a margin): where tags and look-alikes go."""
     gap: float
     """Least distance in pixels between a tag and anything else placed."""
+    avoid: tuple[Rect, ...] = ()
+    """Boxes that no tag or bird may overlap."""
 
     @classmethod
-    def of(cls, params: DemoParams) -> _Layout:
+    def of(cls, params: DemoParams, avoid: Sequence[Rect] = ()) -> _Layout:
         s = params.scale
         usable_bottom = params.height - params.info_bar_px - max(4, int(6 * s))
-        return cls(params.width, params.height, s, usable_bottom, 14.0 * s + 4.0)
+        return cls(params.width, params.height, s, usable_bottom, 14.0 * s + 4.0, tuple(avoid))
+
+    def clear(self, *boxes: Sequence[float]) -> bool:
+        """Whether ``boxes`` keep clear of :attr:`avoid`."""
+        return not any(overlaps(box, a, self.gap) for box in boxes for a in self.avoid)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,11 @@ class _Band:
     height: float
     angle: float
 
+    @property
+    def whole(self) -> Rect:
+        """The band's box in the photo (also beyond its border)."""
+        return self.local[0] + self.ox, self.local[1] + self.oy, self.local[2] + self.ox, self.local[3] + self.oy
+
 
 @dataclass(frozen=True)
 class _Placed:
@@ -86,30 +98,45 @@ class _Placed:
     bird: Bird
 
 
-def render_photo(photo: PlannedPhoto, params: DemoParams,
-                 rng: np.random.Generator) -> tuple[np.ndarray, list[DemoTag]]:
-    """Render one photo; returns the uint8 BGR image and its tags (boxes disjoint)."""
-    layout = _Layout.of(params)
+def render_photo(photo: PlannedPhoto, params: DemoParams, rng: np.random.Generator, *,
+                 stay: Mapping[str, Rect] | None = None,
+                 avoid: Sequence[Rect] = ()) -> tuple[np.ndarray, list[DemoTag]]:
+    """Render one photo; returns the uint8 BGR image and its tags (boxes disjoint).
+
+    ``stay``: code -> the whole box (:attr:`DemoTag.whole`) of that bird's band in the previous frame of its
+    visit: the band, drawn anew, goes a few pixels from it (:mod:`spatule.demo.stay`), placed before the others.
+    ``avoid``: boxes no tag or bird goes over (a logo printed over the photo). Neither given: the same draws as
+    ever (the labelled campaign's photos).
+    """
+    layout = _Layout.of(params, avoid)
     width, s = layout.width, layout.scale
     image = draw_ground(rng, width, layout.height)
     for _ in range(int(rng.integers(0, 5))):
         draw_feather(image, rng, (rng.uniform(0, width), rng.uniform(0, layout.usable_bottom)), rng.uniform(20, 60) * s)
-    placed = _place_tags(photo, rng, layout, params.hard_cases)
+    placed = _place_tags(photo, rng, layout, params.hard_cases, stay or {})
     birds = [p.bird for p in placed] + _untagged_birds(photo, rng, layout, params.hard_cases, placed)
     if params.hard_cases:
         _place_lookalikes(image, rng, layout, placed)
     for bird in sorted(birds, key=lambda b: b.ground_y):
         draw_bird(image, bird, rng)
     found = _draw_tags(image, rng, placed, params.hard_cases)
-    return _develop(image, photo, params, rng), sorted(found, key=lambda t: t.box[0])
+    return develop(image, photo, params, rng), sorted(found, key=lambda t: t.box[0])
 
 
-def _place_tags(photo: PlannedPhoto, rng: np.random.Generator, layout: _Layout, hard: bool) -> list[_Placed]:
-    """Place the tags of the photo's codes, and now and then a far one nobody can read."""
+def _place_tags(photo: PlannedPhoto, rng: np.random.Generator, layout: _Layout, hard: bool,
+                stay: Mapping[str, Rect]) -> list[_Placed]:
+    """Place the tags of the photo's codes (those that ``stay`` first, near their box), and now and then a far
+    one nobody can read."""
     placed: list[_Placed] = []
     far = [f"far-{photo.index + 1}-{k + 1}" for k in range(int(hard and bool(photo.codes) and rng.random() < 0.35))]
-    for code in (*photo.codes, *far):
-        tag = _place_tag(code, rng, layout, hard, placed)
+    staying = [code for code in photo.codes if code in stay]
+    for code in (*staying, *(c for c in photo.codes if c not in stay), *far):
+        tag = None
+        if code in stay:  # near where it stood in the previous frame, when there is room
+            from spatule.demo.stay import place_near  # (which builds on this module)
+
+            tag = place_near(code, rng, layout, placed, stay[code])
+        tag = tag or _place_tag(code, rng, layout, hard, placed)
         if tag is not None:
             placed.append(tag)
         elif not code.startswith("far-"):  # no room for a far bird: the photo goes without
@@ -135,7 +162,7 @@ def _place_tag(code: str, rng: np.random.Generator, layout: _Layout, hard: bool,
         box, whole = boxes
         centre = ((whole[0] + whole[2]) / 2, (whole[1] + whole[3]) / 2)
         bird = make_bird(rng, centre, band.height * rng.uniform(0.9, 1.1), math.radians(band.angle), band=band.height)
-        if _keeps_clear(box, bird, attempt, placed, layout.gap):
+        if _keeps_clear(box, bird, attempt, placed, layout.gap) and layout.clear(box, bird.bbox()):
             return _Placed(box, code, band, far, box != whole, bird)
     return None
 
@@ -191,8 +218,7 @@ def _band_boxes(band: _Band, layout: _Layout, border: bool) -> tuple[Rect, Rect]
     mh, mw = band.mask.shape
     if mh + 8 > layout.usable_bottom or (not border and mw + 8 > layout.width):
         return None
-    local, ox, oy = band.local, band.ox, band.oy
-    whole = (local[0] + ox, local[1] + oy, local[2] + ox, local[3] + oy)
+    whole = band.whole
     box = (max(0, whole[0]), max(0, whole[1]), min(layout.width, whole[2]), min(layout.usable_bottom, whole[3]))
     if box[2] - box[0] < 8 or box[3] - box[1] < 8 or whole[3] > layout.usable_bottom:
         return None
@@ -227,7 +253,7 @@ def _untagged_birds(photo: PlannedPhoto, rng: np.random.Generator, layout: _Layo
             unit = rng.uniform(46.0, 92.0) * s
             anchor = (rng.uniform(-0.05, 1.05) * width, rng.uniform(0.15, 0.95) * height)
             bird = make_bird(rng, anchor, unit, math.radians(float(rng.normal(0.0, 8.0))))
-            if any(overlaps(bird.bbox(), p.box, layout.gap) for p in placed):
+            if any(overlaps(bird.bbox(), p.box, layout.gap) for p in placed) or not layout.clear(bird.bbox()):
                 continue
             birds.append(bird)
             break
@@ -261,24 +287,6 @@ def _draw_tags(image: np.ndarray, rng: np.random.Generator, placed: list[_Placed
         hidden = ""
         if hard and not p.far and not p.cut and rng.random() < 0.3:
             hidden = occlude(image, rng, p.box, p.bird.unit)
-        found.append(DemoTag(p.box, p.code, difficult=p.far, truncated=p.cut, occluded=bool(hidden)))
+        found.append(DemoTag(p.box, p.code, difficult=p.far, truncated=p.cut, occluded=bool(hidden),
+                             whole=p.band.whole))
     return found
-
-
-def _develop(image: np.ndarray, photo: PlannedPhoto, params: DemoParams, rng: np.random.Generator) -> np.ndarray:
-    """Light, vignetting and sensor noise (or an infrared night frame), then the burned-in bar."""
-    width, height = params.width, params.height
-    night = rng.random() < params.night_fraction
-    raw = np.frombuffer(rng.bytes(width * height), dtype=np.uint8).reshape(height, width)
-    noise = ((raw & 15) + (raw >> 4)).astype(np.float32)  # triangular, mean 15, sd 6.5
-    noise = (noise - np.float32(15.0)) * np.float32(rng.uniform(1.5, 3.0) / 6.5)
-    lit = relight(image, rng) if params.hard_cases else image.astype(np.float32) * np.float32(rng.uniform(0.9, 1.06))
-    lit = cv2.multiply(lit, vignette(width, height), dtype=cv2.CV_32F)
-    image = cv2.add(lit, cv2.merge([noise, noise, noise]), dtype=cv2.CV_8U)
-    if night:
-        image = night_frame(image, rng)
-    if params.info_bar_px > 0:
-        when = photo.taken
-        temperature = 12 + (photo.index * 7) % 13
-        image[height - params.info_bar_px:] = info_bar(width, params.info_bar_px, when, temperature, photo.camera)
-    return image

@@ -4,7 +4,7 @@ The ground is dry grass full of thin bright and dark lines; the look-alikes are 
 tags but could pass for one (white feathers, white plastic litter, yellow nest markers
 with black digits); the light changes from photo to photo (exposure, colour, cloud
 shadows) and some frames are grey infrared night frames; a camera info bar is burned
-into the bottom rows.
+into the bottom rows, and on the new day's photos the camera maker's logo just above it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from spatule.demo.canvas import Point, ellipse_pts, fixed, font, paint
-from spatule.demo.plan import REFERENCE_SIZE
+from spatule.demo.plan import REFERENCE_SIZE, DemoParams, PlannedPhoto
 from spatule.geometry import Rect
 
 # --------------------------------------------------------------------------- the ground
@@ -233,6 +233,25 @@ def vignette(width: int, height: int) -> np.ndarray:
     return v
 
 
+def develop(image: np.ndarray, photo: PlannedPhoto, params: DemoParams, rng: np.random.Generator) -> np.ndarray:
+    """Light, vignetting and sensor noise (or an infrared night frame), then the burned-in bar."""
+    width, height = params.width, params.height
+    night = rng.random() < params.night_fraction
+    raw = np.frombuffer(rng.bytes(width * height), dtype=np.uint8).reshape(height, width)
+    noise = ((raw & 15) + (raw >> 4)).astype(np.float32)  # triangular, mean 15, sd 6.5
+    noise = (noise - np.float32(15.0)) * np.float32(rng.uniform(1.5, 3.0) / 6.5)
+    lit = relight(image, rng) if params.hard_cases else image.astype(np.float32) * np.float32(rng.uniform(0.9, 1.06))
+    lit = cv2.multiply(lit, vignette(width, height), dtype=cv2.CV_32F)
+    image = cv2.add(lit, cv2.merge([noise, noise, noise]), dtype=cv2.CV_8U)
+    if night:
+        image = night_frame(image, rng)
+    if params.info_bar_px > 0:
+        when = photo.taken
+        temperature = 12 + (photo.index * 7) % 13
+        image[height - params.info_bar_px:] = info_bar(width, params.info_bar_px, when, temperature, photo.camera)
+    return image
+
+
 def info_bar(width: int, height: int, when: datetime, temperature_c: int, camera: str) -> np.ndarray:
     """The camera's burned-in bar: black, with temperature, date, time and camera name in white.
 
@@ -250,3 +269,22 @@ def info_bar(width: int, height: int, when: datetime, temperature_c: int, camera
         draw.text((width - margin, mid), camera, fill=255, font=face, anchor="rm")
     grey = np.asarray(bar, dtype=np.uint8)
     return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def draw_logo(image: np.ndarray, box: Rect, text: str) -> None:
+    """The camera maker's logo that the camera prints over every photo, in place: a light grey rounded oval
+    filling ``box`` with ``text`` across it in dark capitals (white with black characters, like a tag).
+    Opaque: the same pixels in every photo, but for the anti-aliased rim."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    big = 4  # drawn 4 times larger, then shrunk: a smooth rim
+    plate = Image.new("L", (w * big, h * big), 0)
+    ImageDraw.Draw(plate).rounded_rectangle([0, 0, w * big - 1, h * big - 1], radius=h * big // 2, fill=255)
+    ink = Image.new("L", (w, h), 0)
+    size = max(6, int(h * 0.56))
+    while size > 6 and font(size).getlength(text) > 0.8 * w:
+        size -= 1
+    ImageDraw.Draw(ink).text((w / 2, h / 2), text, fill=255, font=font(size), anchor="mm")
+    roi = image[y0:y1, x0:x1]
+    paint(roi, cv2.resize(np.asarray(plate), (w, h), interpolation=cv2.INTER_AREA), (226, 229, 230))
+    paint(roi, np.asarray(ink), (28, 28, 30))
