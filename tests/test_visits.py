@@ -14,7 +14,7 @@ from test_season import CARD, exif_photo, white_patches
 from spatule import stages
 from spatule.detection.engines import Searcher
 from spatule.detection.static import MIN_FRAMES, static_places
-from spatule.detection.visits import Frame, link_visits, pool_reading, visits_of
+from spatule.reading.visits import Frame, link_visits, pool_reading, visits_of
 from spatule.reading.codes import Acceptance, CodeRead
 from spatule.reading.registry import UNREAD
 from spatule.tables import read_csv

@@ -94,7 +94,7 @@ def _band_ink(code: str, rng: np.random.Generator, hs: int, ws: int, column_of: 
     gap = max(_SUPERSAMPLE, int(round(cw * rng.uniform(0.12, 0.3))))  # between the copies, the divider in it
     ink = np.zeros((hs, circumference), dtype=np.float32)
     top = int(round((hs - ch) / 2 + rng.uniform(-0.04, 0.04) * hs))
-    top = min(max(top, 0), hs - ch)
+    top = min(max(top, 0), max(0, hs - ch))  # a name taller than a small band: cut, not a crash
     pair = 2 * cw + gap
     centre = circumference / 2 + rng.uniform(-0.55, 0.55) * (cw + gap)  # a copy or the divider in front
     left = int(round(centre - pair / 2)) % circumference

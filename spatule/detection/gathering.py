@@ -1,5 +1,5 @@
 """What ``detect`` adds to the gathered detections of a season: static boxes (:mod:`spatule.detection.static`)
-and, once the codes are read, visits (:mod:`spatule.detection.visits`), as columns of ``detections.csv``
+and, once the codes are read, visits (:mod:`spatule.reading.visits`), as columns of ``detections.csv``
 (``static``; ``visit``, ``visit_match``) and the tables ``static.csv`` and ``visits.csv``."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import Callable, Mapping, Sequence
 from spatule.config import default
 from spatule.detection.rows import DetectionRow
 from spatule.detection.static import StaticPlace, static_places
-from spatule.detection.visits import Frame, Visit, visit_names, visits_of
+from spatule.reading.visits import Frame, Visit, visit_names, visits_of
 from spatule.reading.codes import significant
 from spatule.reading.registry import UNREAD
 
 VISIT_READING_COLUMNS = ["visit", "visit_match", "visit_score"]
 """Columns a read detection gets from its visit: the visit's name, what the visit is read as and its score
-(:class:`spatule.detection.visits.Visit`); a static box is in no visit (empty, ``unread``, 0)."""
+(:class:`spatule.reading.visits.Visit`); a static box is in no visit (empty, ``unread``, 0)."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Resightings: who was seen, when, where. From the detections whose visit was read as a bird of the
-registry (:mod:`spatule.detection.visits`; a frame alone when visits are off): ``sightings.csv`` (one row per
+registry (:mod:`spatule.reading.visits`; a frame alone when visits are off): ``sightings.csv`` (one row per
 tag read), ``visits.csv`` (one row per visit) and ``birds.csv`` (one row per bird)."""
 
 from __future__ import annotations
@@ -112,9 +112,9 @@ def write_resightings(out: Resightings, rows: Sequence[Mapping[str, str]], liste
                       ) -> dict[str, int]:
     """From the gathered detection rows (with the reading columns, and ``static``, ``visit``, ``visit_match``
     when visits were linked) and photo rows (with their time), as ``detections.csv`` and ``photos.csv`` name
-    their columns, and the named visits (:class:`spatule.detection.visits.Visit`): ``sightings.csv``,
+    their columns, and the named visits (:class:`spatule.reading.visits.Visit`): ``sightings.csv``,
     ``visits.csv``, ``birds.csv``, the timeline and the sheet of read crops."""
-    from spatule.detection.visits import VISIT_COLUMNS, visit_row
+    from spatule.reading.visits import VISIT_COLUMNS, visit_row
     from spatule.reading.figures import reading_sheet, timeline_figure
     from spatule.tables import write_csv
 
