@@ -12,9 +12,12 @@ sys.path.insert(0, workflow.basedir)  # the spatule package, for the checks the 
 from spatule.config import config_problems  # noqa: E402
 from spatule.presets import PRETRAINED_ROOT, preset_of, train_overrides, uses_pretrained  # noqa: E402
 from spatule.detection.season import list_season, plan_jobs  # noqa: E402
+from spatule.detection.mask import CAMERA_MASK_KEY, as_mask  # noqa: E402
+from spatule.problems import SpatuleError  # noqa: E402
 from spatule.tfrecords import record_files  # noqa: E402
+from spatule.labels.dirs import LabelDirs, dir_problems  # noqa: E402
 
-_config_problems = config_problems(config)
+_config_problems = config_problems(config) + dir_problems(config["labels"]["dir"])
 if _config_problems:
     raise WorkflowError("Invalid config:\n" + "\n".join(f"  - {p}" for p in _config_problems))
 
@@ -23,8 +26,17 @@ TF_ENV = "../envs/tensorflow.yaml"
 
 
 def labels_dir():
-    """The labelled photos folder (relative paths resolve in the working directory)."""
-    return config["labels"]["dir"]
+    """The labels folder, or every folder of labels.dir when it lists several (or an {xml, photos} pair), as the
+    rules that read them take them (relative paths resolve in the working directory). The scripts read
+    labels.dir itself (spatule.labels.dirs.LabelDirs): which folder holds what, and how its files are named."""
+    value = config["labels"]["dir"]
+    return value if isinstance(value, str) else LabelDirs.of(value).folders()
+
+
+def labelled_folders():
+    """The entries of labels.dir that are folders of photos with their XML (not {xml, photos} pairs), normalised:
+    the demo when the demo's photos are one, detect.images' fallback, the labelled photos detect warns about."""
+    return LabelDirs.of(config["labels"]["dir"]).photo_folders(paired=False)
 
 
 def identities_input():
@@ -91,12 +103,17 @@ DEMO_PHOTOS, DEMO_NEW_PHOTOS = "resources/demo/photos", "resources/demo/new"
 
 def detect_images():
     """The folder of new photos to search (detect.images); unset: the demo's new photos in the demo
-    (demo.new_photos > 0), else the labels folder (photos the model was trained on: rule detect warns)."""
+    (demo.new_photos > 0), else the labels folder, the first folder of labels.dir (photos the model was trained
+    on: rule detect warns)."""
     images = config.get("detect", {}).get("images")
     if images:
         return images
-    demo = os.path.normpath(labels_dir()) == DEMO_PHOTOS and config.get("demo", {}).get("new_photos", 0) > 0
-    return DEMO_NEW_PHOTOS if demo else labels_dir()
+    demo = DEMO_PHOTOS in labelled_folders() and config.get("demo", {}).get("new_photos", 0) > 0
+    if demo:
+        return DEMO_NEW_PHOTOS
+    if isinstance(labels_dir(), str):
+        return labels_dir()
+    return (labelled_folders() or LabelDirs.of(config["labels"]["dir"]).photo_folders())[0]
 
 
 DETECT_JOB_KEYS = ("images", "photos_per_job", "gpus", "threads", "engine")
@@ -106,8 +123,20 @@ evaluations get detect.engine as a parameter of its own; the cache tells the run
 
 def search_params():
     """The detect section as the search sees it, for the search_settings rule, whose file every search reads
-    (changing how the jobs are cut or where they run searches nothing again)."""
-    return {k: v for k, v in config["detect"].items() if k not in DETECT_JOB_KEYS}
+    (changing how the jobs are cut or where they run searches nothing again), with camera.mask."""
+    return with_camera_mask({k: v for k, v in config["detect"].items() if k not in DETECT_JOB_KEYS})
+
+
+def with_camera_mask(section):
+    """A config section as a rule's param, with camera.mask under CAMERA_MASK_KEY when it lists a rectangle
+    (checked here, so that a dry run names a rectangle empty at any photo size). An empty mask adds nothing: the
+    params of synthesize and search_settings stay as they were before camera.mask existed, and Snakemake redoes
+    nothing (a new param would remake every tile and retrain)."""
+    try:
+        mask = as_mask(config.get("camera", {}).get("mask"))
+    except SpatuleError as exc:
+        raise WorkflowError(f"Invalid config:\n  - {exc}") from None
+    return {**section, CAMERA_MASK_KEY: [list(rect) for rect in mask]} if mask else section
 
 
 _DETECT_JOBS = {}
@@ -187,7 +216,7 @@ def registry_path():
     registry = config["read"].get("registry")
     if registry:
         return registry
-    return DEMO_REGISTRY if os.path.normpath(labels_dir()) == DEMO_PHOTOS else None
+    return DEMO_REGISTRY if DEMO_PHOTOS in labelled_folders() else None
 
 
 def new_photos_truth():

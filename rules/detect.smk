@@ -81,7 +81,7 @@ rule detect:
         # not an output: Snakemake would delete the labelImg files you corrected
         voc=lambda wildcards, output: os.path.join(os.path.dirname(output.voc_table), "voc"),
         labels=config["labels"],
-        searches_labels=os.path.normpath(detect_images()) == os.path.normpath(labels_dir()),
+        searches_labels=os.path.normpath(detect_images()) in labelled_folders(),
         reread=bool(config["read"]["self_train"]),
         static_iou=config["detect"]["static_iou"],
         static_share=config["detect"]["static_share"],

@@ -1,4 +1,4 @@
-# search_settings: how every photo is searched (tile, overlap, the camera's info bar, merge, batch), written
+# search_settings: how every photo is searched (tile, overlap, the camera's info bar and mask, merge, batch), written
 # once to results/search/settings.json; the val evaluation, mining and the second round search with it, and
 # rule model_card adds the score threshold chosen on val for detect_job, the test figures and spatule detect.
 

@@ -24,7 +24,7 @@ rule synthesize:
         DATA_ENV
     threads: 2
     params:
-        synth=config["synth"],
+        synth=with_camera_mask(config["synth"]),  # camera.mask: filled grey, no tag pasted over it
         info_bar_px=config["camera"]["info_bar_px"],
         class_name=config["labels"]["class_name"],
     script:

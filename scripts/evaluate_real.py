@@ -14,7 +14,7 @@ from spatule.stages import evaluate_real
 
 with logged_step(snakemake) as log:
     evaluate_real(
-        photos=PhotoTables.of_inputs(snakemake.input),
+        photos=PhotoTables.of_inputs(snakemake.input, snakemake.config["labels"]["dir"]),
         model=ModelFiles.of_inputs(snakemake.input, snakemake.params.engine, snakemake.threads),
         card=Path(snakemake.input.card),
         outputs=EvalOutputs(*(Path(snakemake.output[k]) for k in ("metrics", "detections", "pr_curve", "sheet"))),

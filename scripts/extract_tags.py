@@ -5,12 +5,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
+from spatule.labels.dirs import LabelDirs
 from spatule.smk import logged_step
 from spatule.stages import extract_tags
 
 with logged_step(snakemake) as log:
     extract_tags(
-        labels_dir=Path(snakemake.input.labels),
+        labels_dir=LabelDirs.of(snakemake.config["labels"]["dir"]),
         objects_csv=Path(snakemake.input.objects),
         crops_dir=Path(snakemake.output.crops),
         tags_csv=Path(snakemake.output.tags),

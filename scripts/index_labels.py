@@ -5,13 +5,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
+from spatule.labels.dirs import LabelDirs
 from spatule.smk import logged_step
 from spatule.stages import index_labels
 
 with logged_step(snakemake) as log:
     labels = snakemake.params.labels
     index_labels(
-        labels_dir=Path(snakemake.input.labels),
+        labels_dir=LabelDirs.of(snakemake.config["labels"]["dir"]),
         identities=Path(snakemake.input.identities[0]) if snakemake.input.identities else None,
         labels_config=labels,
         objects_csv=Path(snakemake.output.objects),

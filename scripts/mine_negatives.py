@@ -13,7 +13,7 @@ from spatule.stages.training import RoundTwoFiles
 
 with logged_step(snakemake) as log:
     mine_negatives(
-        photos=PhotoTables.of_inputs(snakemake.input),
+        photos=PhotoTables.of_inputs(snakemake.input, snakemake.config["labels"]["dir"]),
         model=TrainedModel(Path(snakemake.input.metrics).parent, snakemake.threads),  # results/model
         card=Path(snakemake.input.settings),
         hard=snakemake.params.hard,

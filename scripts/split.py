@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
+from spatule.labels.dirs import LabelDirs
 from spatule.smk import logged_step
 from spatule.stages import split
 from spatule.stages.splitting import SplitTables
@@ -16,5 +17,5 @@ with logged_step(snakemake) as log:
         split_config=snakemake.params.split,
         outputs=SplitTables(*(Path(snakemake.output[k]) for k in ("identities", "backgrounds", "photos", "summary"))),
         log=log,
-        labels_dir=Path(snakemake.input.labels),
+        labels_dir=LabelDirs.of(snakemake.config["labels"]["dir"]),
     )

@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the spatule package
 
+from spatule.labels.dirs import LabelDirs
 from spatule.smk import logged_step
 from spatule.stages import synthesize
 from spatule.stages.synthesis import Shard, SynthInputs
@@ -15,7 +16,7 @@ with logged_step(snakemake) as log:
         synth=snakemake.params.synth,
         class_name=snakemake.params.class_name,
         inputs=SynthInputs(
-            labels_dir=Path(snakemake.input.labels),
+            labels_dir=LabelDirs.of(snakemake.config["labels"]["dir"]),
             crops_dir=Path(snakemake.input.crops),
             tables={k: Path(snakemake.input[k]) for k in
                     ("objects", "problems", "backgrounds", "photos", "identities", "tags")},

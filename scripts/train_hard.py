@@ -23,7 +23,7 @@ with logged_step(snakemake) as log:
             metrics_json=Path(outputs.metrics),
             report_json=Path(outputs.report),
         ),
-        photos=PhotoTables.of_inputs(inputs),
+        photos=PhotoTables.of_inputs(inputs, snakemake.config["labels"]["dir"]),
         card=Path(inputs.settings),
         threads=snakemake.threads,
         log=log,

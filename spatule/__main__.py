@@ -53,6 +53,10 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
     detect.add_argument("--info-bar-px", type=int, default=None,
                         help="rows at the bottom not searched: the camera's info bar (default: the model card's)")
     detect.add_argument("--overlap", type=int, default=None, help="pixels shared by tiles (default: the model card's)")
+    detect.add_argument("--mask", type=rectangle, action="append", default=None, metavar="X0,Y0,X1,Y1",
+                        help="a rectangle never searched (camera.mask: a negative value counts from the right or "
+                             "bottom edge, 0 as X1 or Y1 is that edge; write --mask=-300,0,0,50 when it starts with "
+                             "a minus); repeat it for several; given, these replace the model card's")
     detect.add_argument("--batch-size", type=int, default=None, help="tiles per model call")
     detect.add_argument("--threads", type=int, default=4, help="CPU threads (default: 4)")
     detect.add_argument("--engine", choices=("auto", "tflite", "saved_model"), default="auto",
@@ -73,20 +77,29 @@ def add_detect(commands: argparse._SubParsersAction) -> None:
                              "(default: the reader folder's threshold.json)")
 
 
+def rectangle(text: str) -> tuple[int, int, int, int]:
+    """``--mask X0,Y0,X1,Y1`` as four integers."""
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"{text!r}: give four integers X0,Y0,X1,Y1 (pixels)")
+    return values  # type: ignore[return-value]
+
+
 def run_detect(args: argparse.Namespace) -> dict:
     """``spatule detect``: settings from the model card beside the model, the flags on top."""
-    import dataclasses
-
-    from spatule.detection.card import ModelCard, read_card, saved_model_of, tflite_of
+    from spatule.detection.card import ModelCard, read_card, saved_model_of, search_dict, tflite_of
     from spatule.detection.engines import ModelFiles, searcher
     from spatule.stages import detect_folder
 
     saved_model = saved_model_of(args.model)
     card = read_card(args.model)
     flags = {"score_threshold": args.score_threshold, "info_bar_px": args.info_bar_px, "overlap": args.overlap,
-             "batch_size": args.batch_size}
+             "batch_size": args.batch_size, "mask": tuple(args.mask) if args.mask else None}
     settings = card.settings({k: v for k, v in flags.items() if v is not None})
-    card = ModelCard(dataclasses.asdict(settings), card.class_name, card.threshold)
+    card = ModelCard(search_dict(settings), card.class_name, card.threshold)
     log = logging.getLogger("spatule.detect")
     log.info("score threshold %.4f (%s)", settings.score_threshold, "--score-threshold" if args.score_threshold
              is not None else f"the model card's, {card.threshold.get('source', 'as written')}")

@@ -264,13 +264,17 @@ class PhotoTables:
     """The labelled photos and the first stages' tables about them: ``objects``, ``photos``,
     ``backgrounds``, ``problems`` (rules ``index_labels`` and ``split``)."""
 
-    labels_dir: Path
+    labels_dir: Any  # a folder, or spatule.labels.dirs.LabelDirs: ``labels_dir / image`` is the photo
     tables: Mapping[str, Path]
 
     @classmethod
-    def of_inputs(cls, inputs: Any) -> "PhotoTables":
-        """From a rule's ``snakemake.input`` (``labels`` and the four tables)."""
-        return cls(Path(inputs.labels), {k: Path(inputs[k]) for k in ("objects", "photos", "backgrounds", "problems")})
+    def of_inputs(cls, inputs: Any, labels_dir: Any = None) -> "PhotoTables":
+        """From a rule's ``snakemake.input`` (the four tables, and ``labels`` unless ``labels_dir``: ``labels.dir``,
+        one folder or several)."""
+        from spatule.labels.dirs import LabelDirs
+
+        folders = Path(inputs.labels) if labels_dir is None else LabelDirs.of(labels_dir)
+        return cls(folders, {k: Path(inputs[k]) for k in ("objects", "photos", "backgrounds", "problems")})
 
 
 @dataclass(frozen=True)

@@ -198,12 +198,14 @@ def deal_records(train_records: Sequence[Path], extra: Sequence[bytes], outputs:
 @dataclass(frozen=True)
 class NegativeTiles:
     """Where and how the hard-negative tiles are written: the folder, the tile side, JPEG quality, the class name
-    of their (empty) VOC files and records."""
+    of their (empty) VOC files and records, and ``camera.mask`` as configured (filled grey in the photo first, as
+    the search and synthesis fill it)."""
 
     folder: Path
     tile: int
     jpeg_quality: int
     class_name: str
+    mask: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def write_negative_tiles(plan: Sequence[Any], labels_dir: Path, mining: Mapping[str, Any],
@@ -212,6 +214,7 @@ def write_negative_tiles(plan: Sequence[Any], labels_dir: Path, mining: Mapping[
     write it as a JPEG and an empty VOC XML; the rows of ``negatives.csv`` and the serialized records."""
     import cv2
 
+    from spatule.detection.mask import fill_mask, resolve_mask
     from spatule.labels.photos import read_photo
     from spatule.synth import TileSpec, tile_xml
     from spatule.tfrecords import example_fields, to_example
@@ -222,6 +225,7 @@ def write_negative_tiles(plan: Sequence[Any], labels_dir: Path, mining: Mapping[
         p = mining[neg.photo]
         if decoded != neg.photo:
             pixels, decoded = read_photo(labels_dir / neg.photo, p.orientation, p.orientation_applied), neg.photo
+            pixels = fill_mask(pixels, resolve_mask(out.mask, pixels.shape[1], pixels.shape[0], neg.photo))
         window = pixels[neg.window_y:neg.window_y + tile, neg.window_x:neg.window_x + tile]
         spec = TileSpec("negatives", i, neg.photo, neg.window_x, neg.window_y, ())
         ok, jpeg = cv2.imencode(".jpg", window, [cv2.IMWRITE_JPEG_QUALITY, int(out.jpeg_quality)])

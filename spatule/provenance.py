@@ -77,19 +77,31 @@ def source_digest(root: Path, globs: Sequence[str] = SOURCE_GLOBS) -> dict[str, 
     return {"files": len(files), "source_sha256": digest.hexdigest()}
 
 
-def input_checksums(labels_dir: Path, threads: int = 1) -> dict[str, Any]:
-    """sha256 of every photo and XML the index looks at, by path relative to ``labels_dir``; files it does
-    not read (a link leaving the folder, a name that is not UTF-8) are listed with the reason, unhashed."""
-    from spatule.labels.folder import scan_folder
+def input_checksums(labels_dir: Any, threads: int = 1) -> dict[str, Any]:
+    """sha256 of every photo and XML the index looks at, by its name in the labels (its path relative to
+    ``labels_dir``; ``labels.dir`` of several folders: :mod:`spatule.labels.dirs`; of an ``{xml, photos}`` pair, its
+    XML and the photos named like one); files it does not read (a link leaving the folder, a name that is not
+    UTF-8) are listed with the reason, unhashed."""
+    from spatule.labels.dirs import LabelDirs
+    from spatule.labels.folder import folder_stem, scan_folder
 
-    scan = scan_folder(labels_dir)
-    names = sorted((*scan.xml_files, *scan.photos))
+    files: dict[str, Path] = {}
+    not_read: list[dict[str, str]] = []
+    for entry in LabelDirs.of(labels_dir).entries:
+        scan = scan_folder(entry.xml)
+        photos, problems = scan.photos, scan.problems
+        if entry.paired:
+            shots, stems = scan_folder(entry.photos), {folder_stem(x) for x in scan.xml_files}
+            photos, problems = tuple(p for p in shots.photos if folder_stem(p) in stems), problems + shots.problems
+        files.update({entry.name(rel): entry.xml / rel for rel in scan.xml_files})
+        files.update({entry.name(rel): entry.photos / rel for rel in photos})
+        not_read += [{"file": entry.name(p.file), "code": p.code} for p in problems]
+    names = sorted(files)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        hashes = list(pool.map(lambda rel: sha256_file(labels_dir / rel), names))
+        hashes = list(pool.map(lambda name: sha256_file(files[name]), names))
     return {
         "files": dict(zip(names, hashes)),
-        "not_read": sorted(({"file": p.file, "code": p.code} for p in scan.problems),
-                           key=lambda item: (item["file"], item["code"])),
+        "not_read": sorted(not_read, key=lambda item: (item["file"], item["code"])),
     }
 
 
@@ -113,11 +125,13 @@ def seeds(config: Mapping[str, Any]) -> dict[str, int | None]:
             "train.seed": int(train_seed) if train_seed is not None else None, "read.seed": get("read")}
 
 
-def provenance_record(config: Mapping[str, Any], labels_dir: Path, identities: Path | None, workflow_dir: Path,
+def provenance_record(config: Mapping[str, Any], labels_dir: Any, identities: Path | None, workflow_dir: Path,
                snakemake_version: str | None = None, threads: int = 1) -> dict[str, Any]:
     """The provenance record of a run (see the module docstring)."""
+    from spatule.labels.dirs import LabelDirs
+
     inputs = input_checksums(labels_dir, threads)
-    inputs["labels_dir"] = str(labels_dir)
+    inputs["labels_dir"] = LabelDirs.of(labels_dir).as_config()
     inputs["identities"] = ({"path": str(identities), "sha256": sha256_file(identities)}
                             if identities is not None else None)
     return {

@@ -1,5 +1,6 @@
 """Photos through a tile detector: RGB decoding (the one place where OpenCV's BGR pixels become
-RGB), the full-photo pass, the tiles of several photos sharing each model call, decoding ahead.
+RGB), the full-photo pass, the tiles of several photos sharing each model call, decoding ahead;
+``camera.mask`` resolved for each photo's size (:mod:`spatule.detection.mask`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 import numpy as np
 
 from spatule.labels.photos import read_photo
+from spatule.detection.mask import Rect, resolve_mask
 from spatule.detection.settings import DetectSettings
 from spatule.detection.tiling import (
     Detection,
@@ -63,11 +65,16 @@ def detect_tiles(tiles: Sequence[np.ndarray], detector: Detector, batch: int,
     return found
 
 
+def photo_mask(rgb: np.ndarray, settings: DetectSettings, photo: object = "") -> tuple[Rect, ...]:
+    """``settings.mask`` in the pixels of this photo (``photo``: its name, for the error when one does not fit)."""
+    return resolve_mask(settings.mask, rgb.shape[1], rgb.shape[0], str(photo)) if settings.mask else ()
+
+
 def detect_full_photo(rgb: np.ndarray, detector: Detector, settings: DetectSettings) -> list[Detection]:
     """Tags in one full-size RGB photo: tiles, batches, map back, merge across seams."""
     return detect_photo(rgb, detector, settings.tile_size, settings.overlap, settings.batch_size,
                         settings.score_threshold, settings.merge, settings.merge_threshold, settings.whole_photo,
-                        settings.info_bar_px)
+                        settings.info_bar_px, photo_mask(rgb, settings))
 
 
 def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detector,
@@ -100,7 +107,7 @@ def detect_photos(photos: Iterable[tuple[K, np.ndarray | None]], detector: Detec
 
     for key, rgb in photos:
         cut = None if rgb is None else cut_photo(rgb, settings.tile_size, settings.overlap, settings.whole_photo,
-                                                 settings.info_bar_px)
+                                                 settings.info_bar_px, photo_mask(rgb, settings, key))
         pending.append((key, cut, [], []))
         for tile in cut.tiles if cut is not None else ():
             queue.append((done + len(pending) - 1, tile))

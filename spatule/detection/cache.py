@@ -20,7 +20,8 @@ from typing import Any, Mapping
 from spatule.provenance import sha256_file
 
 SEARCH_FIELDS = ("tile_size", "overlap", "score_threshold", "merge", "merge_threshold", "whole_photo", "info_bar_px")
-"""The search settings that change what is found (not the batch size, which changes only the speed)."""
+"""The search settings that change what is found (not the batch size, which changes only the speed); ``mask``
+(``camera.mask``) too, but only when it lists a rectangle (:func:`search_key`)."""
 
 KEY_NAMES = {"tile_size": "tile", "info_bar_px": "skip_bottom"}
 """Names the cache key gives two settings: theirs before they took their config keys' names, so that caches
@@ -40,10 +41,14 @@ def model_digest(saved_model: Path) -> str:
 
 
 def search_key(model: str, settings: Any, apply_orientation: bool) -> str:
-    """The cache folder name: the model digest and the search settings, hashed together."""
+    """The cache folder name: the model digest and the search settings, hashed together. The mask is in it only
+    when set, so that without one the key is the one made before ``camera.mask`` existed (those caches stay
+    valid) and a cache made without a mask is never read with one."""
     values = dataclasses.asdict(settings)
     chosen = {KEY_NAMES.get(k, k): values[k] for k in SEARCH_FIELDS} | {"model": model,
                                                                          "apply_orientation": bool(apply_orientation)}
+    if values.get("mask"):
+        chosen["mask"] = [list(rect) for rect in values["mask"]]
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:20]
 
 

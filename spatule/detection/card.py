@@ -1,5 +1,5 @@
 """The model card: what someone who receives an exported model needs to search photos as the
-workflow did (tile size, overlap, the camera's info bar, score threshold, tag class), written
+workflow did (tile size, overlap, the camera's info bar and ``camera.mask``, score threshold, tag class), written
 beside the model by rule ``model_card`` and read by ``spatule detect``, rule ``detect_job`` and the
 held-out evaluations. Its score threshold was chosen on the real val photos (``threshold.source``
 ``val``), or is ``detect.score_threshold`` as set (``config``); the card says which, with the val
@@ -30,6 +30,15 @@ OLD_NAMES = {"skip_bottom": "info_bar_px", "tile": "tile_size", "batch": "batch_
 """Search settings as cards written before 2026-12-07 name them."""
 
 
+def search_dict(settings: DetectSettings) -> dict[str, Any]:
+    """The search settings as a card writes them: every field, ``mask`` only when it lists a rectangle (a card
+    without it reads as no mask, and without one the files are as before ``camera.mask`` existed)."""
+    values = dataclasses.asdict(settings)
+    if not values.get("mask"):
+        values.pop("mask", None)
+    return values
+
+
 @dataclass(frozen=True)
 class ModelCard:
     """The search settings and the class name a model was made with."""
@@ -40,7 +49,8 @@ class ModelCard:
 
     def settings(self, overrides: Mapping[str, Any] | None = None) -> DetectSettings:
         """The search settings, ``overrides`` (field name -> value) on top (a card written before the fields took
-        their config keys' names says ``skip_bottom``, ``tile``, ``batch``: read as ``info_bar_px``, ...)."""
+        their config keys' names says ``skip_bottom``, ``tile``, ``batch``: read as ``info_bar_px``, ...; one
+        without ``mask``: no mask)."""
         known = {f.name for f in dataclasses.fields(DetectSettings)}
         search = dict(self.search)
         for old, new in OLD_NAMES.items():
@@ -53,8 +63,8 @@ class ModelCard:
            class_name: str = "tag") -> "ModelCard":
         """The card of ``settings`` at ``threshold`` (None: still to be chosen on val)."""
         if threshold is None:
-            return cls(dataclasses.asdict(settings), class_name, {})
-        return cls(dataclasses.asdict(settings.with_threshold(threshold.score_threshold)), class_name,
+            return cls(search_dict(settings), class_name, {})
+        return cls(search_dict(settings.with_threshold(threshold.score_threshold)), class_name,
                    threshold.as_dict())
 
     def fixed_threshold(self) -> "ThresholdChoice | None":
@@ -73,7 +83,7 @@ def card_of(settings: DetectSettings, class_name: str, threshold: Mapping[str, A
     """The card of a model searched with ``settings``, as written to :data:`CARD_NAME`; ``threshold``: how
     ``settings.score_threshold`` was chosen (:meth:`spatule.detection.threshold.ThresholdChoice.as_dict`, with the
     val photos' figures at it)."""
-    return {"search": dataclasses.asdict(settings), "class_name": class_name, "threshold": dict(threshold or {})}
+    return {"search": search_dict(settings), "class_name": class_name, "threshold": dict(threshold or {})}
 
 
 def write_card(path: Path, settings: DetectSettings, class_name: str,

@@ -15,7 +15,9 @@ model's own NMS has run there, and a weak box around a bird must not swallow the
 tag inside it).
 
 The search may leave out the bottom rows of the photo (the camera's info bar, where
-no tag can be): tiles then cover only the rows above it.
+no tag can be): tiles then cover only the rows above it. Rectangles of ``camera.mask``
+(:mod:`spatule.detection.mask`) are filled grey before the photo is cut, and a box lying
+mostly inside them is dropped before the merge (it can suppress no other box).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from spatule.config import PROVISIONAL_THRESHOLD, default
+from spatule.detection.mask import Rect, fill_mask, is_masked
 from spatule.geometry import Box, iou_matrix, shifted
 
 
@@ -158,21 +161,24 @@ class TilePlacement:
 
 @dataclass(frozen=True)
 class PhotoTiles:
-    """One photo cut for the model: its tiles and where each lies; ``width``/``height`` the searched part."""
+    """One photo cut for the model: its tiles and where each lies; ``width``/``height`` the searched part,
+    ``mask`` the rectangles filled and left out (photo pixels)."""
 
     tiles: list[np.ndarray]
     placements: list[TilePlacement]
     width: int
     height: int
+    mask: tuple[Rect, ...] = ()
 
 
 def cut_photo(photo: np.ndarray, tile: int, overlap: int, whole_photo: bool = False,
-              info_bar_px: int = 0) -> PhotoTiles:
+              info_bar_px: int = 0, mask: tuple[Rect, ...] = ()) -> PhotoTiles:
     """The tiles of a full-size photo, row by row (+ the whole photo shrunk to one tile with
-    ``whole_photo``); ``info_bar_px``: rows at the bottom left out (the camera's info bar)."""
+    ``whole_photo``); ``info_bar_px``: rows at the bottom left out (the camera's info bar); ``mask``:
+    rectangles in this photo's pixels (:func:`spatule.detection.mask.resolve_mask`) filled grey first."""
     height, width = photo.shape[:2]
     height = max(1, height - max(0, int(info_bar_px)))
-    photo = photo[:height]
+    photo = fill_mask(photo, mask)[:height]
     xs, ys = tile_origins(width, tile, overlap), tile_origins(height, tile, overlap)
     cores_x, cores_y = tile_cores(xs, tile, width), tile_cores(ys, tile, height)
     tiles, placements = [], []
@@ -188,15 +194,15 @@ def cut_photo(photo: np.ndarray, tile: int, overlap: int, whole_photo: bool = Fa
         square[:height, :width] = photo
         tiles.append(cv2.resize(square, (tile, tile), interpolation=cv2.INTER_AREA))
         placements.append(TilePlacement((0, 0), side / tile, (0, 0, width, height)))
-    return PhotoTiles(tiles, placements, width, height)
+    return PhotoTiles(tiles, placements, width, height, tuple(mask))
 
 
 def merge_tiles(cut: PhotoTiles, boxes: Sequence[np.ndarray], scores: Sequence[np.ndarray],
                 score_threshold: float = PROVISIONAL_THRESHOLD, merge: str = default("detect", "merge"),
                 merge_threshold: float = default("detect", "merge_threshold")) -> list[Detection]:
     """The detections of a photo from those of its tiles (tile pixels, one array per tile): kept above
-    ``score_threshold``, mapped back to the photo (boxes left with no area there dropped) and merged
-    across seams."""
+    ``score_threshold``, mapped back to the photo (boxes left with no area there, or lying mostly in
+    ``cut.mask``, dropped) and merged across seams."""
     found_boxes, found_scores, found_cores, found_sources = [], [], [], []
     for k, (place, b, s) in enumerate(zip(cut.placements, boxes, scores)):
         keep = np.asarray(s) >= score_threshold
@@ -211,6 +217,8 @@ def merge_tiles(cut: PhotoTiles, boxes: Sequence[np.ndarray], scores: Sequence[n
     boxes_all[:, [1, 3]] = boxes_all[:, [1, 3]].clip(0, cut.height)
     scores_all, sources = np.concatenate(found_scores), np.concatenate(found_sources)
     real = (boxes_all[:, 2] > boxes_all[:, 0]) & (boxes_all[:, 3] > boxes_all[:, 1])  # none flattened by the clip
+    if cut.mask:
+        real &= np.array([not is_masked(b, cut.mask) for b in boxes_all], dtype=bool)
     boxes_all, scores_all, sources = boxes_all[real], scores_all[real], sources[real]
     if merge == "core":
         keep = owned(boxes_all, np.concatenate(found_cores)[real])
@@ -222,12 +230,14 @@ def detect_photo(photo: np.ndarray, detector: Detector, tile: int, overlap: int,
                  batch: int = default("detect", "batch_size"),
                  score_threshold: float = PROVISIONAL_THRESHOLD,
                  merge: str = default("detect", "merge"), merge_threshold: float = default("detect", "merge_threshold"),
-                 whole_photo: bool = default("detect", "whole_photo"), info_bar_px: int = 0) -> list[Detection]:
+                 whole_photo: bool = default("detect", "whole_photo"), info_bar_px: int = 0,
+                 mask: tuple[Rect, ...] = ()) -> list[Detection]:
     """Tags in one full-size photo: tiled detection (+ an optional whole-photo pass), merged.
 
-    ``info_bar_px``: rows at the bottom left out of the search (the camera's info bar).
+    ``info_bar_px``: rows at the bottom left out of the search (the camera's info bar); ``mask``: rectangles
+    in this photo's pixels filled grey and left out (see :func:`cut_photo`).
     """
-    cut = cut_photo(photo, tile, overlap, whole_photo, info_bar_px)
+    cut = cut_photo(photo, tile, overlap, whole_photo, info_bar_px, mask)
     boxes: list[np.ndarray] = []
     scores: list[np.ndarray] = []
     for start in range(0, len(cut.tiles), batch):

@@ -76,17 +76,24 @@ def read_identities_csv(path: Path) -> tuple[list[IdentityRow], list[Problem]]:
 
 
 def _photo_keys(tags: Sequence[LabelledObject]) -> dict[str, str]:
-    """Names by which a CSV may refer to a photo: its relative path, and its bare name when unique."""
+    """Names by which a CSV may refer to a photo: its relative path, and any trailing part of it when unique
+    (its bare name; with several labels.dir folders, its path in its folder)."""
     keys: dict[str, str] = {}
-    names = Counter(PurePosixPath(t.image).name for t in {t.image: t for t in tags}.values())
+    names = Counter(part for image in {t.image for t in tags} for part in _trailing_parts(image))
     for tag in tags:
         keys[tag.image] = tag.image
         keys.setdefault(tag.image.lower(), tag.image)
-        name = PurePosixPath(tag.image).name
-        if names[name] == 1:
-            keys.setdefault(name, tag.image)
-            keys.setdefault(name.lower(), tag.image)
+        for name in _trailing_parts(tag.image):
+            if names[name] == 1:
+                keys.setdefault(name, tag.image)
+                keys.setdefault(name.lower(), tag.image)
     return keys
+
+
+def _trailing_parts(image: str) -> list[str]:
+    """``a/b/c.jpg`` -> ``c.jpg``, ``b/c.jpg``, ``a/b/c.jpg``: the paths it ends with."""
+    parts = PurePosixPath(image).parts
+    return ["/".join(parts[-k:]) for k in range(1, len(parts) + 1)]
 
 
 def match_identities(tags: Sequence[LabelledObject], rows: Sequence[IdentityRow], tolerance_px: float,

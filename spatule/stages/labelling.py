@@ -7,7 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Mapping
 
-from spatule.labels.index import read_label_folder
+from spatule.labels.dirs import LabelDirs
+from spatule.labels.index import read_labels
 from spatule.config import default
 from spatule.labels.identities import assign_identities, describe_sources, read_identities_csv
 from spatule.labels.objects import IndexSettings, read_objects_csv, too_small_for_tiles, write_objects
@@ -30,17 +31,18 @@ def index_settings(labels: Mapping[str, Any]) -> IndexSettings:
     )
 
 
-def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mapping[str, Any], objects_csv: Path,
-                 problems_csv: Path, threads: int = 1, log: logging.Logger = _log,
+def index_labels(labels_dir: Path | LabelDirs, identities: Path | None, labels_config: Mapping[str, Any],
+                 objects_csv: Path, problems_csv: Path, threads: int = 1, log: logging.Logger = _log,
                  synth_config: Mapping[str, Any] | None = None) -> dict[str, int]:
-    """Index the labels folder, resolve identities, write objects.csv and problems.csv.
+    """Index the labels folder (``labels.dir``: a folder, or :class:`~spatule.labels.dirs.LabelDirs`), resolve
+    identities, write objects.csv and problems.csv.
 
     With ``synth_config``, photos too small for one tile are recorded (see
     :func:`spatule.labels.objects.too_small_for_tiles`). With ``labels.on_problem: error``
     any defect fails the stage, after problems.csv has been written, with one
     message naming every bad file.
     """
-    rows, problems = read_label_folder(labels_dir, index_settings(labels_config), threads=threads)
+    rows, problems = read_labels(LabelDirs.of(labels_dir), index_settings(labels_config), threads=threads)
     if synth_config is not None:
         whole = synth_config.get("use_labelled_regions", default("synth", "use_labelled_regions"))
         rows, small = too_small_for_tiles(rows, int(synth_config["tile_size"]), bool(whole))
@@ -73,7 +75,7 @@ def index_labels(labels_dir: Path, identities: Path | None, labels_config: Mappi
     return {"tags": counts["tag"], "backgrounds": counts["background"], "problems": len(problems)}
 
 
-def extract_tags(labels_dir: Path, objects_csv: Path, crops_dir: Path, tags_csv: Path, margin_px: int,
+def extract_tags(labels_dir: Path | LabelDirs, objects_csv: Path, crops_dir: Path, tags_csv: Path, margin_px: int,
                  margin_fraction: float, threads: int = 1, log: logging.Logger = _log) -> int:
     """Cut every indexed tag with its context margin; write the crops and tags.csv."""
     tags = [r for r in read_objects_csv(objects_csv) if r.kind == "tag"]

@@ -184,7 +184,7 @@ def mine_negatives(photos: PhotoTables, model: TrainedModel | Searcher, card: Mo
     plan = plan_negatives(false, {n: p.truth.boxes for n, p in mining.items()},
                           {n: (p.truth.width, p.truth.height) for n, p in mining.items()}, search.tile_size, settings)
     rows, examples = write_negative_tiles(plan, photos.labels_dir, mining, NegativeTiles(
-        files.tiles_dir, search.tile_size, int(jpeg_quality), card.class_name))
+        files.tiles_dir, search.tile_size, int(jpeg_quality), card.class_name, search.mask))
     write_csv(files.tiles_dir / "negatives.csv", NEGATIVE_COLUMNS, rows)
     files.round_two[0].parent.mkdir(parents=True, exist_ok=True)
     records = deal_records(files.train_records, examples, files.round_two)

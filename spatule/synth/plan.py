@@ -4,14 +4,15 @@ jitter and blend, decided from the tables and the seed without touching a pixel.
 Training sees what detection sees. Tile windows lie anywhere in the photo, a share
 of them flush with a photo side (the last tile of a row or column, the info bar at
 the bottom, the photo borders), so the model learns to say "nothing" wherever
-detection will look; tags are never pasted on the camera's info bar. A share of the
+detection will look; tags are never pasted on the camera's info bar nor over ``camera.mask``
+(filled grey on the ground photo when it is read, as the search fills it). A share of the
 pasted tags is cut by a tile side, as a tile seam or the photo border cuts tags in
 detection: the tag is blended into the photo around the window and the tile keeps
 what it shows, labelled with the visible part (VOC ``truncated``). A window over a labelled
 photo may also show that photo's own tags where they are (``tags_in_place``): real tags in
 their real context (leg, bird, light), labelled in place, whole or at least half in view.
 Difficult tags (VOC ``difficult``) are never pasted nor shown: they are neither positives
-nor negatives.
+nor negatives; nor are labelled tags lying mostly in the mask, which the search drops.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
+from spatule.detection.mask import is_masked, resolve_mask
 from spatule.geometry import Rect, overlaps, shown_share
 from spatule.problems import SpatuleError
 from spatule.synth.crop_geometry import pasted_geometry
@@ -78,6 +80,12 @@ def in_place_labels(ground: Ground, x: int, y: int, size: int) -> list[Paste]:
         out.append(Paste(t.tag_id, t.identity, ground.image, 1.0, 0.0, False, 0.0, 0.0, 0.0, IN_PLACE,
                          box[0], box[1], box, False, cut, visible if cut else None))
     return out
+
+
+def mask_in_window(ground: Ground, x: int, y: int, settings: SynthSettings) -> list[Rect]:
+    """``camera.mask``'s rectangles on the ground photo, in the pixels of the tile window at ``(x, y)``."""
+    rects = resolve_mask(settings.mask, ground.width, ground.height, ground.image)
+    return [(x0 - x, y0 - y, x1 - x, y1 - y) for x0, y0, x1, y1 in rects]
 
 
 def draw_paste(rng: np.random.Generator, tag: TagSource, settings: SynthSettings, blend: str,
@@ -210,10 +218,14 @@ def plan_tile(split: str, index: int, seed: int, grounds: Sequence[Ground], tags
     # tags stay above the info bar; a tag may hang over the tile's bottom only where the photo goes on
     floor = ground.height - settings.info_bar_px - window[1]
     sides = ("left", "right", "top") + (("bottom",) if floor > settings.tile_size else ())
-    pastes: list[Paste] = in_place_labels(ground, window[0], window[1], settings.tile_size)
+    masked = mask_in_window(ground, window[0], window[1], settings)  # none without camera.mask
+    pad = settings.clone_pad_px  # the blend reaches this far past a tag box: it keeps off the mask
+    keep_off = [(x0 - pad, y0 - pad, x1 + pad, y1 + pad) for x0, y0, x1, y1 in masked]
+    pastes: list[Paste] = [p for p in in_place_labels(ground, window[0], window[1], settings.tile_size)
+                           if not is_masked(p.box, masked)]
     for _ in range(count):
         tag = tags[int(rng.integers(0, len(tags)))]
-        paste = draw_paste(rng, tag, settings, blend, [p.box for p in pastes], floor, sides)
+        paste = draw_paste(rng, tag, settings, blend, [p.box for p in pastes] + keep_off, floor, sides)
         if paste is not None:
             pastes.append(paste)
     return TileSpec(split, index, ground.image, window[0], window[1], tuple(pastes))

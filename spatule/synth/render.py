@@ -4,7 +4,8 @@ Labels are the exact pasted tag box (not the crop with its margin), computed
 from the real placement. OpenCV's ``seamlessClone`` puts the bounding box of
 the mask's non-zero pixels with its top-left at ``p - size // 2``; the mask is
 the tag box grown by ``clone_pad_px`` and is made fresh for every call (OpenCV
-4.11+ writes into it).
+4.11+ writes into it). Each ground photo has ``camera.mask`` filled grey as it is read, as the search
+fills it (:mod:`spatule.detection.mask`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from spatule.detection.mask import fill_mask, resolve_mask
 from spatule.geometry import Rect
 from spatule.problems import SpatuleError
 from spatule.progress import Progress
@@ -140,10 +142,19 @@ def tile_xml(spec: TileSpec, size: int, class_name: str, folder: str) -> bytes:
     return voc_text(annotation, database="spatule synthetic").encode()
 
 
+def masked_ground(read_ground: Callable[[str], np.ndarray], image: str, settings: SynthSettings) -> np.ndarray:
+    """The ground photo ``image`` with ``settings.mask`` filled grey (as read, without a mask)."""
+    photo = read_ground(image)
+    if not settings.mask:
+        return photo
+    return fill_mask(photo, resolve_mask(settings.mask, photo.shape[1], photo.shape[0], image))
+
+
 def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[[str], np.ndarray],
                  read_crop: Callable[[str], np.ndarray], tags: Mapping[str, TagSource], settings: SynthSettings,
                  class_name: str, threads: int = 1, progress: Progress | None = None) -> list[str]:
-    """Render and write the tiles of one shard (JPEG + XML). Each photo is decoded once.
+    """Render and write the tiles of one shard (JPEG + XML). Each photo is decoded once, and has
+    ``settings.mask`` filled grey (:func:`masked_ground`).
 
     Returns the written tile ids in the part's order.
     """
@@ -170,11 +181,11 @@ def render_shard(part: Sequence[TileSpec], out_dir: Path, read_ground: Callable[
     futures = []
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         # decode the next photo while this one's tiles render; at most two photos in memory
-        pending = pool.submit(read_ground, images[0]) if images else None
+        pending = pool.submit(masked_ground, read_ground, images[0], settings) if images else None
         for k, image in enumerate(images):
             photo = pending.result()
             if k + 1 < len(images):
-                pending = pool.submit(read_ground, images[k + 1])
+                pending = pool.submit(masked_ground, read_ground, images[k + 1], settings)
             futures.extend(pool.submit(one, spec, photo) for spec in by_photo[image])
         done = []
         for future in futures:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from spatule.config import default
+from spatule.detection.mask import CAMERA_MASK_KEY, Rect, as_mask
 from spatule.presets import TILE_SIZE
 from spatule.problems import SpatuleError
 
@@ -26,10 +27,12 @@ class Jitter:
 
 @dataclass(frozen=True)
 class SynthSettings:
-    """The ``synth.*`` config keys."""
+    """The ``synth.*`` config keys, and the camera's: ``info_bar_px`` and ``mask`` (``camera.mask`` as
+    configured: filled grey on every ground photo, no tag pasted over it; :mod:`spatule.detection.mask`)."""
 
     tile_size: int = TILE_SIZE
     info_bar_px: int = 0
+    mask: tuple[Rect, ...] = ()
     tags_in_place: bool = default("synth", "tags_in_place")
     edge_windows: float = default("synth", "edge_windows")
     cut_tags: float = default("synth", "cut_tags")
@@ -44,6 +47,7 @@ class SynthSettings:
     tries: int = 30
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "mask", as_mask(self.mask))
         if self.blend not in (*BLENDS, "mix"):
             raise SpatuleError(f"synth.blend must be one of {', '.join(BLENDS)}, mix; not {self.blend!r}")
         if not self.tags_per_tile or min(self.tags_per_tile) < 0 or sum(self.tags_per_tile) <= 0:
@@ -56,8 +60,10 @@ class SynthSettings:
                                f"got {dict(self.blend_mix)}")
 
 
-def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0) -> SynthSettings:
-    """The synthesis settings from the ``synth`` config section and the camera's info bar height."""
+def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0, mask: Iterable[Any] | None = None) -> SynthSettings:
+    """The synthesis settings from the ``synth`` config section, the camera's info bar height and ``mask``
+    (``camera.mask``; None: the rectangles the rules add to the section under
+    :data:`~spatule.detection.mask.CAMERA_MASK_KEY`, if any)."""
     jitter = dict(synth.get("jitter") or {})
     if "scale" in jitter:
         jitter["scale"] = tuple(float(v) for v in jitter["scale"])
@@ -65,6 +71,7 @@ def synth_settings(synth: Mapping[str, Any], info_bar_px: int = 0) -> SynthSetti
     return SynthSettings(
         tile_size=int(synth.get("tile_size", defaults.tile_size)),
         info_bar_px=int(info_bar_px),
+        mask=as_mask(synth.get(CAMERA_MASK_KEY) if mask is None else mask),
         tags_in_place=bool(synth.get("tags_in_place", defaults.tags_in_place)),
         edge_windows=float(synth.get("edge_windows", defaults.edge_windows)),
         cut_tags=float(synth.get("cut_tags", defaults.cut_tags)),
