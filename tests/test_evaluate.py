@@ -671,7 +671,8 @@ EVAL_TARGETS = [f"results/eval/{s}/{f}" for s in ("val", "real", "synthetic")
                 for f in ("metrics.json", "detections.csv", "pr_curve.csv", "sheet.jpg")]
 EVAL_TARGETS += ["results/exported/spatule.json"]
 DETECT_TARGETS = ["results/detect/detections.csv", "results/detect/photos.csv", "results/detect/sheet.jpg"]
-READING_TARGETS = [f"results/detect/{f}" for f in ("sightings.csv", "birds.csv", "timeline.png", "read_tags.jpg")] + [
+READING_TARGETS = [f"results/detect/{f}" for f in ("sightings.csv", "visits.csv", "static.csv", "birds.csv",
+                                                   "timeline.png", "read_tags.jpg", "to_label.csv")] + [
     f"results/eval/reading/{f}" for f in ("metrics.json", "readings.csv", "curve.csv", "coverage.png")]
 REPORT_TARGETS = [f"results/report/{f}" for f in ("summary.md", "summary.html", "splits.html", "splits.csv",
                                                    "pr_curves.png", "training_curves.png")]
@@ -788,11 +789,15 @@ def test_smoke_workflow_evaluates_detects_and_reports(smoke_run):
     assert_some_boxes_on_true_tags(found, workdir / "resources/demo/new_truth.csv")
     assert all(r["likeliest"] in registry for r in found)  # every crop was read against the registry
     header = (workdir / "results/detect/detections.csv").read_text().splitlines()[0].split(",")
-    assert header[-7:] == ["code", "code_score", "registry_match", "match_score", "likeliest", "runner_up",
-                           "runner_up_score"]
+    assert header[-11:] == ["code", "code_score", "registry_match", "match_score", "likeliest", "runner_up",
+                            "runner_up_score", "visit", "visit_match", "visit_score", "static"]
     assert all(r["registry_match"] in registry | {"unread"} for r in found)
-    seen = read_rows(workdir / "results/detect/sightings.csv")
-    assert len(seen) == sum(r["registry_match"] != "unread" for r in found)
+    assert all(r["visit_match"] in registry | {"unread"} for r in found)
+    seen = read_rows(workdir / "results/detect/sightings.csv")  # the frames of read visits, no static box
+    assert len(seen) == sum(r["visit_match"] != "unread" and r["static"] == "0" for r in found)
+    visits = read_rows(workdir / "results/detect/visits.csv")
+    assert sum(int(v["frames"]) for v in visits) == sum(r["static"] == "0" for r in found)
+    assert {r["visit"] for r in found if r["static"] == "0"} == {v["visit"] for v in visits}
     assert all(s["camera"] in {"CAM-1", "camera2"} for s in seen)  # no sighting without its camera
     reading = json.loads((workdir / "results/eval/reading/metrics.json").read_text())
     assert reading["registry_codes"] == len(registry) == 100 and reading["rows"]["labelled_test"]["n"] >= 1
