@@ -20,7 +20,5 @@ rule to_label:
         "benchmarks/to_label.tsv"
     conda:
         DATA_ENV
-    params:
-        labels_dir=config["labels"]["dir"],
     script:
         "../scripts/to_label.py"

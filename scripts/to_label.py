@@ -12,5 +12,5 @@ with logged_step(snakemake) as log:
     inputs = snakemake.input
     to_label(SeasonTables(Path(inputs.detections), Path(inputs.photos), Path(inputs.visits)), Path(inputs.card),
              Path(inputs.images), train_photo_paths(Path(inputs.split_photos), Path(inputs.backgrounds),
-                                                     snakemake.params.labels_dir),
+                                                     snakemake.config["labels"]["dir"]),
              Path(snakemake.output[0]), log)
