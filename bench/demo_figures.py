@@ -19,6 +19,7 @@ which tells whether training alone keeps the model quiet there or only leaving t
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import csv
 import hashlib
 import json
@@ -109,6 +110,35 @@ def detection_rows(workdir: Path) -> list[str]:
             f"{shown(rate(tp, tp + fp))} | {twice} |"]
 
 
+def season_rows(workdir: Path) -> list[str]:
+    """Visits and static boxes on the demo's new day: how many visits were linked and read, the static places
+    found, and what landed on the camera's logo (boxes, static or not, and sightings: there should be none)."""
+    import yaml
+
+    from spatule.demo.new_day import logo_box
+    from spatule.demo.plan import DemoParams
+    from spatule.geometry import iou
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    params = DemoParams(**config["demo"], info_bar_px=config["camera"]["info_bar_px"])
+    logo = logo_box(params)
+    visits = read_csv(workdir / "results/detect/visits.csv")
+    found = read_csv(workdir / "results/detect/detections.csv")
+    seen = read_csv(workdir / "results/detect/sightings.csv")
+    on_logo = [r for r in found if iou(logo, [float(r[k]) for k in ("x0", "y0", "x1", "y1")]) > 0.3]
+    static = read_csv(workdir / "results/detect/static.csv")
+    rows = [f"visits: {len(visits)} ({sum(v['code'] != 'unread' for v in visits)} read, "
+            f"{sum(bool(v['flag']) for v in visits)} flagged: frames leaning to different birds), "
+            f"{sum(int(v['frames']) for v in visits)} frames; frames per visit: "
+            + ", ".join(f"{n}: {c}" for n, c in sorted(Counter(int(v['frames']) for v in visits).items())),
+            f"static places: {len(static)} "
+            + "; ".join(f"{p['camera']} ({p['x0']}, {p['y0']}, {p['x1']}, {p['y1']}) in {p['frames']} of "
+                        f"{p['camera_frames']} frames" for p in static),
+            f"the logo {logo}: {len(on_logo)} box(es) on it ({sum(r['static'] == '1' for r in on_logo)} static), "
+            f"{sum(1 for s in seen if iou(logo, [float(s[k]) for k in ('x0', 'y0', 'x1', 'y1')]) > 0.3)} sighting(s)"]
+    return rows
+
+
 def benchmark_seconds(tsv: Path) -> float:
     """The wall-clock seconds a Snakemake ``benchmark:`` file recorded."""
     with tsv.open(newline="") as handle:
@@ -188,6 +218,44 @@ def bar_rows(workdir: Path) -> list[str]:
             *(f"| {'searched' if k else 'left out (default)'} | {v[0]} | {v[1]} |" for k, v in counts.items())]
 
 
+def static_rows(workdir: Path, threshold: float) -> list[str]:
+    """The demo's new photos searched again at ``threshold`` (below the one chosen on val, where the camera's
+    logo starts to draw boxes): boxes on the logo, how many of them ``detect`` marks static (the config's
+    ``detect.static_iou`` and ``static_share``), and the static places."""
+    import yaml
+
+    from spatule.demo.new_day import logo_box
+    from spatule.demo.plan import DemoParams
+    from spatule.detection.batches import detect_full_photo, read_rgb
+    from spatule.detection.card import card_at
+    from spatule.detection.engines import load_search_detector, search_model
+    from spatule.detection.gathering import StaticSettings, mark_static
+    from spatule.detection.rows import DetectionRow
+    from spatule.geometry import iou
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    params = DemoParams(**config["demo"], info_bar_px=config["camera"]["info_bar_px"])
+    logo, exported = logo_box(params), workdir / "results/exported"
+    settings = card_at(exported / "spatule.json").settings({"score_threshold": threshold})
+    detector = load_search_detector(search_model(exported / "saved_model", exported / "model.tflite",
+                                                 config["detect"]["engine"]), 2)
+    listed = [r for r in read_csv(workdir / "results/detect/photos.csv") if r["status"] == "ok"]
+    rows = []
+    for photo in listed:
+        rgb = read_rgb(workdir / "resources/demo/new" / photo["photo"])
+        for n, d in enumerate(detect_full_photo(rgb, detector, settings), start=1):
+            rows.append(DetectionRow(photo["photo"], n, *d.box, d.score, rgb.shape[1], rgb.shape[0], "", 0, 0, 0, 0))
+    marked, places = mark_static(rows, listed, StaticSettings(config["detect"]["static_iou"],
+                                                              config["detect"]["static_share"]))
+    on_logo = [r for r in marked if iou(logo, r.box) > 0]
+    moving = [r for r in marked if r.reading["static"] == "0"]
+    return [f"searched again at score threshold {threshold:g}: {len(rows)} boxes, {len(on_logo)} touching the logo "
+            f"{logo} ({sum(r.reading['static'] == '1' for r in on_logo)} of them static), "
+            f"{sum(r.reading['static'] == '1' for r in marked)} static in all, {len(moving)} kept",
+            *(f"static place: {p.camera} {tuple(round(v) for v in p.box)} in {p.frames} of {p.camera_frames} "
+              f"frames (mean score {p.mean_score:.2f})" for p in places)]
+
+
 def digests(workdir: Path) -> dict[str, str]:
     return {m: hashlib.sha256((workdir / m).read_bytes()).hexdigest() for m in SAME_BYTES if (workdir / m).is_file()}
 
@@ -234,6 +302,8 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--same-as", type=Path, help="another run's folder: compare the bytes of SAME_BYTES")
     parser.add_argument("--search-bar", action="store_true", help="also detect with the info bar searched")
+    parser.add_argument("--static-at", type=float, help="also search the new photos at this lower score threshold "
+                        "and say which boxes are static (the camera's logo)")
     parser.add_argument("--every-file", action="store_true", help="with --same-as: compare every file under "
                         "results/ and resources/, not only SAME_BYTES")
     args = parser.parse_args()
@@ -244,8 +314,11 @@ def main() -> None:
     print("\n".join(evaluation_rows(workdir)) + "\n")
     print("\n".join(detection_rows(workdir)) + "\n")
     print("\n".join(reading_rows(workdir)) + "\n")
+    print("\n".join(season_rows(workdir)) + "\n")
     if args.search_bar:
         print("\n".join(bar_rows(workdir)) + "\n")
+    if args.static_at is not None:
+        print("\n".join(static_rows(workdir, args.static_at)) + "\n")
     if args.same_as:
         a, b = digests(workdir), digests(args.same_as)
         same = [m for m in a if a[m] == b.get(m)]

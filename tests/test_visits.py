@@ -26,9 +26,11 @@ ACCEPT = Acceptance(0.5, 10.0)
 def frame(key: int, minutes: float, box, reading=("AXFD", 0.9, "ABLF", 0.01), camera: str = "north",
           photo: str | None = None, timed: bool = True) -> Frame:
     likeliest, score, runner_up, runner_score = reading
+    leans = ACCEPT.of(likeliest, score, 0.0)
     return Frame(key, photo or f"{camera}/IMG_{int(minutes):04d}.jpg", camera,
                  START + timedelta(minutes=minutes) if timed else None, tuple(float(v) for v in box), likeliest, score,
-                 runner_up, runner_score, ACCEPT.of(likeliest, score, runner_score))
+                 runner_up, runner_score, ACCEPT.of(likeliest, score, runner_score),
+                 "" if leans == UNREAD else leans)
 
 
 CLEAR = ("AXFD", 0.9, "ABLF", 0.01)
@@ -49,6 +51,9 @@ def test_frames_of_one_camera_link_into_visits_by_place_and_time():
     assert sorted(len(v) for v in link_visits(frames, 0)) == [1] * 8  # visits off: every frame alone
     crossed = [frame(0, 0, bird), frame(1, 0, neighbour, OTHER), frame(2, 10, neighbour, OTHER), frame(3, 10, bird)]
     assert sorted(sorted(f.key for f in v) for v in link_visits(crossed, 20)) == [[0, 3], [1, 2]]  # each its own
+    relief = [frame(0, 0, bird), frame(1, 10, bird, BLURRED), frame(2, 20, bird, OTHER), frame(3, 30, bird, BLURRED)]
+    # a partner takes over the nest: a frame read alone as another bird starts a visit of its own
+    assert sorted(sorted(f.key for f in v) for v in link_visits(relief, 20)) == [[0, 1], [2, 3]]
 
 
 def test_one_clear_frame_reads_the_visit_and_a_clear_other_bird_vetoes_it():

@@ -52,17 +52,21 @@ def photo_time(text: str) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def frames_of(rows: Sequence[DetectionRow], listed: Sequence[Mapping[str, str]]) -> list[Frame]:
-    """The read, non-static detections as frames of visits (their ``key``: the index in ``rows``)."""
+def frames_of(rows: Sequence[DetectionRow], listed: Sequence[Mapping[str, str]],
+              accept: Callable[[str, float, float], str]) -> list[Frame]:
+    """The read, non-static detections as frames of visits (their ``key``: the index in ``rows``; ``accept``:
+    the acceptance rule, for where each frame leans)."""
     about = {r["photo"]: (r.get("camera", ""), photo_time(r.get("time", ""))) for r in listed}
     frames = []
     for k, r in enumerate(rows):
         if r.reading.get("static") == "1":
             continue
         camera, when = about.get(r.photo, ("", None))
-        frames.append(Frame(k, r.photo, camera, when, r.box, r.reading["likeliest"], float(r.reading["match_score"]),
-                            r.reading["runner_up"], float(r.reading["runner_up_score"]),
-                            r.reading["registry_match"]))
+        likeliest, score = r.reading["likeliest"], float(r.reading["match_score"])
+        leans = accept(likeliest, score, 0.0)  # the threshold alone
+        frames.append(Frame(k, r.photo, camera, when, r.box, likeliest, score, r.reading["runner_up"],
+                            float(r.reading["runner_up_score"]), r.reading["registry_match"],
+                            "" if leans == UNREAD else leans))
     return frames
 
 
@@ -70,7 +74,7 @@ def mark_visits(rows: Sequence[DetectionRow], listed: Sequence[Mapping[str, str]
                 accept: Callable[[str, float, float], str]) -> tuple[list[DetectionRow], list[tuple[str, Visit]]]:
     """``rows`` (read, with ``static``) with their visit (:data:`VISIT_READING_COLUMNS`), and the named visits
     in order."""
-    visits = visits_of(frames_of(rows, listed), gap_minutes, accept)
+    visits = visits_of(frames_of(rows, listed, accept), gap_minutes, accept)
     named = list(zip(visit_names(visits), visits))
     of_row = {f.key: (name, v.code, str(significant(v.score))) for name, v in named for f in v.frames}
     marked = [r.with_reading(**dict(zip(VISIT_READING_COLUMNS, of_row.get(k, ("", UNREAD, "0")))))

@@ -5,7 +5,7 @@ Labelling is the biologist's scarcest hour. A photo is worth labelling when the 
 * **boxes near the threshold**: detections whose score is within :data:`NEAR` of the detection threshold
   (``detect.score_threshold`` or the one chosen on val): the detector cannot tell tag from look-alike there;
 * **unread tags**: tags found but not read as a bird (their visit not read either): the reader needs them;
-* **visits whose frames disagree**: frames read alone as different birds;
+* **visits whose frames disagree**: frames leaning to different birds (``flag`` in ``visits.csv``);
 * **photos unlike the labelled ones**: a photo whose thumbnail (:func:`thumbnail`) is farther from every
   labelled train photo's than :data:`UNLIKE_QUANTILE` of the labelled train photos are from each other (a new
   camera angle, snow, a night frame when none was labelled).
@@ -66,7 +66,7 @@ class PhotoReasons:
         if self.unread:
             parts.append(f"{self.unread} tag(s) found but not read")
         if self.disagreeing:
-            parts.append(f"visit(s) {', '.join(self.disagreeing)}: frames read different birds")
+            parts.append(f"visit(s) {', '.join(self.disagreeing)}: frames lean to different birds")
         if self.unlike is not None:
             parts.append(f"unlike the labelled photos (thumbnail distance {self.unlike:.1f})")
         return "; ".join(parts)

@@ -139,6 +139,6 @@ def write_resightings(out: Resightings, rows: Sequence[Mapping[str, str]], liste
                     "never used)", untimed)
     flagged = sum(1 for _, v in visits if v.disagreeing())
     if flagged:
-        log.warning("%d visit(s) whose frames read different birds: flagged in %s", flagged, out.visits_csv)
+        log.warning("%d visit(s) whose frames lean to different birds: flagged in %s", flagged, out.visits_csv)
     return {"sightings": len(seen), "birds": len(table), "unread": moving - len(seen), "visits": len(visits),
             "visits_read": read_visits}

@@ -9,9 +9,10 @@ runner-up, and bounds every other code by the runner-up's probability; the frame
 are multiplied (frames taken as independent views). The visit is that code when its clearest frame's
 probability reaches the reading threshold and the combined evidence is at least the margin times the next
 code's (:class:`spatule.reading.codes.Acceptance`, the one rule): a single frame is read exactly as alone,
-one clear frame reads the whole visit, and a frame that clearly reads another bird vetoes it. ``agreement``
-is the share of frames whose own likeliest code is the visit's; frames read alone as different birds are
-flagged.
+one clear frame reads the whole visit, and a frame that clearly reads another bird vetoes it. A frame read
+alone as another bird than a frame of the visit starts a visit of its own (a partner taking over the nest).
+``agreement`` is the share of frames whose own likeliest code is the visit's; a visit whose frames lean to
+different birds (each frame's likeliest code reaching the threshold, the margin aside) is flagged.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Frame:
     runner_up_score: float
     read_alone: str
     """What the frame is taken as on its own (a registry code or ``unread``)."""
+    leans: str = ""
+    """Its likeliest code when that reaches the threshold, the margin aside (a frame read alone leans to its
+    code; one that fails only the margin, to its likeliest); "" otherwise."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +76,14 @@ class Visit:
         return sum(f.likeliest == self.code for f in self.frames) / len(self.frames)
 
     def disagreeing(self) -> dict[str, int]:
-        """The codes its frames were read as alone, with how many frames each, when they are not all the
-        visit's code (empty otherwise)."""
-        alone: dict[str, int] = {}
+        """The codes its frames lean to (:attr:`Frame.leans`), with how many frames each, when the visit's code
+        and these name two birds or more (empty otherwise)."""
+        leaning: dict[str, int] = {}
         for f in self.frames:
-            if f.read_alone != UNREAD:
-                alone[f.read_alone] = alone.get(f.read_alone, 0) + 1
-        return alone if set(alone) - {self.code} else {}
+            if f.leans and f.leans != UNREAD:
+                leaning[f.leans] = leaning.get(f.leans, 0) + 1
+        named = set(leaning) | ({self.code} - {UNREAD})
+        return leaning if len(named) > 1 else {}
 
 
 def _centre_distance(a: Box, b: Box) -> float:
@@ -96,11 +101,18 @@ def link_cost(earlier: Box, later: Box) -> float | None:
     return 1.0 + distance if distance <= LINK_SIDES else None
 
 
+def same_bird(visit: Sequence[Frame], frame: Frame) -> bool:
+    """Whether ``frame`` may be the bird of ``visit``: not when the frame and a frame of the visit are each read
+    alone as a different bird (a partner taking over the nest, a neighbour stepping in)."""
+    return frame.read_alone == UNREAD or all(f.read_alone in (UNREAD, frame.read_alone) for f in visit)
+
+
 def link_visits(frames: Sequence[Frame], gap_minutes: float) -> list[list[Frame]]:
     """Frames grouped into visits: per camera, in time order, each frame joins the open visit of that camera
     whose last frame is from another photo at most ``gap_minutes`` earlier and whose box it continues best
-    (:func:`link_cost`, the best pairs first, one frame per visit and photo). Frames without a time, and every
-    frame when ``gap_minutes`` is 0, are visits of their own."""
+    (:func:`link_cost`, the best pairs first, the latest visit on a tie, one frame per visit and photo), unless
+    it is read alone as another bird than a frame of that visit (:func:`same_bird`). Frames without a time,
+    and every frame when ``gap_minutes`` is 0, are visits of their own."""
     visits: list[list[Frame]] = []
     untimed = [f for f in frames if f.time is None or gap_minutes <= 0]
     visits += [[f] for f in untimed]
@@ -112,10 +124,11 @@ def link_visits(frames: Sequence[Frame], gap_minutes: float) -> list[list[Frame]
     for (camera, when, _photo), these in sorted(by_photo.items()):
         live = [v for v in open_visits.get(camera, [])
                 if 0 < (when - v[-1].time).total_seconds() <= gap_minutes * 60]  # type: ignore[operator]
-        pairs = sorted((cost, k, j) for k, visit in enumerate(live) for j, f in enumerate(these)
-                       if (cost := link_cost(visit[-1].box, f.box)) is not None)
+        pairs = sorted((cost, -(visit[-1].time.timestamp()), k, j)  # type: ignore[union-attr]
+                       for k, visit in enumerate(live) for j, f in enumerate(these)  # ties: the latest visit
+                       if (cost := link_cost(visit[-1].box, f.box)) is not None and same_bird(visit, f))
         taken_visit, taken_frame = set(), set()
-        for _cost, k, j in pairs:
+        for _cost, _latest, k, j in pairs:
             if k in taken_visit or j in taken_frame:
                 continue
             taken_visit.add(k)
@@ -174,7 +187,7 @@ def visit_row(name: str, visit: Visit, times: Mapping[str, str]) -> list[object]
     """The :data:`VISIT_COLUMNS` values of a visit (``times``: each photo's time as ``photos.csv`` writes it)."""
     first, last = visit.frames[0], visit.frames[-1]
     disagreeing = visit.disagreeing()
-    flag = ("frames read different birds: " + ", ".join(f"{c} ({n})" for c, n in sorted(disagreeing.items()))
+    flag = ("frames lean to different birds: " + ", ".join(f"{c} ({n})" for c, n in sorted(disagreeing.items()))
             if disagreeing else "")
     return [name, first.camera, times.get(first.photo, ""), times.get(last.photo, ""), len(visit.frames), visit.code,
             float(f"{visit.score:.4g}"), round(visit.agreement, 4), sum(f.read_alone != UNREAD for f in visit.frames),
