@@ -1,18 +1,19 @@
 """Does labelling the photos ``to_label.csv`` ranks first teach the reader more than labelling random ones?
 
-    .venv/bin/python bench/to_label.py --run /tmp/demo-run --k 12 --draws 3
+    .venv/bin/python bench/to_label.py --run /tmp/demo-run --k 12 --draws 3      # about 20 min on 2 cores
 
 On a finished demo run (its new day's truth, ``resources/demo/new_truth.csv``, says where every tag is and
-whose it is): arm **ranked** labels the ``--k`` photos first in ``results/detect/to_label.csv``; each arm
-**random-d** labels ``--k`` photos drawn at random (draw ``d``) among the searched ones. "Labelling" a photo
-gives the reader its truth tags with a code (crops cut as ``extract_tags`` cuts them) on top of the labelled
-train tags, and the reader is trained again with the run's ``read`` settings (the same seed in every arm).
-The held-out tags are the same for every arm: the legible truth tags ``detect`` found (IoU 0.5) in photos no
-arm labelled and taken more than ``--apart`` minutes from any labelled photo of the same camera (so no arm
-learns a frame of the very visit it is measured on). Each is read from its detection crop; coverage and
-accuracy at the run's threshold and margin (``results/reader/threshold.json``), with n and 95% intervals,
-beside the run's own reader (no photo added). Only the reader is trained again: the detector's reasons
-(boxes near the threshold, photos unlike the labelled ones) are not measured here.
+whose it is), each camera's frames are cut in time: the first ``--pool`` share is the pool photos are
+labelled from, the rest (but for the frames within ``--apart`` minutes of the pool's last: a visit going
+on) is held out, the same for every arm. Arm **ranked** labels the ``--k`` pool photos first in
+``results/detect/to_label.csv``; each arm **random-d** labels ``--k`` pool photos drawn at random (draw
+``d``). "Labelling" a photo gives the reader its truth tags with a code (crops cut as ``extract_tags``
+cuts them) on top of the labelled train tags, and the reader is trained again with the run's ``read``
+settings (the same seed in every arm). The held-out tags are the legible truth tags ``detect`` found (IoU
+0.5) in the held-out photos, each read from its detection crop; coverage and accuracy at the run's
+threshold and margin (``results/reader/threshold.json``), with n and 95% intervals, beside the run's own
+reader (no photo added). Only the reader is trained again: the detector's reasons (boxes near the
+threshold, photos unlike the labelled ones) are not measured here.
 """
 
 from __future__ import annotations
@@ -39,28 +40,37 @@ def truth_by_photo(run: Path) -> dict[str, list[dict[str, str]]]:
     return out
 
 
-def arms(run: Path, k: int, draws: int) -> dict[str, list[str]]:
-    """Each arm's photos to label: the ranking's first ``k``, and ``draws`` random sets of ``k``."""
-    from spatule.tables import read_csv
-
-    searched = sorted(r["photo"] for r in read_csv(run / "results/detect/photos.csv") if r["status"] == "ok")
-    ranked = [r["photo"] for r in read_csv(run / "results/detect/to_label.csv")][:k]
-    out = {"ranked": ranked}
-    for d in range(draws):
-        rng = np.random.default_rng([2025, d])
-        out[f"random-{d}"] = sorted(str(p) for p in rng.choice(searched, size=k, replace=False))
-    return out
-
-
-def held_out_photos(run: Path, labelled: set[str], apart_minutes: float) -> list[str]:
-    """Searched photos no arm labelled, taken more than ``apart_minutes`` from any labelled photo of their camera."""
+def day_halves(run: Path, pool_share: float, apart_minutes: float) -> tuple[list[str], list[str]]:
+    """The searched photos split in time, camera by camera: the first ``pool_share`` of each camera's frames are
+    the pool the arms label from; the rest, but for the frames within ``apart_minutes`` of the pool's last
+    (the visit going on then), are held out."""
     from spatule.tables import read_csv
 
     photos = [r for r in read_csv(run / "results/detect/photos.csv") if r["status"] == "ok"]
-    when = {r["photo"]: (r["camera"], datetime.fromisoformat(r["time"])) for r in photos}
-    near = timedelta(minutes=apart_minutes)
-    return sorted(p for p, (camera, t) in when.items() if p not in labelled and not any(
-        when[q][0] == camera and abs(when[q][1] - t) <= near for q in labelled))
+    pool, held = [], []
+    for camera in sorted({r["camera"] for r in photos}):
+        mine = sorted((r for r in photos if r["camera"] == camera), key=lambda r: (r["time"], r["photo"]))
+        cut = int(round(pool_share * len(mine)))
+        pool += [r["photo"] for r in mine[:cut]]
+        if cut:
+            last = datetime.fromisoformat(mine[cut - 1]["time"])
+            held += [r["photo"] for r in mine[cut:]
+                     if datetime.fromisoformat(r["time"]) - last > timedelta(minutes=apart_minutes)]
+        else:
+            held += [r["photo"] for r in mine]
+    return sorted(pool), sorted(held)
+
+
+def arms(run: Path, pool: list[str], k: int, draws: int) -> dict[str, list[str]]:
+    """Each arm's photos to label: the ranking's first ``k`` of the pool, and ``draws`` random sets of ``k`` of it."""
+    from spatule.tables import read_csv
+
+    ranked = [r["photo"] for r in read_csv(run / "results/detect/to_label.csv") if r["photo"] in set(pool)][:k]
+    out = {"ranked": ranked}
+    for d in range(draws):
+        rng = np.random.default_rng([2025, d])
+        out[f"random-{d}"] = sorted(str(p) for p in rng.choice(pool, size=k, replace=False))
+    return out
 
 
 def held_out_tags(run: Path, photos: list[str]) -> list[tuple[dict[str, str], dict[str, str]]]:
@@ -149,7 +159,9 @@ def main() -> None:
     parser.add_argument("--run", type=Path, required=True, help="a finished demo run (its working directory)")
     parser.add_argument("--k", type=int, default=12, help="photos each arm labels")
     parser.add_argument("--draws", type=int, default=3, help="random arms")
-    parser.add_argument("--apart", type=float, default=30.0, help="minutes between a held-out and a labelled photo")
+    parser.add_argument("--pool", type=float, default=0.5, help="share of each camera's first frames to label from")
+    parser.add_argument("--apart", type=float, default=40.0, help="minutes between the pool's last frame and the "
+                        "first held-out one (a visit going on)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="the arms' readers (default RUN/bench-to-label)")
     args = parser.parse_args()
@@ -157,10 +169,12 @@ def main() -> None:
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     out = args.out or args.run / "bench-to-label"
-    chosen = arms(args.run, args.k, args.draws)
-    held = held_out_photos(args.run, {p for photos in chosen.values() for p in photos}, args.apart)
+    pool, held = day_halves(args.run, args.pool, args.apart)
+    chosen = arms(args.run, pool, args.k, args.draws)
     tags = held_out_tags(args.run, held)
-    print(f"held out: {len(tags)} legible tag(s) found by detect in {len(held)} photo(s) no arm labelled")
+    print(f"pool: {len(pool)} photo(s) (the first {args.pool:.0%} of each camera's frames); held out: {len(tags)} "
+          f"legible tag(s) found by detect in {len(held)} later photo(s); to_label.csv ranks "
+          f"{sum(1 for p in chosen['ranked'])} of the pool first")
     figures = {"none added (the run's reader)": measure(args.run, args.run / "results/reader", tags, args.threads)}
     for name, photos in chosen.items():
         added = added_tags(args.run, photos, config["tags"])
