@@ -33,8 +33,9 @@ def timeline_figure(seen: Sequence[Any], path: Path) -> None:
                 spans.setdefault((s.code, s.visit), []).append(datetime.fromisoformat(s.time))
         for (code, _), when in sorted(spans.items()):
             if len(set(when)) > 1:
-                ax.hlines(row[code], min(when), max(when), linewidth=6, alpha=0.35, color="tab:blue")
-        ax.scatter([datetime.fromisoformat(s.time) for s in timed], [row[s.code] for s in timed], s=18, zorder=3)
+                ax.hlines(row[code], min(when), max(when), linewidth=9, alpha=0.6, color="tab:orange")
+        ax.scatter([datetime.fromisoformat(s.time) for s in timed], [row[s.code] for s in timed], s=8, zorder=3,
+                   color="black")
         from matplotlib.dates import DateFormatter
 
         ax.set_yticks(range(len(codes)), codes, fontsize=8)
