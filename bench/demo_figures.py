@@ -125,7 +125,7 @@ def season_rows(workdir: Path) -> list[str]:
     visits = read_csv(workdir / "results/detect/visits.csv")
     found = read_csv(workdir / "results/detect/detections.csv")
     seen = read_csv(workdir / "results/detect/sightings.csv")
-    on_logo = [r for r in found if iou(logo, [float(r[k]) for k in ("x0", "y0", "x1", "y1")]) > 0.3]
+    on_logo = [r for r in found if iou(logo, [float(r[k]) for k in ("x0", "y0", "x1", "y1")]) > 0]
     static = read_csv(workdir / "results/detect/static.csv")
     rows = [f"visits: {len(visits)} ({sum(v['code'] != 'unread' for v in visits)} read, "
             f"{sum(bool(v['flag']) for v in visits)} flagged: frames leaning to different birds), "
@@ -135,7 +135,7 @@ def season_rows(workdir: Path) -> list[str]:
             + "; ".join(f"{p['camera']} ({p['x0']}, {p['y0']}, {p['x1']}, {p['y1']}) in {p['frames']} of "
                         f"{p['camera_frames']} frames" for p in static),
             f"the logo {logo}: {len(on_logo)} box(es) on it ({sum(r['static'] == '1' for r in on_logo)} static), "
-            f"{sum(1 for s in seen if iou(logo, [float(s[k]) for k in ('x0', 'y0', 'x1', 'y1')]) > 0.3)} sighting(s)"]
+            f"{sum(1 for s in seen if iou(logo, [float(s[k]) for k in ('x0', 'y0', 'x1', 'y1')]) > 0)} sighting(s)"]
     return rows
 
 

@@ -66,6 +66,9 @@ def arms(run: Path, pool: list[str], k: int, draws: int) -> dict[str, list[str]]
     from spatule.tables import read_csv
 
     ranked = [r["photo"] for r in read_csv(run / "results/detect/to_label.csv") if r["photo"] in set(pool)][:k]
+    if len(ranked) < k:
+        raise SystemExit(f"to_label.csv ranks only {len(ranked)} photo(s) of the pool, fewer than --k {k}: the arms "
+                         "would not label as many photos each; lower --k")
     out = {"ranked": ranked}
     for d in range(draws):
         rng = np.random.default_rng([2025, d])

@@ -9,6 +9,7 @@ rule to_label:
         visits=rules.detect.output.visits,
         card=rules.model_card.output[0],
         split_photos=rules.split.output.photos,
+        objects=rules.index_labels.output.objects,  # photos labelled already: left out
         backgrounds=rules.split.output.backgrounds,
         images=detect_images(),
         labels=labels_dir(),

@@ -30,7 +30,8 @@ def test_photos_are_ranked_by_their_reasons_and_a_static_box_is_none():
     ranked = ranked_rows(reasons, [{**p, "photo": f"{p['photo']}.jpg"} for p in photos])
     assert [r[1] for r in ranked] == ["a.jpg", "c.jpg", "f.jpg", "b.jpg"]  # 2, 2, 2 (names break ties), 1
     assert ranked[0][-1] == "1 box(es) near the threshold (score 0.31); 1 tag(s) found but not read"
-    assert row("x", 0.3 + NEAR)["score"] and not photo_reasons([row("x.jpg", 0.3 + NEAR)], [], 0.3, {})
+    assert photo_reasons([row("x.jpg", 0.3 + NEAR - 0.01)], [], 0.3, {})["x.jpg"].near == [0.3 + NEAR - 0.01]
+    assert not photo_reasons([row("x.jpg", 0.3 + NEAR)], [], 0.3, {})  # from NEAR above the threshold: sure
 
 
 def test_a_photo_unlike_every_labelled_one_is_found(tmp_path: Path):
@@ -72,3 +73,16 @@ def test_rule_to_label_writes_the_ranking(tmp_path: Path):
     assert [(r["rank"], r["photo"], r["near_threshold"], r["unlike"]) for r in table] == [
         ("1", "b.png", "0", "1"), ("2", "a.png", "1", "0")]
     assert summary == {"photos": 2, "unlike": 1}
+    again = to_label(SeasonTables(tmp_path / "detections.csv", tmp_path / "photos.csv", tmp_path / "visits.csv"),
+                     tmp_path / "card.json", tmp_path / "new", [tmp_path / f"t{k}.png" for k in range(6)],
+                     tmp_path / "again.csv", labelled={(tmp_path / "new" / "b.png").resolve()})
+    assert [r["photo"] for r in read_csv(tmp_path / "again.csv")] == ["a.png"] and again["photos"] == 1  # b labelled
+
+
+def test_nearest_distances_in_chunks_are_the_brute_force_ones():
+    from spatule.detection.to_label import nearest_distances
+
+    rng = np.random.default_rng(3)
+    points, base = rng.normal(size=(50, 192)) * 40, rng.normal(size=(7, 192)) * 40
+    brute = np.linalg.norm(points[:, None, :] - base[None, :, :], axis=-1).min(axis=1)
+    assert np.allclose(nearest_distances(points, base, chunk=8), brute)

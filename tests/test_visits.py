@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def test_frames_of_one_camera_link_into_visits_by_place_and_time():
     visits = sorted(sorted(f.key for f in v) for v in link_visits(frames, 20))
     assert visits == [[0, 2], [1, 3], [4], [5], [6], [7]]
     assert sorted(len(v) for v in link_visits(frames, 0)) == [1] * 8  # visits off: every frame alone
+    burst = [frame(0, 0, bird, photo="north/a.jpg"), frame(1, 0, bird, photo="north/b.jpg"),  # the same second
+             frame(2, 5, bird, photo="north/c.jpg")]
+    assert [sorted(f.key for f in v) for v in link_visits(burst, 20)] == [[0, 1, 2]]
     crossed = [frame(0, 0, bird), frame(1, 0, neighbour, OTHER), frame(2, 10, neighbour, OTHER), frame(3, 10, bird)]
     assert sorted(sorted(f.key for f in v) for v in link_visits(crossed, 20)) == [[0, 3], [1, 2]]  # each its own
     relief = [frame(0, 0, bird), frame(1, 10, bird, BLURRED), frame(2, 20, bird, OTHER), frame(3, 30, bird, BLURRED)]
@@ -69,6 +73,14 @@ def test_one_clear_frame_reads_the_visit_and_a_clear_other_bird_vetoes_it():
     assert together.code == "AXFD" and together.evidence_ratio == pytest.approx(3.5 ** 2)  # ... twice: 12.25
     nothing = pool_reading([frame(0, 0, box, ("", 0.0, "", 0.0))], ACCEPT.of)
     assert nothing.code == UNREAD
+    # a frame read alone is never lost to its visit: here the pooled ratio alone (9.4) is under the margin
+    weak_other = ("ABLF", 0.45, "CD12", 0.40)
+    kept = pool_reading([frame(0, 0, box, ("AXFD", 0.95, "ABLF", 0.09)), frame(1, 10, box, weak_other)], ACCEPT.of)
+    assert kept.code == "AXFD" and kept.score == 0.95
+    # without a registry (no runner-up): the reading itself, a weak other reading beside it
+    plain = pool_reading([frame(0, 0, box, ("ABCD", 0.95, "", 0.0)), frame(1, 10, box, ("ABCF", 0.15, "", 0.0))],
+                         ACCEPT.of)
+    assert plain.code == "ABCD"
 
 
 def test_a_single_frame_visit_reads_exactly_as_the_frame_alone():
@@ -89,25 +101,30 @@ def test_visits_are_named_in_time_order():
     assert [[f.key for f in v.frames] for v in visits] == [[1, 2], [0]]
 
 
-def test_a_place_in_most_frames_of_a_camera_is_static_a_bird_staying_a_while_is_not():
-    logo, nest = (20, 1000, 170, 1050), (400, 300, 440, 390)
-    boxes, photos, cameras = [], [], []
+def test_a_place_in_most_frames_of_a_camera_is_static_a_bird_is_not():
+    logo, nest, perch = (20, 1000, 170, 1050), (400, 300, 440, 390), (800, 300, 840, 390)
+    boxes, photos, read = [], [], []
     for n in range(12):
-        boxes.append((logo[0] + n % 2, logo[1], logo[2] + n % 2, logo[3]))  # a pixel of jitter
+        boxes.append((logo[0] + 10 * (n % 2), logo[1], logo[2] + 10 * (n % 2), logo[3]))  # shifted by 10 px
         photos.append(f"IMG_{n}.jpg")
-        cameras.append("north")
-        if n < 4:  # a bird on its nest for 4 frames
+        read.append(False)
+        if n < 5:  # a bird on its nest for 5 frames of 12, unread: a place in 42% of the frames
             boxes.append(nest)
             photos.append(f"IMG_{n}.jpg")
-            cameras.append("north")
-    found = static_places(boxes, photos, cameras, [0.8] * len(boxes), {"north": 50}, 0.7, 0.3)
-    assert len(found) == 0  # 12 frames of 50: under the share
-    found = static_places(boxes, photos, cameras, [0.8] * len(boxes), {"north": 12}, 0.7, 0.3)
-    assert [(p.frames, p.camera_frames) for p in found] == [(12, 12)]
-    assert set(found[0].members) == {k for k, b in enumerate(boxes) if b != nest}
-    few = static_places(boxes[:MIN_FRAMES - 1], photos[:MIN_FRAMES - 1], cameras[:MIN_FRAMES - 1],
-                        [0.8] * (MIN_FRAMES - 1), {"north": 3}, 0.7, 0.3)
-    assert few == []  # a camera with a handful of frames has no static place
+            read.append(False)
+        boxes.append(perch)  # a bird on its perch in every frame, read as a bird of the registry in 10
+        photos.append(f"IMG_{n}.jpg")
+        read.append(n < 10)
+    args = (boxes, photos, ["north"] * len(boxes), [0.8] * len(boxes))
+    found = static_places(*args, {"north": 12}, 0.5, 0.5, read)
+    assert [(p.frames, p.camera_frames) for p in found] == [(12, 12)]  # the logo: the nest is under half
+    assert set(found[0].members) == {k for k, b in enumerate(boxes) if b[1] == logo[1]}
+    assert [p.frames for p in static_places(*args, {"north": 12}, 0.5, 0.3, read)] == [12, 5]  # at 30%: the nest
+    assert [p.frames for p in static_places(*args, {"north": 12}, 0.5, 0.3)] == [12, 5, 12]  # not read: the perch
+    assert static_places(*args, {"north": 50}, 0.5, 0.3, read) == []  # 12 frames of 50: under the share
+    few = [b for b, p in zip(boxes, photos) if b[1] == logo[1]][:MIN_FRAMES - 1]
+    assert static_places(few, photos[:len(few)], ["north"] * len(few), [0.8] * len(few), {"north": 3}, 0.5,
+                         0.3) == []  # a camera with a handful of frames has no static place
 
 
 class ByWidth:
@@ -152,7 +169,8 @@ def test_detect_reads_a_visit_from_its_clear_frame_and_keeps_a_logo_out_of_sight
     results = json.loads((out / "detections.json").read_text())
     assert megadetector_problems(results) == []
     assert sum(len(e["detections"]) for e in results["images"]) == 3  # the logo left out
-    assert all("tag" in x.read_text() for x in (out / "voc").rglob("*.xml"))
+    named = {x.name: re.findall(r"<name>([^<]+)</name>", x.read_text()) for x in (out / "voc").rglob("*.xml")}
+    assert named == {"IMG_2.xml": ["tag"], "IMG_3.xml": ["tag:AXFD"], "IMG_4.xml": ["tag"]}  # a code where it shows
     assert sorted(p.name for p in (out / "voc").rglob("*.xml")) == ["IMG_2.xml", "IMG_3.xml", "IMG_4.xml"]
 
 

@@ -39,10 +39,12 @@ def camera_frames(listed: Sequence[Mapping[str, str]]) -> dict[str, int]:
 
 def mark_static(rows: Sequence[DetectionRow], listed: Sequence[Mapping[str, str]],
                 settings: StaticSettings) -> tuple[list[DetectionRow], list[StaticPlace]]:
-    """``rows`` with a ``static`` column (1 or 0), and the static places found."""
+    """``rows`` with a ``static`` column (1 or 0), and the static places found (a place whose boxes are mostly
+    read as birds is none)."""
     cameras = {r["photo"]: r.get("camera", "") for r in listed}
     found = static_places([r.box for r in rows], [r.photo for r in rows], [cameras.get(r.photo, "") for r in rows],
-                          [r.score for r in rows], camera_frames(listed), settings.iou, settings.share)
+                          [r.score for r in rows], camera_frames(listed), settings.iou, settings.share,
+                          [r.reading.get("registry_match", UNREAD) != UNREAD for r in rows])
     static = {k for place in found for k in place.members}
     return [r.with_reading(static=str(int(k in static))) for k, r in enumerate(rows)], found
 

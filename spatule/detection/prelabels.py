@@ -30,9 +30,9 @@ or not written by spatule: left as it is) or ``removed`` (spatule's own file of 
 
 
 def box_name(row: DetectionRow, labels: IndexSettings) -> str:
-    """``<class>:<CODE>`` for a box read as a registry bird (its visit's reading when visits were linked),
-    when ``labels.name_pattern`` reads it back so; else the class name."""
-    code = row.reading.get("visit_match", row.reading.get("registry_match", ""))
+    """``<class>:<CODE>`` for a box read as a registry bird on its own (not through its visit: a crop named so
+    shows its code), when ``labels.name_pattern`` reads it back so; else the class name."""
+    code = row.reading.get("registry_match", "")
     if code and code != UNREAD:
         name = f"{labels.class_name}:{code}"
         pattern = re.compile(labels.name_pattern)

@@ -4,9 +4,10 @@ A camera maker's logo, a sign post, a white stone: a look-alike that never moves
 of its camera, while a bird stays a few frames at most. As MegaDetector's repeat-detection elimination
 does, boxes of one camera that overlap (IoU at least ``detect.static_iou``) in at least
 ``detect.static_share`` of that camera's searched frames (and in :data:`MIN_FRAMES` frames or more) are
-**static**: marked in ``detections.csv``, kept out of sightings, visits, the labelImg pre-labels and the
-MegaDetector file's detections, and listed for review in ``static.csv`` (one row per place). To never
-search such a place at all, give it to ``camera.mask``.
+**static**, unless most of them are read as a bird of the registry (a bird on its nest all day): marked in
+``detections.csv``, kept out of sightings, visits, the labelImg pre-labels and the MegaDetector file's
+detections, and listed for review in ``static.csv`` (one row per place). To never search such a place at
+all, give it to ``camera.mask``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from spatule.geometry import Box, iou
+from spatule.geometry import Box
 
 MIN_FRAMES = 5
 """A place is static only when its boxes come back in at least this many frames (a short season or a camera
@@ -50,21 +51,30 @@ def places(boxes: Sequence[Box], photos: Sequence[str], min_iou: float) -> list[
     """Boxes (of one camera) grouped by place: each box, in order, joins the first group whose first box it
     overlaps at ``min_iou`` or more, else starts one."""
     groups: list[list[int]] = []
+    firsts = np.zeros((0, 4))
     for k, box in enumerate(boxes):
-        for group in groups:
-            if iou(boxes[group[0]], box) >= min_iou:
-                group.append(k)
-                break
+        b = np.asarray(box, dtype=float)
+        w = np.clip(np.minimum(firsts[:, 2], b[2]) - np.maximum(firsts[:, 0], b[0]), 0, None)
+        h = np.clip(np.minimum(firsts[:, 3], b[3]) - np.maximum(firsts[:, 1], b[1]), 0, None)
+        union = (firsts[:, 2] - firsts[:, 0]) * (firsts[:, 3] - firsts[:, 1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+        overlap = np.where(union > 0, w * h / np.maximum(union, 1e-12), 0.0)
+        hits = np.flatnonzero(overlap >= min_iou)
+        if hits.size:
+            groups[int(hits[0])].append(k)
         else:
             groups.append([k])
+            firsts = np.vstack([firsts, b])
     return groups
 
 
 def static_places(boxes: Sequence[Box], photos: Sequence[str], cameras: Sequence[str], scores: Sequence[float],
-                  camera_frames: Mapping[str, int], min_iou: float, min_share: float) -> list[StaticPlace]:
+                  camera_frames: Mapping[str, int], min_iou: float, min_share: float,
+                  read: Sequence[bool] = ()) -> list[StaticPlace]:
     """The static places among detections (``boxes``, ``photos``, ``cameras``, ``scores``: one per detection;
     ``camera_frames``: each camera's searched frames): places whose boxes come back in at least ``min_share``
-    of their camera's frames and :data:`MIN_FRAMES`; by camera, then place. ``min_share`` above 1: none."""
+    of their camera's frames and :data:`MIN_FRAMES`, unless most of their boxes are ``read`` (each read alone as
+    a bird of the registry: a bird on its nest all day is a bird); by camera, then place. ``min_share`` above
+    1: none."""
     found: list[StaticPlace] = []
     for camera in sorted(set(cameras)):
         mine = sorted((k for k, c in enumerate(cameras) if c == camera), key=lambda k: (photos[k], boxes[k]))
@@ -72,7 +82,8 @@ def static_places(boxes: Sequence[Box], photos: Sequence[str], cameras: Sequence
         for group in places([boxes[k] for k in mine], [photos[k] for k in mine], min_iou):
             members = [mine[g] for g in group]
             frames = len({photos[k] for k in members})
-            if frames >= MIN_FRAMES and total and frames >= min_share * total:
+            birds = sum(1 for k in members if read and read[k])
+            if frames >= MIN_FRAMES and total and frames >= min_share * total and 2 * birds <= len(members):
                 median = tuple(float(v) for v in np.median(np.array([boxes[k] for k in members]), axis=0))
                 found.append(StaticPlace(camera, median, tuple(sorted(members)), frames, total,  # type: ignore[arg-type]
                                          float(np.mean([scores[k] for k in members])), photos[members[0]]))

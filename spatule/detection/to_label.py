@@ -83,17 +83,28 @@ def thumbnail(path: Path) -> np.ndarray | None:
     return cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
 
 
+def nearest_distances(points: np.ndarray, base: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Each row of ``points``' Euclidean distance to its nearest row of ``base``, ``chunk`` rows at a time (a
+    season of 17,000 photos against 500 labelled ones never holds more than ``chunk`` x 500 distances)."""
+    base_norms = (base * base).sum(axis=1)
+    out = np.empty(len(points))
+    for start in range(0, len(points), chunk):
+        block = points[start: start + chunk]
+        squared = (block * block).sum(axis=1)[:, None] + base_norms[None, :] - 2.0 * block @ base.T
+        out[start: start + chunk] = np.sqrt(np.clip(squared, 0, None).min(axis=1))
+    return out
+
+
 def unlike_photos(new: Mapping[str, np.ndarray], labelled: Sequence[np.ndarray]) -> dict[str, float]:
     """The new photos unlike the labelled ones (see :data:`UNLIKE_QUANTILE`), with their distance; none when
     fewer than 3 labelled thumbnails."""
     if len(labelled) < 3 or not new:
         return {}
-    base = np.stack(labelled)
-    own = np.linalg.norm(base[:, None, :] - base[None, :, :], axis=-1)
-    np.fill_diagonal(own, np.inf)
-    bound = float(np.quantile(own.min(axis=1), UNLIKE_QUANTILE))
+    base = np.stack(labelled).astype(np.float64)
+    own = np.array([nearest_distances(base[k: k + 1], np.delete(base, k, axis=0))[0] for k in range(len(base))])
+    bound = float(np.quantile(own, UNLIKE_QUANTILE))
     names = sorted(new)
-    nearest = np.linalg.norm(np.stack([new[n] for n in names])[:, None, :] - base[None, :, :], axis=-1).min(axis=1)
+    nearest = nearest_distances(np.stack([new[n] for n in names]).astype(np.float64), base)
     return {n: float(d) for n, d in zip(names, nearest) if d > bound}
 
 

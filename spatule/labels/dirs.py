@@ -33,7 +33,7 @@ class LabelDir:
     def name(self, rel: str) -> str:
         """The combined name of a file at ``rel`` (a path in the entry's XML or photo folder)."""
         prefix = self.photo_prefix
-        if self.paired and (PurePosixPath(rel).suffix.lower() == ".xml" or (self.xml / rel).exists()):
+        if self.paired and PurePosixPath(rel).suffix.lower() == ".xml":
             prefix = self.xml_prefix
         return f"{prefix}/{rel}" if prefix else rel
 

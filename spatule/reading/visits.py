@@ -6,11 +6,12 @@ clear in some and blurred, turned or hidden in others. Tags of one camera whose 
 linked into a **visit** (:func:`link_visits`). A visit's code is decided from the evidence of all its frames
 (:func:`pool_reading`): each frame gives the reader's probability of its likeliest registry code and of the
 runner-up, and bounds every other code by the runner-up's probability; the frames' probabilities of a code
-are multiplied (frames taken as independent views). The visit is that code when its clearest frame's
-probability reaches the reading threshold and the combined evidence is at least the margin times the next
-code's (:class:`spatule.reading.codes.Acceptance`, the one rule): a single frame is read exactly as alone,
-one clear frame reads the whole visit, and a frame that clearly reads another bird vetoes it. A frame read
-alone as another bird than a frame of the visit starts a visit of its own (a partner taking over the nest).
+are multiplied (frames taken as independent views). A visit with a frame read alone
+(:class:`spatule.reading.codes.Acceptance`, the one rule) is that frame's bird: one clear frame reads the
+whole visit, and a single frame is read exactly as alone. A visit without one is the best code when its
+clearest frame's probability reaches the reading threshold and the combined evidence is at least the margin
+times the next code's (frames each a little unsure that agree). A frame read alone as another bird than a
+frame of the visit starts a visit of its own (a partner taking over the nest).
 ``agreement`` is the share of frames whose own likeliest code is the visit's; a visit whose frames lean to
 different birds (each frame's likeliest code reaching the threshold, the margin aside) is flagged.
 """
@@ -122,13 +123,13 @@ def link_visits(frames: Sequence[Frame], gap_minutes: float) -> list[list[Frame]
             by_photo.setdefault((f.camera, f.time, f.photo), []).append(f)
     open_visits: dict[str, list[list[Frame]]] = {}
     for (camera, when, _photo), these in sorted(by_photo.items()):
-        live = [v for v in open_visits.get(camera, [])
-                if 0 < (when - v[-1].time).total_seconds() <= gap_minutes * 60]  # type: ignore[operator]
-        pairs = sorted((cost, -(visit[-1].time.timestamp()), k, j)  # type: ignore[union-attr]
+        live = [v for v in open_visits.get(camera, [])  # a burst's frames share a second: 0 s apart is in
+                if 0 <= (when - v[-1].time).total_seconds() <= gap_minutes * 60]  # type: ignore[operator]
+        pairs = sorted((cost, (when - visit[-1].time).total_seconds(), k, j)  # type: ignore[operator]
                        for k, visit in enumerate(live) for j, f in enumerate(these)  # ties: the latest visit
                        if (cost := link_cost(visit[-1].box, f.box)) is not None and same_bird(visit, f))
         taken_visit, taken_frame = set(), set()
-        for _cost, _latest, k, j in pairs:
+        for _cost, _since, k, j in pairs:
             if k in taken_visit or j in taken_frame:
                 continue
             taken_visit.add(k)
@@ -157,16 +158,18 @@ def pool_reading(frames: Sequence[Frame], accept: Callable[[str, float, float], 
     ranked = sorted(candidates, key=lambda c: (-evidence[c], c))
     best = ranked[0]
     second, second_evidence = (ranked[1], evidence[ranked[1]]) if len(ranked) > 1 else ("", other)
-    if len(ranked) > 1 and other > second_evidence:
-        second_evidence = other
+    if other > second_evidence:  # a code no frame named may be the next likeliest: none is named
+        second, second_evidence = "", other
     score = max((f.match_score if best == f.likeliest else f.runner_up_score) for f in frames
                 if best in (f.likeliest, f.runner_up))
     ratio = math.exp(min(700.0, evidence[best] - second_evidence))
-    if len(frames) == 1:  # exactly as the frame alone (no rounding through the logs)
-        only = frames[0]
-        return Visit(ordered, accept(only.likeliest, only.match_score, only.runner_up_score), score, second, ratio)
-    code = accept(best, score, score / ratio)
-    return Visit(ordered, code, score, second, ratio)
+    alone = sorted({f.read_alone for f in frames} - {UNREAD})
+    if len(alone) > 1:  # frames read alone as different birds (never so as link_visits links them)
+        return Visit(ordered, UNREAD, score, second, ratio)
+    if alone:  # a frame read alone is that bird: pooling only reads the frames that were not
+        code = alone[0]
+        return Visit(ordered, code, max(f.match_score for f in frames if f.read_alone == code), second, ratio)
+    return Visit(ordered, accept(best, score, score / ratio), score, second, ratio)
 
 
 def visits_of(frames: Sequence[Frame], gap_minutes: float, accept: Callable[[str, float, float], str]) -> list[Visit]:

@@ -190,7 +190,7 @@ def detect(images_dir: Path, jobs: Sequence[tuple[str, Path, Path]], out: Detect
     if out.megadetector is not None:
         write_megadetector_results(out.megadetector, rows, listed, labels.class_name)
     status = {s: sum(1 for r in listed if r["status"] == s) for s in sorted({r["status"] for r in listed})}
-    xml = len({r.photo for r in rows})
+    xml = len({r.photo for r in rows if r.reading.get("static") != "1"})
     summary = {"files": len(listed), "detections": len(rows), "photos_with_tags": xml, "status": status,
                "static": sum(r.reading.get("static") == "1" for r in rows)}
     log.info("%d file(s) %s, %d tag(s) in %d photo(s) -> %s; labelImg files in %s", len(listed), status, len(rows),

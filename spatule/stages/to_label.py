@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from spatule.tables import read_csv, write_csv
 
@@ -31,22 +31,33 @@ def train_photo_paths(split_photos_csv: Path, backgrounds_csv: Path, labels_dir:
     return [dirs / name for name in names]
 
 
+def labelled_photo_paths(objects_csv: Path, labels_dir: Any) -> set[Path]:
+    """Every photo the labels hold (``objects.csv``), resolved where ``labels.dir`` keeps it."""
+    from spatule.labels.dirs import LabelDirs
+
+    dirs = LabelDirs.of(labels_dir)
+    return {(dirs / name).resolve() for name in sorted({r["image"] for r in read_csv(objects_csv)})}
+
+
 def to_label(season: SeasonTables, card_json: Path, images_dir: Path, train_photos: list[Path], out_csv: Path,
-             log: logging.Logger = _log) -> dict[str, int]:
+             labelled: Collection[Path] = frozenset(), log: logging.Logger = _log) -> dict[str, int]:
     """``to_label.csv``: the searched photos ranked by what their labels would teach (boxes near the detection
     threshold of ``card_json``, unread tags, visits whose frames disagree, photos unlike the ``train_photos``),
-    with the reasons of each."""
+    with the reasons of each; photos already ``labelled`` (resolved paths) are left out."""
     from spatule.detection.card import card_threshold
     from spatule.detection.to_label import TO_LABEL_COLUMNS, photo_reasons, ranked_rows, thumbnail, unlike_photos
 
     threshold = card_threshold(card_json).score_threshold
-    photos = [r for r in read_csv(season.photos_csv) if r["status"] == "ok"]
+    photos = [r for r in read_csv(season.photos_csv)
+              if r["status"] == "ok" and (images_dir / r["photo"]).resolve() not in labelled]
     new = {p["photo"]: thumbnail(images_dir / p["photo"]) for p in photos}
-    labelled = [t for t in (thumbnail(p) for p in train_photos) if t is not None]
-    unlike = unlike_photos({k: v for k, v in new.items() if v is not None}, labelled)
-    reasons = photo_reasons(read_csv(season.detections_csv), read_csv(season.visits_csv), threshold, unlike)
+    known = [t for t in (thumbnail(p) for p in train_photos) if t is not None]
+    unlike = unlike_photos({k: v for k, v in new.items() if v is not None}, known)
+    searched = {p["photo"] for p in photos}
+    reasons = photo_reasons([r for r in read_csv(season.detections_csv) if r["photo"] in searched],
+                            read_csv(season.visits_csv), threshold, unlike)
     rows = ranked_rows(reasons, photos)
     write_csv(out_csv, TO_LABEL_COLUMNS, rows)
-    log.info("%d of %d searched photo(s) worth labelling (%d unlike the %d labelled train photos), best first -> %s",
-             len(rows), len(photos), len(unlike), len(labelled), out_csv)
+    log.info("%d of %d searched photo(s) not labelled yet worth labelling (%d unlike the %d labelled train photos), "
+             "best first -> %s", len(rows), len(photos), len(unlike), len(train_photos), out_csv)
     return {"photos": len(rows), "unlike": len(unlike)}
