@@ -1,18 +1,18 @@
-"""Does labelling the photos ``to_label.csv`` ranks first teach the reader more than labelling random ones?
+"""Does labelling the photos of highest priority in ``to_label.csv`` first teach the reader more than random ones?
 
     .venv/bin/python bench/to_label.py --run /tmp/demo-run --k 12 --draws 3      # about 20 min on 2 cores
 
 On a finished demo run (its new day's truth, ``resources/demo/new_truth.csv``, says where every tag is and
 whose it is), each camera's frames are cut in time: the first ``--pool`` share is the pool photos are
 labelled from, the rest (but for the frames within ``--apart`` minutes of the pool's last: a visit going
-on) is held out, the same for every arm. Arm **ranked** labels the ``--k`` pool photos first in
-``results/detect/to_label.csv``; each arm **random-d** labels ``--k`` pool photos drawn at random (draw
-``d``). "Labelling" a photo gives the reader its truth tags with a code (crops cut as ``extract_tags``
-cuts them) on top of the labelled train tags, and the reader is trained again with the run's ``read``
-settings (the same seed in every arm). The held-out tags are the legible truth tags ``detect`` found (IoU
-0.5) in the held-out photos, each read from its detection crop; coverage and accuracy at the run's
-threshold and margin (``results/reader/threshold.json``), with n and 95% intervals, beside the run's own
-reader (no photo added). Only the reader is trained again: the detector's reasons (boxes near the
+on) is held out, the same for every arm. Arm **ranked** labels the ``--k`` pool photos of highest
+``priority`` in ``results/detect/to_label.csv`` (ties by name); each arm **random-d** labels ``--k`` pool
+photos drawn at random (draw ``d``). "Labelling" a photo gives the reader its truth tags with a code (crops
+cut as ``extract_tags`` cuts them) on top of the labelled train tags, and the reader is trained again with
+the run's ``read`` settings (the same seed in every arm). The held-out tags are the legible truth tags
+``detect`` found (IoU 0.5) in the held-out photos, each read from its detection crop; coverage and accuracy
+at the run's threshold and margin (``results/reader/threshold.json``), with n and 95% intervals, beside the
+run's own reader (no photo added). Only the reader is trained again: the detector's reasons (boxes near the
 threshold, photos unlike the labelled ones) are not measured here.
 """
 
@@ -62,12 +62,13 @@ def day_halves(run: Path, pool_share: float, apart_minutes: float) -> tuple[list
 
 
 def arms(run: Path, pool: list[str], k: int, draws: int) -> dict[str, list[str]]:
-    """Each arm's photos to label: the ranking's first ``k`` of the pool, and ``draws`` random sets of ``k`` of it."""
+    """Each arm's photos to label: the ``k`` of the pool of highest priority, and ``draws`` random sets of ``k``."""
     from spatule.tables import read_csv
 
-    ranked = [r["photo"] for r in read_csv(run / "results/detect/to_label.csv") if r["photo"] in set(pool)][:k]
+    listed = [r for r in read_csv(run / "results/detect/to_label.csv") if r["photo"] in set(pool)]
+    ranked = [r["photo"] for r in sorted(listed, key=lambda r: (-float(r["priority"]), r["photo"]))][:k]
     if len(ranked) < k:
-        raise SystemExit(f"to_label.csv ranks only {len(ranked)} photo(s) of the pool, fewer than --k {k}: the arms "
+        raise SystemExit(f"to_label.csv lists only {len(ranked)} photo(s) of the pool, fewer than --k {k}: the arms "
                          "would not label as many photos each; lower --k")
     out = {"ranked": ranked}
     for d in range(draws):
@@ -176,8 +177,7 @@ def main() -> None:
     chosen = arms(args.run, pool, args.k, args.draws)
     tags = held_out_tags(args.run, held)
     print(f"pool: {len(pool)} photo(s) (the first {args.pool:.0%} of each camera's frames); held out: {len(tags)} "
-          f"legible tag(s) found by detect in {len(held)} later photo(s); to_label.csv ranks "
-          f"{sum(1 for p in chosen['ranked'])} of the pool first")
+          f"legible tag(s) found by detect in {len(held)} later photo(s)")
     figures = {"none added (the run's reader)": measure(args.run, args.run / "results/reader", tags, args.threads)}
     for name, photos in chosen.items():
         added = added_tags(args.run, photos, config["tags"])

@@ -1,5 +1,5 @@
-# to_label: the new photos whose labels would teach the models most (boxes near the threshold, unread tags,
-# visits whose frames disagree, photos unlike the labelled ones), best first, with the reasons.
+# to_label: the new photos the models are unsure about (boxes near the threshold, unread tags, visits whose
+# frames disagree, photos unlike the labelled ones), with the reasons; not ranked (docs/results.md).
 
 
 rule to_label:

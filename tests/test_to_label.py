@@ -1,4 +1,4 @@
-"""What to label next: photos ranked by what their labels would teach, with the reasons."""
+"""What to label next: the photos the models are unsure about, with the reasons."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from spatule.detection.to_label import NEAR, photo_reasons, ranked_rows, thumbnail, unlike_photos
+from spatule.detection.to_label import NEAR, photo_reasons, reason_rows, thumbnail, unlike_photos
 from spatule.tables import read_csv
 
 
@@ -15,7 +15,7 @@ def row(photo: str, score: float, visit_match: str = "AXFD", visit: str = "V1", 
     return {"photo": photo, "score": str(score), "visit_match": visit_match, "visit": visit, "static": static}
 
 
-def test_photos_are_ranked_by_their_reasons_and_a_static_box_is_none():
+def test_photos_get_their_reasons_and_a_static_box_is_none():
     detections = [row("a.jpg", 0.31), row("a.jpg", 0.95, "unread", "V2"),  # near the threshold, and unread
                   row("b.jpg", 0.9, "unread", "V3"),  # unread
                   row("c.jpg", 0.9, visit="V4"), row("c.jpg", 0.9, visit="V4"),  # a visit whose frames disagree
@@ -26,10 +26,12 @@ def test_photos_are_ranked_by_their_reasons_and_a_static_box_is_none():
     assert sorted(reasons) == ["a.jpg", "b.jpg", "c.jpg", "f.jpg"]
     assert reasons["a.jpg"].near == [0.31] and reasons["a.jpg"].unread == 1
     assert reasons["c.jpg"].disagreeing == ["V4"]  # one visit, named once
-    photos = [{"photo": p, "camera": "north", "time": ""} for p in "abcdef"]
-    ranked = ranked_rows(reasons, [{**p, "photo": f"{p['photo']}.jpg"} for p in photos])
-    assert [r[1] for r in ranked] == ["a.jpg", "c.jpg", "f.jpg", "b.jpg"]  # 2, 2, 2 (names break ties), 1
-    assert ranked[0][-1] == "1 box(es) near the threshold (score 0.31); 1 tag(s) found but not read"
+    photos = [{"photo": f"{p}.jpg", "camera": camera, "time": when} for p, camera, when in (
+        ("a", "north", "2018-05-21T06:20:00"), ("b", "north", "2018-05-21T06:10:00"), ("c", "north", ""),
+        ("f", "east", "2018-05-21T09:00:00"))]
+    listed = reason_rows(reasons, photos)  # camera by camera in time order, untimed last
+    assert [(r[0], r[3]) for r in listed] == [("f.jpg", 2.0), ("b.jpg", 1.0), ("a.jpg", 2.0), ("c.jpg", 2.0)]
+    assert listed[2][-1] == "1 box(es) near the threshold (score 0.31); 1 tag(s) found but not read"
     assert photo_reasons([row("x.jpg", 0.3 + NEAR - 0.01)], [], 0.3, {})["x.jpg"].near == [0.3 + NEAR - 0.01]
     assert not photo_reasons([row("x.jpg", 0.3 + NEAR)], [], 0.3, {})  # from NEAR above the threshold: sure
 
@@ -50,7 +52,7 @@ def test_a_photo_unlike_every_labelled_one_is_found(tmp_path: Path):
     assert unlike_photos(new, labelled[:2]) == {}  # too few labelled photos to say
 
 
-def test_rule_to_label_writes_the_ranking(tmp_path: Path):
+def test_rule_to_label_writes_the_photos_and_their_reasons(tmp_path: Path):
     from spatule.detection.card import write_card
     from spatule.detection.settings import DetectSettings
     from spatule.stages.to_label import SeasonTables, to_label
@@ -70,8 +72,8 @@ def test_rule_to_label_writes_the_ranking(tmp_path: Path):
                        tmp_path / "card.json", tmp_path / "new", [tmp_path / f"t{k}.png" for k in range(6)],
                        tmp_path / "to_label.csv")
     table = read_csv(tmp_path / "to_label.csv")
-    assert [(r["rank"], r["photo"], r["near_threshold"], r["unlike"]) for r in table] == [
-        ("1", "b.png", "0", "1"), ("2", "a.png", "1", "0")]
+    assert [(r["photo"], r["near_threshold"], r["unlike"]) for r in table] == [("a.png", "1", "0"),
+                                                                                ("b.png", "0", "1")]
     assert summary == {"photos": 2, "unlike": 1}
     again = to_label(SeasonTables(tmp_path / "detections.csv", tmp_path / "photos.csv", tmp_path / "visits.csv"),
                      tmp_path / "card.json", tmp_path / "new", [tmp_path / f"t{k}.png" for k in range(6)],

@@ -1,6 +1,6 @@
-"""What to label next: the searched photos whose labels would teach the models most, with the reason for each.
+"""What to label next: the searched photos the models are unsure about, with the reasons for each.
 
-Labelling is the biologist's scarcest hour. A photo is worth labelling when the models are unsure about it:
+Labelling is the biologist's scarcest hour. A photo may be worth labelling when the models are unsure about it:
 
 * **boxes near the threshold**: detections whose score is within :data:`NEAR` of the detection threshold
   (``detect.score_threshold`` or the one chosen on val): the detector cannot tell tag from look-alike there;
@@ -11,7 +11,9 @@ Labelling is the biologist's scarcest hour. A photo is worth labelling when the 
   camera angle, snow, a night frame when none was labelled).
 
 Static boxes (a logo) are never a reason. Each reason adds its weight (:data:`WEIGHTS`) per box, visit or
-photo; photos are ranked by that priority, then by name.
+photo: the photo's ``priority``. The photos are listed camera by camera in time order, **not** ranked: on
+the demo, labelling the photos of highest priority first taught the reader no more than labelling as many
+photos drawn at random (``bench/to_label.py``, docs/results.md), so no order is claimed.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ THUMB = (16, 12)
 WEIGHTS = {"near_threshold": 1.0, "unread": 1.0, "visit_disagrees": 2.0, "unlike": 2.0}
 """How much each reason counts (per box, per visit, per photo)."""
 
-TO_LABEL_COLUMNS = ["rank", "photo", "camera", "time", "priority", "near_threshold", "unread", "visit_disagrees",
-                    "unlike", "reasons"]
-"""Columns of ``results/detect/to_label.csv``: one row per photo with a reason, best first."""
+TO_LABEL_COLUMNS = ["photo", "camera", "time", "priority", "near_threshold", "unread", "visit_disagrees", "unlike",
+                    "reasons"]
+"""Columns of ``results/detect/to_label.csv``: one row per photo with a reason, camera by camera in time order."""
 
 
 @dataclass
@@ -130,10 +132,15 @@ def photo_reasons(detections: Sequence[Mapping[str, str]], visits: Sequence[Mapp
     return {p: r for p, r in reasons.items() if r.priority > 0}
 
 
-def ranked_rows(reasons: Mapping[str, PhotoReasons], photos: Sequence[Mapping[str, str]]) -> list[list[object]]:
-    """The :data:`TO_LABEL_COLUMNS` rows: photos by priority (highest first), then name."""
+def reason_rows(reasons: Mapping[str, PhotoReasons], photos: Sequence[Mapping[str, str]]) -> list[list[object]]:
+    """The :data:`TO_LABEL_COLUMNS` rows of the photos with a reason, camera by camera in time order (photos
+    without a time last, by name)."""
     about = {p["photo"]: p for p in photos}
-    order = sorted(reasons, key=lambda p: (-reasons[p].priority, p))
-    return [[k + 1, p, about.get(p, {}).get("camera", ""), about.get(p, {}).get("time", ""),
-             round(reasons[p].priority, 2), len(reasons[p].near), reasons[p].unread, len(reasons[p].disagreeing),
-             int(reasons[p].unlike is not None), reasons[p].text()] for k, p in enumerate(order)]
+
+    def where(photo: str) -> tuple[str, bool, str, str]:
+        known = about.get(photo, {})
+        return known.get("camera", ""), not known.get("time"), known.get("time", ""), photo
+
+    return [[p, about.get(p, {}).get("camera", ""), about.get(p, {}).get("time", ""), round(reasons[p].priority, 2),
+             len(reasons[p].near), reasons[p].unread, len(reasons[p].disagreeing), int(reasons[p].unlike is not None),
+             reasons[p].text()] for p in sorted(reasons, key=where)]

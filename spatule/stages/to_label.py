@@ -1,4 +1,4 @@
-"""Rule ``to_label``: which of the searched photos to label next, and why (:mod:`spatule.detection.to_label`)."""
+"""Rule ``to_label``: the searched photos the models are unsure about, and why (:mod:`spatule.detection.to_label`)."""
 
 from __future__ import annotations
 
@@ -41,11 +41,12 @@ def labelled_photo_paths(objects_csv: Path, labels_dir: Any) -> set[Path]:
 
 def to_label(season: SeasonTables, card_json: Path, images_dir: Path, train_photos: list[Path], out_csv: Path,
              labelled: Collection[Path] = frozenset(), log: logging.Logger = _log) -> dict[str, int]:
-    """``to_label.csv``: the searched photos ranked by what their labels would teach (boxes near the detection
-    threshold of ``card_json``, unread tags, visits whose frames disagree, photos unlike the ``train_photos``),
-    with the reasons of each; photos already ``labelled`` (resolved paths) are left out."""
+    """``to_label.csv``: the searched photos the models are unsure about (boxes near the detection threshold of
+    ``card_json``, unread tags, visits whose frames disagree, photos unlike the ``train_photos``), with the
+    reasons of each, camera by camera in time order; photos already ``labelled`` (resolved paths) are left
+    out."""
     from spatule.detection.card import card_threshold
-    from spatule.detection.to_label import TO_LABEL_COLUMNS, photo_reasons, ranked_rows, thumbnail, unlike_photos
+    from spatule.detection.to_label import TO_LABEL_COLUMNS, photo_reasons, reason_rows, thumbnail, unlike_photos
 
     threshold = card_threshold(card_json).score_threshold
     photos = [r for r in read_csv(season.photos_csv)
@@ -56,8 +57,8 @@ def to_label(season: SeasonTables, card_json: Path, images_dir: Path, train_phot
     searched = {p["photo"] for p in photos}
     reasons = photo_reasons([r for r in read_csv(season.detections_csv) if r["photo"] in searched],
                             read_csv(season.visits_csv), threshold, unlike)
-    rows = ranked_rows(reasons, photos)
+    rows = reason_rows(reasons, photos)
     write_csv(out_csv, TO_LABEL_COLUMNS, rows)
-    log.info("%d of %d searched photo(s) not labelled yet worth labelling (%d unlike the %d labelled train photos), "
-             "best first -> %s", len(rows), len(photos), len(unlike), len(train_photos), out_csv)
+    log.info("%d of %d searched photo(s) not labelled yet with a reason to label them (%d unlike the %d labelled "
+             "train photos) -> %s", len(rows), len(photos), len(unlike), len(train_photos), out_csv)
     return {"photos": len(rows), "unlike": len(unlike)}
