@@ -226,9 +226,13 @@ def test_sightings_and_birds_say_who_was_seen_when_and_where():
     seen = sightings(matches, times)
     assert [(s.photo, s.code) for s in seen] == [("cam2/b.jpg", "AXFD"), ("cam1/a.jpg", "AXFD"), ("cam1/c.jpg", "ABLF"),
                                                  ("nodate.jpg", "AXFD")]  # unread left out; no time: last
-    assert seen[0].row() == ["cam2/b.jpg", "cam2", "2018-05-21T06:00:00", "AXFD", 0.8, 1.0, 1.0, 2.0, 2.0]
-    assert birds(seen) == [["ABLF", "2018-05-21T07:00:00", "2018-05-21T07:00:00", 1, 1, 1],
-                           ["AXFD", "2018-05-21T06:00:00", "2018-05-21T06:20:00", 3, 3, 3]]
+    assert seen[0].row() == ["cam2/b.jpg", "cam2", "2018-05-21T06:00:00", "AXFD", 0.8, 1.0, 1.0, 2.0, 2.0, "",
+                             "AXFD"]  # no visit: the frame read alone
+    assert birds(seen) == [["ABLF", "2018-05-21T07:00:00", "2018-05-21T07:00:00", 1, 1, 1, 1],
+                           ["AXFD", "2018-05-21T06:00:00", "2018-05-21T06:20:00", 3, 3, 3, 3]]
+    visited = sightings([("cam1/a.jpg", "AXFD", 0.9, (1, 2, 3, 4), "V0001", "AXFD"),
+                         ("cam1/d.jpg", "AXFD", 0.9, (1, 2, 3, 4), "V0001", "unread")], times)
+    assert birds(visited)[0][5:] == [1, 2] and visited[1].row()[-2:] == ["V0001", "unread"]  # 1 visit, 2 frames
 
 
 def test_the_reader_outputs_a_ctc_step_per_eight_columns_and_greedy_decoding_collapses_them():
