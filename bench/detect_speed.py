@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/detect_speed.py --workdir /tmp/demo-a        # a finished demo run
     .venv/bin/python bench/detect_speed.py --model DIR --photos DIR --info-bar-px 40
+    .venv/bin/python bench/detect_speed.py --model DIR --photos /tmp/big --draw 26 --size 3264x2448   # real size
+
+``--draw N --size WxH`` first draws N photos of the demo's new day (``config.yaml``'s ``demo`` seed and
+camera, visits and logo included) at that size into the empty or missing ``--photos`` folder: the real
+camera's 3264x2448 has about four times the tiles of the demo's 1600x1200.
 
 All three search the same photos with the same exported model (its SavedModel or its TFLite
 conversion) and the same tiles (640 px, the workflow's overlap); all decode every photo and merge
@@ -104,6 +109,20 @@ def season_search(paths, detector, settings, decoders: int) -> tuple[float, int]
     return time.perf_counter() - start, found
 
 
+def draw_photos(folder: Path, count: int, size: str) -> None:
+    """``count`` photos of the demo's new day drawn at ``size`` (``WxH``) into ``folder`` (empty or missing)."""
+    import yaml
+
+    from spatule.demo import DemoParams
+    from spatule.demo.new_day import generate_new_day
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    width, height = (int(v) for v in size.lower().split("x"))
+    demo = {**config["demo"], "width": width, "height": height, "new_photos": count}
+    params = DemoParams(**demo, info_bar_px=int(config["camera"]["info_bar_px"]))
+    generate_new_day(folder, folder.parent / f"{folder.name}-truth.csv", params)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, help="a finished demo run: its model, photos and settings")
@@ -117,7 +136,11 @@ def main() -> int:
     parser.add_argument("--decoders", type=int, default=None,
                         help="threads decoding photos ahead (default: what the workflow uses with --threads)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--draw", type=int, default=0, help="first draw this many demo photos into --photos")
+    parser.add_argument("--size", default="3264x2448", help="the drawn photos' size, WxH (default 3264x2448)")
     args = parser.parse_args()
+    if args.draw:
+        draw_photos(args.photos, args.draw, args.size)
 
     from spatule.detection.engines import load_search_detector, search_model
     from spatule.detection.card import read_card, saved_model_of, tflite_of
@@ -139,8 +162,11 @@ def main() -> int:
     ours_s, ours_boxes = season_search(paths, detector, settings, decoders)
     decode_s = decode_seconds(paths)
     n = len(paths) - 1
-    figures = {"photos": n, "threads": args.threads, "decoders": decoders, "engine": chosen.engine,
-               "batch": settings.batch_size,
+    from spatule.detection.batches import read_rgb
+
+    height, width = read_rgb(paths[0]).shape[:2]
+    figures = {"photos": n, "size": f"{width}x{height}", "threads": args.threads, "decoders": decoders,
+               "engine": chosen.engine, "batch": settings.batch_size,
                "overlap": settings.overlap, "info_bar_px": settings.info_bar_px,
                "plain_photos_per_s": round(n / plain_s, 3),
                "plain_with_spatule_engine_photos_per_s": round(n / plain_engine_s, 3),
