@@ -32,12 +32,10 @@ sys.path.insert(0, str(REPO))
 
 
 def truth_by_photo(run: Path) -> dict[str, list[dict[str, str]]]:
-    from spatule.tables import read_csv
+    """The new day's truth rows of each photo."""
+    from spatule.stages.reading_evaluation import rows_by_photo
 
-    out: dict[str, list[dict[str, str]]] = {}
-    for row in read_csv(run / "resources/demo/new_truth.csv"):
-        out.setdefault(row["image"], []).append(row)
-    return out
+    return rows_by_photo(run / "resources/demo/new_truth.csv", "image")
 
 
 def day_halves(run: Path, pool_share: float, apart_minutes: float) -> tuple[list[str], list[str]]:
@@ -80,13 +78,9 @@ def arms(run: Path, pool: list[str], k: int, draws: int) -> dict[str, list[str]]
 def held_out_tags(run: Path, photos: list[str]) -> list[tuple[dict[str, str], dict[str, str]]]:
     """``(truth tag, detection)`` of every legible coded truth tag of ``photos`` that detect found."""
     from spatule.code_space import is_code
-    from spatule.stages.reading_evaluation import matched
-    from spatule.tables import read_csv
+    from spatule.stages.reading_evaluation import matched, rows_by_photo
 
-    truth = truth_by_photo(run)
-    found: dict[str, list[dict[str, str]]] = {}
-    for row in read_csv(run / "results/detect/detections.csv"):
-        found.setdefault(row["photo"], []).append(row)
+    truth, found = truth_by_photo(run), rows_by_photo(run / "results/detect/detections.csv", "photo")
     out = []
     for photo in photos:
         tags, boxes = truth.get(photo, []), found.get(photo, [])

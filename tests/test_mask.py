@@ -233,3 +233,23 @@ def test_hard_negative_tiles_have_the_fill_in_the_mask(tmp_path: Path, monkeypat
         tile = cv2.imread(str(out / "negatives-00001.jpg")).astype(int)
         assert np.abs(tile[4:116, 454:636] - level).max() <= 3  # photo x 654..836, y 4..116
         assert np.abs(tile[124:, :] - 40).max() <= 3
+
+
+# --- through Snakemake, as docs/configuration.md writes it ----------------------------------------------
+
+def test_camera_mask_in_a_config_reaches_the_search_settings_every_search_reads(tmp_path: Path):
+    import yaml
+
+    from conftest import snakemake
+
+    small = {"demo": {"photos": 12, "identities": 6, "new_photos": 0}}
+    config = tmp_path / "mask.yaml"
+    config.write_text(yaml.safe_dump({**small, "camera": {"mask": [[0, -120, 200, -40]]}}))
+    snakemake(tmp_path / "w", "--cores", "2", "results/search/settings.json", configfile=config)
+    written = json.loads((tmp_path / "w/results/search/settings.json").read_text())
+    assert written["search"]["mask"] == [[0, -120, 200, -40]]
+    assert card_at(tmp_path / "w/results/search/settings.json").settings().mask == ((0, -120, 200, -40),)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**small, "camera": {"mask": [[100, 0, 50, 10]]}}))
+    refused = snakemake(tmp_path / "w2", "-n", "--cores", "2", configfile=bad, check=False)
+    assert refused.returncode != 0 and "[100, 0, 50, 10]" in refused.stdout + refused.stderr

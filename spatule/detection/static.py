@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from spatule.geometry import Box
+from spatule.geometry import Box, iou_matrix
 
 MIN_FRAMES = 5
 """A place is static only when its boxes come back in at least this many frames (a short season or a camera
@@ -47,23 +47,18 @@ class StaticPlace:
                 round(self.frames / max(1, self.camera_frames), 4), round(self.mean_score, 4), self.example_photo]
 
 
-def places(boxes: Sequence[Box], photos: Sequence[str], min_iou: float) -> list[list[int]]:
+def places(boxes: Sequence[Box], min_iou: float) -> list[list[int]]:
     """Boxes (of one camera) grouped by place: each box, in order, joins the first group whose first box it
     overlaps at ``min_iou`` or more, else starts one."""
     groups: list[list[int]] = []
     firsts = np.zeros((0, 4))
     for k, box in enumerate(boxes):
-        b = np.asarray(box, dtype=float)
-        w = np.clip(np.minimum(firsts[:, 2], b[2]) - np.maximum(firsts[:, 0], b[0]), 0, None)
-        h = np.clip(np.minimum(firsts[:, 3], b[3]) - np.maximum(firsts[:, 1], b[1]), 0, None)
-        union = (firsts[:, 2] - firsts[:, 0]) * (firsts[:, 3] - firsts[:, 1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-        overlap = np.where(union > 0, w * h / np.maximum(union, 1e-12), 0.0)
-        hits = np.flatnonzero(overlap >= min_iou)
+        hits = np.flatnonzero(iou_matrix(firsts, np.asarray([box], dtype=float))[:, 0] >= min_iou)
         if hits.size:
             groups[int(hits[0])].append(k)
         else:
             groups.append([k])
-            firsts = np.vstack([firsts, b])
+            firsts = np.vstack([firsts, np.asarray(box, dtype=float)])
     return groups
 
 
@@ -79,7 +74,7 @@ def static_places(boxes: Sequence[Box], photos: Sequence[str], cameras: Sequence
     for camera in sorted(set(cameras)):
         mine = sorted((k for k, c in enumerate(cameras) if c == camera), key=lambda k: (photos[k], boxes[k]))
         total = int(camera_frames.get(camera, 0))
-        for group in places([boxes[k] for k in mine], [photos[k] for k in mine], min_iou):
+        for group in places([boxes[k] for k in mine], min_iou):
             members = [mine[g] for g in group]
             frames = len({photos[k] for k in members})
             birds = sum(1 for k in members if read and read[k])

@@ -98,8 +98,9 @@ def _banner(text: str, width: int) -> np.ndarray:
 def reading_sheet(rows: Sequence[Mapping[str, str]], crops_root: Path, path: Path, width: int = 1200,
                   most: int = 240) -> None:
     """The detection crops (``detections.csv`` rows with the reading columns) with what was read under
-    each: registry codes first (by code, green, with the probability of that code), then the unread
-    tags apart (red: what the reader saw, with its probability), at most ``most`` of each."""
+    each: registry codes first (by code, green, with the probability of that code), then the tags unread alone
+    apart (red: what the reader saw, with its probability; blue: the code their visit was read as), at most
+    ``most`` of each."""
     import cv2
 
     read = sorted((r for r in rows if r["registry_match"] != UNREAD),
@@ -112,15 +113,19 @@ def reading_sheet(rows: Sequence[Mapping[str, str]], crops_root: Path, path: Pat
             crop = cv2.imread(str(crops_root / r["crop"]), cv2.IMREAD_COLOR)
             if crop is None:
                 continue
+            by_visit = r.get("visit_match", UNREAD) != UNREAD
             caption = (f"{r['registry_match']} {float(r['match_score']):.2f}" if accepted
+                       else f"{r['visit_match']} by visit" if by_visit
                        else f"{r['code'] or '-'}? {float(r['code_score']):.2f}")
-            out.append(_cell(crop, caption, (0, 120, 0) if accepted else (0, 0, 200)))
+            out.append(_cell(crop, caption, (0, 120, 0) if accepted else (150, 90, 0) if by_visit else (0, 0, 200)))
         return out
 
     parts = [_banner(f"read as a registry code: {len(read)} tag(s), by code (probability)"
                      + (f", the first {most}" if len(read) > most else ""), width)]
     parts += _rows_of(cells(read, True), width)
-    parts.append(_banner(f"unread: {len(unread)} tag(s), with the reader's best guess (its probability)"
+    through = sum(1 for r in unread if r.get("visit_match", UNREAD) != UNREAD)
+    parts.append(_banner(f"unread alone: {len(unread)} tag(s), with the reader's best guess (its probability)"
+                         + (f"; {through} read through their visit (blue: the visit's code)" if through else "")
                          + (f", the {most} most confident detections" if len(unread) > most else ""), width))
     parts += _rows_of(cells(unread, False), width)
     write_image(path, np.concatenate(parts, axis=0))

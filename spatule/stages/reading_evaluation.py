@@ -30,7 +30,8 @@ class NewDay:
     detections_csv: Path
 
 
-def _by_photo(path: Path, key: str) -> dict[str, list[dict[str, str]]]:
+def rows_by_photo(path: Path, key: str) -> dict[str, list[dict[str, str]]]:
+    """The rows of a CSV grouped by the photo named in column ``key``."""
     from spatule.tables import read_csv
 
     out: dict[str, list[dict[str, str]]] = {}
@@ -67,7 +68,7 @@ def new_day_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[str, st
     boxes read as a bird they do not show (``false_boxes_read``: on no tag, or on another bird's tag), and of
     the other boxes read as the bird whose tag they overlap (``extra_boxes_read_right``: a second or loose box
     on a tag, below ``iou``, still the right bird)."""
-    truth, found = _by_photo(new_day.truth_csv, "image"), _by_photo(new_day.detections_csv, "photo")
+    truth, found = rows_by_photo(new_day.truth_csv, "image"), rows_by_photo(new_day.detections_csv, "photo")
     pairs, missed, false_read, extra_right = [], 0, 0, 0
     for photo in sorted(set(truth) | set(found)):
         tags, boxes = truth.get(photo, []), found.get(photo, [])
@@ -90,7 +91,7 @@ def new_day_visit_reads(new_day: NewDay, iou: float = 0.5) -> tuple[list[tuple[s
     """With visits (``detections.csv`` has ``visit_match``): each legible tag found, as its visit reads it
     (``(identity, visit's code)``, the same tags as :func:`new_day_reads`), and each visit with a legible tag
     found: ``(the identity most of its tags show, the visit's code)``. Empty without visits."""
-    truth, found = _by_photo(new_day.truth_csv, "image"), _by_photo(new_day.detections_csv, "photo")
+    truth, found = rows_by_photo(new_day.truth_csv, "image"), rows_by_photo(new_day.detections_csv, "photo")
     frames: list[tuple[str, str]] = []
     shown: dict[str, list[str]] = {}
     code: dict[str, str] = {}
