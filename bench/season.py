@@ -1,0 +1,266 @@
+"""A season searched for real through the workflow, at the real camera's size (issue 26, item 3).
+
+    .venv/bin/python bench/season.py draw --season /data/season          # ~20 min on 2 cores, ~8 GB
+    .venv/bin/python bench/season.py run --workdir /tmp/demo-a --season /data/season --out season.json
+
+``draw`` draws two sites of the demo's colony at 3264x2448 (site ``a`` from ``demo.seed``, the
+colony the demo's model and reader learnt; site ``b`` from another seed), each with the demo's two
+cameras (the site's folder and its ``camera2/``): 4 camera folders, 3,030 photos. The last
+:data:`ADDED` photos of site ``a``'s first camera are held back in ``SEASON-added/``: the next
+frames off that camera's card, for the addition below.
+
+``run`` needs a finished demo run (``--workdir``: its model, reader and search settings) and copies
+it twice (``cp -a``: no step upstream of detection runs again). In each copy it asks Snakemake for
+``results/detect/detections.csv`` with ``detect.images`` pointing at a season folder, on 2 cores, and
+samples the memory of the whole process tree (Snakemake and its jobs, the sum of their resident
+sets) every :data:`SAMPLE_S` seconds:
+
+1. the first :data:`SMALL` photos (the same share of each camera, hard links in ``SEASON-1000/``),
+   start to end;
+2. the whole season, killed with ``kill -9`` of the whole process group once half its photos are in
+   the cache, then ``snakemake --unlock`` and the same command with ``--rerun-incomplete`` (what
+   README.md says to do); the job logs say how many photos each job took from the cache and how
+   many it searched;
+3. the held-back photos moved into site ``a``'s first camera folder, and the same command again.
+
+It prints and writes (``--out``) photos per second, peak memory, the cache's size per photo, and the
+photos searched at each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SIZE = (3264, 2448)
+SITES = {"a": (0, 1530), "b": (100, 1500)}
+"""Site folder -> (seed offset from ``demo.seed``, photos drawn)."""
+ADDED = 30
+"""Photos of site ``a``'s first camera held back for the addition (1% of the season)."""
+SMALL = 1000
+SAMPLE_S = 0.5
+LOG_LINE = re.compile(r"(\d+) already searched with this model and these settings, (\d+) to search")
+
+
+def draw_site(season: Path, site: str) -> str:
+    """Draw one site into ``season/site`` (its truth table beside the season)."""
+    import yaml
+
+    from spatule.demo import DemoParams
+    from spatule.demo.new_day import generate_new_day
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    offset, photos = SITES[site]
+    demo = {**config["demo"], "seed": config["demo"]["seed"] + offset, "width": SIZE[0], "height": SIZE[1],
+            "new_photos": photos}
+    params = DemoParams(**demo, info_bar_px=int(config["camera"]["info_bar_px"]))
+    summary = generate_new_day(season / site, season.parent / f"{season.name}-truth-{site}.csv", params)
+    return f"site {site}: {summary.photos} photos, {summary.tags} tags"
+
+
+def draw(season: Path) -> None:
+    """Both sites side by side (one process each), then hold back the last photos of site a's first camera."""
+    if season.exists():
+        raise SystemExit(f"{season} exists: remove it first")
+    season.mkdir(parents=True)
+    with multiprocessing.Pool(len(SITES)) as pool:
+        for line in pool.starmap(draw_site, [(season, site) for site in SITES]):
+            print(line, flush=True)
+    added = season.parent / f"{season.name}-added"
+    added.mkdir()
+    for photo in sorted((season / "a").glob("*.JPG"))[-ADDED:]:
+        photo.rename(added / photo.name)
+    print(f"{sum(1 for _ in season.rglob('*.JPG'))} photos in {season}, {ADDED} held back in {added}")
+
+
+def camera_folders(season: Path) -> list[Path]:
+    """The season's folders that hold photos, in name order."""
+    return sorted({p.parent for p in season.rglob("*.JPG")})
+
+
+def link_small(season: Path, count: int) -> Path:
+    """Hard links to the first photos of each camera, ``count`` in all, the same share of each."""
+    small = season.parent / f"{season.name}-{count}"
+    shutil.rmtree(small, ignore_errors=True)
+    total = sum(1 for _ in season.rglob("*.JPG"))
+    folders = camera_folders(season)
+    for k, folder in enumerate(folders):
+        photos = sorted(folder.glob("*.JPG"))
+        take = round(count * len(photos) / total) if k < len(folders) - 1 else count - sum(
+            1 for _ in small.rglob("*.JPG"))
+        target = small / folder.relative_to(season)
+        target.mkdir(parents=True, exist_ok=True)
+        for photo in photos[:take]:
+            os.link(photo, target / photo.name)
+    return small
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed resident memory of a process and its descendants until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.samples, self._stop = pid, 0, 0, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+            except psutil.Error:
+                rss = 0
+            self.peak, self.samples = max(self.peak, rss), self.samples + 1
+            self._stop.wait(SAMPLE_S)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self.join()
+        return self.peak
+
+
+def snakemake(workdir: Path, config: Path, *extra: str, kill_when=None) -> dict:
+    """Run the workflow in ``workdir`` (its own process group); with ``kill_when``, kill -9 the whole group
+    once ``kill_when()`` is true. Seconds, peak memory (MiB), and whether it was killed."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--cores", "2", "--configfile", str(config), *extra, "results/detect/detections.csv"]
+    log = open(workdir / f"bench-season-{int(time.time())}.log", "w", encoding="utf-8")
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    memory = TreeMemory(process.pid)
+    memory.start()
+    killed = False
+    while process.poll() is None:
+        if kill_when is not None and not killed and kill_when():
+            os.killpg(process.pid, signal.SIGKILL)
+            killed = True
+        time.sleep(0.2)
+    seconds = time.perf_counter() - start
+    peak = memory.stop()
+    log.close()
+    if process.returncode and not killed:
+        raise SystemExit(f"snakemake failed ({process.returncode}): see {log.name}")
+    return {"seconds": round(seconds, 1), "peak_mib": round(peak / 2**20), "killed": killed}
+
+
+def job_counts(workdir: Path) -> dict[str, int]:
+    """Jobs that ran, photos taken from the cache and photos searched, from the detection jobs' logs."""
+    counts = {"jobs": 0, "cached": 0, "searched": 0}
+    for log in sorted((workdir / "logs/detect").glob("*.log")):
+        for found in LOG_LINE.finditer(log.read_text(encoding="utf-8")):
+            counts["jobs"] += 1
+            counts["cached"] += int(found.group(1))
+            counts["searched"] += int(found.group(2))
+    return counts
+
+
+def cache_entries(workdir: Path) -> int:
+    return sum(1 for p in (workdir / "results/detect/cache").rglob("*") if p.is_file())
+
+
+def folder_mib(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def fresh_copy(run: Path, target: Path, season: Path) -> Path:
+    """A copy of the finished demo run with no detection results, and its config for ``season``."""
+    shutil.rmtree(target, ignore_errors=True)
+    subprocess.run(["cp", "-a", str(run), str(target)], check=True)
+    for stale in ("results/detect", "logs/detect", "benchmarks/detect", ".snakemake/locks"):
+        shutil.rmtree(target / stale, ignore_errors=True)
+    config = target / "season.yaml"
+    config.write_text(f"detect:\n  images: {season}\n", encoding="utf-8")
+    return config
+
+
+def season_run(workdir: Path, config: Path, photos: int) -> dict:
+    """One search of a season start to end, with its figures."""
+    figures = snakemake(workdir, config)
+    return {"photos": photos, **figures, "photos_per_s": round(photos / figures["seconds"], 3),
+            **job_counts(workdir), "cache_kib_per_photo": round(1024 * folder_mib(workdir / "results/detect/cache")
+                                                                  / photos, 1),
+            "crops_kib_per_photo": round(1024 * folder_mib(workdir / "results/detect/crops") / photos, 1)}
+
+
+def killed_run(workdir: Path, config: Path, photos: int) -> dict:
+    """The season killed (kill -9 of the whole workflow) with half its photos in the cache, then run again."""
+    first = snakemake(workdir, config, kill_when=lambda: cache_entries(workdir) >= photos // 2)
+    in_cache = cache_entries(workdir)
+    shutil.rmtree(workdir / "logs/detect", ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+                    "--unlock"], check=True, capture_output=True)
+    second = snakemake(workdir, config, "--rerun-incomplete")
+    rerun = job_counts(workdir)
+    seconds = first["seconds"] + second["seconds"]
+    return {"photos": photos, "killed_after_s": first["seconds"], "in_cache_when_killed": in_cache,
+            "rerun": {**second, **rerun}, "searched_twice": in_cache + rerun["searched"] - photos,
+            "seconds": round(seconds, 1), "photos_per_s": round(photos / seconds, 3),
+            "peak_mib": max(first["peak_mib"], second["peak_mib"]),
+            "cache_kib_per_photo": round(1024 * folder_mib(workdir / "results/detect/cache") / photos, 1)}
+
+
+def added_run(workdir: Path, config: Path, season: Path, photos: int) -> dict:
+    """The held-back photos moved into site a's first camera, and the season asked for again."""
+    added = season.parent / f"{season.name}-added"
+    moved = sorted(added.glob("*.JPG"))
+    for photo in moved:
+        photo.rename(season / "a" / photo.name)
+    try:
+        shutil.rmtree(workdir / "logs/detect", ignore_errors=True)
+        figures = snakemake(workdir, config)
+        counts = job_counts(workdir)
+    finally:
+        for photo in moved:
+            (season / "a" / photo.name).rename(added / photo.name)
+    total = photos + len(moved)
+    return {"added": len(moved), "photos": total, **figures, **counts,
+            "searched_again": counts["searched"] - len(moved),
+            "share_searched": round(counts["searched"] / total, 4),
+            "share_of_jobs": f"{counts['jobs']} of {len(list((workdir / 'results/detect/jobs').iterdir()))}"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=["draw", "run"])
+    parser.add_argument("--season", type=Path, required=True, help="the season folder (draw makes it)")
+    parser.add_argument("--workdir", type=Path, help="a finished demo run (run)")
+    parser.add_argument("--scratch", type=Path, default=None, help="where the copies go (default: beside --season)")
+    parser.add_argument("--out", type=Path, help="also write the figures here (JSON)")
+    args = parser.parse_args()
+    season = args.season.resolve()
+    if args.step == "draw":
+        draw(season)
+        return 0
+    if args.workdir is None:
+        raise SystemExit("run needs --workdir (a finished demo run)")
+    scratch = args.scratch or season.parent
+    photos = sum(1 for _ in season.rglob("*.JPG"))
+    small = link_small(season, SMALL)
+    figures = {"cameras": len(camera_folders(season)), "size": "x".join(map(str, SIZE))}
+    config = fresh_copy(args.workdir, scratch / "season-small", small)
+    figures["small"] = season_run(scratch / "season-small", config, SMALL)
+    print(json.dumps(figures, indent=2), flush=True)
+    config = fresh_copy(args.workdir, scratch / "season-whole", season)
+    figures["whole_killed"] = killed_run(scratch / "season-whole", config, photos)
+    print(json.dumps(figures, indent=2), flush=True)
+    figures["added"] = added_run(scratch / "season-whole", config, season, photos)
+    print(json.dumps(figures, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
