@@ -85,8 +85,9 @@ def measured(truth: dict, detections: dict, target: float, bootstrap: int) -> di
     from spatule.evaluate import evaluation_metrics
 
     val = {n: d for n, d in detections.items() if n in truth["val"]}
-    threshold = choose_threshold(truth["val"], val, target).threshold
-    out = {"threshold": round(threshold, 4)}
+    choice = choose_threshold(truth["val"], val, target)
+    threshold = choice.score_threshold
+    out = {"threshold": round(threshold, 4), "threshold_source": choice.source, "threshold_note": choice.note}
     for split in ("val", "test"):
         part = {n: detections.get(n) for n in truth[split] if n in detections}
         m = evaluation_metrics(truth[split], part, threshold, bootstrap)
@@ -115,7 +116,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, required=True, help="a finished demo run")
     parser.add_argument("--out", type=Path, required=True, help="folder for the peer's files and compare.json")
-    parser.add_argument("--imgsz", type=int, nargs="+", default=[640, 256],
+    parser.add_argument("--imgsz", type=int, nargs="*", default=[640, 256],
                         help="YOLO input sizes tried, the best on val kept (default 640 256)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="YOLO training minutes (default: the demo's training, results/model/timing.json)")
@@ -136,7 +137,7 @@ def main() -> int:
     (out / "photos.json").write_text(json.dumps({n: str(p) for n, p in sorted(photos.items())}, indent=1),
                                      encoding="utf-8")
     timing = json.loads((run / "results/model/timing.json").read_text())
-    train_seconds = float(timing["train_seconds"])
+    train_seconds = float(timing["seconds"])
     minutes = args.minutes or train_seconds / 60
     detections, seconds = spatule_search(run, photos, float(evaluate["min_score"]), args.threads)
     results = {"spatule": {**measured(truth, detections, evaluate["target_precision"], evaluate["bootstrap"]),
