@@ -9,7 +9,8 @@ peer's environment (``bench/peer/README.md``). In the same run, on 2 threads:
    tiles batched across photos, photos decoded ahead), detections down to ``evaluate.min_score``;
 2. ``bench/peer/yolo.py`` (the peer's environment) trains YOLO on the same train tiles (val tiles for
    its own best epoch) for as many minutes as the demo's training took (``results/model/timing.json``),
-   once per ``--imgsz``, and searches the same photos with SAHI;
+   once per ``--imgsz`` (or for ``--epochs``, one count per size: the epochs those minutes held, to
+   train the same weights again), and searches the same photos with SAHI;
 3. each detector's score threshold is chosen on the val photos the way spatule chooses its own (the
    lowest score at which precision reaches ``evaluate.target_precision``), the peer's input size too
    (the best val AP50), and every figure is measured on the test photos with spatule's own metric
@@ -120,6 +121,8 @@ def main() -> int:
                         help="YOLO input sizes tried, the best on val kept (default 640 256)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="YOLO training minutes (default: the demo's training, results/model/timing.json)")
+    parser.add_argument("--epochs", type=int, nargs="*", default=[],
+                        help="YOLO epochs, one per --imgsz, instead of the minutes (reruns give the same weights)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-training", action="store_true", help="reuse the peer's detections under --out")
     args = parser.parse_args()
@@ -143,17 +146,21 @@ def main() -> int:
     results = {"spatule": {**measured(truth, detections, evaluate["target_precision"], evaluate["bootstrap"]),
                            "train_minutes": train_seconds / 60,
                            "photos_per_s": round((len(photos) - 1) / seconds, 3)}}
-    for imgsz in args.imgsz:
+    if args.epochs and len(args.epochs) != len(args.imgsz):
+        parser.error("--epochs needs one count per --imgsz")
+    for k, imgsz in enumerate(args.imgsz):
         arm = out / f"yolo-{imgsz}"
+        length = ["--epochs", str(args.epochs[k])] if args.epochs else ["--minutes", f"{minutes:.2f}"]
         if not args.skip_training:
             subprocess.run([str(PEER_PYTHON), str(REPO / "bench/peer/yolo.py"), "--tiles", str(run / "results/tiles"),
                             "--work", str(out / "work"), "--photos", str(out / "photos.json"), "--out", str(arm),
-                            "--minutes", f"{minutes:.2f}", "--imgsz", str(imgsz), "--threads", str(args.threads),
+                            *length, "--imgsz", str(imgsz), "--threads", str(args.threads),
                             "--min-score", str(evaluate["min_score"])], check=True)
         peer = json.loads((arm / "peer.json").read_text())
         results[f"yolo-{imgsz}"] = {**measured(truth, read_detections(arm / "detections.csv"),
                                                evaluate["target_precision"], evaluate["bootstrap"]),
                                     "train_minutes": peer["train_seconds"] / 60, "epochs": peer["epochs"],
+                                    "trained_by": peer.get("trained_by", "minutes"),
                                     "photos_per_s": peer["photos_per_s"], "model": peer["model"],
                                     "versions": {k: peer[k] for k in ("ultralytics", "sahi", "torch")}}
     peers = [k for k in results if k != "spatule"]

@@ -10,8 +10,9 @@ imports nothing of spatule. ``bench/peer/compare.py`` calls it:
 tag). They become a YOLO dataset under ``--work`` (hard links and one label file a tile). The model
 (``--model``, the smallest current YOLO by default) is built from its YAML, not from COCO weights: the
 demo's RetinaNet learns from scratch too, and this machine cannot download weights. It trains for
-``--minutes`` on the CPU (Ultralytics' ``time``, which sets the schedule to end then), keeping the
-epoch best on the val tiles. Then SAHI cuts each photo of ``--photos`` (JSON: name -> path) into
+``--minutes`` on the CPU (Ultralytics' ``time``, which sets the schedule to end then; the epochs that
+fit depend on the machine's speed), or for ``--epochs`` (the same run again, to the same weights), keeping
+the epoch best on the val tiles. Then SAHI cuts each photo of ``--photos`` (JSON: name -> path) into
 640x640 slices (its default 0.2 overlap, and its whole-photo pass), predicts down to ``--min-score``
 (``--slices`` slices a model call) and merges, as its README shows. Writes ``detections.csv`` (name,
 box, score) and ``peer.json`` (training and search seconds, epochs) under ``--out``.
@@ -60,19 +61,23 @@ def make_dataset(tiles: Path, folder: Path) -> Path:
     return data
 
 
-def train(data: Path, work: Path, model: str, imgsz: int, minutes: float, batch: int, seed: int) -> dict:
-    """Train for ``minutes``; the best epoch's weights (Ultralytics' fitness on the val tiles) and timing."""
+def train(data: Path, work: Path, model: str, imgsz: int, minutes: float, epochs: int, batch: int,
+          seed: int) -> dict:
+    """Train for ``epochs``, or for ``minutes`` when ``epochs`` is 0; the best epoch's weights (Ultralytics'
+    fitness on the val tiles) and timing."""
     from ultralytics import YOLO
 
     start = time.perf_counter()
     yolo = YOLO(model)
-    yolo.train(data=str(data), epochs=1000, time=minutes / 60, imgsz=imgsz, batch=batch, device="cpu", workers=2,
+    length = {"epochs": epochs} if epochs else {"epochs": 1000, "time": minutes / 60}
+    yolo.train(data=str(data), **length, imgsz=imgsz, batch=batch, device="cpu", workers=2,
                project=str(work), name="train", exist_ok=True, plots=False, amp=False, seed=seed,
                deterministic=True, pretrained=False, verbose=False)
     seconds = time.perf_counter() - start
     best = work / "train" / "weights" / "best.pt"
-    epochs = sum(1 for _ in open(work / "train" / "results.csv", encoding="utf-8")) - 1
-    return {"weights": str(best), "train_seconds": round(seconds, 1), "epochs": epochs}
+    done = sum(1 for _ in open(work / "train" / "results.csv", encoding="utf-8")) - 1
+    return {"weights": str(best), "train_seconds": round(seconds, 1), "epochs": done,
+            "trained_by": "epochs" if epochs else "minutes"}
 
 
 def search(weights: Path, photos: dict[str, str], imgsz: int, min_score: float,
@@ -105,7 +110,8 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True, help="scratch folder (dataset, training)")
     parser.add_argument("--photos", type=Path, required=True, help="JSON: photo name -> path")
     parser.add_argument("--out", type=Path, required=True, help="folder for detections.csv and peer.json")
-    parser.add_argument("--minutes", type=float, required=True, help="training time on the CPU")
+    parser.add_argument("--minutes", type=float, default=0.0, help="training time on the CPU")
+    parser.add_argument("--epochs", type=int, default=0, help="train this many epochs instead (0: --minutes)")
     parser.add_argument("--imgsz", type=int, default=640, help="training and slice input size (default 640)")
     parser.add_argument("--model", default=MODEL, help=f"Ultralytics model YAML (default {MODEL})")
     parser.add_argument("--batch", type=int, default=16, help="batch size (default 16, Ultralytics' own)")
@@ -114,12 +120,14 @@ def main() -> int:
     parser.add_argument("--min-score", type=float, default=0.05, help="detections kept (default 0.05)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    if not args.epochs and args.minutes <= 0:
+        parser.error("give --minutes or --epochs")
     import torch
 
     torch.set_num_threads(args.threads)
     work = args.work / f"{Path(args.model).stem}-{args.imgsz}"
     data = make_dataset(args.tiles, args.work / "dataset")
-    trained = train(data, work, args.model, args.imgsz, args.minutes, args.batch, args.seed)
+    trained = train(data, work, args.model, args.imgsz, args.minutes, args.epochs, args.batch, args.seed)
     photos = json.loads(args.photos.read_text(encoding="utf-8"))
     rows, seconds = search(Path(trained["weights"]), photos, args.imgsz, args.min_score, args.slices)
     args.out.mkdir(parents=True, exist_ok=True)
