@@ -111,22 +111,22 @@ class TreeMemory(threading.Thread):
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak, self.samples, self._stop = pid, 0, 0, threading.Event()
+        self.pid, self.peak, self.samples, self._done = pid, 0, 0, threading.Event()
 
     def run(self) -> None:
         import psutil
 
-        while not self._stop.is_set():
+        while not self._done.is_set():
             try:
                 root = psutil.Process(self.pid)
                 rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
             except psutil.Error:
                 rss = 0
             self.peak, self.samples = max(self.peak, rss), self.samples + 1
-            self._stop.wait(SAMPLE_S)
+            self._done.wait(SAMPLE_S)
 
     def stop(self) -> int:
-        self._stop.set()
+        self._done.set()
         self.join()
         return self.peak
 
@@ -135,7 +135,7 @@ def snakemake(workdir: Path, config: Path, *extra: str, kill_when=None) -> dict:
     """Run the workflow in ``workdir`` (its own process group); with ``kill_when``, kill -9 the whole group
     once ``kill_when()`` is true. Seconds, peak memory (MiB), and whether it was killed."""
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--cores", "2", "--configfile", str(config), *extra, "results/detect/detections.csv"]
+               "results/detect/detections.csv", "--cores", "2", *extra, "--configfile", str(config)]
     log = open(workdir / f"bench-season-{int(time.time())}.log", "w", encoding="utf-8")
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -166,6 +166,22 @@ def job_counts(workdir: Path) -> dict[str, int]:
     return counts
 
 
+def benchmarks(workdir: Path) -> dict:
+    """Snakemake's own records (``benchmark:``): the detection jobs' seconds and largest resident set, the
+    gather's."""
+    import csv
+
+    def rows(path: Path) -> list[dict]:
+        with open(path, newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f, delimiter="\t"))
+
+    jobs = [r for path in sorted((workdir / "benchmarks/detect").glob("*.tsv")) for r in rows(path)]
+    gather = rows(workdir / "benchmarks/detect.tsv")[-1]
+    return {"jobs_seconds": round(sum(float(r["s"]) for r in jobs), 1),
+            "job_max_rss_mib": round(max(float(r["max_rss"]) for r in jobs)),
+            "gather_seconds": float(gather["s"]), "gather_max_rss_mib": round(float(gather["max_rss"]))}
+
+
 def cache_entries(workdir: Path) -> int:
     return sum(1 for p in (workdir / "results/detect/cache").rglob("*") if p.is_file())
 
@@ -178,7 +194,9 @@ def fresh_copy(run: Path, target: Path, season: Path) -> Path:
     """A copy of the finished demo run with no detection results, and its config for ``season``."""
     shutil.rmtree(target, ignore_errors=True)
     subprocess.run(["cp", "-a", str(run), str(target)], check=True)
-    for stale in ("results/detect", "logs/detect", "benchmarks/detect", ".snakemake/locks"):
+    for stale in ("results/detect", "logs/detect", "benchmarks/detect", "benchmarks/detect.tsv", ".snakemake/locks"):
+        if (target / stale).is_file():
+            (target / stale).unlink()
         shutil.rmtree(target / stale, ignore_errors=True)
     config = target / "season.yaml"
     config.write_text(f"detect:\n  images: {season}\n", encoding="utf-8")
@@ -188,10 +206,10 @@ def fresh_copy(run: Path, target: Path, season: Path) -> Path:
 def season_run(workdir: Path, config: Path, photos: int) -> dict:
     """One search of a season start to end, with its figures."""
     figures = snakemake(workdir, config)
+    cache, crops = (folder_mib(workdir / "results/detect" / name) for name in ("cache", "crops"))
     return {"photos": photos, **figures, "photos_per_s": round(photos / figures["seconds"], 3),
-            **job_counts(workdir), "cache_kib_per_photo": round(1024 * folder_mib(workdir / "results/detect/cache")
-                                                                  / photos, 1),
-            "crops_kib_per_photo": round(1024 * folder_mib(workdir / "results/detect/crops") / photos, 1)}
+            **job_counts(workdir), **benchmarks(workdir), "cache_kib_per_photo": round(1024 * cache / photos, 1),
+            "crops_kib_per_photo": round(1024 * crops / photos, 1)}
 
 
 def killed_run(workdir: Path, config: Path, photos: int) -> dict:
@@ -206,6 +224,7 @@ def killed_run(workdir: Path, config: Path, photos: int) -> dict:
     seconds = first["seconds"] + second["seconds"]
     return {"photos": photos, "killed_after_s": first["seconds"], "in_cache_when_killed": in_cache,
             "rerun": {**second, **rerun}, "searched_twice": in_cache + rerun["searched"] - photos,
+            "both_runs": benchmarks(workdir),
             "seconds": round(seconds, 1), "photos_per_s": round(photos / seconds, 3),
             "peak_mib": max(first["peak_mib"], second["peak_mib"]),
             "cache_kib_per_photo": round(1024 * folder_mib(workdir / "results/detect/cache") / photos, 1)}
@@ -238,6 +257,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="a finished demo run (run)")
     parser.add_argument("--scratch", type=Path, default=None, help="where the copies go (default: beside --season)")
     parser.add_argument("--out", type=Path, help="also write the figures here (JSON)")
+    parser.add_argument("--small", type=int, default=SMALL, help=f"photos of the smaller season (default {SMALL})")
     args = parser.parse_args()
     season = args.season.resolve()
     if args.step == "draw":
@@ -247,10 +267,10 @@ def main() -> int:
         raise SystemExit("run needs --workdir (a finished demo run)")
     scratch = args.scratch or season.parent
     photos = sum(1 for _ in season.rglob("*.JPG"))
-    small = link_small(season, SMALL)
+    small = link_small(season, args.small)
     figures = {"cameras": len(camera_folders(season)), "size": "x".join(map(str, SIZE))}
     config = fresh_copy(args.workdir, scratch / "season-small", small)
-    figures["small"] = season_run(scratch / "season-small", config, SMALL)
+    figures["small"] = season_run(scratch / "season-small", config, args.small)
     print(json.dumps(figures, indent=2), flush=True)
     config = fresh_copy(args.workdir, scratch / "season-whole", season)
     figures["whole_killed"] = killed_run(scratch / "season-whole", config, photos)
