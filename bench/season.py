@@ -10,10 +10,10 @@ cameras (the site's folder and its ``camera2/``): 4 camera folders, 3,030 photos
 frames off that camera's card, for the addition below.
 
 ``run`` needs a finished demo run (``--workdir``: its model, reader and search settings) and copies
-it twice (``cp -a``: no step upstream of detection runs again). In each copy it asks Snakemake for
-``results/detect/detections.csv`` with ``detect.images`` pointing at a season folder, on 2 cores, and
-samples the memory of the whole process tree (Snakemake and its jobs, the sum of their resident
-sets) every :data:`SAMPLE_S` seconds:
+it twice (``cp -a``, and :data:`RERUN_TRIGGERS`: no step upstream of detection runs again). In each
+copy it asks Snakemake for ``results/detect/detections.csv`` with ``detect.images`` pointing at a season
+folder, on 2 cores, and samples the memory of the whole process tree (Snakemake and its jobs, the sum of
+their resident sets) every :data:`SAMPLE_S` seconds:
 
 1. the first :data:`SMALL` photos (the same share of each camera, hard links in ``SEASON-1000/``),
    start to end;
@@ -50,6 +50,9 @@ ADDED = 30
 """Photos of site ``a``'s first camera held back for the addition (1% of the season)."""
 SMALL = 1000
 SAMPLE_S = 0.5
+RERUN_TRIGGERS = ("mtime", "params", "input", "software-env")
+"""Snakemake's rerun triggers but ``code``, which for a ``script:`` rule compares the script's mtime with the
+outputs': this repository cloned after the demo run was made would make every step run again."""
 LOG_LINE = re.compile(r"(\d+) already searched with this model and these settings, (\d+) to search")
 
 
@@ -135,7 +138,8 @@ def snakemake(workdir: Path, config: Path, *extra: str, kill_when=None) -> dict:
     """Run the workflow in ``workdir`` (its own process group); with ``kill_when``, kill -9 the whole group
     once ``kill_when()`` is true. Seconds, peak memory (MiB), and whether it was killed."""
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "results/detect/detections.csv", "--cores", "2", *extra, "--configfile", str(config)]
+               "results/detect/detections.csv", "--cores", "2", "--rerun-triggers", *RERUN_TRIGGERS, *extra,
+               "--configfile", str(config)]
     log = open(workdir / f"bench-season-{int(time.time())}.log", "w", encoding="utf-8")
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
