@@ -28,8 +28,10 @@ def run(workdir: Path, config: Path) -> dict[str, int]:
     logs = workdir / "logs" / "detect"
     shutil.rmtree(logs, ignore_errors=True)
     result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
-                             str(workdir), "--cores", "2", "results/detect/detections.csv", "--configfile",
-                             str(config)], capture_output=True, text=True, check=False)
+                             str(workdir), "--cores", "2", "results/detect/detections.csv",
+                             # not "code": a script newer than the run (a later clone) would run the demo again
+                             "--rerun-triggers", "mtime", "params", "input", "software-env",
+                             "--configfile", str(config)], capture_output=True, text=True, check=False)
     if result.returncode:
         raise SystemExit(result.stdout[-3000:] + result.stderr[-3000:])
     counts = {"jobs": 0, "searched": 0, "cached": 0}
