@@ -280,9 +280,10 @@ def main() -> int:
     figures["whole_killed"] = killed_run(scratch / "season-whole", config, photos)
     print(json.dumps(figures, indent=2), flush=True)
     figures["added"] = added_run(scratch / "season-whole", config, season, photos)
-    print(json.dumps(figures, indent=2))
+    text = json.dumps(figures, indent=2)
+    print(text)
     if args.out:
-        args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        args.out.write_text(text + "\n", encoding="utf-8")
     return 0
 
 
