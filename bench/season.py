@@ -1,6 +1,6 @@
 """A season searched for real through the workflow, at the real camera's size (issue 26, item 3).
 
-    .venv/bin/python bench/season.py draw --season /data/season          # ~20 min on 2 cores, ~8 GB
+    .venv/bin/python bench/season.py draw --season /data/season          # 7.8 GiB; 53 min here, beside other runs
     .venv/bin/python bench/season.py run --workdir /tmp/demo-a --season /data/season --out season.json
 
 ``draw`` draws two sites of the demo's colony at 3264x2448 (site ``a`` from ``demo.seed``, the
@@ -122,9 +122,15 @@ class TreeMemory(threading.Thread):
         while not self._done.is_set():
             try:
                 root = psutil.Process(self.pid)
-                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                tree = [root, *root.children(recursive=True)]
             except psutil.Error:
-                rss = 0
+                tree = []
+            rss = 0
+            for process in tree:
+                try:
+                    rss += process.memory_info().rss
+                except psutil.Error:  # it ended between the listing and now: the others still count
+                    pass
             self.peak, self.samples = max(self.peak, rss), self.samples + 1
             self._done.wait(SAMPLE_S)
 

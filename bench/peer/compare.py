@@ -9,8 +9,9 @@ peer's environment (``bench/peer/README.md``). In the same run, on 2 threads:
    tiles batched across photos, photos decoded ahead), detections down to ``evaluate.min_score``;
 2. ``bench/peer/yolo.py`` (the peer's environment) trains YOLO on the same train tiles (val tiles for
    its own best epoch) for as many minutes as the demo's training took (``results/model/timing.json``),
-   once per ``--imgsz`` (or for ``--epochs``, one count per size: the epochs those minutes held, to
-   train the same weights again), and searches the same photos with SAHI;
+   once per ``--imgsz`` (or for ``--epochs``, one count per size: a set number of epochs, so that two such
+   runs train the same weights; not the same weights as the run capped by the clock, whose schedule
+   Ultralytics fits to the minutes), and searches the same photos with SAHI;
 3. each detector's score threshold is chosen on the val photos the way spatule chooses its own (the
    lowest score at which precision reaches ``evaluate.target_precision``), the peer's input size too
    (the best val AP50), and every figure is measured on the test photos with spatule's own metric
@@ -122,7 +123,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=None,
                         help="YOLO training minutes (default: the demo's training, results/model/timing.json)")
     parser.add_argument("--epochs", type=int, nargs="*", default=[],
-                        help="YOLO epochs, one per --imgsz, instead of the minutes (reruns give the same weights)")
+                        help="YOLO epochs, one per --imgsz, instead of the minutes (two such runs: the same weights)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-training", action="store_true", help="reuse the peer's detections under --out")
     args = parser.parse_args()

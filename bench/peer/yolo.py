@@ -11,8 +11,8 @@ tag). They become a YOLO dataset under ``--work`` (hard links and one label file
 (``--model``, the smallest current YOLO by default) is built from its YAML, not from COCO weights: the
 demo's RetinaNet learns from scratch too, and this machine cannot download weights. It trains for
 ``--minutes`` on the CPU (Ultralytics' ``time``, which sets the schedule to end then; the epochs that
-fit depend on the machine's speed), or for ``--epochs`` (the same run again, to the same weights), keeping
-the epoch best on the val tiles. Then SAHI cuts each photo of ``--photos`` (JSON: name -> path) into
+fit depend on the machine's speed), or for ``--epochs`` (two such runs train the same weights), keeping the
+epoch best on the val tiles. Then SAHI cuts each photo of ``--photos`` (JSON: name -> path) into
 640x640 slices (its default 0.2 overlap, and its whole-photo pass), predicts down to ``--min-score``
 (``--slices`` slices a model call) and merges, as its README shows. Writes ``detections.csv`` (name,
 box, score) and ``peer.json`` (training and search seconds, epochs) under ``--out``.
