@@ -18,7 +18,8 @@ peer's environment (``bench/peer/README.md``). In the same run, on 2 threads:
    functions: AP50 (95% bootstrap interval over photos), precision and recall at the threshold (95%
    Wilson intervals), training minutes, photos per second.
 
-Prints a Markdown table and writes ``compare.json`` under ``--out``.
+Prints a Markdown table and the missed test tags (:func:`missed_tags`), and writes ``compare.json`` under
+``--out``.
 """
 
 from __future__ import annotations
@@ -100,6 +101,33 @@ def measured(truth: dict, detections: dict, target: float, bootstrap: int) -> di
     return out
 
 
+def missed_tags(truth: dict, detections: dict, threshold: float) -> dict:
+    """At ``threshold``, by spatule's matching (:func:`spatule.metrics.match_detections`): the longer side of the
+    test tags found and of those missed, and for each missed tag the detector's best box on it at any score
+    (its IoU and score; ``None`` when no box touches it)."""
+    import numpy as np
+
+    from spatule.geometry import iou_matrix
+    from spatule.metrics import ImageDetections, filter_scores, match_detections
+
+    found, missed = [], []
+    for name, t in truth.items():
+        every = detections.get(name) or ImageDetections()
+        _, taken = match_detections(t, filter_scores(every, threshold))
+        for box, hard, hit in zip(t.boxes, t.difficult, taken):
+            side = round(max(box[2] - box[0], box[3] - box[1]))
+            if hard:
+                continue
+            if hit:
+                found.append(side)
+                continue
+            iou = iou_matrix(np.asarray([box], dtype=float), np.asarray(every.boxes, dtype=float).reshape(-1, 4))[0]
+            k = int(np.argmax(iou)) if iou.size and iou.max() > 0 else None
+            missed.append({"side": side, "best_iou": None if k is None else round(float(iou[k]), 2),
+                           "best_score": None if k is None else round(float(every.scores[k]), 4)})
+    return {"found_sides": sorted(found), "missed": sorted(missed, key=lambda m: m["side"])}
+
+
 def row(name: str, figures: dict) -> str:
     """One Markdown row of the test figures."""
     t = figures["test"]
@@ -144,6 +172,7 @@ def main() -> int:
     train_seconds = float(timing["seconds"])
     minutes = args.minutes or train_seconds / 60
     detections, seconds = spatule_search(run, photos, float(evaluate["min_score"]), args.threads)
+    found = {"spatule": detections}
     results = {"spatule": {**measured(truth, detections, evaluate["target_precision"], evaluate["bootstrap"]),
                            "train_minutes": train_seconds / 60,
                            "photos_per_s": round((len(photos) - 1) / seconds, 3)}}
@@ -158,7 +187,8 @@ def main() -> int:
                             *length, "--imgsz", str(imgsz), "--threads", str(args.threads),
                             "--min-score", str(evaluate["min_score"])], check=True)
         peer = json.loads((arm / "peer.json").read_text())
-        results[f"yolo-{imgsz}"] = {**measured(truth, read_detections(arm / "detections.csv"),
+        found[f"yolo-{imgsz}"] = read_detections(arm / "detections.csv")
+        results[f"yolo-{imgsz}"] = {**measured(truth, found[f"yolo-{imgsz}"],
                                                evaluate["target_precision"], evaluate["bootstrap"]),
                                     "train_minutes": peer["train_seconds"] / 60, "epochs": peer["epochs"],
                                     "trained_by": peer.get("trained_by", "minutes"),
@@ -166,6 +196,8 @@ def main() -> int:
                                     "versions": {k: peer[k] for k in ("ultralytics", "sahi", "torch")}}
     peers = [k for k in results if k != "spatule"]
     best = max(peers, key=lambda k: results[k]["val"]["AP50"]) if peers else None
+    for name, figures in results.items():
+        figures["test_missed"] = missed_tags(truth["test"], found[name], figures["threshold"])
     results["peer_chosen_on_val"] = best
     results["photos"] = {split: len(v) for split, v in truth.items()}
     results["tags"] = {split: sum(1 for t in v.values() for h in t.difficult if not h) for split, v in truth.items()}
@@ -175,6 +207,14 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|")
     for name in ["spatule", *peers]:
         print(row(name + (" (chosen on val)" if name == best and len(peers) > 1 else ""), results[name]))
+    for name in ["spatule", *peers]:
+        m = results[name]["test_missed"]
+        sides, boxed = m["found_sides"], [t for t in m["missed"] if t["best_iou"] is not None]
+        scores = [t["best_score"] for t in boxed]
+        print(f"{name}: {len(m['missed'])} test tag(s) missed, sides {[t['side'] for t in m['missed']]} px (found: "
+              + (f"{sides[0]}-{sides[-1]} px, median {sides[len(sides) // 2]}" if sides else "none")
+              + f"); {len(boxed)} with a box on them ({sum(t['best_iou'] >= 0.5 for t in boxed)} at IoU >= 0.5)"
+              + (f", scored {min(scores)}-{max(scores)}" if scores else ""))
     return 0
 
 
