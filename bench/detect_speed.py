@@ -109,8 +109,10 @@ def season_search(paths, detector, settings, decoders: int) -> tuple[float, int]
     return time.perf_counter() - start, found
 
 
-def draw_photos(folder: Path, count: int, size: str) -> None:
-    """``count`` photos of the demo's new day drawn at ``size`` (``WxH``) into ``folder`` (empty or missing)."""
+def draw_photos(folder: Path, count: int, size: str, seed_offset: int = 0, truth: Path | None = None):
+    """``count`` photos of the demo's new day drawn at ``size`` (``WxH``) into ``folder`` (empty or missing), the
+    truth to ``truth`` (default ``FOLDER-truth.csv`` beside it); ``seed_offset`` added to ``demo.seed`` draws
+    another colony."""
     import yaml
 
     from spatule.demo import DemoParams
@@ -118,9 +120,10 @@ def draw_photos(folder: Path, count: int, size: str) -> None:
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     width, height = (int(v) for v in size.lower().split("x"))
-    demo = {**config["demo"], "width": width, "height": height, "new_photos": count}
+    demo = {**config["demo"], "seed": config["demo"]["seed"] + seed_offset, "width": width, "height": height,
+            "new_photos": count}
     params = DemoParams(**demo, info_bar_px=int(config["camera"]["info_bar_px"]))
-    generate_new_day(folder, folder.parent / f"{folder.name}-truth.csv", params)
+    return generate_new_day(folder, truth or folder.parent / f"{folder.name}-truth.csv", params)
 
 
 def main() -> int:

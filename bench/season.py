@@ -57,18 +57,12 @@ LOG_LINE = re.compile(r"(\d+) already searched with this model and these setting
 
 
 def draw_site(season: Path, site: str) -> str:
-    """Draw one site into ``season/site`` (its truth table beside the season)."""
-    import yaml
+    """Draw one site into ``season/site`` (its truth table beside the season: ``SEASON-truth-SITE.csv``)."""
+    from detect_speed import draw_photos  # beside this script
 
-    from spatule.demo import DemoParams
-    from spatule.demo.new_day import generate_new_day
-
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
     offset, photos = SITES[site]
-    demo = {**config["demo"], "seed": config["demo"]["seed"] + offset, "width": SIZE[0], "height": SIZE[1],
-            "new_photos": photos}
-    params = DemoParams(**demo, info_bar_px=int(config["camera"]["info_bar_px"]))
-    summary = generate_new_day(season / site, season.parent / f"{season.name}-truth-{site}.csv", params)
+    summary = draw_photos(season / site, photos, "x".join(map(str, SIZE)), offset,
+                          season.parent / f"{season.name}-truth-{site}.csv")
     return f"site {site}: {summary.photos} photos, {summary.tags} tags"
 
 
