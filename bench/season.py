@@ -51,8 +51,8 @@ ADDED = 30
 SMALL = 1000
 SAMPLE_S = 0.5
 KILL_POLL_S = 5.0
-"""How often the killed run counts the cache's entries: a count of 3,000 takes about 40 ms, which every 0.2 s
-(as on 2026-12-07, the figures of docs/results.md) took some 8% of the 2 cores from the search."""
+"""How often the killed run counts the cache's entries: a count of 3,000 took 42 ms (timed beside other work),
+which every 0.2 s (as on 2026-12-07, the figures of docs/results.md) took up to some 8% of the 2 cores."""
 RERUN_TRIGGERS = ("mtime", "params", "input", "software-env")
 """Snakemake's rerun triggers but ``code``, which for a ``script:`` rule compares the script's mtime with the
 outputs': this repository cloned after the demo run was made would make every step run again."""
